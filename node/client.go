@@ -1,0 +1,50 @@
+package node
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+)
+
+// client is one connection's state.
+type client struct {
+	id      int64
+	conn    redcon.Conn
+	netConn *clientConn // nil for replay and detached placeholders
+	addr    string
+	laddr   string
+	created time.Time
+
+	// Fields below are guarded by the server lock.
+	name    string
+	authed  bool
+	lastCmd string
+	lastAt  time.Time
+
+	// pendingLSN is the last journal entry this client's pipeline caused;
+	// with fsync always the replies wait until it is durable.
+	pendingLSN uint64
+
+	// MULTI state.
+	inMulti    bool
+	multiErr   bool
+	multiQueue [][][]byte
+	// watched keys and whether one was modified since WATCH.
+	watched    map[string]struct{}
+	watchDirty bool
+
+	// Pub/sub state (owned by the pub/sub family).
+	sub *subscriber
+
+	// quit asks the serve loop to close after flushing the reply.
+	quit bool
+	// killed is set by CLIENT KILL and Close from other goroutines.
+	killed atomic.Bool
+	// wmu serializes writes on a detached connection.
+	wmu sync.Mutex
+}
+
+// subscribed reports whether the client is in RESP2 subscribed mode.
+func (cl *client) subscribed() bool { return cl.sub != nil && cl.sub.count() > 0 }

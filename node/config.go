@@ -1,0 +1,129 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// FsyncPolicy says when journal writes reach stable storage, with the same
+// meaning as Redis' appendfsync.
+type FsyncPolicy string
+
+// Fsync policies.
+const (
+	// FsyncAlways acknowledges a write only after it is fsynced; concurrent
+	// writers share one fsync (group commit).
+	FsyncAlways FsyncPolicy = "always"
+	// FsyncEverySec writes to the OS before replying and fsyncs once a
+	// second: a machine crash may lose about a second, a process crash nothing.
+	FsyncEverySec FsyncPolicy = "everysec"
+	// FsyncNo leaves flushing to the OS.
+	FsyncNo FsyncPolicy = "no"
+)
+
+// ParseFsyncPolicy parses always|everysec|no.
+func ParseFsyncPolicy(s string) (FsyncPolicy, error) {
+	switch p := FsyncPolicy(s); p {
+	case FsyncAlways, FsyncEverySec, FsyncNo:
+		return p, nil
+	}
+	return "", fmt.Errorf("fsync policy %q: want always, everysec or no", s)
+}
+
+// Config holds a node's settings. Zero values are replaced by DefaultConfig's.
+type Config struct {
+	// Addr is the RESP listen address (used by ListenAndServe).
+	Addr string
+	// DataDir holds the journal and snapshots. Empty means memory only.
+	DataDir string
+	// Fsync is the journal's fsync policy.
+	Fsync FsyncPolicy
+	// SnapshotInterval is how often a snapshot is taken when the journal grew
+	// by at least SnapshotMinWrites entries since the last one (0 disables).
+	SnapshotInterval time.Duration
+	// SnapshotMinWrites is the journal growth that makes a snapshot due.
+	SnapshotMinWrites uint64
+	// RequirePass, when set, makes clients AUTH first.
+	RequirePass string
+	// MaxClients bounds concurrent client connections.
+	MaxClients int
+	// MaxBulkLen bounds one bulk string in a request (proto-max-bulk-len).
+	MaxBulkLen int64
+	// MaxMultibulkLen bounds the number of arguments of one request.
+	MaxMultibulkLen int64
+	// MaxQueryBuffer bounds the bytes of one not yet complete request
+	// (client-query-buffer-limit).
+	MaxQueryBuffer int64
+	// MaxInlineLen bounds an inline (telnet-style) request line.
+	MaxInlineLen int64
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults, which follow redis.conf where Redis has
+// the same setting.
+func DefaultConfig() Config {
+	return Config{
+		Addr:              "127.0.0.1:6379",
+		Fsync:             FsyncEverySec,
+		SnapshotInterval:  time.Minute,
+		SnapshotMinWrites: 10000,
+		MaxClients:        10000,
+		MaxBulkLen:        512 << 20,
+		MaxMultibulkLen:   1024 * 1024,
+		MaxQueryBuffer:    1 << 30,
+		MaxInlineLen:      64 << 10,
+	}
+}
+
+// withDefaults fills zero values from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Addr == "" {
+		c.Addr = d.Addr
+	}
+	if c.Fsync == "" {
+		c.Fsync = d.Fsync
+	}
+	if c.SnapshotMinWrites == 0 {
+		c.SnapshotMinWrites = d.SnapshotMinWrites
+	}
+	if c.MaxClients == 0 {
+		c.MaxClients = d.MaxClients
+	}
+	if c.MaxBulkLen == 0 {
+		c.MaxBulkLen = d.MaxBulkLen
+	}
+	if c.MaxMultibulkLen == 0 {
+		c.MaxMultibulkLen = d.MaxMultibulkLen
+	}
+	if c.MaxQueryBuffer == 0 {
+		c.MaxQueryBuffer = d.MaxQueryBuffer
+	}
+	if c.MaxInlineLen == 0 {
+		c.MaxInlineLen = d.MaxInlineLen
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports settings that cannot work.
+func (c Config) Validate() error {
+	if _, err := ParseFsyncPolicy(string(c.Fsync)); err != nil {
+		return err
+	}
+	if c.MaxClients < 1 {
+		return errors.New("max clients must be at least 1")
+	}
+	if c.MaxBulkLen < 1 || c.MaxMultibulkLen < 1 || c.MaxQueryBuffer < 1 || c.MaxInlineLen < 1 {
+		return errors.New("request limits must be positive")
+	}
+	if c.SnapshotInterval < 0 {
+		return errors.New("snapshot interval must not be negative")
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/tidwall/redcon"
+)
+
+// Replier is where a command writes its reply: a client connection, a MULTI
+// reply array, or nowhere (journal replay).
+type Replier interface {
+	WriteError(msg string)
+	WriteString(str string)
+	WriteBulk(bulk []byte)
+	WriteBulkString(bulk string)
+	WriteInt(num int)
+	WriteInt64(num int64)
+	WriteArray(count int)
+	WriteNull()
+	WriteRaw(data []byte)
+}
+
+var _ Replier = (redcon.Conn)(nil)
+
+// discard is the Replier of journal replay: replies go nowhere.
+type discard struct{}
+
+func (discard) WriteError(string)       {}
+func (discard) WriteString(string)      {}
+func (discard) WriteBulk([]byte)        {}
+func (discard) WriteBulkString(string)  {}
+func (discard) WriteInt(int)            {}
+func (discard) WriteInt64(int64)        {}
+func (discard) WriteArray(int)          {}
+func (discard) WriteNull()              {}
+func (discard) WriteRaw([]byte)         {}
+
+// Ctx is one command's execution context. It lives for one command only.
+// Handlers run with the server lock held, so they may use DB freely but must
+// never block; blocking commands use the waiter mechanism instead.
+type Ctx struct {
+	s    *Server
+	db   *DB
+	cl   *client // the issuing client; a detached placeholder during replay
+	w    Replier
+	args [][]byte // args[0] is the command name as sent
+	cmd  *Command
+	now  int64 // Unix ms, fixed for the whole command like Redis' cached time
+
+	// dirty counts keyspace changes; a write command with dirty > 0 is
+	// journaled as args unless it journaled its effects explicitly.
+	dirty int
+	// journaled is set once the command appended an explicit entry.
+	journaled bool
+	// replay is true while applying journal entries: no replies, no expiry
+	// decisions of our own, no new journal entries.
+	replay bool
+	// execing is true for commands run by EXEC: blocking commands must not
+	// block there.
+	execing bool
+	// blocked is set by blockOn; timedOut tells a retried blocking command
+	// that its deadline passed, so it replies its timeout value.
+	blocked  *waiter
+	timedOut bool
+}
+
+// arg returns args[i] as a string.
+func (c *Ctx) arg(i int) string { return string(c.args[i]) }
+
+// key returns args[i] as a key string.
+func (c *Ctx) key(i int) string { return string(c.args[i]) }
+
+// lookup returns the live value of key (nil when missing or expired).
+func (c *Ctx) lookup(key string) any {
+	return c.db.get(key, c.now, !c.replay && c.s.activeExpire())
+}
+
+// journal appends an explicit journal entry for this command's effects, for
+// commands whose arguments are not a deterministic description of what they
+// did (relative expiry, random pops, blocking pops, float increments).
+func (c *Ctx) journal(args ...[]byte) {
+	c.journaled = true
+	if c.replay {
+		return
+	}
+	c.s.appendJournal(args)
+}
+
+// journalStrings is journal with string arguments.
+func (c *Ctx) journalStrings(args ...string) {
+	b := make([][]byte, len(args))
+	for i, a := range args {
+		b[i] = []byte(a)
+	}
+	c.journal(b...)
+}
+
+// touch records that key was modified (WATCH, blocked clients).
+func (c *Ctx) touch(key string) {
+	c.s.touchKey(key)
+}
+
+// wrongArity writes Redis' arity error for the current command.
+func (c *Ctx) wrongArity() {
+	c.w.WriteError(fmt.Sprintf("ERR wrong number of arguments for '%s' command", lowerName(c.args[0])))
+}
+
+// err writes an error reply.
+func (c *Ctx) err(msg string) { c.w.WriteError(msg) }
+
+// ok writes +OK.
+func (c *Ctx) ok() { c.w.WriteString("OK") }
+
+// intArg parses args[i] as an integer, replying the Redis error on failure.
+func (c *Ctx) intArg(i int) (int64, bool) {
+	n, ok := parseInt(c.args[i])
+	if !ok {
+		c.err(errNotInteger)
+	}
+	return n, ok
+}
+
+// floatArg parses args[i] as a float, replying the Redis error on failure.
+func (c *Ctx) floatArg(i int) (float64, bool) {
+	f, ok := parseFloat(c.args[i])
+	if !ok {
+		c.err(errNotFloat)
+	}
+	return f, ok
+}
+
+// lowerName lower-cases a command name for error messages.
+func lowerName(b []byte) string {
+	out := make([]byte, len(b))
+	for i, ch := range b {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		out[i] = ch
+	}
+	return string(out)
+}

@@ -1,0 +1,191 @@
+package node
+
+import (
+	"strings"
+	"time"
+
+	"github.com/tidwall/redcon"
+)
+
+// serveRESP is redcon's handler. It takes the rest of the pipeline redcon
+// already read, so the whole pipeline runs under one acquisition of the
+// keyspace lock and its replies leave in one flush.
+func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
+	cl, ok := conn.Context().(*client)
+	if !ok {
+		conn.Close()
+		return
+	}
+	rest := conn.ReadPipeline()
+	var one [1]redcon.Command
+	cmds := one[:1]
+	cmds[0] = cmd
+	if len(rest) > 0 {
+		cmds = append(make([]redcon.Command, 0, len(rest)+1), cmd)
+		cmds = append(cmds, rest...)
+	}
+	s.runPipeline(cl, conn, cmds)
+	if cl.quit || cl.killed.Load() {
+		if w := redcon.BaseWriter(conn); w != nil {
+			w.Flush()
+		}
+		conn.Close()
+	}
+}
+
+// runPipeline executes cmds in order for cl, holding the keyspace lock
+// across consecutive commands. It releases the lock only to park a blocked
+// command or to honour CLIENT PAUSE, and before returning waits until the
+// client's writes are as durable as the fsync policy promises.
+func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
+	locked := false
+	for _, cmd := range cmds {
+		if cl.quit || cl.killed.Load() {
+			break
+		}
+		if len(cmd.Args) == 0 {
+			continue
+		}
+		if s.pausedFor(cl, cmd.Args) {
+			if locked {
+				s.mu.Unlock()
+				locked = false
+			}
+			s.waitPause(cl, cmd.Args)
+		}
+		if !locked {
+			s.mu.Lock()
+			locked = true
+		}
+		blocked := s.call(cl, w, cmd.Args, false)
+		for blocked != nil {
+			s.mu.Unlock()
+			timedOut := s.park(cl, w, blocked)
+			s.mu.Lock()
+			if cl.killed.Load() || s.isClosing() {
+				s.unregisterWaiter(blocked)
+				blocked = nil
+				break
+			}
+			blocked = s.retry(cl, w, blocked, timedOut)
+		}
+	}
+	if locked {
+		s.mu.Unlock()
+	}
+	if lsn := cl.pendingLSN; lsn > 0 {
+		cl.pendingLSN = 0
+		if err := s.jr.WaitDurable(lsn); err != nil {
+			s.log.Error("journal not durable; closing client", "lsn", lsn, "err", err)
+			cl.killed.Store(true)
+		}
+	}
+}
+
+// call executes one command with the keyspace lock held. execing is true for
+// commands run by EXEC. It returns a waiter when the command must block.
+func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waiter {
+	s.stats.commands.Add(1)
+	cmd := lookupCommand(args[0])
+	if cmd == nil {
+		cl.flagMultiError()
+		w.WriteError(unknownCommand(args))
+		return nil
+	}
+	if !cl.authed && cmd.Flags&FlagNoAuth == 0 {
+		cl.flagMultiError()
+		w.WriteError(errNoAuth)
+		return nil
+	}
+	if !cmd.arityOK(len(args)) {
+		cl.flagMultiError()
+		w.WriteError("ERR wrong number of arguments for '" + cmd.Name + "' command")
+		return nil
+	}
+	if cl.subscribed() && cmd.Flags&FlagSubscribed == 0 {
+		w.WriteError("ERR Can't execute '" + cmd.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return nil
+	}
+	if cl.inMulti && !execing && cmd.Flags&FlagNoMulti == 0 {
+		cl.multiQueue = append(cl.multiQueue, args)
+		w.WriteString("QUEUED")
+		return nil
+	}
+	c := Ctx{s: s, db: s.db, cl: cl, w: w, args: args, cmd: cmd, now: time.Now().UnixMilli(), execing: execing}
+	return s.exec(&c)
+}
+
+// exec runs c's handler and journals and signals its effects.
+func (s *Server) exec(c *Ctx) *waiter {
+	before := s.jr.LSN()
+	c.cmd.fn(c)
+	if c.dirty > 0 {
+		if c.cmd.Flags&FlagWrite != 0 && !c.journaled && !c.replay {
+			entry := make([][]byte, len(c.args))
+			copy(entry, c.args)
+			entry[0] = []byte(c.cmd.Name)
+			s.appendJournal(entry)
+		}
+		for _, i := range c.cmd.KeyIndexes(c.args) {
+			s.touchKey(string(c.args[i]))
+		}
+	}
+	if c.cl != nil {
+		if after := s.jr.LSN(); after > before {
+			c.cl.pendingLSN = after
+		}
+		c.cl.lastCmd = c.cmd.Name
+		c.cl.lastAt = time.Now()
+	}
+	return c.blocked
+}
+
+// applyEntry applies one journal entry during recovery; the caller holds
+// s.mu. Entries are deterministic, so no reply, expiry decision or new
+// journal entry comes of it.
+func (s *Server) applyEntry(args [][]byte) error {
+	cmd := lookupCommand(args[0])
+	if cmd == nil || !cmd.arityOK(len(args)) {
+		return errUnknownEntry(args)
+	}
+	c := Ctx{s: s, db: s.db, cl: &client{authed: true}, w: discard{}, args: args, cmd: cmd, now: time.Now().UnixMilli(), replay: true}
+	cmd.fn(&c)
+	return nil
+}
+
+// flagMultiError marks a transaction in progress as failed (EXECABORT).
+func (cl *client) flagMultiError() {
+	if cl.inMulti {
+		cl.multiErr = true
+	}
+}
+
+// unknownCommand formats Redis 7's unknown command error.
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	b.WriteString("ERR unknown command '")
+	b.WriteString(sanitize(string(args[0]), 128))
+	b.WriteString("', with args beginning with: ")
+	for _, a := range args[1:] {
+		if b.Len() > 256 {
+			break
+		}
+		b.WriteString("'")
+		b.WriteString(sanitize(string(a), 128))
+		b.WriteString("' ")
+	}
+	return b.String()
+}
+
+// sanitize keeps error messages on one line and bounded, as Redis does.
+func sanitize(s string, max int) string {
+	if len(s) > max {
+		s = s[:max]
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}

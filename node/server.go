@@ -1,0 +1,262 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/batonkv/baton/node/journal"
+	"github.com/tidwall/redcon"
+)
+
+// Server is a datastore node: a RESP server over one keyspace and its
+// journal. Create it with New, run it with Serve, stop it with Close.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	start time.Time
+
+	// mu is the keyspace lock: every command executes with it held, so
+	// commands are atomic and journal order equals execution order.
+	mu sync.Mutex
+	db *DB
+	jr *journal.Journal
+	// blocked maps a key to the clients parked on it (guarded by mu).
+	blocked map[string][]*waiter
+
+	rs   *redcon.Server
+	ln   net.Listener
+	lnMu sync.Mutex
+
+	clientsMu sync.Mutex
+	clients   map[int64]*client
+	nextID    atomic.Int64
+
+	stats stats
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
+}
+
+// stats are the counters INFO stats reports.
+type stats struct {
+	commands       atomic.Int64
+	connections    atomic.Int64
+	rejectedConns  atomic.Int64
+	expiredKeys    atomic.Int64
+	keyspaceHits   atomic.Int64
+	keyspaceMisses atomic.Int64
+}
+
+// New recovers the node's state from cfg.DataDir (snapshot, then the journal
+// tail) and returns a Server ready to Serve.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger.With("component", "node"),
+		start:   time.Now(),
+		db:      newDB(),
+		blocked: make(map[string][]*waiter),
+		clients: make(map[int64]*client),
+		ctx:     ctx,
+		cancel:  cancel,
+	}
+	s.db.onExpire = s.journalExpiry
+	s.db.touched = s.touchKey
+	jr, err := s.recover()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.jr = jr
+	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, redcon.HandlerFunc(s.serveRESP), s.accept, s.closedConn)
+	s.goBackground(s.activeExpireLoop)
+	return s, nil
+}
+
+// recover rebuilds the keyspace from disk and opens the journal for
+// appending after the last recovered entry.
+func (s *Server) recover() (*journal.Journal, error) {
+	jr, err := journal.Open(journal.Options{Dir: s.cfg.DataDir, Fsync: journal.Policy(s.cfg.Fsync)})
+	if err != nil {
+		return nil, fmt.Errorf("open journal in %q: %w", s.cfg.DataDir, err)
+	}
+	return jr, nil
+}
+
+// Serve accepts clients on ln until Close. It returns nil after Close.
+func (s *Server) Serve(ln net.Listener) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	s.lnMu.Lock()
+	s.ln = ln
+	s.lnMu.Unlock()
+	lim := limits{
+		maxBulk:      s.cfg.MaxBulkLen,
+		maxMultibulk: s.cfg.MaxMultibulkLen,
+		maxQuery:     s.cfg.MaxQueryBuffer,
+		maxInline:    s.cfg.MaxInlineLen,
+	}
+	return s.rs.Serve(limitListener{Listener: ln, lim: lim})
+}
+
+// ListenAndServe listens on cfg.Addr and serves.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Addr is the listening address once Serve has started, or nil.
+func (s *Server) Addr() net.Addr {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Close stops accepting, closes every client connection (detached ones
+// too), stops background work, and flushes and closes the journal.
+func (s *Server) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	s.cancel()
+	s.lnMu.Lock()
+	started := s.ln != nil
+	s.lnMu.Unlock()
+	if started {
+		s.rs.Close()
+	}
+	s.clientsMu.Lock()
+	for _, cl := range s.clients {
+		cl.killed.Store(true)
+		cl.conn.Close()
+	}
+	s.clientsMu.Unlock()
+	s.wakeAllBlocked()
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.jr.Close(); err != nil {
+		return fmt.Errorf("close journal: %w", err)
+	}
+	return nil
+}
+
+// goBackground runs fn on a goroutine owned by the server: fn must return
+// when ctx is done, and Close waits for it.
+func (s *Server) goBackground(fn func(ctx context.Context)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn(s.ctx)
+	}()
+}
+
+// activeExpireLoop removes expired keys ten times a second.
+func (s *Server) activeExpireLoop(ctx context.Context) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.mu.Lock()
+			if s.activeExpire() {
+				s.db.activeExpireCycle(time.Now().UnixMilli(), 16)
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// activeExpire reports whether this node decides expiry itself (a primary)
+// rather than waiting for DELs in the journal stream (a replica).
+func (s *Server) activeExpire() bool { return true }
+
+// journalExpiry journals the deletion of an expired key as DEL, so replay
+// and replicas see the same deletion at the same point of the history.
+func (s *Server) journalExpiry(key string) {
+	s.stats.expiredKeys.Add(1)
+	s.appendJournal([][]byte{[]byte("del"), []byte(key)})
+}
+
+// appendJournal appends an entry; the caller holds s.mu.
+func (s *Server) appendJournal(args [][]byte) uint64 {
+	return s.jr.Append(args)
+}
+
+// accept admits a connection unless the client limit is reached.
+func (s *Server) accept(conn redcon.Conn) bool {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	if len(s.clients) >= s.cfg.MaxClients {
+		s.stats.rejectedConns.Add(1)
+		conn.NetConn().Write([]byte("-" + errMaxClients + "\r\n"))
+		return false
+	}
+	cl := &client{
+		id:      s.nextID.Add(1),
+		conn:    conn,
+		addr:    conn.RemoteAddr(),
+		created: time.Now(),
+		authed:  s.cfg.RequirePass == "",
+	}
+	cl.lastAt = cl.created
+	if cc, ok := conn.NetConn().(*clientConn); ok {
+		cl.netConn = cc
+		cl.laddr = cc.LocalAddr().String()
+	}
+	conn.SetContext(cl)
+	s.clients[cl.id] = cl
+	s.stats.connections.Add(1)
+	return true
+}
+
+// closedConn forgets a connection. A detached connection is forgotten by
+// its own loop instead.
+func (s *Server) closedConn(conn redcon.Conn, err error) {
+	cl, ok := conn.Context().(*client)
+	if !ok || (err != nil && err.Error() == "detached") {
+		return
+	}
+	s.forgetClient(cl)
+}
+
+// forgetClient removes every trace of a closed client.
+func (s *Server) forgetClient(cl *client) {
+	s.clientsMu.Lock()
+	delete(s.clients, cl.id)
+	s.clientsMu.Unlock()
+	s.mu.Lock()
+	s.unwatchAll(cl)
+	s.mu.Unlock()
+	s.unsubscribeAll(cl)
+}
+
+// isClosing reports whether Close has started.
+func (s *Server) isClosing() bool { return s.closed.Load() }
+
+var errServerClosing = errors.New("server closing")

@@ -1,0 +1,62 @@
+package node
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// testNode is an in-process node listening on loopback.
+type testNode struct {
+	*Server
+	addr string
+}
+
+// mustNewNode starts a node on 127.0.0.1:0 with cfg (DataDir defaults to a
+// temp dir) and stops it when the test ends.
+func mustNewNode(t testing.TB, cfg Config) *testNode {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatalf("new node: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close node: %v", err)
+		}
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Errorf("node Serve did not return after Close")
+		}
+	})
+	return &testNode{Server: s, addr: ln.Addr().String()}
+}
+
+// mustClient returns a go-redis client for n with retries disabled, closed
+// when the test ends.
+func mustClient(t testing.TB, n *testNode) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: n.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// newTestClient is mustNewNode with defaults plus one client.
+func newTestClient(t testing.TB) (*testNode, *redis.Client, context.Context) {
+	t.Helper()
+	n := mustNewNode(t, Config{})
+	return n, mustClient(t, n), context.Background()
+}
