@@ -1,0 +1,70 @@
+# Baton's Makefile: every target installs what it needs on a fresh Debian
+# machine (Go itself is assumed, as the README says).
+
+GO        ?= go
+BIN       := bin/baton
+DATA      ?= .data
+RUN_PORT  ?= 6379
+APT_PKGS  := redis-tools redis-server
+
+.PHONY: all build run test test-go compat fuzz bench-node deps vet fmt-check clean
+
+all: build
+
+## deps: install the Debian packages the tests and benchmarks use, when missing
+deps:
+	@missing=""; \
+	command -v redis-cli >/dev/null 2>&1 || missing="$$missing redis-tools"; \
+	command -v redis-benchmark >/dev/null 2>&1 || missing="$$missing redis-tools"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	fi
+	@# Debian starts a redis-server service on install; tests start their own.
+	@(command -v systemctl >/dev/null 2>&1 && systemctl stop redis-server >/dev/null 2>&1) || true
+
+## build: the baton binary (static, as the container images will want it)
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/baton
+
+## run: start a local node on 127.0.0.1:6379 (or the next free port, printed)
+run: build
+	@mkdir -p $(DATA)/node
+	$(BIN) node --addr 127.0.0.1:$(RUN_PORT) --next-free-port --dir $(DATA)/node --fsync everysec
+
+## test: everything CI runs: vet, unit and integration tests with -race
+## (fuzz seed corpora included), and the redis-cli compatibility script
+test: deps vet test-go compat
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -race -timeout 20m ./...
+
+## compat: drive redis-cli through every command family against baton and
+## redis-server, and compare the replies
+compat: deps build
+	scripts/compat.sh $(BIN)
+
+## fuzz: run each fuzz target for a while (FUZZTIME=20s); `make test` runs
+## only their checked-in seed corpora
+FUZZTIME ?= 20s
+FUZZPKGS := ./node ./node/journal
+fuzz:
+	@for pkg in $(FUZZPKGS); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## bench-node: redis-benchmark against baton node and redis-server side by side
+bench-node: deps build
+	scripts/bench-node.sh $(BIN)
+
+clean:
+	rm -rf bin $(DATA) out

@@ -1,0 +1,47 @@
+// Command baton is Baton's single binary. Each role is a subcommand; this
+// file only parses flags and wires components in dependency order.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// subcommands maps a name to its entry point, which returns the exit code.
+var subcommands = map[string]struct {
+	run     func(args []string, stdout, stderr io.Writer) int
+	summary string
+}{
+	"node": {runNode, "run a datastore node (RESP server with a journal)"},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	sub, ok := subcommands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "baton: unknown subcommand %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return sub.run(args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Baton: a proxy-fronted, Raft-coordinated, Redis-compatible HA datastore.")
+	fmt.Fprintln(w, "\nUsage: baton <subcommand> [flags]   (baton <subcommand> --help for flags)")
+	fmt.Fprintln(w, "\nSubcommands:")
+	for name, sub := range subcommands {
+		fmt.Fprintf(w, "  %-12s %s\n", name, sub.summary)
+	}
+}

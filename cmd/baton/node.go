@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/batonkv/baton/node"
+)
+
+// runNode runs `baton node`: a datastore node until SIGINT/SIGTERM or
+// SHUTDOWN.
+func runNode(args []string, stdout, stderr io.Writer) int {
+	d := node.DefaultConfig()
+	fs := newFlagSet("node", stderr)
+	addr := fs.String("addr", d.Addr, "RESP listen address; port 0 picks a free port")
+	dir := fs.String("dir", "", "data directory for the journal and snapshots (empty: memory only)")
+	fsync := fs.String("fsync", string(d.Fsync), "journal fsync policy: always, everysec or no")
+	snapEvery := fs.Duration("snapshot-interval", d.SnapshotInterval, "how often to snapshot when the journal grew enough (0 disables)")
+	snapMin := fs.Uint64("snapshot-min-writes", d.SnapshotMinWrites, "journal entries since the last snapshot that make one due")
+	pass := fs.String("requirepass", "", "password clients must AUTH with")
+	maxClients := fs.Int("maxclients", d.MaxClients, "maximum concurrent client connections")
+	maxBulk := fs.Int64("proto-max-bulk-len", d.MaxBulkLen, "maximum length of one bulk string in a request")
+	maxQuery := fs.Int64("client-query-buffer-limit", d.MaxQueryBuffer, "maximum size of one pending request")
+	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := parseWithEnv(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "baton node:", err)
+		return 2
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "baton node:", err)
+		return 2
+	}
+	policy, err := node.ParseFsyncPolicy(*fsync)
+	if err != nil {
+		fmt.Fprintln(stderr, "baton node:", err)
+		return 2
+	}
+	cfg := node.Config{
+		Addr: *addr, DataDir: *dir, Fsync: policy,
+		SnapshotInterval: *snapEvery, SnapshotMinWrites: *snapMin,
+		RequirePass: *pass, MaxClients: *maxClients,
+		MaxBulkLen: *maxBulk, MaxQueryBuffer: *maxQuery,
+		Logger: logger,
+	}
+	if *dir != "" {
+		if err := os.MkdirAll(*dir, 0o755); err != nil {
+			fmt.Fprintln(stderr, "baton node:", err)
+			return 1
+		}
+	}
+	srv, err := node.New(cfg)
+	if err != nil {
+		logger.Error("start node", "err", err)
+		return 1
+	}
+	ln, err := listen(*addr, *nextFree)
+	if err != nil {
+		srv.Close()
+		logger.Error("listen", "addr", *addr, "err", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "baton node listening on %s\n", ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	return waitAndClose(logger, srv, served)
+}
+
+// waitAndClose blocks until a signal or the server's own end, then closes
+// the server and reports the exit code.
+func waitAndClose(logger *slog.Logger, srv *node.Server, served <-chan error) int {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	code := 0
+	select {
+	case s := <-sig:
+		logger.Info("signal received; shutting down", "signal", s.String())
+	case <-shutdownRequested(srv):
+		logger.Info("SHUTDOWN received; shutting down")
+	case err := <-served:
+		if err != nil {
+			logger.Error("serve", "err", err)
+			code = 1
+		}
+	}
+	if err := srv.Close(); err != nil {
+		logger.Error("close", "err", err)
+		code = 1
+	}
+	return code
+}
+
+// newLogger returns a text slog logger at the given level.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// listen listens on addr; with nextFree it tries the following 100 ports
+// when addr's port is taken.
+func listen(addr string, nextFree bool) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil || !nextFree || !errors.Is(err, syscall.EADDRINUSE) {
+		return ln, err
+	}
+	host, portStr, perr := net.SplitHostPort(addr)
+	if perr != nil {
+		return nil, err
+	}
+	port, perr := strconv.Atoi(portStr)
+	if perr != nil {
+		return nil, err
+	}
+	for p := port + 1; p <= port+100 && p < 65536; p++ {
+		if ln, e := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p))); e == nil {
+			return ln, nil
+		}
+	}
+	return nil, fmt.Errorf("no free port in %d..%d: %w", port, port+100, err)
+}
