@@ -72,7 +72,17 @@ func lookupCommand(name []byte) *Command {
 	if cmd, ok := commands[string(name)]; ok {
 		return cmd
 	}
-	return commands[strings.ToLower(string(name))]
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return commands[strings.ToLower(string(name))]
+	}
+	for i, ch := range name {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return commands[string(buf[:len(name)])]
 }
 
 // Commands returns the command table, for COMMAND and for the proxy's
@@ -81,8 +91,15 @@ func Commands() map[string]*Command { return commands }
 
 // KeyIndexes returns the indexes of the key arguments in args.
 func (cmd *Command) KeyIndexes(args [][]byte) []int {
+	var idx []int
+	cmd.eachKey(args, func(i int) { idx = append(idx, i) })
+	return idx
+}
+
+// eachKey calls fn with the index of every key argument in args.
+func (cmd *Command) eachKey(args [][]byte, fn func(i int)) {
 	if cmd.FirstKey <= 0 {
-		return nil
+		return
 	}
 	last := cmd.LastKey
 	if last < 0 {
@@ -92,11 +109,9 @@ func (cmd *Command) KeyIndexes(args [][]byte) []int {
 	if step <= 0 {
 		step = 1
 	}
-	var idx []int
 	for i := cmd.FirstKey; i <= last && i < len(args); i += step {
-		idx = append(idx, i)
+		fn(i)
 	}
-	return idx
 }
 
 // arityOK reports whether n arguments (including the name) fit the arity.

@@ -117,7 +117,7 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 
 // exec runs c's handler and journals and signals its effects.
 func (s *Server) exec(c *Ctx) *waiter {
-	before := s.jr.LSN()
+	before := s.lastLSN
 	c.cmd.fn(c)
 	if c.dirty > 0 {
 		if c.cmd.Flags&FlagWrite != 0 && !c.journaled && !c.replay {
@@ -126,13 +126,11 @@ func (s *Server) exec(c *Ctx) *waiter {
 			entry[0] = []byte(c.cmd.Name)
 			s.appendJournal(entry)
 		}
-		for _, i := range c.cmd.KeyIndexes(c.args) {
-			s.touchKey(string(c.args[i]))
-		}
+		c.cmd.eachKey(c.args, func(i int) { s.touchKey(string(c.args[i])) })
 	}
 	if c.cl != nil {
-		if after := s.jr.LSN(); after > before {
-			c.cl.pendingLSN = after
+		if s.lastLSN > before {
+			c.cl.pendingLSN = s.lastLSN
 		}
 		c.cl.lastCmd = c.cmd.Name
 		c.cl.lastAt = time.Now()

@@ -26,6 +26,8 @@ type Server struct {
 	mu sync.Mutex
 	db *DB
 	jr *journal.Journal
+	// lastLSN is the LSN of the last entry appended (guarded by mu).
+	lastLSN uint64
 	// blocked maps a key to the clients parked on it (guarded by mu).
 	blocked map[string][]*waiter
 
@@ -202,7 +204,8 @@ func (s *Server) journalExpiry(key string) {
 
 // appendJournal appends an entry; the caller holds s.mu.
 func (s *Server) appendJournal(args [][]byte) uint64 {
-	return s.jr.Append(args)
+	s.lastLSN = s.jr.Append(args)
+	return s.lastLSN
 }
 
 // accept admits a connection unless the client limit is reached.
