@@ -1,0 +1,167 @@
+package integration
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// batonBinary builds cmd/baton once per test run and returns its path.
+func batonBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "baton-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "baton")
+		out, err := exec.Command("go", "build", "-o", builtBin, "github.com/batonkv/baton/cmd/baton").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// TestMain removes the built binary after all tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
+}
+
+// nodeProc is a `baton node` process on loopback.
+type nodeProc struct {
+	cmd  *exec.Cmd
+	addr string
+	done chan error
+	log  *strings.Builder
+}
+
+// startNode starts `baton node` with args (port 0; the bound address is read
+// from its first stdout line) and kills it when the test ends.
+func startNode(t testing.TB, env []string, args ...string) *nodeProc {
+	t.Helper()
+	full := append([]string{"node", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)
+	cmd := exec.Command(batonBinary(t), full...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &nodeProc{cmd: cmd, done: make(chan error, 1), log: &strings.Builder{}}
+	var logMu sync.Mutex
+	cmd.Stderr = writerFunc(func(b []byte) (int, error) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return p.log.Write(b)
+	})
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.done
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("node did not report its address: %v (log: %s)", err, p.log.String())
+	}
+	const prefix = "baton node listening on "
+	if !strings.HasPrefix(line, prefix) {
+		t.Fatalf("unexpected first line %q", line)
+	}
+	p.addr = strings.TrimSpace(strings.TrimPrefix(line, prefix))
+	go io.Copy(io.Discard, stdout)
+	return p
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// client returns a go-redis client for p with retries off.
+func (p *nodeProc) client(t testing.TB) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// waitExit waits for the process to exit and returns its exit code.
+func (p *nodeProc) waitExit(t testing.TB, within time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-p.done:
+		p.done <- err // let Cleanup's receive complete
+		if err == nil {
+			return 0
+		}
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode()
+		}
+		t.Fatalf("wait: %v", err)
+	case <-time.After(within):
+		t.Fatalf("process did not exit within %v", within)
+	}
+	return -1
+}
+
+func Test_Binary_NodeServesAndStopsOnSIGTERM(t *testing.T) {
+	p := startNode(t, nil, "--dir", t.TempDir())
+	c := p.client(t)
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET: %v", err)
+	}
+	if got, err := c.Get(ctx, "k").Result(); err != nil || got != "v" {
+		t.Fatalf("GET = %q, %v", got, err)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.waitExit(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM; log:\n%s", code, p.log.String())
+	}
+}
+
+func Test_Binary_EnvironmentFallback(t *testing.T) {
+	p := startNode(t, []string{"BATON_REQUIREPASS=s3cret"})
+	c := p.client(t)
+	err := c.Ping(context.Background()).Err()
+	if err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
+		t.Fatalf("PING without AUTH = %v, want NOAUTH (BATON_REQUIREPASS ignored?)", err)
+	}
+}
+
+func Test_Binary_BadFlagExitsWithUsage(t *testing.T) {
+	out, err := exec.Command(batonBinary(t), "node", "--fsync", "sometimes").CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 2 {
+		t.Fatalf("exit = %v, want code 2; output %s", err, out)
+	}
+	if !strings.Contains(string(out), "fsync policy") {
+		t.Fatalf("output does not explain the bad flag: %s", out)
+	}
+}
