@@ -25,15 +25,15 @@ var _ Replier = (redcon.Conn)(nil)
 // discard is the Replier of journal replay: replies go nowhere.
 type discard struct{}
 
-func (discard) WriteError(string)       {}
-func (discard) WriteString(string)      {}
-func (discard) WriteBulk([]byte)        {}
-func (discard) WriteBulkString(string)  {}
-func (discard) WriteInt(int)            {}
-func (discard) WriteInt64(int64)        {}
-func (discard) WriteArray(int)          {}
-func (discard) WriteNull()              {}
-func (discard) WriteRaw([]byte)         {}
+func (discard) WriteError(string)      {}
+func (discard) WriteString(string)     {}
+func (discard) WriteBulk([]byte)       {}
+func (discard) WriteBulkString(string) {}
+func (discard) WriteInt(int)           {}
+func (discard) WriteInt64(int64)       {}
+func (discard) WriteArray(int)         {}
+func (discard) WriteNull()             {}
+func (discard) WriteRaw([]byte)        {}
 
 // Ctx is one command's execution context. It lives for one command only.
 // Handlers run with the server lock held, so they may use DB freely but must

@@ -28,8 +28,13 @@ type Server struct {
 	jr *journal.Journal
 	// lastLSN is the LSN of the last entry appended (guarded by mu).
 	lastLSN uint64
+	// journalTap, when set (tests only), sees every appended entry.
+	journalTap func(args [][]byte)
 	// blocked maps a key to the clients parked on it (guarded by mu).
 	blocked map[string][]*waiter
+	// snap is the snapshot state (node/snapshot.go); nil in memory-only
+	// mode.
+	snap *snapshotter
 
 	rs   *redcon.Server
 	ln   net.Listener
@@ -40,6 +45,9 @@ type Server struct {
 	nextID    atomic.Int64
 
 	stats stats
+	// admin holds CLIENT PAUSE, SHUTDOWN and run-time CONFIG state
+	// (cmd_server.go, pause.go).
+	admin adminState
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -85,17 +93,10 @@ func New(cfg Config) (*Server, error) {
 	s.jr = jr
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, redcon.HandlerFunc(s.serveRESP), s.accept, s.closedConn)
 	s.goBackground(s.activeExpireLoop)
-	return s, nil
-}
-
-// recover rebuilds the keyspace from disk and opens the journal for
-// appending after the last recovered entry.
-func (s *Server) recover() (*journal.Journal, error) {
-	jr, err := journal.Open(journal.Options{Dir: s.cfg.DataDir, Fsync: journal.Policy(s.cfg.Fsync)})
-	if err != nil {
-		return nil, fmt.Errorf("open journal in %q: %w", s.cfg.DataDir, err)
+	if s.snap != nil {
+		s.goBackground(s.snapshotLoop)
 	}
-	return jr, nil
+	return s, nil
 }
 
 // Serve accepts clients on ln until Close. It returns nil after Close.
@@ -142,15 +143,21 @@ func (s *Server) Close() error {
 	}
 	s.cancel()
 	s.lnMu.Lock()
-	started := s.ln != nil
+	ln := s.ln
 	s.lnMu.Unlock()
-	if started {
+	if ln != nil {
 		s.rs.Close()
+		// Close may run before redcon's Serve has taken the listener,
+		// when rs.Close only answers "not serving": closing the listener
+		// ourselves makes Serve return in every case.
+		ln.Close()
 	}
 	s.clientsMu.Lock()
 	for _, cl := range s.clients {
 		cl.killed.Store(true)
-		cl.conn.Close()
+		// The socket, not redcon's conn: redcon's Close flushes the reply
+		// buffer, racing the connection's own goroutine (redcon #58).
+		cl.conn.NetConn().Close()
 	}
 	s.clientsMu.Unlock()
 	s.wakeAllBlocked()
@@ -205,6 +212,9 @@ func (s *Server) journalExpiry(key string) {
 // appendJournal appends an entry; the caller holds s.mu.
 func (s *Server) appendJournal(args [][]byte) uint64 {
 	s.lastLSN = s.jr.Append(args)
+	if s.journalTap != nil {
+		s.journalTap(args)
+	}
 	return s.lastLSN
 }
 

@@ -2,7 +2,9 @@ package node
 
 import (
 	"context"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +23,9 @@ func mustNewNode(t testing.TB, cfg Config) *testNode {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = testLogger(t)
 	}
 	s, err := New(cfg)
 	if err != nil {
@@ -59,4 +64,16 @@ func newTestClient(t testing.TB) (*testNode, *redis.Client, context.Context) {
 	t.Helper()
 	n := mustNewNode(t, Config{})
 	return n, mustClient(t, n), context.Background()
+}
+
+// testLogger sends a node's warnings and errors to the test log.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

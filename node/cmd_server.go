@@ -1,0 +1,662 @@
+package node
+
+import (
+	"fmt"
+	"net"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// adminState is the server-wide state of the administration commands.
+type adminState struct {
+	// pause is CLIENT PAUSE's state (pause.go).
+	pause pauseState
+
+	// shutdownInit creates shutdownCh; shutdownOnce runs SHUTDOWN's close
+	// once; shutdownCh is closed once a SHUTDOWN has closed the server.
+	shutdownInit sync.Once
+	shutdownOnce sync.Once
+	shutdownCh   chan struct{}
+
+	// runID is INFO's run_id, made once (runIDOnce); memPeak is the
+	// highest used_memory INFO has seen.
+	runIDOnce sync.Once
+	runID     string
+	memPeak   atomic.Uint64
+}
+
+func init() {
+	register(
+		&Command{Name: "role", Arity: 1, Flags: FlagFast | FlagAdmin, fn: cmdRole},
+		&Command{Name: "time", Arity: 1, Flags: FlagFast, fn: cmdTime},
+		&Command{Name: "config", Arity: -2, Flags: FlagAdmin, fn: cmdConfig},
+		&Command{Name: "shutdown", Arity: -1, Flags: FlagAdmin, fn: cmdShutdown},
+	)
+}
+
+// roleName is the node's replication role as ROLE, HELLO and INFO say it.
+func (s *Server) roleName() string { return "master" }
+
+// cmdRole: ROLE replies ["master", offset, replicas] with the journal LSN as
+// offset.
+func cmdRole(c *Ctx) {
+	c.w.WriteArray(3)
+	c.w.WriteBulkString(c.s.roleName())
+	c.w.WriteInt64(int64(c.s.jr.LSN()))
+	c.w.WriteArray(0)
+}
+
+// cmdTime: TIME replies [unix seconds, microseconds].
+func cmdTime(c *Ctx) {
+	now := time.Now()
+	c.w.WriteArray(2)
+	c.w.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
+	c.w.WriteBulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+// ShutdownRequested returns a channel closed after a client's SHUTDOWN has
+// closed the server, so the process hosting it can exit.
+func (s *Server) ShutdownRequested() <-chan struct{} {
+	s.admin.shutdownInit.Do(func() { s.admin.shutdownCh = make(chan struct{}) })
+	return s.admin.shutdownCh
+}
+
+// cmdShutdown: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] closes the server (the
+// journal is flushed by Close) and the connection, without a reply.
+func cmdShutdown(c *Ctx) {
+	for _, a := range c.args[1:] {
+		switch {
+		case eqFold(a, "nosave"), eqFold(a, "save"), eqFold(a, "now"), eqFold(a, "force"):
+		case eqFold(a, "abort") && len(c.args) == 2:
+			c.err("ERR No shutdown in progress.")
+			return
+		default:
+			c.err(errSyntax)
+			return
+		}
+	}
+	if c.replay {
+		return
+	}
+	s := c.s
+	s.log.Info("SHUTDOWN requested", "client", c.cl.addr)
+	s.ShutdownRequested() // create the channel before the close can run
+	s.admin.shutdownOnce.Do(func() {
+		// Close needs the keyspace lock, which this handler holds.
+		go func() {
+			if err := s.Close(); err != nil {
+				s.log.Error("shutdown: close", "err", err)
+			}
+			close(s.admin.shutdownCh)
+		}()
+	})
+	c.cl.quit = true
+}
+
+// configOption is one option CONFIG GET/SET knows.
+type configOption struct {
+	name string
+	get  func(s *Server) string
+	// set validates and returns the function applying v, or an error
+	// text; nil set means the option cannot change at run time.
+	set func(s *Server, v string) (apply func(), errText string)
+}
+
+// configOptions are the options of CONFIG GET/SET, sorted by name.
+var configOptions = []configOption{
+	{name: "appendfsync", get: func(s *Server) string { return string(s.cfg.Fsync) }},
+	{name: "appendonly", get: func(s *Server) string { return yesNo(s.cfg.DataDir != "") }},
+	{name: "bind", get: func(s *Server) string { h, _ := s.listenHostPort(); return h }},
+	{name: "client-query-buffer-limit", get: func(s *Server) string { return itoa(s.cfg.MaxQueryBuffer) }},
+	{name: "databases", get: func(*Server) string { return "1" }},
+	{name: "dir", get: func(s *Server) string { return s.cfg.DataDir }},
+	{name: "maxclients", get: func(s *Server) string { return strconv.Itoa(s.cfg.MaxClients) }, set: setMaxClients},
+	{name: "port", get: func(s *Server) string { _, p := s.listenHostPort(); return p }},
+	{name: "proto-max-bulk-len", get: func(s *Server) string { return itoa(s.cfg.MaxBulkLen) }},
+	{name: "requirepass", get: func(s *Server) string { return s.cfg.RequirePass }, set: setRequirePass},
+	{name: "save", get: saveConfig},
+}
+
+// yesNo formats a boolean as Redis configs do.
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// saveConfig renders the snapshot schedule in redis.conf's "save" form.
+func saveConfig(s *Server) string {
+	if s.cfg.SnapshotInterval <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d %d", int64(s.cfg.SnapshotInterval/time.Second), s.cfg.SnapshotMinWrites)
+}
+
+// listenHostPort returns the host and port the node listens on.
+func (s *Server) listenHostPort() (string, string) {
+	addr := s.cfg.Addr
+	if a := s.Addr(); a != nil {
+		addr = a.String()
+	}
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, ""
+	}
+	return h, p
+}
+
+// setMaxClients validates a new maxclients.
+func setMaxClients(s *Server, v string) (func(), string) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, "argument couldn't be parsed into an integer"
+	}
+	if n < 1 || n > 4294967295 {
+		return nil, "argument must be between 1 and 4294967295 inclusive"
+	}
+	return func() { s.cfg.MaxClients = int(n) }, ""
+}
+
+// setRequirePass validates a new requirepass. Connections already
+// authenticated stay so; with an empty password every connection is.
+func setRequirePass(s *Server, v string) (func(), string) {
+	return func() {
+		s.cfg.RequirePass = v
+		if v == "" {
+			for _, cl := range s.clients {
+				cl.authed = true
+			}
+		}
+	}, ""
+}
+
+// findConfig returns the option called name (case-insensitive).
+func findConfig(name string) *configOption {
+	for i := range configOptions {
+		if strings.EqualFold(configOptions[i].name, name) {
+			return &configOptions[i]
+		}
+	}
+	return nil
+}
+
+// cmdConfig: CONFIG GET|SET|RESETSTAT|REWRITE|HELP.
+func cmdConfig(c *Ctx) {
+	sub := c.args[1]
+	switch {
+	case eqFold(sub, "get"):
+		if len(c.args) < 3 {
+			c.subArity("config|get")
+			return
+		}
+		configGet(c)
+	case eqFold(sub, "set"):
+		if len(c.args) < 4 {
+			c.subArity("config|set")
+			return
+		}
+		configSet(c)
+	case eqFold(sub, "resetstat"):
+		if len(c.args) != 2 {
+			c.subArity("config|resetstat")
+			return
+		}
+		c.s.resetStats()
+		c.ok()
+	case eqFold(sub, "rewrite"):
+		if len(c.args) != 2 {
+			c.subArity("config|rewrite")
+			return
+		}
+		c.err("ERR The server is running without a config file")
+	case eqFold(sub, "help") && len(c.args) == 2:
+		c.help("CONFIG",
+			"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+			"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+			"RESETSTAT", "    Reset statistics reported by the INFO command.",
+			"REWRITE", "    Rewrite the configuration file.")
+	default:
+		c.unknownSub("CONFIG")
+	}
+}
+
+// configGet: CONFIG GET pattern [pattern ...] replies name/value pairs.
+func configGet(c *Ctx) {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range c.args[2:] {
+		pat := string(a)
+		if !strings.ContainsAny(pat, "*?[") {
+			if o := findConfig(pat); o != nil && !seen[o.name] {
+				seen[o.name] = true
+				out = append(out, pat, o.get(c.s))
+			}
+			continue
+		}
+		pat = strings.ToLower(pat)
+		for i := range configOptions {
+			o := &configOptions[i]
+			if ok, _ := path.Match(pat, o.name); ok && !seen[o.name] {
+				seen[o.name] = true
+				out = append(out, o.name, o.get(c.s))
+			}
+		}
+	}
+	c.w.WriteArray(len(out))
+	for _, v := range out {
+		c.w.WriteBulkString(v)
+	}
+}
+
+// configSet: CONFIG SET name value [name value ...] applies all or none.
+func configSet(c *Ctx) {
+	if len(c.args)%2 != 0 {
+		c.err(errSyntax)
+		return
+	}
+	var applies []func()
+	seen := map[string]bool{}
+	for i := 2; i < len(c.args); i += 2 {
+		name := string(c.args[i])
+		o := findConfig(name)
+		if o == nil {
+			c.err("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(name, 128) + "'")
+			return
+		}
+		fail := func(why string) {
+			c.err("ERR CONFIG SET failed (possibly related to argument '" + sanitize(name, 128) + "') - " + why)
+		}
+		if seen[o.name] {
+			fail("duplicate parameter")
+			return
+		}
+		seen[o.name] = true
+		if o.set == nil {
+			fail("can't set immutable config")
+			return
+		}
+		apply, why := o.set(c.s, string(c.args[i+1]))
+		if why != "" {
+			fail(why)
+			return
+		}
+		applies = append(applies, apply)
+	}
+	// accept reads these options under clientsMu; handlers under s.mu,
+	// which we hold.
+	c.s.clientsMu.Lock()
+	for _, apply := range applies {
+		apply()
+	}
+	c.s.clientsMu.Unlock()
+	c.ok()
+}
+
+// resetStats zeroes the counters INFO stats reports (CONFIG RESETSTAT).
+func (s *Server) resetStats() {
+	st := &s.stats
+	st.commands.Store(0)
+	st.connections.Store(0)
+	st.rejectedConns.Store(0)
+	st.expiredKeys.Store(0)
+	st.keyspaceHits.Store(0)
+	st.keyspaceMisses.Store(0)
+}
+
+// subArity writes the arity error of a subcommand ("client|pause").
+func (c *Ctx) subArity(name string) {
+	c.err("ERR wrong number of arguments for '" + name + "' command")
+}
+
+// unknownSub writes Redis' unknown-subcommand error for container cmd.
+func (c *Ctx) unknownSub(cmd string) {
+	c.err("ERR unknown subcommand '" + sanitize(string(c.args[1]), 128) + "'. Try " + cmd + " HELP.")
+}
+
+// help writes a container command's HELP reply: a header line, the
+// given lines, and the HELP entry, as status replies.
+func (c *Ctx) help(cmd string, lines ...string) {
+	all := append([]string{cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"}, lines...)
+	all = append(all, "HELP", "    Print this help.")
+	c.w.WriteArray(len(all))
+	for _, l := range all {
+		c.w.WriteString(l)
+	}
+}
+
+// sortedCommands returns the command table sorted by name.
+func sortedCommands() []*Command {
+	out := make([]*Command, 0, len(commands))
+	for _, cmd := range commands {
+		out = append(out, cmd)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func init() {
+	register(&Command{Name: "command", Arity: -1, Flags: 0, fn: cmdCommand})
+}
+
+// commandGroups maps command names to their Redis documentation group;
+// commands not listed are "generic".
+var commandGroups = func() map[string]string {
+	m := map[string]string{}
+	add := func(group, names string) {
+		for _, n := range strings.Fields(names) {
+			m[n] = group
+		}
+	}
+	add("string", "get set setnx setex psetex mget mset msetnx incr incrby decr decrby incrbyfloat append strlen getrange setrange getdel getex getset substr lcs")
+	add("hash", "hset hsetnx hget hmget hmset hdel hgetall hlen hexists hincrby hincrbyfloat hkeys hvals hscan hstrlen hrandfield")
+	add("list", "lpush rpush lpushx rpushx lpop rpop lrange llen lindex lset lrem ltrim linsert lpos lmove blpop brpop blmove rpoplpush brpoplpush lmpop blmpop")
+	add("set", "sadd srem smembers sismember smismember scard spop srandmember sinter sunion sdiff sinterstore sunionstore sdiffstore smove sscan sintercard")
+	add("sorted-set", "zadd zrem zscore zmscore zincrby zcard zcount zrank zrevrank zrange zrangebyscore zrevrange zrevrangebyscore zpopmin zpopmax zremrangebyscore zremrangebyrank zscan zrangebylex zrevrangebylex zlexcount zremrangebylex zrangestore bzpopmin bzpopmax")
+	add("pubsub", "publish subscribe unsubscribe psubscribe punsubscribe pubsub")
+	add("transactions", "multi exec discard watch unwatch")
+	add("connection", "ping echo auth hello select quit reset client")
+	add("server", "info role time dbsize command config shutdown lastsave save bgsave debug flushdb flushall digest replicaof slaveof sync psync failover")
+	return m
+}()
+
+// commandGroup is cmd's documentation group.
+func commandGroup(name string) string {
+	if g, ok := commandGroups[name]; ok {
+		return g
+	}
+	return "generic"
+}
+
+// flagWords are the Redis flag words of COMMAND INFO, in Redis' order.
+func flagWords(f Flags) []string {
+	var out []string
+	for _, fw := range []struct {
+		f    Flags
+		word string
+	}{
+		{FlagWrite, "write"}, {FlagReadonly, "readonly"}, {FlagAdmin, "admin"},
+		{FlagPubSub, "pubsub"}, {FlagBlocking, "blocking"}, {FlagFast, "fast"},
+		{FlagNoAuth, "no_auth"},
+	} {
+		if f&fw.f != 0 {
+			out = append(out, fw.word)
+		}
+	}
+	return out
+}
+
+// aclCategories derives Redis ACL categories from cmd's flags and group.
+func aclCategories(cmd *Command) []string {
+	var out []string
+	switch g := commandGroup(cmd.Name); g {
+	case "string", "hash", "list", "set", "pubsub", "connection":
+		out = append(out, "@"+g)
+	case "sorted-set":
+		out = append(out, "@sortedset")
+	case "transactions":
+		out = append(out, "@transaction")
+	case "generic":
+		out = append(out, "@keyspace")
+	}
+	if cmd.Flags&FlagWrite != 0 {
+		out = append(out, "@write")
+	}
+	if cmd.Flags&FlagReadonly != 0 {
+		out = append(out, "@read")
+	}
+	if cmd.Flags&FlagAdmin != 0 {
+		out = append(out, "@admin", "@dangerous")
+	}
+	if cmd.Flags&FlagFast != 0 {
+		out = append(out, "@fast")
+	} else {
+		out = append(out, "@slow")
+	}
+	if cmd.Flags&FlagBlocking != 0 {
+		out = append(out, "@blocking")
+	}
+	return out
+}
+
+// writeStrings writes a status-string array.
+func writeStrings(w Replier, strs []string) {
+	w.WriteArray(len(strs))
+	for _, str := range strs {
+		w.WriteString(str)
+	}
+}
+
+// writeCommandInfo writes one COMMAND INFO entry: name, arity, flags, first
+// key, last key, step, ACL categories, tips, key specs, subcommands.
+func writeCommandInfo(w Replier, cmd *Command) {
+	w.WriteArray(10)
+	w.WriteBulkString(cmd.Name)
+	w.WriteInt(cmd.Arity)
+	writeStrings(w, flagWords(cmd.Flags))
+	w.WriteInt(cmd.FirstKey)
+	w.WriteInt(cmd.LastKey)
+	step := cmd.Step
+	if cmd.FirstKey > 0 && step == 0 {
+		step = 1
+	}
+	w.WriteInt(step)
+	writeStrings(w, aclCategories(cmd))
+	w.WriteArray(0)
+	writeKeySpecs(w, cmd)
+	w.WriteArray(0)
+}
+
+// writeKeySpecs writes cmd's key positions as one Redis 7 key spec (RESP2
+// maps are flat arrays): begin_search by index, find_keys by range.
+func writeKeySpecs(w Replier, cmd *Command) {
+	if cmd.FirstKey <= 0 {
+		w.WriteArray(0)
+		return
+	}
+	var flags []string
+	switch {
+	case cmd.Flags&FlagWrite != 0:
+		flags = []string{"RW"}
+	case cmd.Flags&FlagReadonly != 0:
+		flags = []string{"RO", "access"}
+	}
+	last := cmd.LastKey
+	if last >= 0 {
+		last -= cmd.FirstKey
+	}
+	step := max(cmd.Step, 1)
+	w.WriteArray(1)
+	w.WriteArray(6)
+	w.WriteBulkString("flags")
+	writeStrings(w, flags)
+	w.WriteBulkString("begin_search")
+	w.WriteArray(4)
+	w.WriteBulkString("type")
+	w.WriteBulkString("index")
+	w.WriteBulkString("spec")
+	w.WriteArray(2)
+	w.WriteBulkString("index")
+	w.WriteInt(cmd.FirstKey)
+	w.WriteBulkString("find_keys")
+	w.WriteArray(4)
+	w.WriteBulkString("type")
+	w.WriteBulkString("range")
+	w.WriteBulkString("spec")
+	w.WriteArray(6)
+	w.WriteBulkString("lastkey")
+	w.WriteInt(last)
+	w.WriteBulkString("keystep")
+	w.WriteInt(step)
+	w.WriteBulkString("limit")
+	w.WriteInt(0)
+}
+
+// writeCommandDocs writes cmd's COMMAND DOCS map (a flat array): the
+// fields redis-cli reads for help and hints.
+func writeCommandDocs(w Replier, cmd *Command) {
+	w.WriteArray(8)
+	w.WriteBulkString("summary")
+	w.WriteBulkString(strings.ToUpper(cmd.Name) + " command")
+	w.WriteBulkString("since")
+	w.WriteBulkString("1.0.0")
+	w.WriteBulkString("group")
+	w.WriteBulkString(commandGroup(cmd.Name))
+	w.WriteBulkString("complexity")
+	w.WriteBulkString("")
+}
+
+// cmdCommand: COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] |
+// GETKEYS cmd args... | HELP] describes the command table.
+func cmdCommand(c *Ctx) {
+	if len(c.args) == 1 {
+		all := sortedCommands()
+		c.w.WriteArray(len(all))
+		for _, cmd := range all {
+			writeCommandInfo(c.w, cmd)
+		}
+		return
+	}
+	sub := c.args[1]
+	switch {
+	case eqFold(sub, "count"):
+		if len(c.args) != 2 {
+			c.subArity("command|count")
+			return
+		}
+		c.w.WriteInt(len(commands))
+	case eqFold(sub, "list"):
+		commandList(c)
+	case eqFold(sub, "info"):
+		commandEach(c, writeCommandInfo, func(w Replier) { w.WriteNull() })
+	case eqFold(sub, "docs"):
+		commandDocs(c)
+	case eqFold(sub, "getkeys"):
+		if len(c.args) < 4 {
+			c.subArity("command|getkeys")
+			return
+		}
+		commandGetKeys(c)
+	case eqFold(sub, "help") && len(c.args) == 2:
+		c.help("COMMAND",
+			"(no subcommand)", "    Return details about all Redis commands.",
+			"COUNT", "    Return the total number of commands in this Redis server.",
+			"LIST", "    Return a list of all commands in this Redis server.",
+			"INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+			"DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
+			"GETKEYS <full-command>", "    Return the keys from a full Redis command.")
+	default:
+		c.unknownSub("COMMAND")
+	}
+}
+
+// commandEach writes one entry per named command (all commands when none
+// is named), with missing for unknown names.
+func commandEach(c *Ctx, write func(Replier, *Command), missing func(Replier)) {
+	if len(c.args) == 2 {
+		all := sortedCommands()
+		c.w.WriteArray(len(all))
+		for _, cmd := range all {
+			write(c.w, cmd)
+		}
+		return
+	}
+	c.w.WriteArray(len(c.args) - 2)
+	for _, name := range c.args[2:] {
+		if cmd := lookupCommand(name); cmd != nil {
+			write(c.w, cmd)
+		} else {
+			missing(c.w)
+		}
+	}
+}
+
+// commandDocs: COMMAND DOCS [name ...] replies a map (flat array) from
+// name to docs; unknown names are left out.
+func commandDocs(c *Ctx) {
+	var cmds []*Command
+	if len(c.args) == 2 {
+		cmds = sortedCommands()
+	} else {
+		for _, name := range c.args[2:] {
+			if cmd := lookupCommand(name); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.w.WriteArray(2 * len(cmds))
+	for _, cmd := range cmds {
+		c.w.WriteBulkString(cmd.Name)
+		writeCommandDocs(c.w, cmd)
+	}
+}
+
+// commandList: COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN p].
+func commandList(c *Ctx) {
+	keep := func(*Command) bool { return true }
+	switch {
+	case len(c.args) == 2:
+	case len(c.args) == 5 && eqFold(c.args[2], "filterby"):
+		val := string(c.args[4])
+		switch by := c.args[3]; {
+		case eqFold(by, "module"):
+			keep = func(*Command) bool { return false }
+		case eqFold(by, "aclcat"):
+			keep = func(cmd *Command) bool {
+				for _, cat := range aclCategories(cmd) {
+					if strings.EqualFold(cat[1:], val) {
+						return true
+					}
+				}
+				return false
+			}
+		case eqFold(by, "pattern"):
+			pat := strings.ToLower(val)
+			keep = func(cmd *Command) bool { ok, _ := path.Match(pat, cmd.Name); return ok }
+		default:
+			c.err(errSyntax)
+			return
+		}
+	default:
+		c.err(errSyntax)
+		return
+	}
+	var names []string
+	for _, cmd := range sortedCommands() {
+		if keep(cmd) {
+			names = append(names, cmd.Name)
+		}
+	}
+	c.w.WriteArray(len(names))
+	for _, n := range names {
+		c.w.WriteBulkString(n)
+	}
+}
+
+// commandGetKeys: COMMAND GETKEYS command [arg ...] replies its key args.
+func commandGetKeys(c *Ctx) {
+	args := c.args[2:]
+	cmd := lookupCommand(args[0])
+	switch {
+	case cmd == nil:
+		c.err("ERR Invalid command specified")
+		return
+	case !cmd.arityOK(len(args)):
+		c.err("ERR Invalid number of arguments specified for command")
+		return
+	}
+	idx := cmd.KeyIndexes(args)
+	if len(idx) == 0 {
+		c.err("ERR The command has no key arguments")
+		return
+	}
+	c.w.WriteArray(len(idx))
+	for _, i := range idx {
+		c.w.WriteBulk(args[i])
+	}
+}
