@@ -1,13 +1,186 @@
 package node
 
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+)
+
 func init() {
+	const rf = FlagReadonly | FlagFast
+	const wf = FlagWrite | FlagFast
 	register(
-		&Command{Name: "get", Arity: 2, Flags: FlagReadonly | FlagFast, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGet},
+		&Command{Name: "get", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGet},
 		&Command{Name: "set", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSet},
+		&Command{Name: "setnx", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSetnx},
+		&Command{Name: "setex", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSetex},
+		&Command{Name: "psetex", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSetex},
+		&Command{Name: "mget", Arity: -2, Flags: rf, FirstKey: 1, LastKey: -1, Step: 1, fn: cmdMget},
+		&Command{Name: "mset", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: -1, Step: 2, fn: cmdMset},
+		&Command{Name: "msetnx", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: -1, Step: 2, fn: cmdMset},
+		&Command{Name: "incr", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncr},
+		&Command{Name: "decr", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncr},
+		&Command{Name: "incrby", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncrby},
+		&Command{Name: "decrby", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncrby},
+		&Command{Name: "incrbyfloat", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncrbyfloat},
+		&Command{Name: "append", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdAppend},
+		&Command{Name: "strlen", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdStrlen},
+		&Command{Name: "getrange", Arity: 4, Flags: FlagReadonly, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGetrange},
+		&Command{Name: "setrange", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSetrange},
+		&Command{Name: "getdel", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGetdel},
+		&Command{Name: "getex", Arity: -2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGetex},
+		&Command{Name: "getset", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGetset},
 	)
 }
 
-// cmdGet: GET key.
+// bSet is the journal's command name for SET rewrites.
+var bSet = []byte("set")
+
+// errStringTooLong is Redis' error for results above proto-max-bulk-len.
+const errStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+
+// expireKind is which expiry option of SET or GETEX was given.
+type expireKind uint8
+
+const (
+	expNone expireKind = iota
+	expEX              // relative seconds
+	expPX              // relative milliseconds
+	expEXAT            // absolute Unix seconds
+	expPXAT            // absolute Unix milliseconds
+)
+
+// strOpts are the parsed options of SET (NX XX GET KEEPTTL EX PX EXAT PXAT)
+// and GETEX (EX PX EXAT PXAT PERSIST).
+type strOpts struct {
+	nx, xx, get, keepttl, persist bool
+	kind                          expireKind
+	expire                        []byte
+}
+
+// parseStrOpts parses args[3:] (SET) or args[2:] (GETEX) with the exact
+// acceptance rules of Redis' parseExtendedStringArgumentsOrReply, replying
+// a syntax error on failure.
+func parseStrOpts(c *Ctx, isSet bool) (strOpts, bool) {
+	var o strOpts
+	start := 2
+	if isSet {
+		start = 3
+	}
+	for j := start; j < len(c.args); j++ {
+		opt := c.args[j]
+		hasNext := j+1 < len(c.args)
+		switch {
+		case isSet && eqFold(opt, "nx") && !o.xx:
+			o.nx = true
+		case isSet && eqFold(opt, "xx") && !o.nx:
+			o.xx = true
+		case isSet && eqFold(opt, "get"):
+			o.get = true
+		case isSet && eqFold(opt, "keepttl") && !o.persist && o.kind == expNone:
+			o.keepttl = true
+		case !isSet && eqFold(opt, "persist") && o.kind == expNone && !o.keepttl:
+			o.persist = true
+		case eqFold(opt, "ex") && o.expireAllowed(expEX) && hasNext,
+			eqFold(opt, "px") && o.expireAllowed(expPX) && hasNext,
+			eqFold(opt, "exat") && o.expireAllowed(expEXAT) && hasNext,
+			eqFold(opt, "pxat") && o.expireAllowed(expPXAT) && hasNext:
+			o.kind = expireKindOf(opt)
+			o.expire = c.args[j+1]
+			j++
+		default:
+			c.err(errSyntax)
+			return o, false
+		}
+	}
+	return o, true
+}
+
+// expireAllowed reports whether expiry option k may follow the options seen
+// so far: no KEEPTTL or PERSIST, and no other expiry kind (repeating the same
+// kind is allowed, the last value wins, as in Redis).
+func (o *strOpts) expireAllowed(k expireKind) bool {
+	return !o.keepttl && !o.persist && (o.kind == expNone || o.kind == k)
+}
+
+// expireKindOf maps an option name (already known to be one) to its kind.
+func expireKindOf(opt []byte) expireKind {
+	switch {
+	case eqFold(opt, "ex"):
+		return expEX
+	case eqFold(opt, "px"):
+		return expPX
+	case eqFold(opt, "exat"):
+		return expEXAT
+	}
+	return expPXAT
+}
+
+// expireAt converts an expiry argument of the given kind to absolute Unix
+// milliseconds like Redis' getExpireMillisecondsOrReply, replying the error
+// on failure.
+func expireAt(c *Ctx, arg []byte, kind expireKind) (int64, bool) {
+	ms, ok := c.intArgBytes(arg)
+	if !ok {
+		return 0, false
+	}
+	seconds := kind == expEX || kind == expEXAT
+	if ms <= 0 || (seconds && ms > math.MaxInt64/1000) {
+		c.err(fmt.Sprintf(errInvalidExpire, c.cmd.Name))
+		return 0, false
+	}
+	if seconds {
+		ms *= 1000
+	}
+	if kind == expEX || kind == expPX {
+		ms += c.now // wraps to negative on overflow, refused below
+	}
+	if ms <= 0 {
+		c.err(fmt.Sprintf(errInvalidExpire, c.cmd.Name))
+		return 0, false
+	}
+	return ms, true
+}
+
+// intArgBytes parses b as an integer, replying the Redis error on failure.
+func (c *Ctx) intArgBytes(b []byte) (int64, bool) {
+	n, ok := parseInt(b)
+	if !ok {
+		c.err(errNotInteger)
+	}
+	return n, ok
+}
+
+// ownBytes returns b with its capacity clipped, so that no later append
+// through the stored value can write into a neighbouring argument.
+func ownBytes(b []byte) []byte { return b[:len(b):len(b)] }
+
+// putString stores v under key. The old deadline survives only when
+// keepTTL is set and the key existed (found); otherwise the key has none.
+func putString(c *Ctx, key string, v []byte, keepTTL, found bool) {
+	c.db.set(key, v)
+	if !keepTTL || !found {
+		c.db.persist(key)
+	}
+}
+
+// stringAt returns the string at key: (nil, true) when missing, (value,
+// true) for a string, and false after replying WRONGTYPE.
+func stringAt(c *Ctx, key string) ([]byte, bool) {
+	switch v := c.lookup(key).(type) {
+	case nil:
+		return nil, true
+	case []byte:
+		return v, true
+	default:
+		c.err(errWrongType)
+		return nil, false
+	}
+}
+
+// cmdGet: GET key replies the string value or nil.
 func cmdGet(c *Ctx) {
 	switch v := c.lookup(c.key(1)).(type) {
 	case nil:
@@ -19,11 +192,487 @@ func cmdGet(c *Ctx) {
 	}
 }
 
-// cmdSet: SET key value (options are the strings family's to add).
+// cmdSet: SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms|KEEPTTL].
+// Relative expiries are journaled as PXAT, and only the effective form
+// (value, deadline or KEEPTTL) is journaled.
 func cmdSet(c *Ctx) {
 	key := c.key(1)
-	c.db.set(key, c.args[2])
-	c.db.persist(key)
+	if len(c.args) == 3 { // the hot path: plain SET
+		c.lookup(key)
+		putString(c, key, ownBytes(c.args[2]), false, false)
+		c.dirty++
+		c.ok()
+		return
+	}
+	o, ok := parseStrOpts(c, true)
+	if !ok {
+		return
+	}
+	var when int64
+	if o.kind != expNone {
+		if when, ok = expireAt(c, o.expire, o.kind); !ok {
+			return
+		}
+	}
+	old := c.lookup(key)
+	if o.get {
+		switch v := old.(type) {
+		case nil:
+			c.w.WriteNull()
+		case []byte:
+			c.w.WriteBulk(v)
+		default:
+			c.err(errWrongType)
+			return
+		}
+	}
+	found := old != nil
+	if (o.nx && found) || (o.xx && !found) {
+		if !o.get {
+			c.w.WriteNull()
+		}
+		return
+	}
+	putString(c, key, ownBytes(c.args[2]), o.keepttl, found)
 	c.dirty++
+	switch {
+	case o.kind != expNone:
+		c.db.setExpire(key, when)
+		c.journal(bSet, c.args[1], c.args[2], []byte("pxat"), []byte(itoa(when)))
+	case o.keepttl && found:
+		c.journal(bSet, c.args[1], c.args[2], []byte("keepttl"))
+	default:
+		c.journal(bSet, c.args[1], c.args[2])
+	}
+	if !o.get {
+		c.ok()
+	}
+}
+
+// cmdSetnx: SETNX key value sets key only when it does not exist; replies
+// 1 if it did.
+func cmdSetnx(c *Ctx) {
+	key := c.key(1)
+	if c.lookup(key) != nil {
+		c.w.WriteInt(0)
+		return
+	}
+	putString(c, key, ownBytes(c.args[2]), false, false)
+	c.dirty++
+	c.w.WriteInt(1)
+}
+
+// cmdSetex: SETEX key seconds value and PSETEX key milliseconds value,
+// journaled as SET key value PXAT deadline.
+func cmdSetex(c *Ctx) {
+	kind := expEX
+	if c.cmd.Name == "psetex" {
+		kind = expPX
+	}
+	when, ok := expireAt(c, c.args[2], kind)
+	if !ok {
+		return
+	}
+	key := c.key(1)
+	c.lookup(key)
+	putString(c, key, ownBytes(c.args[3]), false, false)
+	c.db.setExpire(key, when)
+	c.dirty++
+	c.journal(bSet, c.args[1], c.args[3], []byte("pxat"), []byte(itoa(when)))
 	c.ok()
+}
+
+// cmdMget: MGET key [key ...] replies each string value, nil for missing
+// keys and keys of other types.
+func cmdMget(c *Ctx) {
+	c.w.WriteArray(len(c.args) - 1)
+	for i := 1; i < len(c.args); i++ {
+		if v, ok := c.lookup(c.key(i)).([]byte); ok {
+			c.w.WriteBulk(v)
+		} else {
+			c.w.WriteNull()
+		}
+	}
+}
+
+// cmdMset: MSET key value [key value ...] sets every pair; MSETNX sets
+// them only when none of the keys exists, replying 1 if it did.
+func cmdMset(c *Ctx) {
+	if len(c.args)%2 == 0 {
+		c.wrongArity()
+		return
+	}
+	nx := c.cmd.Name == "msetnx"
+	if nx {
+		for i := 1; i < len(c.args); i += 2 {
+			if c.lookup(c.key(i)) != nil {
+				c.w.WriteInt(0)
+				return
+			}
+		}
+	}
+	for i := 1; i < len(c.args); i += 2 {
+		key := c.key(i)
+		c.lookup(key)
+		putString(c, key, ownBytes(c.args[i+1]), false, false)
+	}
+	c.dirty++
+	if nx {
+		c.w.WriteInt(1)
+	} else {
+		c.ok()
+	}
+}
+
+// cmdIncr: INCR key and DECR key add ±1 to the integer at key.
+func cmdIncr(c *Ctx) {
+	if c.cmd.Name == "decr" {
+		incrBy(c, -1)
+	} else {
+		incrBy(c, 1)
+	}
+}
+
+// cmdIncrby: INCRBY key n and DECRBY key n add ±n to the integer at key.
+func cmdIncrby(c *Ctx) {
+	n, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	if c.cmd.Name == "decrby" {
+		if n == math.MinInt64 {
+			c.err("ERR decrement would overflow")
+			return
+		}
+		n = -n
+	}
+	incrBy(c, n)
+}
+
+// incrBy adds incr to the integer stored at args[1] (0 when missing),
+// keeping its deadline, and replies the result.
+func incrBy(c *Ctx, incr int64) {
+	key := c.key(1)
+	v, ok := stringAt(c, key)
+	if !ok {
+		return
+	}
+	var cur int64
+	if v != nil {
+		if cur, ok = parseInt(v); !ok {
+			c.err(errNotInteger)
+			return
+		}
+	}
+	if (incr < 0 && cur < 0 && incr < math.MinInt64-cur) ||
+		(incr > 0 && cur > 0 && incr > math.MaxInt64-cur) {
+		c.err(errOverflow)
+		return
+	}
+	cur += incr
+	putString(c, key, strconv.AppendInt(nil, cur, 10), true, v != nil)
+	c.dirty++
+	c.w.WriteInt64(cur)
+}
+
+// cmdIncrbyfloat: INCRBYFLOAT key incr adds a float with Redis' long double
+// arithmetic and formatting; journaled as SET key result KEEPTTL.
+func cmdIncrbyfloat(c *Ctx) {
+	key := c.key(1)
+	v, ok := stringAt(c, key)
+	if !ok {
+		return
+	}
+	cur := newLongDouble()
+	if v != nil {
+		if cur, ok = parseLongDouble(v); !ok {
+			c.err(errNotFloat)
+			return
+		}
+	}
+	incr, ok := parseLongDouble(c.args[2])
+	if !ok {
+		c.err(errNotFloat)
+		return
+	}
+	res, ok := addLongDouble(cur, incr)
+	if !ok {
+		c.err(errIncrNaN)
+		return
+	}
+	out := formatLongDouble(res)
+	putString(c, key, []byte(out), true, v != nil)
+	c.dirty++
+	c.journalStrings("set", key, out, "keepttl")
+	c.w.WriteBulkString(out)
+}
+
+// maxStringLen is the largest string a command may create
+// (proto-max-bulk-len).
+func maxStringLen(c *Ctx) int64 {
+	if n := c.s.cfg.MaxBulkLen; n > 0 {
+		return n
+	}
+	return 512 << 20
+}
+
+// cmdAppend: APPEND key value appends to the string at key (creating it)
+// and replies the new length.
+func cmdAppend(c *Ctx) {
+	key := c.key(1)
+	v, ok := stringAt(c, key)
+	if !ok {
+		return
+	}
+	add := c.args[2]
+	if v == nil {
+		putString(c, key, ownBytes(add), false, false)
+		c.dirty++
+		c.w.WriteInt(len(add))
+		return
+	}
+	if int64(len(v))+int64(len(add)) > maxStringLen(c) {
+		c.err(errStringTooLong)
+		return
+	}
+	// Always a fresh array: the old one may be shared with a snapshot
+	// buffer or a neighbouring argument, so it is never written to.
+	nv := make([]byte, len(v)+len(add))
+	copy(nv, v)
+	copy(nv[len(v):], add)
+	c.db.set(key, nv)
+	c.dirty++
+	c.w.WriteInt(len(nv))
+}
+
+// cmdStrlen: STRLEN key replies the length of the string at key (0 when
+// missing).
+func cmdStrlen(c *Ctx) {
+	if v, ok := stringAt(c, c.key(1)); ok {
+		c.w.WriteInt(len(v))
+	}
+}
+
+// cmdGetrange: GETRANGE key start end replies the substring between two
+// inclusive offsets (negative ones count from the end).
+func cmdGetrange(c *Ctx) {
+	start, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	end, ok := c.intArg(3)
+	if !ok {
+		return
+	}
+	v, ok := stringAt(c, c.key(1))
+	if !ok {
+		return
+	}
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		c.w.WriteBulkString("")
+		return
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		c.w.WriteBulkString("")
+		return
+	}
+	c.w.WriteBulk(v[start : end+1])
+}
+
+// cmdSetrange: SETRANGE key offset value overwrites part of the string at
+// key, zero-padding as needed, and replies the new length.
+func cmdSetrange(c *Ctx) {
+	off, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	if off < 0 {
+		c.err("ERR offset is out of range")
+		return
+	}
+	key, val := c.key(1), c.args[3]
+	v, ok := stringAt(c, key)
+	if !ok {
+		return
+	}
+	if len(val) == 0 {
+		c.w.WriteInt(len(v))
+		return
+	}
+	if off > maxStringLen(c)-int64(len(val)) {
+		c.err(errStringTooLong)
+		return
+	}
+	nv := make([]byte, max(int64(len(v)), off+int64(len(val))))
+	copy(nv, v)
+	copy(nv[off:], val)
+	putString(c, key, nv, true, v != nil)
+	c.dirty++
+	c.w.WriteInt(len(nv))
+}
+
+// cmdGetdel: GETDEL key replies the string at key and deletes it;
+// journaled as DEL.
+func cmdGetdel(c *Ctx) {
+	key := c.key(1)
+	v, ok := stringAt(c, key)
+	if !ok {
+		return
+	}
+	if v == nil {
+		c.w.WriteNull()
+		return
+	}
+	c.w.WriteBulk(v)
+	c.db.remove(key)
+	c.dirty++
+	c.journalStrings("del", key)
+}
+
+// cmdGetex: GETEX key [EX s|PX ms|EXAT ts|PXAT ms|PERSIST] replies the
+// string at key and changes its deadline; journaled as PEXPIREAT, PERSIST,
+// or DEL for a deadline already past.
+func cmdGetex(c *Ctx) {
+	o, ok := parseStrOpts(c, false)
+	if !ok {
+		return
+	}
+	key := c.key(1)
+	v, ok := stringAt(c, key)
+	if !ok {
+		return
+	}
+	if v == nil {
+		c.w.WriteNull()
+		return
+	}
+	var when int64
+	if o.kind != expNone {
+		if when, ok = expireAt(c, o.expire, o.kind); !ok {
+			return
+		}
+	}
+	c.w.WriteBulk(v)
+	switch {
+	case (o.kind == expEXAT || o.kind == expPXAT) && alreadyExpired(c, when):
+		c.db.remove(key)
+		c.dirty++
+		c.journalStrings("del", key)
+	case o.kind != expNone:
+		c.db.setExpire(key, when)
+		c.dirty++
+		c.journalStrings("pexpireat", key, itoa(when))
+	case o.persist:
+		if c.db.persist(key) {
+			c.dirty++
+			c.journalStrings("persist", key)
+		}
+	}
+}
+
+// alreadyExpired reports whether an absolute deadline is past and this node
+// decides expiry itself (never during replay, like Redis while loading).
+func alreadyExpired(c *Ctx, when int64) bool {
+	return when <= c.now && !c.replay && c.s.activeExpire()
+}
+
+// cmdGetset: GETSET key value sets key and replies its old string value;
+// journaled as SET.
+func cmdGetset(c *Ctx) {
+	key := c.key(1)
+	v, ok := stringAt(c, key)
+	if !ok {
+		return
+	}
+	if v == nil {
+		c.w.WriteNull()
+	} else {
+		c.w.WriteBulk(v)
+	}
+	putString(c, key, ownBytes(c.args[2]), false, false)
+	c.dirty++
+	c.journal(bSet, c.args[1], c.args[2])
+}
+
+// longDoublePrec is the mantissa of x87's 80-bit long double, which Redis
+// uses for INCRBYFLOAT; big.Float at this precision reproduces its
+// arithmetic and its printed digits.
+const longDoublePrec = 64
+
+// longDoubleMaxExp bounds the binary exponent of a finite long double.
+const longDoubleMaxExp = 16384
+
+// newLongDouble returns a zero at long double precision.
+func newLongDouble() *big.Float {
+	return new(big.Float).SetPrec(longDoublePrec).SetMode(big.ToNearestEven)
+}
+
+// parseLongDouble parses b like Redis' string2ld (strtold): optional sign,
+// decimal or hex digits, exponent, "inf"/"infinity"; no spaces, no NaN, no
+// out-of-range values.
+func parseLongDouble(b []byte) (*big.Float, bool) {
+	if len(b) == 0 || len(b) >= 5*1024 {
+		return nil, false
+	}
+	s := string(b)
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) > 1 {
+		return nil, false
+	}
+	switch strings.ToLower(body) {
+	case "inf", "infinity":
+		f := newLongDouble().SetInf(s[0] == '-')
+		return f, true
+	}
+	lb := strings.ToLower(body)
+	if strings.ContainsAny(lb, "_ ") || strings.HasPrefix(lb, "0b") || strings.HasPrefix(lb, "0o") ||
+		strings.Contains(lb, "inf") || strings.Contains(lb, "nan") {
+		return nil, false
+	}
+	f, _, err := newLongDouble().Parse(s, 0)
+	if err != nil {
+		return nil, false
+	}
+	if f.MantExp(nil) > longDoubleMaxExp {
+		return nil, false
+	}
+	return f, true
+}
+
+// addLongDouble returns a+b, false when the sum is NaN or infinite in long
+// double.
+func addLongDouble(a, b *big.Float) (*big.Float, bool) {
+	if a.IsInf() || b.IsInf() {
+		return nil, false
+	}
+	r := newLongDouble().Add(a, b)
+	if r.MantExp(nil) > longDoubleMaxExp {
+		return nil, false
+	}
+	return r, true
+}
+
+// formatLongDouble prints f like Redis' ld2string in human mode: "%.17Lf"
+// with trailing zeros (and a trailing dot) removed, and "-0" as "0".
+func formatLongDouble(f *big.Float) string {
+	s := f.Text('f', 17)
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
 }

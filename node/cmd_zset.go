@@ -513,14 +513,22 @@ func cmdZscan(c *Ctx) {
 	if count > 1<<20 {
 		count = 1 << 20
 	}
-	next, names := scanStep(cursor, int(count), func(yield func(string)) {
-		for m := range z.dict {
-			yield(m)
-		}
-	})
+	var next uint64
+	var names []string
+	if zsetCompact(z) {
+		// Like Redis' listpack encoding: everything at once, in order.
+		names = make([]string, 0, z.Len())
+		z.Range(func(m string, _ float64) bool { names = append(names, m); return true })
+	} else {
+		next, names = scanStep(cursor, int(count), func(yield func(string)) {
+			for m := range z.dict {
+				yield(m)
+			}
+		})
+	}
 	out := names[:0]
 	for _, m := range names {
-		if pattern == nil || zscanGlobPending(pattern, []byte(m)) {
+		if pattern == nil || globMatch(pattern, []byte(m)) {
 			out = append(out, m)
 		}
 	}
@@ -531,6 +539,21 @@ func cmdZscan(c *Ctx) {
 		c.w.WriteBulkString(m)
 		c.w.WriteBulkString(zscanScore(z.dict[m]))
 	}
+}
+
+// zsetCompact reports whether Redis 7.0 would keep z in its compact
+// listpack encoding (at most 128 members of at most 64 bytes), which ZSCAN
+// returns whole, in order, with cursor 0.
+func zsetCompact(z *zsetValue) bool {
+	if z.Len() > 128 {
+		return false
+	}
+	for m := range z.dict {
+		if len(m) > 64 {
+			return false
+		}
+	}
+	return true
 }
 
 // zscanScore formats a score as ZSCAN shows it for Redis 7.0's compact
@@ -775,6 +798,3 @@ func cmdZrangestore(c *Ctx) {
 	c.dirty++
 	c.w.WriteInt(len(nodes))
 }
-
-// zscanGlobPending is replaced by globMatch once cmd_keys.go has it. TEMP
-func zscanGlobPending(p, s []byte) bool { return false }

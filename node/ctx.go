@@ -71,8 +71,25 @@ func (c *Ctx) arg(i int) string { return string(c.args[i]) }
 func (c *Ctx) key(i int) string { return string(c.args[i]) }
 
 // lookup returns the live value of key (nil when missing or expired).
+//
+// During replay a key is returned even past its deadline: the journal is
+// the primary's history, in which the key was alive when the entry was
+// written (had it expired, a DEL would precede the entry). Judging expiry
+// by the replaying node's clock would apply the entry to a different state
+// (Redis' replicas do the same for their master's stream).
 func (c *Ctx) lookup(key string) any {
-	return c.db.get(key, c.now, !c.replay && c.s.activeExpire())
+	if c.replay {
+		return c.db.keys[key]
+	}
+	v := c.db.get(key, c.now, c.s.activeExpire())
+	if c.cmd != nil && c.cmd.Flags&FlagReadonly != 0 {
+		if v == nil {
+			c.s.stats.keyspaceMisses.Add(1)
+		} else {
+			c.s.stats.keyspaceHits.Add(1)
+		}
+	}
+	return v
 }
 
 // journal appends an explicit journal entry for this command's effects, for

@@ -491,6 +491,10 @@ func Test_ZSet_Scan(t *testing.T) {
 	}
 	zsetExpect(t, n, c, []zsetCase{
 		zc([]any{"0", []any{}}, "zscan", "nokey", "0"),
+		zc(int64(3), "zadd", "small", "2", "b", "1.1", "c", "1", "a"),
+		// A small set comes back whole and in order, like Redis' listpack.
+		zc([]any{"0", strs("a", "1", "c", "1.1000000000000001", "b", "2")}, "zscan", "small", "0", "count", "1"),
+		zc([]any{"0", strs("a", "1", "b", "2")}, "zscan", "small", "0", "match", "[ab]"),
 		zc([]any{"0", []any{}}, "zscan", "nokey", "0", "count", "0"),
 		zc("ERR:ERR invalid cursor", "zscan", "z", "abc"),
 		zc("ERR:ERR syntax error", "zscan", "z", "0", "count", "0"),
