@@ -25,6 +25,12 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 		cmds = append(cmds, rest...)
 	}
 	s.runPipeline(cl, conn, cmds)
+	if cl.sub != nil {
+		// A client that has subscribed is served by its own loop from now
+		// on (node/pubsub.go), so no subscriber can stall a publisher.
+		s.detachSubscriber(cl, conn)
+		return
+	}
 	if cl.quit || cl.killed.Load() {
 		if w := redcon.BaseWriter(conn); w != nil {
 			w.Flush()
@@ -94,16 +100,16 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 	}
 	if !cl.authed && cmd.Flags&FlagNoAuth == 0 {
 		cl.flagMultiError()
-		w.WriteError(errNoAuth)
+		s.rejectCommand(cl, w, cmd, errNoAuth)
 		return nil
 	}
 	if !cmd.arityOK(len(args)) {
 		cl.flagMultiError()
-		w.WriteError("ERR wrong number of arguments for '" + cmd.Name + "' command")
+		s.rejectCommand(cl, w, cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return nil
 	}
-	if cl.subscribed() && cmd.Flags&FlagSubscribed == 0 {
-		w.WriteError("ERR Can't execute '" + cmd.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+	if cl.subscribed() && !execing && cmd.Flags&FlagSubscribed == 0 {
+		s.rejectCommand(cl, w, cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return nil
 	}
 	if cl.inMulti && !execing && cmd.Flags&FlagNoMulti == 0 {
