@@ -86,3 +86,70 @@ func (h *scanHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return it
 }
+
+// compactScanMax is the size up to which Redis keeps hashes, sets and
+// sorted sets in a compact encoding that HSCAN/SSCAN/ZSCAN return whole,
+// with cursor 0; Baton does the same, so clients see the same shape.
+const compactScanMax = 128
+
+// collectionScan is a parsed HSCAN/SSCAN/ZSCAN request.
+type collectionScan struct {
+	cursor uint64
+	opts   scanOpts
+}
+
+// scanCollection parses `XSCAN key cursor [MATCH p] [COUNT n]` and looks up
+// the key, which must hold typ. It returns the value (nil when missing);
+// ok is false once an error was replied.
+func scanCollection(c *Ctx, typ string) (any, collectionScan, bool) {
+	var sc collectionScan
+	cursor, ok := parseScanCursor(c.args[2])
+	if !ok {
+		c.err("ERR invalid cursor")
+		return nil, sc, false
+	}
+	opts, ok := parseScanOpts(c, 3, false)
+	if !ok {
+		return nil, sc, false
+	}
+	sc.cursor, sc.opts = cursor, opts
+	v := c.lookup(c.key(1))
+	if v != nil && typeName(v) != typ {
+		c.err(errWrongType)
+		return nil, sc, false
+	}
+	return v, sc, true
+}
+
+// reply writes one scan step over a collection of n names: the next cursor,
+// then each matching name followed by what extra writes for it (a hash
+// value, a score, or nothing).
+func (sc collectionScan) reply(c *Ctx, n int, all func(yield func(string)), extra func(name string)) {
+	var next uint64
+	var names []string
+	if n <= compactScanMax {
+		names = make([]string, 0, n)
+		all(func(name string) { names = append(names, name) })
+	} else {
+		next, names = scanStep(sc.cursor, sc.opts.count, all)
+	}
+	out := names[:0]
+	for _, name := range names {
+		if sc.opts.match == nil || globMatch(sc.opts.match, []byte(name)) {
+			out = append(out, name)
+		}
+	}
+	per := 1
+	if extra != nil {
+		per = 2
+	}
+	c.w.WriteArray(2)
+	c.w.WriteBulkString(strconv.FormatUint(next, 10))
+	c.w.WriteArray(len(out) * per)
+	for _, name := range out {
+		c.w.WriteBulkString(name)
+		if extra != nil {
+			extra(name)
+		}
+	}
+}
