@@ -266,8 +266,8 @@ func cmdHscan(c *Ctx) {
 	if !ok {
 		return
 	}
-	h, _ := v.(hashValue)
-	sc.reply(c, len(h), func(yield func(string)) {
+	h := v.(hashValue)
+	sc.reply(c, len(h) <= compactScanMax, len(h), func(yield func(string)) {
 		for f := range h {
 			yield(f)
 		}

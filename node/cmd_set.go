@@ -387,8 +387,8 @@ func cmdSscan(c *Ctx) {
 	if !ok {
 		return
 	}
-	s, _ := v.(setValue)
-	sc.reply(c, len(s), func(yield func(string)) {
+	s := v.(setValue)
+	sc.reply(c, len(s) <= compactScanMax, len(s), func(yield func(string)) {
 		for m := range s {
 			yield(m)
 		}

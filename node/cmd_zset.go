@@ -471,74 +471,22 @@ func rankWindow(start, stop, length int64) (first, n int64) {
 // cmdZscan: ZSCAN key cursor [MATCH pattern] [COUNT count]; replies the
 // next cursor and member/score pairs.
 func cmdZscan(c *Ctx) {
-	cursor, ok := parseCursor(c.args[2])
-	if !ok {
-		c.err(errInvalidCursor)
-		return
-	}
-	z, ok := zsetRead(c, c.key(1))
+	v, sc, ok := scanCollection(c, "zset")
 	if !ok {
 		return
 	}
-	if z == nil {
-		c.w.WriteArray(2)
-		c.w.WriteBulkString("0")
-		c.w.WriteArray(0)
-		return
-	}
-	count := int64(10)
-	var pattern []byte
-	for i := 3; i < len(c.args); i += 2 {
-		switch {
-		case eqFold(c.args[i], "count") && i+1 < len(c.args):
-			n, ok := c.intArg(i + 1)
-			if !ok {
-				return
-			}
-			if n < 1 {
-				c.err(errSyntax)
-				return
-			}
-			count = n
-		case eqFold(c.args[i], "match") && i+1 < len(c.args):
-			pattern = c.args[i+1]
-			if len(pattern) == 1 && pattern[0] == '*' {
-				pattern = nil
-			}
-		default:
-			c.err(errSyntax)
+	z := v.(*zsetValue)
+	// Like Redis' listpack encoding, a compact set comes back whole and in
+	// order.
+	sc.reply(c, zsetCompact(z), z.Len(), func(yield func(string)) {
+		if zsetCompact(z) {
+			z.Range(func(m string, _ float64) bool { yield(m); return true })
 			return
 		}
-	}
-	if count > 1<<20 {
-		count = 1 << 20
-	}
-	var next uint64
-	var names []string
-	if zsetCompact(z) {
-		// Like Redis' listpack encoding: everything at once, in order.
-		names = make([]string, 0, z.Len())
-		z.Range(func(m string, _ float64) bool { names = append(names, m); return true })
-	} else {
-		next, names = scanStep(cursor, int(count), func(yield func(string)) {
-			for m := range z.dict {
-				yield(m)
-			}
-		})
-	}
-	out := names[:0]
-	for _, m := range names {
-		if pattern == nil || globMatch(pattern, []byte(m)) {
-			out = append(out, m)
+		for m := range z.dict {
+			yield(m)
 		}
-	}
-	c.w.WriteArray(2)
-	c.w.WriteBulkString(strconv.FormatUint(next, 10))
-	c.w.WriteArray(len(out) * 2)
-	for _, m := range out {
-		c.w.WriteBulkString(m)
-		c.w.WriteBulkString(zscanScore(z.dict[m]))
-	}
+	}, func(m string) { c.w.WriteBulkString(zscanScore(z.dict[m])) })
 }
 
 // zsetCompact reports whether Redis 7.0 would keep z in its compact

@@ -87,9 +87,9 @@ func (h *scanHeap) Pop() any {
 	return it
 }
 
-// compactScanMax is the size up to which Redis keeps hashes, sets and
-// sorted sets in a compact encoding that HSCAN/SSCAN/ZSCAN return whole,
-// with cursor 0; Baton does the same, so clients see the same shape.
+// compactScanMax is the size up to which Redis keeps small collections in
+// a compact encoding that HSCAN/SSCAN/ZSCAN return whole, with cursor 0;
+// Baton does the same, so clients see the same shape.
 const compactScanMax = 128
 
 // collectionScan is a parsed HSCAN/SSCAN/ZSCAN request.
@@ -98,9 +98,10 @@ type collectionScan struct {
 	opts   scanOpts
 }
 
-// scanCollection parses `XSCAN key cursor [MATCH p] [COUNT n]` and looks up
-// the key, which must hold typ. It returns the value (nil when missing);
-// ok is false once an error was replied.
+// scanCollection parses `XSCAN key cursor [MATCH p] [COUNT n]` in Redis'
+// order (cursor, key, type, options) and returns the value at key, which
+// holds typ. A missing key gets the empty scan reply at once. ok is false
+// once something was replied.
 func scanCollection(c *Ctx, typ string) (any, collectionScan, bool) {
 	var sc collectionScan
 	cursor, ok := parseScanCursor(c.args[2])
@@ -108,26 +109,33 @@ func scanCollection(c *Ctx, typ string) (any, collectionScan, bool) {
 		c.err("ERR invalid cursor")
 		return nil, sc, false
 	}
+	v := c.lookup(c.key(1))
+	switch {
+	case v == nil:
+		c.w.WriteArray(2)
+		c.w.WriteBulkString("0")
+		c.w.WriteArray(0)
+		return nil, sc, false
+	case typeName(v) != typ:
+		c.err(errWrongType)
+		return nil, sc, false
+	}
 	opts, ok := parseScanOpts(c, 3, false)
 	if !ok {
 		return nil, sc, false
 	}
 	sc.cursor, sc.opts = cursor, opts
-	v := c.lookup(c.key(1))
-	if v != nil && typeName(v) != typ {
-		c.err(errWrongType)
-		return nil, sc, false
-	}
 	return v, sc, true
 }
 
 // reply writes one scan step over a collection of n names: the next cursor,
 // then each matching name followed by what extra writes for it (a hash
-// value, a score, or nothing).
-func (sc collectionScan) reply(c *Ctx, n int, all func(yield func(string)), extra func(name string)) {
+// value, a score, or nothing). A compact collection is returned whole, in
+// the order all yields, with cursor 0.
+func (sc collectionScan) reply(c *Ctx, compact bool, n int, all func(yield func(string)), extra func(name string)) {
 	var next uint64
 	var names []string
-	if n <= compactScanMax {
+	if compact {
 		names = make([]string, 0, n)
 		all(func(name string) { names = append(names, name) })
 	} else {
