@@ -1,12 +1,10 @@
 package node
 
 import (
-	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 
 	"github.com/tidwall/redcon"
 )
@@ -29,8 +27,7 @@ type subscriber struct {
 // count is the number of channels and patterns subscribed.
 func (sb *subscriber) count() int { return len(sb.channels) + len(sb.patterns) }
 
-// pubsubState is a Server's pub/sub and WATCH registries. It lives beside
-// the Server rather than in it (see serverState).
+// pubsubState is a Server's pub/sub and WATCH registries.
 type pubsubState struct {
 	// mu guards channels and patterns: publishers hold s.mu too, but a
 	// closing client may be forgotten without it.
@@ -44,29 +41,19 @@ type pubsubState struct {
 	outLimit atomic.Int64
 }
 
-// serverStates maps a Server (weakly, so a closed Server is still
-// collected) to its pubsubState.
-var serverStates sync.Map // weak.Pointer[Server] → *pubsubState
-
-// pubsub returns s's pub/sub and WATCH registries, creating them on first
-// use.
-func (s *Server) pubsub() *pubsubState {
-	k := weak.Make(s)
-	if v, ok := serverStates.Load(k); ok {
-		return v.(*pubsubState)
-	}
+// newPubsubState returns empty registries.
+func newPubsubState() *pubsubState {
 	st := &pubsubState{
 		channels: make(map[string]map[*client]struct{}),
 		patterns: make(map[string]map[*client]struct{}),
 		watches:  make(map[string]map[*client]bool),
 	}
 	st.outLimit.Store(defaultPubsubOutputLimit)
-	v, loaded := serverStates.LoadOrStore(k, st)
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Server]) { serverStates.Delete(k) }, k)
-	}
-	return v.(*pubsubState)
+	return st
 }
+
+// pubsub returns s's pub/sub and WATCH registries.
+func (s *Server) pubsub() *pubsubState { return s.ps }
 
 // subscriberOf returns cl's subscriber state, creating it on first
 // subscription; the caller holds s.mu.

@@ -28,6 +28,8 @@ type Server struct {
 	jr *journal.Journal
 	// lastLSN is the LSN of the last entry appended (guarded by mu).
 	lastLSN uint64
+	// ps holds the pub/sub and WATCH registries (pubsub.go, watch.go).
+	ps *pubsubState
 	// journalTap, when set (tests only), sees every appended entry.
 	journalTap func(args [][]byte)
 	// blocked maps a key to the clients parked on it (guarded by mu).
@@ -79,6 +81,7 @@ func New(cfg Config) (*Server, error) {
 		start:   time.Now(),
 		db:      newDB(),
 		blocked: make(map[string][]*waiter),
+		ps:      newPubsubState(),
 		clients: make(map[int64]*client),
 		ctx:     ctx,
 		cancel:  cancel,
