@@ -65,11 +65,7 @@ func (s *Server) unregisterWaiter(w *waiter) {
 // disconnects or the server closes. Earlier replies of the pipeline are
 // flushed first so the client sees them while this command blocks.
 func (s *Server) park(cl *client, out Replier, w *waiter) (timedOut bool) {
-	if conn, ok := out.(redcon.Conn); ok {
-		if bw := redcon.BaseWriter(conn); bw != nil {
-			bw.Flush()
-		}
-	}
+	flushReplies(out)
 	var gone <-chan struct{}
 	if cl.netConn != nil {
 		g, stop := cl.netConn.watchClose()
@@ -100,10 +96,16 @@ func (s *Server) park(cl *client, out Replier, w *waiter) (timedOut bool) {
 func (s *Server) retry(cl *client, out Replier, w *waiter, timedOut bool) *waiter {
 	s.unregisterWaiter(w)
 	c := w.ctx
-	c.blocked = nil
+	// c.blocked keeps the old waiter while the command runs, telling the
+	// handler this is a retry (Ctx.retried); blockOn replaces it when the
+	// command parks again.
+	c.blocked = w
 	c.timedOut = timedOut
 	c.now = time.Now().UnixMilli()
 	next := s.exec(&c)
+	if next == w {
+		next = nil
+	}
 	if next != nil && !w.deadline.IsZero() {
 		next.deadline = w.deadline
 	}
@@ -130,3 +132,14 @@ func errUnknownEntry(args [][]byte) error {
 }
 
 var errBadEntry = errors.New("not a command this node can apply")
+
+// flushReplies sends the replies buffered so far on a redcon connection,
+// before its goroutine waits (a blocking pop, CLIENT PAUSE), so the client
+// sees the replies to the commands before the one that waits.
+func flushReplies(out Replier) {
+	if conn, ok := out.(redcon.Conn); ok {
+		if bw := redcon.BaseWriter(conn); bw != nil {
+			bw.Flush()
+		}
+	}
+}

@@ -391,36 +391,33 @@ func flagWords(f Flags) []string {
 	return out
 }
 
-// aclCategories derives Redis ACL categories from cmd's flags and group.
+// aclCategories derives Redis ACL categories from cmd's flags and group,
+// in Redis' category order.
 func aclCategories(cmd *Command) []string {
+	f := cmd.Flags
+	group := commandGroup(cmd.Name)
 	var out []string
-	switch g := commandGroup(cmd.Name); g {
-	case "string", "hash", "list", "set", "pubsub", "connection":
-		out = append(out, "@"+g)
-	case "sorted-set":
-		out = append(out, "@sortedset")
-	case "transactions":
-		out = append(out, "@transaction")
-	case "generic":
-		out = append(out, "@keyspace")
+	addIf := func(ok bool, cat string) {
+		if ok {
+			out = append(out, cat)
+		}
 	}
-	if cmd.Flags&FlagWrite != 0 {
-		out = append(out, "@write")
-	}
-	if cmd.Flags&FlagReadonly != 0 {
-		out = append(out, "@read")
-	}
-	if cmd.Flags&FlagAdmin != 0 {
-		out = append(out, "@admin", "@dangerous")
-	}
-	if cmd.Flags&FlagFast != 0 {
-		out = append(out, "@fast")
-	} else {
-		out = append(out, "@slow")
-	}
-	if cmd.Flags&FlagBlocking != 0 {
-		out = append(out, "@blocking")
-	}
+	addIf(group == "generic", "@keyspace")
+	addIf(f&FlagReadonly != 0, "@read")
+	addIf(f&FlagWrite != 0, "@write")
+	addIf(group == "set", "@set")
+	addIf(group == "sorted-set", "@sortedset")
+	addIf(group == "list", "@list")
+	addIf(group == "hash", "@hash")
+	addIf(group == "string", "@string")
+	addIf(group == "pubsub", "@pubsub")
+	addIf(f&FlagAdmin != 0, "@admin")
+	addIf(f&FlagFast != 0, "@fast")
+	addIf(f&FlagFast == 0, "@slow")
+	addIf(f&FlagBlocking != 0, "@blocking")
+	addIf(f&FlagAdmin != 0, "@dangerous")
+	addIf(group == "connection", "@connection")
+	addIf(group == "transactions", "@transaction")
 	return out
 }
 

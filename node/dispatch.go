@@ -52,16 +52,24 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		if len(cmd.Args) == 0 {
 			continue
 		}
-		if s.pausedFor(cl, cmd.Args) {
-			if locked {
-				s.mu.Unlock()
-				locked = false
-			}
-			s.waitPause(cl, cmd.Args)
-		}
 		if !locked {
 			s.mu.Lock()
 			locked = true
+		}
+		// Checked with the lock held: CLIENT PAUSE takes effect under the
+		// same lock, so no command overtakes a pause that replied OK.
+		for s.pausedFor(cl, cmd.Args) {
+			s.mu.Unlock()
+			locked = false
+			s.waitPause(cl, w, cmd.Args)
+			if cl.killed.Load() || s.isClosing() {
+				break
+			}
+			s.mu.Lock()
+			locked = true
+		}
+		if !locked {
+			break
 		}
 		blocked := s.call(cl, w, cmd.Args, false)
 		for blocked != nil {

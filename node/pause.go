@@ -18,6 +18,8 @@ const (
 type pauseState struct {
 	mode  atomic.Int32 // pauseNone, pauseWrite or pauseAll
 	until atomic.Int64 // end of the pause, Unix ns
+	// waiting counts the commands held back right now.
+	waiting atomic.Int32
 
 	mu sync.Mutex
 	// ended is closed when the pause is lifted by CLIENT UNPAUSE (guarded
@@ -112,8 +114,11 @@ func mayReplicate(cl *client, args [][]byte) bool {
 // waitPause waits, without the keyspace lock, until the pause ends (by
 // CLIENT UNPAUSE or its timeout), the client disconnects or the server
 // closes.
-func (s *Server) waitPause(cl *client, args [][]byte) {
+func (s *Server) waitPause(cl *client, out Replier, args [][]byte) {
+	flushReplies(out)
 	p := &s.admin.pause
+	p.waiting.Add(1)
+	defer p.waiting.Add(-1)
 	var gone <-chan struct{}
 	if cl.netConn != nil {
 		g, stop := cl.netConn.watchClose()

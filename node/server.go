@@ -203,7 +203,10 @@ func (s *Server) activeExpireLoop(ctx context.Context) {
 
 // activeExpire reports whether this node decides expiry itself (a primary)
 // rather than waiting for DELs in the journal stream (a replica).
-func (s *Server) activeExpire() bool { return true }
+//
+// While clients are paused no key expires (lazily or actively), as in Redis:
+// the journal must not grow during a pause, which a takeover relies on.
+func (s *Server) activeExpire() bool { return s.admin.pause.active() == pauseNone }
 
 // journalExpiry journals the deletion of an expired key as DEL, so replay
 // and replicas see the same deletion at the same point of the history.
