@@ -88,7 +88,7 @@ func waitAndClose(logger *slog.Logger, srv *node.Server, served <-chan error) in
 	select {
 	case s := <-sig:
 		logger.Info("signal received; shutting down", "signal", s.String())
-	case <-shutdownRequested(srv):
+	case <-srv.ShutdownRequested():
 		logger.Info("SHUTDOWN received; shutting down")
 	case err := <-served:
 		if err != nil {
