@@ -92,6 +92,10 @@ type Journal struct {
 	written, synced uint64
 	// syncReq is the highest LSN a Sync caller forces to disk.
 	syncReq uint64
+	// writing is set while one goroutine flushes (the writer or a waiting
+	// client); spare is a drained buffer kept for reuse.
+	writing bool
+	spare   []byte
 	// err is the first write or fsync error; it is sticky.
 	err error
 	// closing is set by Close; stopped once the writer has exited.
@@ -162,7 +166,6 @@ func (j *Journal) Append(args [][]byte) uint64 {
 		j.buf = appendRecord(j.buf, lsn, args)
 	}
 	j.mu.Unlock()
-	j.wake()
 	return lsn
 }
 
@@ -199,7 +202,11 @@ func (j *Journal) waitWritten(lsn uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for j.written < lsn && j.err == nil && !j.stopped {
-		j.durable.Wait()
+		if j.writing || j.closing {
+			j.durable.Wait()
+			continue
+		}
+		j.flushLocked(false)
 	}
 	switch {
 	case j.written >= lsn:
@@ -232,7 +239,11 @@ func (j *Journal) waitSynced(lsn uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for j.synced < lsn && j.err == nil && !j.stopped {
-		j.durable.Wait()
+		if j.writing || j.closing {
+			j.durable.Wait()
+			continue
+		}
+		j.flushLocked(true)
 	}
 	switch {
 	case j.synced >= lsn:

@@ -9,10 +9,11 @@ import (
 // does not pin its memory forever.
 const maxSpare = 4 << 20
 
-// run is the writer goroutine: it takes the pending buffer, writes it to the
-// active segment (rotating where Rotate asked), and fsyncs per policy. While
-// it writes or fsyncs, new entries gather in the buffer, so the next round
-// serves them all with one write and one fsync (group commit).
+// run is the background writer: it flushes what no waiter flushed (entries
+// nobody waits for, such as expiry deletions), fsyncs once a second under
+// "everysec", and makes the final flush on Close. Clients waiting in
+// WaitDurable usually flush themselves (see flushLocked), which spares a
+// goroutine hand-off per batch.
 func (j *Journal) run() {
 	defer func() {
 		j.mu.Lock()
@@ -21,57 +22,71 @@ func (j *Journal) run() {
 		j.mu.Unlock()
 		close(j.done)
 	}()
-	var tick <-chan time.Time
+	// Under everysec the tick is the once-a-second fsync; otherwise it only
+	// bounds how long a record nobody waits for stays in memory.
+	interval := 100 * time.Millisecond
 	if j.opts.Fsync == EverySec {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		tick = t.C
+		interval = time.Second
 	}
-	var spare []byte
+	t := time.NewTicker(interval)
+	defer t.Stop()
 	for {
 		timer := false
 		select {
 		case <-j.kick:
-		case <-tick:
-			timer = true
+		case <-t.C:
+			timer = j.opts.Fsync == EverySec
 		}
 		j.mu.Lock()
-		buf, marks, upto := j.buf, j.marks, j.lsn
-		j.buf, j.marks = spare[:0], nil
-		closing, failed := j.closing, j.err != nil
-		needSync := upto > j.synced &&
-			(j.opts.Fsync == Always || closing || timer || j.syncReq > j.synced)
+		for j.writing {
+			j.durable.Wait()
+		}
+		closing := j.closing
+		sync := j.opts.Fsync == Always || closing || timer || j.syncReq > j.synced
+		j.flushLocked(sync)
 		j.mu.Unlock()
-
-		var err error
-		if !failed {
-			err = j.writeBatch(buf, marks)
-			if err == nil && needSync {
-				err = j.fsync()
-			}
-		}
-		j.mu.Lock()
-		switch {
-		case failed:
-		case err != nil:
-			j.err = err
-		default:
-			j.written = upto
-			if needSync {
-				j.synced = upto
-			}
-		}
-		j.durable.Broadcast()
-		j.mu.Unlock()
-		if cap(buf) <= maxSpare {
-			spare = buf
-		} else {
-			spare = nil
-		}
 		if closing {
 			return
 		}
 	}
+}
+
+// flushLocked writes every pending record (and fsyncs when sync is set and
+// something is not yet synced) as the one writer of the moment: it is
+// called with j.mu held and no other flush in progress, releases the lock
+// for the I/O, so that new records gather meanwhile for the next flush
+// (group commit), and returns with the lock held again.
+func (j *Journal) flushLocked(sync bool) {
+	if j.err != nil || j.writing {
+		return
+	}
+	buf, marks, upto := j.buf, j.marks, j.lsn
+	needWrite := upto > j.written || len(marks) > 0
+	needSync := sync && upto > j.synced
+	if !needWrite && !needSync {
+		return
+	}
+	j.buf, j.marks, j.spare = j.spare[:0], nil, nil
+	j.writing = true
+	j.mu.Unlock()
+	err := j.writeBatch(buf, marks)
+	if err == nil && needSync {
+		err = j.fsync()
+	}
+	j.mu.Lock()
+	j.writing = false
+	if err != nil {
+		j.err = err
+	} else {
+		j.written = upto
+		if needSync {
+			j.synced = upto
+		}
+	}
+	if cap(buf) <= maxSpare {
+		j.spare = buf[:0]
+	}
+	j.durable.Broadcast()
 }
 
 // writeBatch writes buf to the segments, switching to a new segment at each
