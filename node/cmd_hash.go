@@ -1,7 +1,6 @@
 package node
 
 import (
-	"math"
 	"strconv"
 )
 
@@ -214,12 +213,10 @@ func cmdHincrby(c *Ctx) {
 			return
 		}
 	}
-	if (incr < 0 && cur < 0 && incr < math.MinInt64-cur) ||
-		(incr > 0 && cur > 0 && incr > math.MaxInt64-cur) {
+	if cur, ok = addInt64(cur, incr); !ok {
 		c.err(errOverflow)
 		return
 	}
-	cur += incr
 	h, _ = hashForWrite(c, c.key(1))
 	h[string(c.args[2])] = strconv.AppendInt(nil, cur, 10)
 	c.dirty++

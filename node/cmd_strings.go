@@ -364,12 +364,10 @@ func incrBy(c *Ctx, incr int64) {
 			return
 		}
 	}
-	if (incr < 0 && cur < 0 && incr < math.MinInt64-cur) ||
-		(incr > 0 && cur > 0 && incr > math.MaxInt64-cur) {
+	if cur, ok = addInt64(cur, incr); !ok {
 		c.err(errOverflow)
 		return
 	}
-	cur += incr
 	putString(c, key, strconv.AppendInt(nil, cur, 10), true, v != nil)
 	c.dirty++
 	c.w.WriteInt64(cur)

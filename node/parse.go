@@ -106,3 +106,11 @@ func eqFold(b []byte, s string) bool {
 	}
 	return true
 }
+
+// addInt64 returns a+b, false when it overflows (INCRBY, HINCRBY).
+func addInt64(a, b int64) (int64, bool) {
+	if (b < 0 && a < 0 && b < math.MinInt64-a) || (b > 0 && a > 0 && b > math.MaxInt64-a) {
+		return 0, false
+	}
+	return a + b, true
+}

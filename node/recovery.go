@@ -275,7 +275,7 @@ func decodeSnapshot(rd io.Reader, size int64) (*snapshotData, error) {
 	if got, want := binary.LittleEndian.Uint32(trailer[:]), r.crc.Sum32(); got != want {
 		return nil, fmt.Errorf("%w: checksum %08x, computed %08x", errBadSnapshot, got, want)
 	}
-	if !validReplid(snap.replid) {
+	if !journal.ValidReplid(snap.replid) {
 		return nil, fmt.Errorf("%w: bad replication id %q", errBadSnapshot, snap.replid)
 	}
 	return snap, nil
@@ -342,18 +342,4 @@ func (r *snapReader) distinct(n, got int) {
 	if r.err == nil && got != n {
 		r.fail("%d elements but %d distinct", n, got)
 	}
-}
-
-// validReplid reports whether id is 40 lower-case hex digits.
-func validReplid(id string) bool {
-	if len(id) != 40 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }

@@ -88,7 +88,7 @@ func decodeHeader(b []byte) (header, error) {
 		return header{}, fmt.Errorf("%w: unsupported version %d", ErrCorrupt, v)
 	}
 	h := header{Replid: string(b[12:52]), FirstLSN: binary.LittleEndian.Uint64(b[52:60])}
-	if !validReplid(h.Replid) {
+	if !ValidReplid(h.Replid) {
 		return header{}, fmt.Errorf("%w: bad replication id %q", ErrCorrupt, h.Replid)
 	}
 	if h.FirstLSN == 0 {
@@ -97,8 +97,8 @@ func decodeHeader(b []byte) (header, error) {
 	return h, nil
 }
 
-// validReplid reports whether id is 40 lower-case hex digits.
-func validReplid(id string) bool {
+// ValidReplid reports whether id is 40 lower-case hex digits.
+func ValidReplid(id string) bool {
 	if len(id) != 40 {
 		return false
 	}

@@ -117,7 +117,7 @@ func Test_Journal_AppendReopenContinuesLSN(t *testing.T) {
 		t.Fatalf("LSN after reopen = %d, want 100", j.LSN())
 	}
 	replid := j.Replid()
-	if !validReplid(replid) {
+	if !ValidReplid(replid) {
 		t.Fatalf("replid %q", replid)
 	}
 	if lsn := j.Append(entryArgs(101)); lsn != 101 {
@@ -470,7 +470,7 @@ func Test_Journal_InMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !validReplid(j.Replid()) {
+	if !ValidReplid(j.Replid()) {
 		t.Fatalf("replid %q", j.Replid())
 	}
 }
