@@ -13,25 +13,7 @@ n=${BENCH_N:-500000}
 c=${BENCH_C:-50}
 tests=${BENCH_TESTS:-set,get,incr,lpush,hset}
 pipelines=${BENCH_PIPELINES:-1 16}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
-	--dir "$work" --daemonize no --logfile "$work/redis.log" &
-pids+=($!)
-bport=$(free_port)
-"$bin" node --addr "127.0.0.1:$bport" --dir "$work/baton" --fsync everysec --log-level warn \
-	>"$work/baton.out" 2>"$work/baton.log" &
-pids+=($!)
-wait_ping "$rport"
-wait_ping "$bport"
+start_pair "$bin"
 
 # bench PORT PIPELINE prints "test,rps" lines.
 bench() {

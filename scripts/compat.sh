@@ -9,25 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 bin=${1:?usage: compat.sh path/to/baton}
 cmds=${COMPAT_COMMANDS:-$here/compat/commands.txt}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
-	--dir "$work" --daemonize no --logfile "$work/redis.log" &
-pids+=($!)
-bport=$(free_port)
-"$bin" node --addr "127.0.0.1:$bport" --dir "$work/baton" --fsync everysec --log-level warn \
-	>"$work/baton.out" 2>"$work/baton.log" &
-pids+=($!)
-wait_ping "$rport"
-wait_ping "$bport"
+start_pair "$bin"
 redis-cli -p "$rport" FLUSHALL >/dev/null
 redis-cli -p "$bport" FLUSHALL >/dev/null
 

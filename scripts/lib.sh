@@ -20,3 +20,23 @@ wait_ping() {
 	echo "nothing answers PING on port $1" >&2
 	return 1
 }
+
+# start_pair BATON_BINARY starts redis-server (appendonly yes, appendfsync
+# everysec) and `baton node --fsync everysec` on free loopback ports, each
+# with its data in a new temp dir, sets $rport, $bport and $work, waits for
+# both to answer, and removes everything when the calling script exits.
+start_pair() {
+	work=$(mktemp -d)
+	pair_pids=()
+	trap 'for p in "${pair_pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+	rport=$(free_port)
+	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
+		--dir "$work" --daemonize no --logfile "$work/redis.log" &
+	pair_pids+=($!)
+	bport=$(free_port)
+	"$1" node --addr "127.0.0.1:$bport" --dir "$work/baton" --fsync everysec --log-level warn \
+		>"$work/baton.out" 2>"$work/baton.log" &
+	pair_pids+=($!)
+	wait_ping "$rport"
+	wait_ping "$bport"
+}
