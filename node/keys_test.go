@@ -14,112 +14,112 @@ import (
 
 func Test_Keys_DelExistsType(t *testing.T) {
 	_, c, _ := newTestClient(t)
-	strExpect(t, c, []strCase{
-		sc("OK", "mset", "a", "1", "b", "2", "c", "3"),
-		sc(int64(1), "zadd", "z", 1, "m"),
-		sc(int64(3), "exists", "a", "a", "a"),
-		sc(int64(2), "exists", "a", "nokey", "z"),
-		sc("string", "type", "a"),
-		sc("zset", "type", "z"),
-		sc("none", "type", "nokey"),
-		sc(int64(2), "del", "a", "b", "nokey", "a"),
-		sc(int64(0), "del", "a"),
-		sc(int64(2), "unlink", "c", "z", "nokey"),
-		sc(int64(0), "exists", "a", "b", "c", "z"),
-		sc("ERR:ERR wrong number of arguments for 'del' command", "del"),
-		sc("ERR:ERR wrong number of arguments for 'exists' command", "exists"),
-		sc("ERR:ERR wrong number of arguments for 'type' command", "type", "a", "b"),
+	expectReplies(t, c, []replyCase{
+		rc("OK", "mset", "a", "1", "b", "2", "c", "3"),
+		rc(int64(1), "zadd", "z", 1, "m"),
+		rc(int64(3), "exists", "a", "a", "a"),
+		rc(int64(2), "exists", "a", "nokey", "z"),
+		rc("string", "type", "a"),
+		rc("zset", "type", "z"),
+		rc("none", "type", "nokey"),
+		rc(int64(2), "del", "a", "b", "nokey", "a"),
+		rc(int64(0), "del", "a"),
+		rc(int64(2), "unlink", "c", "z", "nokey"),
+		rc(int64(0), "exists", "a", "b", "c", "z"),
+		rc("ERR:ERR wrong number of arguments for 'del' command", "del"),
+		rc("ERR:ERR wrong number of arguments for 'exists' command", "exists"),
+		rc("ERR:ERR wrong number of arguments for 'type' command", "type", "a", "b"),
 		// An expired key counts as missing everywhere.
-		sc("OK", "set", "gone", "v", "pxat", "1"),
-		sc(int64(0), "exists", "gone"),
-		sc("none", "type", "gone"),
-		sc(int64(0), "del", "gone"),
+		rc("OK", "set", "gone", "v", "pxat", "1"),
+		rc(int64(0), "exists", "gone"),
+		rc("none", "type", "gone"),
+		rc(int64(0), "del", "gone"),
 	})
 }
 
 func Test_Keys_ExpireOptions(t *testing.T) {
 	_, c, _ := newTestClient(t)
 	for _, cmd := range []string{"expire", "pexpire", "expireat", "pexpireat"} {
-		strExpect(t, c, []strCase{
-			sc(int64(0), cmd, "nokey", "100"),
-			sc("OK", "set", "k", "v"),
-			sc("ERR:ERR NX and XX, GT or LT options at the same time are not compatible", cmd, "k", "100", "nx", "xx"),
-			sc("ERR:ERR NX and XX, GT or LT options at the same time are not compatible", cmd, "k", "100", "nx", "gt"),
-			sc("ERR:ERR NX and XX, GT or LT options at the same time are not compatible", cmd, "k", "100", "lt", "nx"),
-			sc("ERR:ERR GT and LT options at the same time are not compatible", cmd, "k", "100", "gt", "lt"),
-			sc("ERR:ERR Unsupported option foo", cmd, "k", "100", "foo"),
-			sc("ERR:ERR Unsupported option foo", cmd, "k", "abc", "foo"), // options first
-			sc(strNotInt, cmd, "k", "abc"),
-			sc("ERR:ERR wrong number of arguments for '"+cmd+"' command", cmd, "k"),
-			sc(int64(-1), "ttl", "k"),
+		expectReplies(t, c, []replyCase{
+			rc(int64(0), cmd, "nokey", "100"),
+			rc("OK", "set", "k", "v"),
+			rc("ERR:ERR NX and XX, GT or LT options at the same time are not compatible", cmd, "k", "100", "nx", "xx"),
+			rc("ERR:ERR NX and XX, GT or LT options at the same time are not compatible", cmd, "k", "100", "nx", "gt"),
+			rc("ERR:ERR NX and XX, GT or LT options at the same time are not compatible", cmd, "k", "100", "lt", "nx"),
+			rc("ERR:ERR GT and LT options at the same time are not compatible", cmd, "k", "100", "gt", "lt"),
+			rc("ERR:ERR Unsupported option foo", cmd, "k", "100", "foo"),
+			rc("ERR:ERR Unsupported option foo", cmd, "k", "abc", "foo"), // options first
+			rc(strNotInt, cmd, "k", "abc"),
+			rc("ERR:ERR wrong number of arguments for '"+cmd+"' command", cmd, "k"),
+			rc(int64(-1), "ttl", "k"),
 		})
 	}
 	for _, cmd := range []string{"expire", "pexpire", "expireat"} {
 		// Overflow of the unit conversion or of now + ttl is refused;
 		// PEXPIREAT takes any positive absolute time.
 		inv := fmt.Sprintf("ERR:ERR invalid expire time in '%s' command", cmd)
-		strExpect(t, c, []strCase{sc(inv, cmd, "k", "9223372036854775807"), sc(int64(-1), "ttl", "k")})
+		expectReplies(t, c, []replyCase{rc(inv, cmd, "k", "9223372036854775807"), rc(int64(-1), "ttl", "k")})
 	}
 	at := func(d time.Duration) string { return strconv.FormatInt(time.Now().Add(d).Unix(), 10) }
-	strExpect(t, c, []strCase{
-		sc(strNotInt, "expire", "k", "1.5"),
-		sc("ERR:ERR invalid expire time in 'expire' command", "expire", "k", "9223372036854776"),
-		sc("ERR:ERR invalid expire time in 'expire' command", "expire", "k", "-9223372036854776"),
-		sc(int64(0), "expire", "k", "100", "xx"), // no deadline yet
-		sc(int64(0), "expire", "k", "100", "gt"), // none counts as infinite
-		sc(int64(1), "expire", "k", "100", "NX"),
-		sc(int64(0), "expire", "k", "200", "nx"),
-		sc(int64(0), "expire", "k", "50", "gt"),
-		sc(int64(1), "expire", "k", "500", "gt"),
-		sc(int64(0), "expire", "k", "600", "lt"),
-		sc(int64(1), "expire", "k", "300", "lt", "xx"),
-		sc(int64(1), "expire", "k", "400", "xx"),
-		sc("OK", "set", "p", "v"),
-		sc(int64(1), "pexpire", "p", "100000", "lt"), // LT on no deadline sets it
+	expectReplies(t, c, []replyCase{
+		rc(strNotInt, "expire", "k", "1.5"),
+		rc("ERR:ERR invalid expire time in 'expire' command", "expire", "k", "9223372036854776"),
+		rc("ERR:ERR invalid expire time in 'expire' command", "expire", "k", "-9223372036854776"),
+		rc(int64(0), "expire", "k", "100", "xx"), // no deadline yet
+		rc(int64(0), "expire", "k", "100", "gt"), // none counts as infinite
+		rc(int64(1), "expire", "k", "100", "NX"),
+		rc(int64(0), "expire", "k", "200", "nx"),
+		rc(int64(0), "expire", "k", "50", "gt"),
+		rc(int64(1), "expire", "k", "500", "gt"),
+		rc(int64(0), "expire", "k", "600", "lt"),
+		rc(int64(1), "expire", "k", "300", "lt", "xx"),
+		rc(int64(1), "expire", "k", "400", "xx"),
+		rc("OK", "set", "p", "v"),
+		rc(int64(1), "pexpire", "p", "100000", "lt"), // LT on no deadline sets it
 	})
 	strTTLBetween(t, c, "k", 390_000, 400_000)
 	strTTLBetween(t, c, "p", 90_000, 100_000)
-	strExpect(t, c, []strCase{sc(int64(1), "expireat", "k", at(time.Hour))})
+	expectReplies(t, c, []replyCase{rc(int64(1), "expireat", "k", at(time.Hour))})
 	strTTLBetween(t, c, "k", 3_500_000, 3_601_000)
 	ms := strconv.FormatInt(time.Now().Add(2*time.Hour).UnixMilli(), 10)
-	strExpect(t, c, []strCase{sc(int64(1), "pexpireat", "k", ms, "gt")})
+	expectReplies(t, c, []replyCase{rc(int64(1), "pexpireat", "k", ms, "gt")})
 	strTTLBetween(t, c, "k", 7_100_000, 7_200_000)
 	// A deadline at or before now deletes the key and replies 1.
 	for _, args := range [][]any{
 		{"expire", "k", "-1"}, {"pexpire", "k", "0"}, {"expireat", "k", "1"}, {"pexpireat", "k", "1"},
 	} {
-		strExpect(t, c, []strCase{
-			sc("OK", "set", "k", "v"),
-			sc(int64(1), args...),
-			sc(int64(0), "exists", "k"),
+		expectReplies(t, c, []replyCase{
+			rc("OK", "set", "k", "v"),
+			rc(int64(1), args...),
+			rc(int64(0), "exists", "k"),
 		})
 	}
 	// Other types take deadlines too.
-	strExpect(t, c, []strCase{sc(int64(1), "zadd", "z", 1, "m"), sc(int64(1), "expire", "z", "100")})
+	expectReplies(t, c, []replyCase{rc(int64(1), "zadd", "z", 1, "m"), rc(int64(1), "expire", "z", "100")})
 	strTTLBetween(t, c, "z", 90_000, 100_000)
 }
 
 func Test_Keys_TTLPersist(t *testing.T) {
 	_, c, _ := newTestClient(t)
-	strExpect(t, c, []strCase{
-		sc(int64(-2), "ttl", "nokey"),
-		sc(int64(-2), "pttl", "nokey"),
-		sc("OK", "set", "k", "v"),
-		sc(int64(-1), "ttl", "k"),
-		sc(int64(-1), "pttl", "k"),
-		sc(int64(0), "persist", "k"),
-		sc(int64(0), "persist", "nokey"),
-		sc(int64(1), "pexpire", "k", "10500"),
+	expectReplies(t, c, []replyCase{
+		rc(int64(-2), "ttl", "nokey"),
+		rc(int64(-2), "pttl", "nokey"),
+		rc("OK", "set", "k", "v"),
+		rc(int64(-1), "ttl", "k"),
+		rc(int64(-1), "pttl", "k"),
+		rc(int64(0), "persist", "k"),
+		rc(int64(0), "persist", "nokey"),
+		rc(int64(1), "pexpire", "k", "10500"),
 	})
 	// TTL rounds to the nearest second.
-	if got := strDo(t, c, "ttl", "k"); got != int64(11) && got != int64(10) {
+	if got := doReply(t, c, "ttl", "k"); got != int64(11) && got != int64(10) {
 		t.Errorf("ttl k with 10.5s left = %v, want 10 or 11", got)
 	}
-	strExpect(t, c, []strCase{
-		sc(int64(1), "persist", "k"),
-		sc(int64(-1), "ttl", "k"),
-		sc(int64(0), "persist", "k"),
-		sc("ERR:ERR wrong number of arguments for 'persist' command", "persist"),
+	expectReplies(t, c, []replyCase{
+		rc(int64(1), "persist", "k"),
+		rc(int64(-1), "ttl", "k"),
+		rc(int64(0), "persist", "k"),
+		rc("ERR:ERR wrong number of arguments for 'persist' command", "persist"),
 	})
 }
 
@@ -179,7 +179,7 @@ func Test_Keys_KeysCommand(t *testing.T) {
 			t.Errorf("keys %q = %q, want %q", pat, got, want)
 		}
 	}
-	strExpect(t, c, []strCase{sc("ERR:ERR wrong number of arguments for 'keys' command", "keys")})
+	expectReplies(t, c, []replyCase{rc("ERR:ERR wrong number of arguments for 'keys' command", "keys")})
 }
 
 func Test_Keys_Scan(t *testing.T) {
@@ -259,14 +259,14 @@ func Test_Keys_Scan(t *testing.T) {
 	if got := scan("type", "nosuchtype"); len(got) != 0 {
 		t.Errorf("scan type nosuchtype = %q, want none", got)
 	}
-	strExpect(t, c, []strCase{
-		sc("ERR:ERR invalid cursor", "scan", "abc"),
-		sc("ERR:ERR invalid cursor", "scan", "18446744073709551616"),
-		sc(strSyntax, "scan", "0", "count", "0"),
-		sc(strNotInt, "scan", "0", "count", "abc"),
-		sc(strSyntax, "scan", "0", "match"),
-		sc(strSyntax, "scan", "0", "foo", "bar"),
-		sc("ERR:ERR wrong number of arguments for 'scan' command", "scan"),
+	expectReplies(t, c, []replyCase{
+		rc("ERR:ERR invalid cursor", "scan", "abc"),
+		rc("ERR:ERR invalid cursor", "scan", "18446744073709551616"),
+		rc(strSyntax, "scan", "0", "count", "0"),
+		rc(strNotInt, "scan", "0", "count", "abc"),
+		rc(strSyntax, "scan", "0", "match"),
+		rc(strSyntax, "scan", "0", "foo", "bar"),
+		rc("ERR:ERR wrong number of arguments for 'scan' command", "scan"),
 	})
 	// SCAN's filter removed the expired keys it came across.
 	n.mu.Lock()
@@ -284,47 +284,47 @@ func Test_Keys_Scan(t *testing.T) {
 
 func Test_Keys_Rename(t *testing.T) {
 	_, c, _ := newTestClient(t)
-	strExpect(t, c, []strCase{
-		sc("ERR:ERR no such key", "rename", "nokey", "x"),
-		sc("ERR:ERR no such key", "renamenx", "nokey", "nokey"),
-		sc("OK", "set", "a", "1"),
-		sc("OK", "rename", "a", "a"),
-		sc(int64(0), "renamenx", "a", "a"),
-		sc(int64(1), "pexpire", "a", "100000"),
-		sc("OK", "rename", "a", "b"),
-		sc(int64(0), "exists", "a"),
-		sc("1", "get", "b"),
+	expectReplies(t, c, []replyCase{
+		rc("ERR:ERR no such key", "rename", "nokey", "x"),
+		rc("ERR:ERR no such key", "renamenx", "nokey", "nokey"),
+		rc("OK", "set", "a", "1"),
+		rc("OK", "rename", "a", "a"),
+		rc(int64(0), "renamenx", "a", "a"),
+		rc(int64(1), "pexpire", "a", "100000"),
+		rc("OK", "rename", "a", "b"),
+		rc(int64(0), "exists", "a"),
+		rc("1", "get", "b"),
 	})
 	strTTLBetween(t, c, "b", 90_000, 100_000)
-	strExpect(t, c, []strCase{
-		sc("OK", "set", "other", "o"),
-		sc(int64(0), "renamenx", "b", "other"),
-		sc("o", "get", "other"),
-		sc(int64(1), "renamenx", "b", "fresh"),
+	expectReplies(t, c, []replyCase{
+		rc("OK", "set", "other", "o"),
+		rc(int64(0), "renamenx", "b", "other"),
+		rc("o", "get", "other"),
+		rc(int64(1), "renamenx", "b", "fresh"),
 	})
 	strTTLBetween(t, c, "fresh", 90_000, 100_000)
-	strExpect(t, c, []strCase{
-		sc(int64(1), "pexpire", "other", "500000"),
-		sc("OK", "set", "plain", "p"),
-		sc("OK", "rename", "plain", "other"), // replaces dst and its deadline
-		sc("p", "get", "other"),
-		sc(int64(-1), "ttl", "other"),
-		sc(int64(1), "zadd", "z", 1, "m"),
-		sc("OK", "rename", "z", "other"),
-		sc("zset", "type", "other"),
-		sc("OK", "set", "gone", "v", "pxat", "1"),
-		sc("ERR:ERR no such key", "rename", "gone", "x"),
-		sc("ERR:ERR wrong number of arguments for 'rename' command", "rename", "a"),
+	expectReplies(t, c, []replyCase{
+		rc(int64(1), "pexpire", "other", "500000"),
+		rc("OK", "set", "plain", "p"),
+		rc("OK", "rename", "plain", "other"), // replaces dst and its deadline
+		rc("p", "get", "other"),
+		rc(int64(-1), "ttl", "other"),
+		rc(int64(1), "zadd", "z", 1, "m"),
+		rc("OK", "rename", "z", "other"),
+		rc("zset", "type", "other"),
+		rc("OK", "set", "gone", "v", "pxat", "1"),
+		rc("ERR:ERR no such key", "rename", "gone", "x"),
+		rc("ERR:ERR wrong number of arguments for 'rename' command", "rename", "a"),
 	})
 }
 
 func Test_Keys_RandomkeyDbsizeFlush(t *testing.T) {
 	_, c, ctx := newTestClient(t)
-	strExpect(t, c, []strCase{
-		sc(nil, "randomkey"),
-		sc(int64(0), "dbsize"),
-		sc("OK", "mset", "a", "1", "b", "2", "c", "3"),
-		sc(int64(3), "dbsize"),
+	expectReplies(t, c, []replyCase{
+		rc(nil, "randomkey"),
+		rc(int64(0), "dbsize"),
+		rc("OK", "mset", "a", "1", "b", "2", "c", "3"),
+		rc(int64(3), "dbsize"),
 	})
 	seen := map[string]bool{}
 	for i := 0; i < 200 && len(seen) < 3; i++ {
@@ -337,23 +337,23 @@ func Test_Keys_RandomkeyDbsizeFlush(t *testing.T) {
 	if len(seen) < 2 {
 		t.Errorf("randomkey returned only %v in 200 calls", seen)
 	}
-	strExpect(t, c, []strCase{
-		sc(strSyntax, "flushall", "foo"),
-		sc(strSyntax, "flushdb", "sync", "x"),
-		sc(int64(3), "dbsize"),
-		sc("OK", "flushdb"),
-		sc(int64(0), "dbsize"),
-		sc("OK", "set", "a", "1"),
-		sc("OK", "flushall", "ASYNC"),
-		sc(int64(0), "exists", "a"),
-		sc("OK", "set", "a", "1"),
-		sc("OK", "flushdb", "sync"),
-		sc("OK", "flushall", "SYNC"),
-		sc("OK", "flushall"),
-		sc(int64(0), "dbsize"),
+	expectReplies(t, c, []replyCase{
+		rc(strSyntax, "flushall", "foo"),
+		rc(strSyntax, "flushdb", "sync", "x"),
+		rc(int64(3), "dbsize"),
+		rc("OK", "flushdb"),
+		rc(int64(0), "dbsize"),
+		rc("OK", "set", "a", "1"),
+		rc("OK", "flushall", "ASYNC"),
+		rc(int64(0), "exists", "a"),
+		rc("OK", "set", "a", "1"),
+		rc("OK", "flushdb", "sync"),
+		rc("OK", "flushall", "SYNC"),
+		rc("OK", "flushall"),
+		rc(int64(0), "dbsize"),
 		// RANDOMKEY never returns an expired key.
-		sc("OK", "set", "gone", "v", "pxat", "1"),
-		sc(nil, "randomkey"),
+		rc("OK", "set", "gone", "v", "pxat", "1"),
+		rc(nil, "randomkey"),
 	})
 }
 

@@ -17,38 +17,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// listDo runs a raw command and returns its reply, nil for a null reply,
-// or "ERR:<message>" for an error reply.
-func listDo(t *testing.T, c *redis.Client, args ...any) any {
-	t.Helper()
-	v, err := c.Do(context.Background(), args...).Result()
-	if err == redis.Nil {
-		return nil
-	}
-	if err != nil {
-		return "ERR:" + err.Error()
-	}
-	return v
-}
-
-// listCase is one command and its expected reply.
-type listCase struct {
-	args []any
-	want any
-}
-
-// lc builds a listCase.
-func lc(want any, args ...any) listCase { return listCase{args: args, want: want} }
-
-// la builds the []any of strings go-redis returns for an array of bulks.
-func la(s ...string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
-}
-
 // li builds the []any of int64 go-redis returns for an array of integers.
 func li(n ...int64) []any {
 	out := make([]any, len(n))
@@ -56,16 +24,6 @@ func li(n ...int64) []any {
 		out[i] = v
 	}
 	return out
-}
-
-// listExpect runs a table of commands in order and checks each reply.
-func listExpect(t *testing.T, c *redis.Client, cases []listCase) {
-	t.Helper()
-	for _, tc := range cases {
-		if got := listDo(t, c, tc.args...); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%v = %#v, want %#v", tc.args, got, tc.want)
-		}
-	}
 }
 
 // listKeyExists looks at the keyspace directly, so a key left holding an
@@ -100,53 +58,53 @@ const wrongType = "ERR:" + errWrongType
 func Test_List_PushPopLenRangeIndex(t *testing.T) {
 	n, c, ctx := newTestClient(t)
 	c.Set(ctx, "str", "x", 0)
-	listExpect(t, c, []listCase{
-		lc(int64(3), "rpush", "l", "a", "b", "c"),
-		lc(int64(5), "lpush", "l", "y", "z"), // z y a b c
-		lc(la("z", "y", "a", "b", "c"), "lrange", "l", "0", "-1"),
-		lc(int64(6), "rpushx", "l", "d"),
-		lc(int64(7), "lpushx", "l", "x"),
-		lc(int64(0), "lpushx", "nokey", "a"),
-		lc(int64(0), "rpushx", "nokey", "a", "b"),
-		lc(int64(7), "llen", "l"),
-		lc(int64(0), "llen", "nokey"),
-		lc(la("x", "z", "y", "a", "b", "c", "d"), "lrange", "l", "0", "-1"),
-		lc(la("a", "b"), "lrange", "l", "3", "4"),
-		lc(la("c", "d"), "lrange", "l", "-2", "100"),
-		lc(la("x"), "lrange", "l", "-100", "0"),
-		lc(la(), "lrange", "l", "5", "2"),
-		lc(la(), "lrange", "l", "7", "10"),
-		lc(la(), "lrange", "nokey", "0", "-1"),
-		lc("ERR:"+errNotInteger, "lrange", "l", "a", "1"),
-		lc("ERR:"+errNotInteger, "lrange", "nokey", "0", "b"),
-		lc("x", "lindex", "l", "0"),
-		lc("d", "lindex", "l", "-1"),
-		lc("x", "lindex", "l", "-7"),
-		lc(nil, "lindex", "l", "-8"),
-		lc(nil, "lindex", "l", "7"),
-		lc(nil, "lindex", "nokey", "x"), // the key is looked up first
-		lc("ERR:"+errNotInteger, "lindex", "l", "x"),
-		lc("x", "lpop", "l"),
-		lc("d", "rpop", "l"),
-		lc(la("z", "y"), "lpop", "l", "2"),
-		lc(la("c", "b"), "rpop", "l", "2"),
-		lc(la(), "lpop", "l", "0"),
-		lc(nil, "lpop", "nokey"),
-		lc(nil, "lpop", "nokey", "0"),
-		lc(nil, "rpop", "nokey", "3"),
-		lc("ERR:"+errListCount, "lpop", "l", "-1"),
-		lc("ERR:"+errListCount, "rpop", "nokey", "x"),
-		lc("ERR:ERR wrong number of arguments for 'lpop' command", "lpop", "l", "1", "2"),
-		lc("ERR:ERR wrong number of arguments for 'rpush' command", "rpush", "l"),
-		lc(la("a"), "lpop", "l", "10"),
-		lc(int64(0), "exists", "l"),
-		lc(wrongType, "lpush", "str", "a"),
-		lc(wrongType, "rpushx", "str", "a"),
-		lc(wrongType, "lpop", "str"),
-		lc(wrongType, "rpop", "str", "0"),
-		lc(wrongType, "lrange", "str", "0", "1"),
-		lc(wrongType, "llen", "str"),
-		lc(wrongType, "lindex", "str", "0"),
+	expectReplies(t, c, []replyCase{
+		rc(int64(3), "rpush", "l", "a", "b", "c"),
+		rc(int64(5), "lpush", "l", "y", "z"), // z y a b c
+		rc(strs("z", "y", "a", "b", "c"), "lrange", "l", "0", "-1"),
+		rc(int64(6), "rpushx", "l", "d"),
+		rc(int64(7), "lpushx", "l", "x"),
+		rc(int64(0), "lpushx", "nokey", "a"),
+		rc(int64(0), "rpushx", "nokey", "a", "b"),
+		rc(int64(7), "llen", "l"),
+		rc(int64(0), "llen", "nokey"),
+		rc(strs("x", "z", "y", "a", "b", "c", "d"), "lrange", "l", "0", "-1"),
+		rc(strs("a", "b"), "lrange", "l", "3", "4"),
+		rc(strs("c", "d"), "lrange", "l", "-2", "100"),
+		rc(strs("x"), "lrange", "l", "-100", "0"),
+		rc(strs(), "lrange", "l", "5", "2"),
+		rc(strs(), "lrange", "l", "7", "10"),
+		rc(strs(), "lrange", "nokey", "0", "-1"),
+		rc("ERR:"+errNotInteger, "lrange", "l", "a", "1"),
+		rc("ERR:"+errNotInteger, "lrange", "nokey", "0", "b"),
+		rc("x", "lindex", "l", "0"),
+		rc("d", "lindex", "l", "-1"),
+		rc("x", "lindex", "l", "-7"),
+		rc(nil, "lindex", "l", "-8"),
+		rc(nil, "lindex", "l", "7"),
+		rc(nil, "lindex", "nokey", "x"), // the key is looked up first
+		rc("ERR:"+errNotInteger, "lindex", "l", "x"),
+		rc("x", "lpop", "l"),
+		rc("d", "rpop", "l"),
+		rc(strs("z", "y"), "lpop", "l", "2"),
+		rc(strs("c", "b"), "rpop", "l", "2"),
+		rc(strs(), "lpop", "l", "0"),
+		rc(nil, "lpop", "nokey"),
+		rc(nil, "lpop", "nokey", "0"),
+		rc(nil, "rpop", "nokey", "3"),
+		rc("ERR:"+errListCount, "lpop", "l", "-1"),
+		rc("ERR:"+errListCount, "rpop", "nokey", "x"),
+		rc("ERR:ERR wrong number of arguments for 'lpop' command", "lpop", "l", "1", "2"),
+		rc("ERR:ERR wrong number of arguments for 'rpush' command", "rpush", "l"),
+		rc(strs("a"), "lpop", "l", "10"),
+		rc(int64(0), "exists", "l"),
+		rc(wrongType, "lpush", "str", "a"),
+		rc(wrongType, "rpushx", "str", "a"),
+		rc(wrongType, "lpop", "str"),
+		rc(wrongType, "rpop", "str", "0"),
+		rc(wrongType, "lrange", "str", "0", "1"),
+		rc(wrongType, "llen", "str"),
+		rc(wrongType, "lindex", "str", "0"),
 	})
 	if listKeyExists(n, "l") {
 		t.Fatal("empty list left in the keyspace")
@@ -204,53 +162,53 @@ func (lc *listConn) do(cmd string) string {
 func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 	n, c, ctx := newTestClient(t)
 	c.Set(ctx, "str", "x", 0)
-	listExpect(t, c, []listCase{
-		lc(int64(7), "rpush", "l", "a", "b", "a", "c", "a", "b", "a"),
-		lc("OK", "lset", "l", "1", "B"),
-		lc("OK", "lset", "l", "-2", "BB"),
-		lc(la("a", "B", "a", "c", "a", "BB", "a"), "lrange", "l", "0", "-1"),
-		lc("ERR:"+errIndexRange, "lset", "l", "7", "x"),
-		lc("ERR:"+errIndexRange, "lset", "l", "-8", "x"),
-		lc("ERR:"+errNoSuchKey, "lset", "nokey", "0", "x"),
-		lc("ERR:"+errNotInteger, "lset", "nokey", "x", "x"),
-		lc(wrongType, "lset", "str", "0", "x"),
+	expectReplies(t, c, []replyCase{
+		rc(int64(7), "rpush", "l", "a", "b", "a", "c", "a", "b", "a"),
+		rc("OK", "lset", "l", "1", "B"),
+		rc("OK", "lset", "l", "-2", "BB"),
+		rc(strs("a", "B", "a", "c", "a", "BB", "a"), "lrange", "l", "0", "-1"),
+		rc("ERR:"+errIndexRange, "lset", "l", "7", "x"),
+		rc("ERR:"+errIndexRange, "lset", "l", "-8", "x"),
+		rc("ERR:"+errNoSuchKey, "lset", "nokey", "0", "x"),
+		rc("ERR:"+errNotInteger, "lset", "nokey", "x", "x"),
+		rc(wrongType, "lset", "str", "0", "x"),
 		// LREM: from the head, from the tail, all.
-		lc(int64(1), "lrem", "l", "1", "a"),
-		lc(la("B", "a", "c", "a", "BB", "a"), "lrange", "l", "0", "-1"),
-		lc(int64(2), "lrem", "l", "-2", "a"),
-		lc(la("B", "a", "c", "BB"), "lrange", "l", "0", "-1"),
-		lc(int64(0), "lrem", "l", "0", "zz"),
-		lc(int64(0), "lrem", "nokey", "0", "a"),
-		lc("ERR:"+errNotInteger, "lrem", "l", "x", "a"),
-		lc(wrongType, "lrem", "str", "0", "a"),
-		lc(int64(3), "rpush", "r", "a", "a", "a"),
-		lc(int64(3), "lrem", "r", "0", "a"),
-		lc(int64(0), "exists", "r"),
-		lc(int64(3), "rpush", "r", "a", "b", "a"),
-		lc(int64(2), "lrem", "r", "-9223372036854775808", "a"),
-		lc(la("b"), "lrange", "r", "0", "-1"),
+		rc(int64(1), "lrem", "l", "1", "a"),
+		rc(strs("B", "a", "c", "a", "BB", "a"), "lrange", "l", "0", "-1"),
+		rc(int64(2), "lrem", "l", "-2", "a"),
+		rc(strs("B", "a", "c", "BB"), "lrange", "l", "0", "-1"),
+		rc(int64(0), "lrem", "l", "0", "zz"),
+		rc(int64(0), "lrem", "nokey", "0", "a"),
+		rc("ERR:"+errNotInteger, "lrem", "l", "x", "a"),
+		rc(wrongType, "lrem", "str", "0", "a"),
+		rc(int64(3), "rpush", "r", "a", "a", "a"),
+		rc(int64(3), "lrem", "r", "0", "a"),
+		rc(int64(0), "exists", "r"),
+		rc(int64(3), "rpush", "r", "a", "b", "a"),
+		rc(int64(2), "lrem", "r", "-9223372036854775808", "a"),
+		rc(strs("b"), "lrange", "r", "0", "-1"),
 		// LINSERT.
-		lc(int64(5), "linsert", "l", "before", "c", "x"),
-		lc(int64(6), "linsert", "l", "AFTER", "BB", "y"),
-		lc(int64(7), "linsert", "l", "Before", "B", "w"),
-		lc(la("w", "B", "a", "x", "c", "BB", "y"), "lrange", "l", "0", "-1"),
-		lc(int64(-1), "linsert", "l", "before", "zz", "q"),
-		lc(int64(0), "linsert", "nokey", "before", "a", "q"),
-		lc("ERR:"+errSyntax, "linsert", "l", "middle", "a", "q"),
-		lc("ERR:"+errSyntax, "linsert", "nokey", "middle", "a", "q"),
-		lc(wrongType, "linsert", "str", "after", "a", "q"),
+		rc(int64(5), "linsert", "l", "before", "c", "x"),
+		rc(int64(6), "linsert", "l", "AFTER", "BB", "y"),
+		rc(int64(7), "linsert", "l", "Before", "B", "w"),
+		rc(strs("w", "B", "a", "x", "c", "BB", "y"), "lrange", "l", "0", "-1"),
+		rc(int64(-1), "linsert", "l", "before", "zz", "q"),
+		rc(int64(0), "linsert", "nokey", "before", "a", "q"),
+		rc("ERR:"+errSyntax, "linsert", "l", "middle", "a", "q"),
+		rc("ERR:"+errSyntax, "linsert", "nokey", "middle", "a", "q"),
+		rc(wrongType, "linsert", "str", "after", "a", "q"),
 		// LTRIM.
-		lc("OK", "ltrim", "l", "1", "-2"),
-		lc(la("B", "a", "x", "c", "BB"), "lrange", "l", "0", "-1"),
-		lc("OK", "ltrim", "l", "-3", "100"),
-		lc(la("x", "c", "BB"), "lrange", "l", "0", "-1"),
-		lc("OK", "ltrim", "l", "0", "-1"),
-		lc(int64(3), "llen", "l"),
-		lc("OK", "ltrim", "nokey", "0", "1"),
-		lc("ERR:"+errNotInteger, "ltrim", "l", "0", "x"),
-		lc(wrongType, "ltrim", "str", "0", "1"),
-		lc("OK", "ltrim", "l", "2", "1"),
-		lc(int64(0), "exists", "l"),
+		rc("OK", "ltrim", "l", "1", "-2"),
+		rc(strs("B", "a", "x", "c", "BB"), "lrange", "l", "0", "-1"),
+		rc("OK", "ltrim", "l", "-3", "100"),
+		rc(strs("x", "c", "BB"), "lrange", "l", "0", "-1"),
+		rc("OK", "ltrim", "l", "0", "-1"),
+		rc(int64(3), "llen", "l"),
+		rc("OK", "ltrim", "nokey", "0", "1"),
+		rc("ERR:"+errNotInteger, "ltrim", "l", "0", "x"),
+		rc(wrongType, "ltrim", "str", "0", "1"),
+		rc("OK", "ltrim", "l", "2", "1"),
+		rc(int64(0), "exists", "l"),
 	})
 	if listKeyExists(n, "l") || listKeyExists(n, "r2") {
 		t.Fatal("empty list left in the keyspace")
@@ -261,69 +219,69 @@ func Test_List_Lpos(t *testing.T) {
 	_, c, ctx := newTestClient(t)
 	c.Set(ctx, "str", "x", 0)
 	c.RPush(ctx, "l", "a", "b", "c", "1", "2", "3", "c", "c")
-	listExpect(t, c, []listCase{
-		lc(int64(2), "lpos", "l", "c"),
-		lc(int64(6), "lpos", "l", "c", "rank", "2"),
-		lc(int64(7), "lpos", "l", "c", "rank", "-1"),
-		lc(int64(6), "lpos", "l", "c", "rank", "-2"),
-		lc(nil, "lpos", "l", "c", "rank", "4"),
-		lc(li(2, 6), "lpos", "l", "c", "count", "2"),
-		lc(li(2, 6, 7), "lpos", "l", "c", "count", "0"),
-		lc(li(6, 7), "lpos", "l", "c", "count", "0", "rank", "2"),
-		lc(li(7, 6), "lpos", "l", "c", "count", "2", "rank", "-1"),
-		lc(li(2), "lpos", "l", "c", "count", "0", "maxlen", "3"),
-		lc(li(7), "lpos", "l", "c", "rank", "-1", "count", "0", "maxlen", "1"),
-		lc(nil, "lpos", "l", "c", "maxlen", "2"),
-		lc(li(), "lpos", "l", "zz", "count", "0"),
-		lc(nil, "lpos", "l", "zz"),
-		lc(nil, "lpos", "nokey", "a"),
-		lc(li(), "lpos", "nokey", "a", "count", "1"),
+	expectReplies(t, c, []replyCase{
+		rc(int64(2), "lpos", "l", "c"),
+		rc(int64(6), "lpos", "l", "c", "rank", "2"),
+		rc(int64(7), "lpos", "l", "c", "rank", "-1"),
+		rc(int64(6), "lpos", "l", "c", "rank", "-2"),
+		rc(nil, "lpos", "l", "c", "rank", "4"),
+		rc(li(2, 6), "lpos", "l", "c", "count", "2"),
+		rc(li(2, 6, 7), "lpos", "l", "c", "count", "0"),
+		rc(li(6, 7), "lpos", "l", "c", "count", "0", "rank", "2"),
+		rc(li(7, 6), "lpos", "l", "c", "count", "2", "rank", "-1"),
+		rc(li(2), "lpos", "l", "c", "count", "0", "maxlen", "3"),
+		rc(li(7), "lpos", "l", "c", "rank", "-1", "count", "0", "maxlen", "1"),
+		rc(nil, "lpos", "l", "c", "maxlen", "2"),
+		rc(li(), "lpos", "l", "zz", "count", "0"),
+		rc(nil, "lpos", "l", "zz"),
+		rc(nil, "lpos", "nokey", "a"),
+		rc(li(), "lpos", "nokey", "a", "count", "1"),
 		// The last option wins when repeated.
-		lc(li(2), "lpos", "l", "c", "count", "3", "count", "1"),
+		rc(li(2), "lpos", "l", "c", "count", "3", "count", "1"),
 		// Redis 7.0's arithmetic: RANK LLONG_MIN is "any match from the tail".
-		lc(int64(7), "lpos", "l", "c", "rank", "-9223372036854775808"),
-		lc(li(7, 6, 2), "lpos", "l", "c", "rank", "-9223372036854775808", "count", "1"),
-		lc("ERR:"+errListRankZero, "lpos", "l", "c", "rank", "0"),
-		lc("ERR:"+errNotInteger, "lpos", "l", "c", "rank", "x"),
-		lc("ERR:"+errListCountNeg, "lpos", "l", "c", "count", "-1"),
-		lc("ERR:"+errListCountNeg, "lpos", "l", "c", "count", "x"),
-		lc("ERR:"+errListMaxlenNeg, "lpos", "l", "c", "maxlen", "-1"),
-		lc("ERR:"+errSyntax, "lpos", "l", "c", "rank"),
-		lc("ERR:"+errSyntax, "lpos", "l", "c", "foo", "1"),
-		lc("ERR:"+errListRankZero, "lpos", "str", "c", "rank", "0"),
-		lc(wrongType, "lpos", "str", "c"),
+		rc(int64(7), "lpos", "l", "c", "rank", "-9223372036854775808"),
+		rc(li(7, 6, 2), "lpos", "l", "c", "rank", "-9223372036854775808", "count", "1"),
+		rc("ERR:"+errListRankZero, "lpos", "l", "c", "rank", "0"),
+		rc("ERR:"+errNotInteger, "lpos", "l", "c", "rank", "x"),
+		rc("ERR:"+errListCountNeg, "lpos", "l", "c", "count", "-1"),
+		rc("ERR:"+errListCountNeg, "lpos", "l", "c", "count", "x"),
+		rc("ERR:"+errListMaxlenNeg, "lpos", "l", "c", "maxlen", "-1"),
+		rc("ERR:"+errSyntax, "lpos", "l", "c", "rank"),
+		rc("ERR:"+errSyntax, "lpos", "l", "c", "foo", "1"),
+		rc("ERR:"+errListRankZero, "lpos", "str", "c", "rank", "0"),
+		rc(wrongType, "lpos", "str", "c"),
 	})
 }
 
 func Test_List_LmoveRpoplpush(t *testing.T) {
 	n, c, ctx := newTestClient(t)
 	c.Set(ctx, "str", "x", 0)
-	listExpect(t, c, []listCase{
-		lc(int64(3), "rpush", "s", "a", "b", "c"),
-		lc("a", "lmove", "s", "d", "left", "right"),
-		lc("c", "lmove", "s", "d", "RIGHT", "LEFT"),
-		lc(la("c", "a"), "lrange", "d", "0", "-1"),
-		lc("b", "rpoplpush", "s", "d"),
-		lc(la("b", "c", "a"), "lrange", "d", "0", "-1"),
-		lc(int64(0), "exists", "s"),
-		lc(nil, "lmove", "s", "d", "left", "left"),
-		lc(nil, "rpoplpush", "s", "d"),
+	expectReplies(t, c, []replyCase{
+		rc(int64(3), "rpush", "s", "a", "b", "c"),
+		rc("a", "lmove", "s", "d", "left", "right"),
+		rc("c", "lmove", "s", "d", "RIGHT", "LEFT"),
+		rc(strs("c", "a"), "lrange", "d", "0", "-1"),
+		rc("b", "rpoplpush", "s", "d"),
+		rc(strs("b", "c", "a"), "lrange", "d", "0", "-1"),
+		rc(int64(0), "exists", "s"),
+		rc(nil, "lmove", "s", "d", "left", "left"),
+		rc(nil, "rpoplpush", "s", "d"),
 		// Same key: rotation.
-		lc("b", "lmove", "d", "d", "left", "right"),
-		lc(la("c", "a", "b"), "lrange", "d", "0", "-1"),
-		lc("b", "rpoplpush", "d", "d"),
-		lc(la("b", "c", "a"), "lrange", "d", "0", "-1"),
-		lc(int64(1), "rpush", "one", "x"),
-		lc("x", "lmove", "one", "one", "right", "left"),
-		lc(la("x"), "lrange", "one", "0", "-1"),
+		rc("b", "lmove", "d", "d", "left", "right"),
+		rc(strs("c", "a", "b"), "lrange", "d", "0", "-1"),
+		rc("b", "rpoplpush", "d", "d"),
+		rc(strs("b", "c", "a"), "lrange", "d", "0", "-1"),
+		rc(int64(1), "rpush", "one", "x"),
+		rc("x", "lmove", "one", "one", "right", "left"),
+		rc(strs("x"), "lrange", "one", "0", "-1"),
 		// Errors: syntax first, a missing source wins over a bad destination.
-		lc("ERR:"+errSyntax, "lmove", "d", "e", "up", "left"),
-		lc("ERR:"+errSyntax, "lmove", "d", "e", "left", "down"),
-		lc(nil, "lmove", "nokey", "str", "left", "left"),
-		lc(wrongType, "lmove", "d", "str", "left", "left"),
-		lc(wrongType, "lmove", "str", "d", "left", "left"),
-		lc(wrongType, "rpoplpush", "d", "str"),
-		lc(la("b", "c", "a"), "lrange", "d", "0", "-1"),
+		rc("ERR:"+errSyntax, "lmove", "d", "e", "up", "left"),
+		rc("ERR:"+errSyntax, "lmove", "d", "e", "left", "down"),
+		rc(nil, "lmove", "nokey", "str", "left", "left"),
+		rc(wrongType, "lmove", "d", "str", "left", "left"),
+		rc(wrongType, "lmove", "str", "d", "left", "left"),
+		rc(wrongType, "rpoplpush", "d", "str"),
+		rc(strs("b", "c", "a"), "lrange", "d", "0", "-1"),
 	})
 	if listKeyExists(n, "s") {
 		t.Fatal("empty source left in the keyspace")
@@ -420,30 +378,30 @@ func Test_List_BlockingServedAtOnce(t *testing.T) {
 	c.Set(ctx, "str", "x", 0)
 	c.RPush(ctx, "b", "1", "2", "3")
 	c.RPush(ctx, "s", "a", "b")
-	listExpect(t, c, []listCase{
-		lc(la("b", "1"), "blpop", "nokey", "b", "0"),
-		lc(la("b", "3"), "brpop", "nokey", "b", "str", "1"), // str never reached
-		lc("a", "blmove", "s", "d", "left", "right", "0"),
-		lc("b", "brpoplpush", "s", "d", "0"),
-		lc(la("b", "a"), "lrange", "d", "0", "-1"),
-		lc(int64(0), "exists", "s"),
-		lc(wrongType, "blpop", "nokey", "str", "0"),
-		lc(wrongType, "blmove", "str", "d", "left", "left", "0"),
-		lc(wrongType, "brpoplpush", "d", "str", "0"),
-		lc("ERR:"+errSyntax, "blmove", "s", "d", "up", "left", "0"),
-		lc("ERR:"+errTimeoutNotFloat, "blpop", "b", "x"),
-		lc("ERR:"+errTimeoutNotFloat, "blpop", "b", "nan"),
-		lc("ERR:"+errTimeoutNotFloat, "blpop", "b", " 1"),
-		lc("ERR:"+errTimeoutNotFloat, "blpop", "b", "1 "),
-		lc("ERR:"+errTimeoutNotFloat, "blpop", "b", "1e5000"),
-		lc("ERR:"+errTimeoutNegative, "blpop", "b", "-1"),
-		lc("ERR:"+errTimeoutNegative, "brpop", "b", "inf"),
-		lc("ERR:"+errTimeoutNegative, "brpop", "b", "1e400"),
-		lc("ERR:"+errTimeoutNegative, "blmove", "s", "d", "left", "left", "-0.5e1"),
-		lc("ERR:"+errTimeoutNegative, "brpoplpush", "s", "d", "-1"),
-		lc("ERR:"+errTimeoutNotFloat, "brpoplpush", "s", "d", "y"),
-		lc(la("b", "2"), "blpop", "b", "0x10"),
-		lc("ERR:ERR wrong number of arguments for 'blpop' command", "blpop", "b"),
+	expectReplies(t, c, []replyCase{
+		rc(strs("b", "1"), "blpop", "nokey", "b", "0"),
+		rc(strs("b", "3"), "brpop", "nokey", "b", "str", "1"), // str never reached
+		rc("a", "blmove", "s", "d", "left", "right", "0"),
+		rc("b", "brpoplpush", "s", "d", "0"),
+		rc(strs("b", "a"), "lrange", "d", "0", "-1"),
+		rc(int64(0), "exists", "s"),
+		rc(wrongType, "blpop", "nokey", "str", "0"),
+		rc(wrongType, "blmove", "str", "d", "left", "left", "0"),
+		rc(wrongType, "brpoplpush", "d", "str", "0"),
+		rc("ERR:"+errSyntax, "blmove", "s", "d", "up", "left", "0"),
+		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "x"),
+		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "nan"),
+		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", " 1"),
+		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "1 "),
+		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "1e5000"),
+		rc("ERR:"+errTimeoutNegative, "blpop", "b", "-1"),
+		rc("ERR:"+errTimeoutNegative, "brpop", "b", "inf"),
+		rc("ERR:"+errTimeoutNegative, "brpop", "b", "1e400"),
+		rc("ERR:"+errTimeoutNegative, "blmove", "s", "d", "left", "left", "-0.5e1"),
+		rc("ERR:"+errTimeoutNegative, "brpoplpush", "s", "d", "-1"),
+		rc("ERR:"+errTimeoutNotFloat, "brpoplpush", "s", "d", "y"),
+		rc(strs("b", "2"), "blpop", "b", "0x10"),
+		rc("ERR:ERR wrong number of arguments for 'blpop' command", "blpop", "b"),
 	})
 	if listKeyExists(n, "b") {
 		t.Fatal("empty list left in the keyspace")
@@ -529,7 +487,7 @@ func Test_List_BlockingWokenByPushes(t *testing.T) {
 				ch := listBlocked(t, n, cmd...)
 				listWaitBlocked(t, n, "k", 1)
 				w.push()
-				if got, want := listReply(t, ch), la("k", "v"); !reflect.DeepEqual(got, want) {
+				if got, want := listReply(t, ch), strs("k", "v"); !reflect.DeepEqual(got, want) {
 					t.Fatalf("%v = %#v, want %#v", cmd, got, want)
 				}
 				if listKeyExists(n, "k") {
@@ -634,7 +592,7 @@ func Test_List_BlockedWrongTypeKeepsWaiting(t *testing.T) {
 	c.Del(ctx, "k")
 	c.RPush(ctx, "k", "a", "b")
 	got := []any{listReply(t, ch), listReply(t, ch2)}
-	if !reflect.DeepEqual(got[0], la("k", "a")) && !reflect.DeepEqual(got[0], la("k", "b")) {
+	if !reflect.DeepEqual(got[0], strs("k", "a")) && !reflect.DeepEqual(got[0], strs("k", "b")) {
 		t.Fatalf("BLPOP = %#v", got[0])
 	}
 	if got[1] != "a" && got[1] != "b" {
@@ -756,7 +714,7 @@ func Test_List_JournalAndRecovery(t *testing.T) {
 			t.Fatalf("%v: %v", cmd, err)
 		}
 	}
-	if got := listReply(t, ch); !reflect.DeepEqual(got, la("w2", "p")) {
+	if got := listReply(t, ch); !reflect.DeepEqual(got, strs("w2", "p")) {
 		t.Fatalf("BRPOP = %#v", got)
 	}
 	if got := listReply(t, ch2); got != "q" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -76,4 +77,47 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// doReply runs a raw command and returns its reply, nil for a null reply,
+// or "ERR:<text>" for an error reply, so tables compare exactly what the
+// node sent.
+func doReply(t testing.TB, c *redis.Client, args ...any) any {
+	t.Helper()
+	v, err := c.Do(context.Background(), args...).Result()
+	if err == redis.Nil {
+		return nil
+	}
+	if err != nil {
+		return "ERR:" + err.Error()
+	}
+	return v
+}
+
+// replyCase is one command and its expected reply (as doReply returns it).
+type replyCase struct {
+	args []any
+	want any
+}
+
+// rc builds a replyCase.
+func rc(want any, args ...any) replyCase { return replyCase{args: args, want: want} }
+
+// expectReplies runs cases in order on c and checks each reply.
+func expectReplies(t testing.TB, c *redis.Client, cases []replyCase) {
+	t.Helper()
+	for _, tc := range cases {
+		if got := doReply(t, c, tc.args...); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%v = %#v, want %#v", tc.args, got, tc.want)
+		}
+	}
+}
+
+// strs builds the []any of strings go-redis returns for an array of bulks.
+func strs(s ...string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
 }

@@ -14,20 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// zsetDo runs a raw command and returns its reply or error text, so tests
-// compare exactly what Redis sends.
-func zsetDo(t *testing.T, c *redis.Client, args ...any) any {
-	t.Helper()
-	v, err := c.Do(context.Background(), args...).Result()
-	if err == redis.Nil {
-		return nil
-	}
-	if err != nil {
-		return "ERR:" + err.Error()
-	}
-	return v
-}
-
 // zsetExpect checks a table of commands and their expected replies.
 // A case whose command is "@exists" checks the keyspace directly (a key
 // left holding an empty sorted set would show there).
@@ -40,7 +26,7 @@ func zsetExpect(t *testing.T, n *testNode, c *redis.Client, cases []zsetCase) {
 			_, got = n.db.keys[tc.args[1].(string)]
 			n.mu.Unlock()
 		} else {
-			got = zsetDo(t, c, tc.args...)
+			got = doReply(t, c, tc.args...)
 		}
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%v = %#v, want %#v", tc.args, got, tc.want)
@@ -49,22 +35,10 @@ func zsetExpect(t *testing.T, n *testNode, c *redis.Client, cases []zsetCase) {
 }
 
 // zsetCase is one command and its expected reply.
-type zsetCase struct {
-	args []any
-	want any
-}
+type zsetCase = replyCase
 
 // zc builds a zsetCase.
 func zc(want any, args ...any) zsetCase { return zsetCase{args: args, want: want} }
-
-// strs builds a []any of strings, the shape go-redis gives arrays.
-func strs(s ...string) []any {
-	out := make([]any, len(s))
-	for i, x := range s {
-		out[i] = x
-	}
-	return out
-}
 
 // zsetModel is the naive sorted set the skiplist is checked against.
 type zsetModel map[string]float64
@@ -158,7 +132,7 @@ func Test_ZSet_ScoreFormatAndParse(t *testing.T) {
 		zc("0", "zscore", "f", "negzero"),
 	})
 	for _, bad := range []string{"abc", "nan", " 1", "1 ", "", "1_0", "1e-400", "1e400", "0x"} {
-		if got := zsetDo(t, c, "zadd", "f", bad, "y"); got != "ERR:ERR value is not a valid float" {
+		if got := doReply(t, c, "zadd", "f", bad, "y"); got != "ERR:ERR value is not a valid float" {
 			t.Errorf("ZADD score %q = %v", bad, got)
 		}
 	}
@@ -225,7 +199,7 @@ func Test_ZSet_IncrBy(t *testing.T) {
 
 func Test_ZSet_ReadCommands(t *testing.T) {
 	n, c, _ := newTestClient(t)
-	zsetDo(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c")
+	doReply(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c")
 	zsetExpect(t, n, c, []zsetCase{
 		zc(int64(3), "zcard", "z"),
 		zc(int64(0), "zcard", "nokey"),
@@ -249,7 +223,7 @@ func Test_ZSet_ReadCommands(t *testing.T) {
 
 func Test_ZSet_Range(t *testing.T) {
 	n, c, _ := newTestClient(t)
-	zsetDo(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e")
+	doReply(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e")
 	zsetExpect(t, n, c, []zsetCase{
 		zc(strs("a", "b", "c", "d", "e"), "zrange", "z", "0", "-1"),
 		zc(strs("a", "1", "b", "2"), "zrange", "z", "0", "1", "WITHSCORES"),
@@ -296,7 +270,7 @@ func Test_ZSet_Range(t *testing.T) {
 
 func Test_ZSet_Lex(t *testing.T) {
 	n, c, _ := newTestClient(t)
-	zsetDo(t, c, "zadd", "lx", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "f")
+	doReply(t, c, "zadd", "lx", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "f")
 	zsetExpect(t, n, c, []zsetCase{
 		zc(strs("a", "b", "c", "d", "e", "f"), "zrangebylex", "lx", "-", "+"),
 		zc(strs("b", "c", "d"), "zrangebylex", "lx", "[b", "(e"),
@@ -330,7 +304,7 @@ func Test_ZSet_Lex(t *testing.T) {
 
 func Test_ZSet_Pop(t *testing.T) {
 	n, c, _ := newTestClient(t)
-	zsetDo(t, c, "zadd", "z", "1", "a", "1", "b", "2", "c", "3", "d", "3", "e", "4", "f")
+	doReply(t, c, "zadd", "z", "1", "a", "1", "b", "2", "c", "3", "d", "3", "e", "4", "f")
 	zsetExpect(t, n, c, []zsetCase{
 		zc(strs("a", "1"), "zpopmin", "z"),
 		zc(strs("b", "1", "c", "2"), "zpopmin", "z", "2"),
@@ -350,7 +324,7 @@ func Test_ZSet_Pop(t *testing.T) {
 
 func Test_ZSet_RemRange(t *testing.T) {
 	n, c, _ := newTestClient(t)
-	zsetDo(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f")
+	doReply(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f")
 	zsetExpect(t, n, c, []zsetCase{
 		zc(int64(1), "zremrangebyscore", "z", "(1", "2"),
 		zc("ERR:ERR min or max is not a float", "zremrangebyscore", "z", "a", "b"),
@@ -371,8 +345,8 @@ func Test_ZSet_RemRange(t *testing.T) {
 
 func Test_ZSet_RangeStore(t *testing.T) {
 	n, c, _ := newTestClient(t)
-	zsetDo(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c")
-	zsetDo(t, c, "set", "dst", "string")
+	doReply(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c")
+	doReply(t, c, "set", "dst", "string")
 	zsetExpect(t, n, c, []zsetCase{
 		zc(int64(2), "zrangestore", "dst", "z", "0", "1"),
 		zc(strs("a", "1", "b", "2"), "zrange", "dst", "0", "-1", "withscores"),
@@ -394,7 +368,7 @@ func Test_ZSet_RangeStore(t *testing.T) {
 
 func Test_ZSet_RemAndEmptyKeyDeleted(t *testing.T) {
 	n, c, _ := newTestClient(t)
-	zsetDo(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c")
+	doReply(t, c, "zadd", "z", "1", "a", "2", "b", "3", "c")
 	zsetExpect(t, n, c, []zsetCase{
 		zc(int64(1), "zrem", "z", "a", "nope"),
 		zc(int64(0), "zrem", "z", "nope"),
@@ -407,7 +381,7 @@ func Test_ZSet_RemAndEmptyKeyDeleted(t *testing.T) {
 
 func Test_ZSet_WrongType(t *testing.T) {
 	_, c, _ := newTestClient(t)
-	zsetDo(t, c, "set", "s", "str")
+	doReply(t, c, "set", "s", "str")
 	const wt = "ERR:WRONGTYPE Operation against a key holding the wrong kind of value"
 	for _, args := range [][]any{
 		{"zadd", "s", "1", "a"}, {"zincrby", "s", "1", "a"}, {"zrem", "s", "a"}, {"zscore", "s", "a"},
@@ -418,11 +392,11 @@ func Test_ZSet_WrongType(t *testing.T) {
 		{"zpopmax", "s", "2"}, {"zremrangebyscore", "s", "0", "1"}, {"zremrangebyrank", "s", "0", "1"},
 		{"zremrangebylex", "s", "-", "+"}, {"zscan", "s", "0"}, {"zrangestore", "d", "s", "0", "-1"},
 	} {
-		if got := zsetDo(t, c, args...); got != wt {
+		if got := doReply(t, c, args...); got != wt {
 			t.Errorf("%v = %v, want WRONGTYPE", args, got)
 		}
 	}
-	if got := zsetDo(t, c, "get", "s"); got != "str" {
+	if got := doReply(t, c, "get", "s"); got != "str" {
 		t.Errorf("string changed: %v", got)
 	}
 }
@@ -437,7 +411,7 @@ func zscanAll(t *testing.T, c *redis.Client, key string, extra ...any) map[strin
 			t.Fatal("ZSCAN never finished")
 		}
 		args := append([]any{"zscan", key, cursor}, extra...)
-		reply, ok := zsetDo(t, c, args...).([]any)
+		reply, ok := doReply(t, c, args...).([]any)
 		if !ok || len(reply) != 2 {
 			t.Fatalf("ZSCAN reply %#v", reply)
 		}
@@ -506,7 +480,7 @@ func Test_ZSet_Scan(t *testing.T) {
 
 func Test_ZSet_NoOpWritesAreNotJournaled(t *testing.T) {
 	n, c, _ := newTestClient(t)
-	zsetDo(t, c, "zadd", "z", "1", "a", "2", "b")
+	doReply(t, c, "zadd", "z", "1", "a", "2", "b")
 	before := n.Persistence().LSN
 	for _, args := range [][]any{
 		{"zadd", "z", "1", "a"}, {"zadd", "z", "nx", "5", "a"}, {"zadd", "z", "xx", "5", "q"},
@@ -516,7 +490,7 @@ func Test_ZSet_NoOpWritesAreNotJournaled(t *testing.T) {
 		{"zremrangebylex", "z", "(z", "+"}, {"zrangestore", "d", "nokey", "0", "-1"},
 		{"zadd", "z", "bad", "a"},
 	} {
-		zsetDo(t, c, args...)
+		doReply(t, c, args...)
 		if got := n.Persistence().LSN; got != before {
 			t.Fatalf("%v changed nothing but moved the LSN %d -> %d", args, before, got)
 		}
@@ -566,7 +540,7 @@ func Test_ZSet_JournalReplayReproducesState(t *testing.T) {
 		t.Fatalf("digest after replay %s, want %s", got, want)
 	}
 	c2 := mustClient(t, n2)
-	if got := zsetDo(t, c2, "zrange", "z", "0", "-1", "withscores"); !reflect.DeepEqual(got,
+	if got := doReply(t, c2, "zrange", "z", "0", "-1", "withscores"); !reflect.DeepEqual(got,
 		strs("d", "-10", "c", "0", "a", "1.3", "g", "7")) {
 		t.Fatalf("z after replay = %v", got)
 	}
