@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tidwall/redcon"
 )
@@ -75,14 +74,7 @@ func FuzzCommands(f *testing.F) {
 			return
 		}
 		live := newFuzzServer(t)
-		var entries [][][]byte
-		live.journalTap = func(args [][]byte) {
-			cp := make([][]byte, len(args))
-			for i, a := range args {
-				cp[i] = append([]byte(nil), a...)
-			}
-			entries = append(entries, cp)
-		}
+		log := tapJournal(live)
 		cl := &client{authed: true}
 		for _, args := range cmds {
 			reply := runCommand(live, cl, args)
@@ -95,26 +87,7 @@ func FuzzCommands(f *testing.F) {
 					args, reply, n, len(reply), resp.Type)
 			}
 		}
-		replica := newFuzzServer(t)
-		replica.mu.Lock()
-		var txn txnReplay
-		for _, e := range entries {
-			if err := txn.apply(e, replica.applyEntry); err != nil {
-				replica.mu.Unlock()
-				t.Fatalf("replay %q: %v", e, err)
-			}
-		}
-		replica.mu.Unlock()
-		now := time.Now().UnixMilli()
-		live.mu.Lock()
-		want := live.digest(now)
-		live.mu.Unlock()
-		replica.mu.Lock()
-		got := replica.digest(now)
-		replica.mu.Unlock()
-		if got != want {
-			t.Fatalf("replaying the journal gives a different dataset:\nscript: %q\njournal: %q", cmds, entries)
-		}
+		log.checkReplay(t, live)
 	})
 }
 

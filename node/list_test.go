@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -673,19 +672,7 @@ func Test_List_JournalAndRecovery(t *testing.T) {
 	n := mustNewNode(t, Config{DataDir: dir})
 	c := mustClient(t, n)
 	ctx := context.Background()
-	var mu sync.Mutex
-	var entries []string
-	n.mu.Lock()
-	n.journalTap = func(args [][]byte) {
-		parts := make([]string, len(args))
-		for i, a := range args {
-			parts[i] = string(a)
-		}
-		mu.Lock()
-		entries = append(entries, strings.Join(parts, " "))
-		mu.Unlock()
-	}
-	n.mu.Unlock()
+	log := tapJournal(n.Server)
 	ch := listBlocked(t, n, "brpop", "w1", "w2", "0")
 	ch2 := listBlocked(t, n, "blmove", "m", "d", "left", "right", "0")
 	listWaitBlocked(t, n, "w2", 1)
@@ -720,9 +707,7 @@ func Test_List_JournalAndRecovery(t *testing.T) {
 	if got := listReply(t, ch2); got != "q" {
 		t.Fatalf("BLMOVE = %#v", got)
 	}
-	mu.Lock()
-	got := strings.Join(entries, "|")
-	mu.Unlock()
+	got := strings.Join(log.lines(), "|")
 	want := strings.Join([]string{
 		"rpush l a b c d e f", "lpush l z", "lpop l", "rpop l 2", "lset l 0 A",
 		"linsert l after A AA", "lrem l 1 b", "ltrim l 0 2", "lmove l d right left",

@@ -6,6 +6,7 @@ import (
 	"net"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,4 +121,76 @@ func strs(s ...string) []any {
 		out[i] = x
 	}
 	return out
+}
+
+// journalLog records every journal entry a server appends.
+type journalLog struct {
+	mu      sync.Mutex
+	entries [][][]byte
+}
+
+// tapJournal starts recording s's journal entries.
+func tapJournal(s *Server) *journalLog {
+	l := &journalLog{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.journalTap = func(args [][]byte) {
+		cp := make([][]byte, len(args))
+		for i, a := range args {
+			cp[i] = append([]byte(nil), a...)
+		}
+		l.mu.Lock()
+		l.entries = append(l.entries, cp)
+		l.mu.Unlock()
+	}
+	return l
+}
+
+// lines returns the entries recorded so far, each as its words joined by
+// spaces.
+func (l *journalLog) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, len(l.entries))
+	for i, e := range l.entries {
+		words := make([]string, len(e))
+		for j, w := range e {
+			words[j] = string(w)
+		}
+		out[i] = strings.Join(words, " ")
+	}
+	return out
+}
+
+// checkReplay replays the recorded entries on an empty memory-only node, as
+// recovery does (transactions all or nothing), and fails t unless the
+// result has the same DIGEST as live.
+func (l *journalLog) checkReplay(t testing.TB, live *Server) {
+	t.Helper()
+	r, err := New(Config{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	l.mu.Lock()
+	entries := l.entries
+	l.mu.Unlock()
+	var txn txnReplay
+	r.mu.Lock()
+	for _, e := range entries {
+		if err := txn.apply(e, r.applyEntry); err != nil {
+			t.Errorf("replay %q: %v", e, err)
+		}
+	}
+	r.mu.Unlock()
+	now := time.Now().UnixMilli()
+	live.mu.Lock()
+	want := live.digest(now)
+	live.mu.Unlock()
+	r.mu.Lock()
+	got := r.digest(now)
+	r.mu.Unlock()
+	if got != want {
+		t.Errorf("replaying the journal gives another dataset: digest %s, want %s\njournal: %q", got, want, l.lines())
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -275,19 +274,7 @@ func Test_Tx_JournalBracketsAndRecovery(t *testing.T) {
 	n := mustNewNode(t, Config{DataDir: dir})
 	c := mustClient(t, n)
 	ctx := context.Background()
-	var mu sync.Mutex
-	var entries []string
-	n.mu.Lock()
-	n.journalTap = func(args [][]byte) {
-		parts := make([]string, len(args))
-		for i, a := range args {
-			parts[i] = string(a)
-		}
-		mu.Lock()
-		entries = append(entries, strings.Join(parts, " "))
-		mu.Unlock()
-	}
-	n.mu.Unlock()
+	log := tapJournal(n.Server)
 	if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, "a", "1", 0)
 		p.Get(ctx, "a")
@@ -303,9 +290,7 @@ func Test_Tx_JournalBracketsAndRecovery(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	got := strings.Join(entries, "|")
-	mu.Unlock()
+	got := strings.Join(log.lines(), "|")
 	if want := "multi|set a 1|incr n|exec"; got != want {
 		t.Fatalf("journal %q, want %q", got, want)
 	}
