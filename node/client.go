@@ -22,6 +22,8 @@ type client struct {
 	authed  bool
 	lastCmd string
 	lastAt  time.Time
+	// nowMs is the clock reading (Unix ms) for the pipeline being run.
+	nowMs int64
 
 	// pendingLSN is the last journal entry this client's pipeline caused;
 	// with fsync always the replies wait until it is durable.

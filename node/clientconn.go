@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"strconv"
@@ -97,60 +98,73 @@ func (c *clientConn) readRaw(p []byte) (int, error) {
 
 // scan advances the header scanner over b and returns how many bytes are
 // acceptable; on a violation it records limitErr and returns the length of
-// the valid prefix.
+// the valid prefix. Header lines are found with IndexByte and bulk bodies
+// are skipped whole, so the cost is per request, not per byte.
 func (c *clientConn) scan(b []byte) int {
-	for i := 0; i < len(b); i++ {
-		ch := b[i]
+	i := 0
+	for i < len(b) {
 		if c.state == stStart {
 			c.reqBytes = 0
-		}
-		c.reqBytes++
-		if c.reqBytes > c.lim.maxQuery {
-			c.limitErr = "query buffer limit exceeded"
-			return i
-		}
-		switch c.state {
-		case stStart:
-			if ch == '*' {
+			if b[i] == '*' {
 				c.state, c.line = stCount, c.line[:0]
-			} else {
-				c.state = stInline
-				if ch == '\n' {
-					c.state = stStart
-				}
-			}
-		case stInline:
-			if ch == '\n' {
-				c.state = stStart
-			} else if c.reqBytes > c.lim.maxInline {
-				c.limitErr = "too big inline request"
-				return i
-			}
-		case stCount, stBulkHeader:
-			if ch != '\n' {
-				if len(c.line) > 32 {
-					c.limitErr = "invalid bulk length"
-					return i
-				}
-				c.line = append(c.line, ch)
+				c.reqBytes++
+				i++
 				continue
 			}
+			c.state = stInline
+		}
+		start := i
+		switch c.state {
+		case stInline:
+			j := bytes.IndexByte(b[i:], '\n')
+			n := len(b) - i
+			if j >= 0 {
+				n = j + 1
+			}
+			c.reqBytes += int64(n)
+			// The line's bytes before its '\n' (one of them may be '\r'),
+			// counted the same whether or not the '\n' has arrived.
+			content := c.reqBytes
+			if j >= 0 {
+				content--
+			}
+			if content > c.lim.maxInline+1 {
+				c.limitErr = "too big inline request"
+				return start
+			}
+			if j >= 0 {
+				c.state = stStart
+			}
+			i += n
+		case stCount, stBulkHeader:
+			j := bytes.IndexByte(b[i:], '\n')
+			end := len(b)
+			if j >= 0 {
+				end = i + j
+			}
+			if len(c.line)+end-i > 32 {
+				c.limitErr = "invalid bulk length"
+				return start
+			}
+			c.line = append(c.line, b[i:end]...)
+			c.reqBytes += int64(end - i)
+			if j < 0 {
+				i = end
+				break
+			}
+			c.reqBytes++
+			i = end + 1
 			if !c.headerDone() {
-				return i
+				return start
 			}
 		case stBulkBody:
-			// Skip the body in one step.
 			skip := int64(len(b) - i)
 			if skip > c.need {
 				skip = c.need
 			}
 			c.need -= skip
-			c.reqBytes += skip - 1
-			i += int(skip) - 1
-			if c.reqBytes > c.lim.maxQuery {
-				c.limitErr = "query buffer limit exceeded"
-				return i
-			}
+			c.reqBytes += skip
+			i += int(skip)
 			if c.need == 0 {
 				c.remaining--
 				c.state, c.line = stBulkHeader, c.line[:0]
@@ -158,6 +172,10 @@ func (c *clientConn) scan(b []byte) int {
 					c.state = stStart
 				}
 			}
+		}
+		if c.reqBytes > c.lim.maxQuery {
+			c.limitErr = "query buffer limit exceeded"
+			return start
 		}
 	}
 	return len(b)

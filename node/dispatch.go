@@ -44,6 +44,10 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 // command or to honour CLIENT PAUSE, and before returning waits until the
 // client's writes are as durable as the fsync policy promises.
 func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
+	// One clock reading serves the whole pipeline (Redis caches its clock
+	// per event-loop iteration in the same way).
+	cl.lastAt = time.Now()
+	cl.nowMs = cl.lastAt.UnixMilli()
 	locked := false
 	for _, cmd := range cmds {
 		if cl.quit || cl.killed.Load() {
@@ -62,6 +66,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 			s.mu.Unlock()
 			locked = false
 			s.waitPause(cl, w, cmd.Args)
+			cl.nowMs = time.Now().UnixMilli()
 			if cl.killed.Load() || s.isClosing() {
 				break
 			}
@@ -75,6 +80,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		for blocked != nil {
 			s.mu.Unlock()
 			timedOut := s.park(cl, w, blocked)
+			cl.nowMs = time.Now().UnixMilli()
 			s.mu.Lock()
 			if cl.killed.Load() || s.isClosing() {
 				s.unregisterWaiter(blocked)
@@ -125,7 +131,11 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 		w.WriteString("QUEUED")
 		return nil
 	}
-	c := Ctx{s: s, db: s.db, cl: cl, w: w, args: args, cmd: cmd, now: time.Now().UnixMilli(), execing: execing}
+	now := cl.nowMs
+	if now == 0 {
+		now = time.Now().UnixMilli()
+	}
+	c := Ctx{s: s, db: s.db, cl: cl, w: w, args: args, cmd: cmd, now: now, execing: execing}
 	return s.exec(&c)
 }
 
@@ -147,7 +157,6 @@ func (s *Server) exec(c *Ctx) *waiter {
 			c.cl.pendingLSN = s.lastLSN
 		}
 		c.cl.lastCmd = c.cmd.Name
-		c.cl.lastAt = time.Now()
 	}
 	return c.blocked
 }

@@ -31,6 +31,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	maxQuery := fs.Int64("client-query-buffer-limit", d.MaxQueryBuffer, "maximum size of one pending request")
 	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	cpuProfile := fs.String("cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
 	if err := parseWithEnv(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -42,6 +43,14 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "baton node:", err)
 		return 2
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "baton node:", err)
+			return 1
+		}
+		defer stop()
 	}
 	policy, err := node.ParseFsyncPolicy(*fsync)
 	if err != nil {
