@@ -232,6 +232,10 @@ func cmdHincrbyfloat(c *Ctx) {
 		c.err(errNotFloat)
 		return
 	}
+	if incr.IsInf() {
+		c.err("ERR value is NaN or Infinity")
+		return
+	}
 	h, ok := hashAt(c, c.key(1))
 	if !ok {
 		return
@@ -264,9 +268,24 @@ func cmdHscan(c *Ctx) {
 		return
 	}
 	h := v.(hashValue)
-	sc.reply(c, len(h) <= compactScanMax, len(h), func(yield func(string)) {
+	sc.reply(c, hashCompact(h), len(h), func(yield func(string)) {
 		for f := range h {
 			yield(f)
 		}
 	}, func(f string) { c.w.WriteBulk(h[f]) })
+}
+
+// hashCompact reports whether Redis 7.0 would keep h as a listpack
+// (hash-max-listpack-entries 128, hash-max-listpack-value 64), which HSCAN
+// returns whole with cursor 0.
+func hashCompact(h hashValue) bool {
+	if len(h) > compactScanMax {
+		return false
+	}
+	for f, v := range h {
+		if len(f) > 64 || len(v) > 64 {
+			return false
+		}
+	}
+	return true
 }

@@ -1,7 +1,10 @@
 package node
 
 import (
+	"cmp"
+	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 func init() {
@@ -96,9 +99,15 @@ func cmdSrem(c *Ctx) {
 	c.w.WriteInt(removeMembers(c, c.key(1), s, c.args[2:]))
 }
 
-// writeSet replies a set's members.
+// writeSet replies a set's members (an intset's in Redis' sorted order).
 func writeSet(c *Ctx, s setValue) {
 	c.w.WriteArray(len(s))
+	if ints := intsetMembers(s); ints != nil {
+		for _, m := range ints {
+			c.w.WriteBulkString(m)
+		}
+		return
+	}
 	for m := range s {
 		c.w.WriteBulkString(m)
 	}
@@ -164,8 +173,10 @@ func sampleMembers(s setValue, n int) []string {
 	return all[:n]
 }
 
-// setCount parses the optional count of SPOP and SRANDMEMBER.
-func setCount(c *Ctx) (n int64, given, ok bool) {
+// setCount parses the optional count of SPOP and SRANDMEMBER, replying
+// Redis' errors: SPOP wants a non-negative count (any parse failure is
+// "must be positive"), SRANDMEMBER any integer but LLONG_MIN.
+func setCount(c *Ctx, spop bool) (n int64, given, ok bool) {
 	if len(c.args) == 2 {
 		return 1, false, true
 	}
@@ -174,21 +185,25 @@ func setCount(c *Ctx) (n int64, given, ok bool) {
 		return 0, true, false
 	}
 	n, ok = parseInt(c.args[2])
-	if !ok {
+	switch {
+	case spop && (!ok || n < 0):
+		c.err(errOutOfRangeZero)
+		return 0, true, false
+	case !ok:
 		c.err(errNotInteger)
+		return 0, true, false
+	case n == math.MinInt64:
+		c.err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		return 0, true, false
 	}
-	return n, true, ok
+	return n, true, true
 }
 
 // cmdSpop: SPOP key [count] removes random members. The choice is random,
 // so the effect is journaled as SREM of the chosen members.
 func cmdSpop(c *Ctx) {
-	n, given, ok := setCount(c)
+	n, given, ok := setCount(c, true)
 	if !ok {
-		return
-	}
-	if n < 0 {
-		c.err(errOutOfRangeZero)
 		return
 	}
 	key := c.key(1)
@@ -225,10 +240,13 @@ func cmdSpop(c *Ctx) {
 	}
 }
 
+// srandMaxRepeats bounds SRANDMEMBER's negative count (the reply's size).
+const srandMaxRepeats = 1 << 24
+
 // cmdSrandmember: SRANDMEMBER key [count]: a positive count gives distinct
 // members, a negative one allows repeats.
 func cmdSrandmember(c *Ctx) {
-	n, given, ok := setCount(c)
+	n, given, ok := setCount(c, false)
 	if !ok {
 		return
 	}
@@ -250,8 +268,10 @@ func cmdSrandmember(c *Ctx) {
 			c.w.WriteBulkString(m)
 		}
 	default:
-		if n < -(1 << 24) {
-			c.err(errOutOfRangeZero)
+		if n < -srandMaxRepeats {
+			// Redis would build the whole reply; Baton refuses rather
+			// than stall every client behind the keyspace lock.
+			c.err("ERR value is out of range, value must between -" + itoa(srandMaxRepeats) + " and 9223372036854775807")
 			return
 		}
 		all := sampleMembers(s, len(s))
@@ -294,14 +314,21 @@ func cmdSetAlgebra(c *Ctx) {
 		return
 	}
 	dst := c.key(1)
+	changed := true
 	if len(result) == 0 {
-		if c.db.remove(dst) {
-			c.dirty++
-		}
+		changed = c.db.remove(dst)
 	} else {
 		c.db.set(dst, result)
 		c.db.persist(dst)
-		c.dirty++
+	}
+	if changed {
+		// Only the destination changed: journal the command as sent and
+		// touch dst alone rather than letting the dispatcher touch the
+		// source keys too (a WATCH on a source must not fail, as in
+		// Redis). c.dirty stays 0 because the entry is already written.
+		entry := append([][]byte{[]byte(c.cmd.Name)}, c.args[1:]...)
+		c.journal(entry...)
+		c.touch(dst)
 	}
 	c.w.WriteInt(len(result))
 }
@@ -353,9 +380,14 @@ next:
 	return out
 }
 
-// cmdSmove: SMOVE source destination member.
+// cmdSmove: SMOVE source destination member. Like Redis, a missing source
+// replies 0 before the destination's type is checked.
 func cmdSmove(c *Ctx) {
 	srcKey, dstKey, m := c.key(1), c.key(2), string(c.args[3])
+	if c.lookup(srcKey) == nil {
+		c.w.WriteInt(0)
+		return
+	}
 	src, ok := setAt(c, srcKey)
 	if !ok {
 		return
@@ -388,9 +420,48 @@ func cmdSscan(c *Ctx) {
 		return
 	}
 	s := v.(setValue)
-	sc.reply(c, len(s) <= compactScanMax, len(s), func(yield func(string)) {
+	if ints := intsetMembers(s); ints != nil {
+		sc.reply(c, true, len(s), func(yield func(string)) {
+			for _, m := range ints {
+				yield(m)
+			}
+		}, nil)
+		return
+	}
+	sc.reply(c, false, len(s), func(yield func(string)) {
 		for m := range s {
 			yield(m)
 		}
 	}, nil)
+}
+
+// setMaxIntsetEntries is Redis 7.0's set-max-intset-entries.
+const setMaxIntsetEntries = 512
+
+// intsetMembers returns s's members in ascending numeric order when Redis
+// 7.0 would keep s as an intset (at most 512 members, all integers), and
+// nil otherwise. Redis replies such sets in that order (SMEMBERS, SSCAN in
+// one step); any other set is a hash table with no order.
+func intsetMembers(s setValue) []string {
+	if len(s) == 0 || len(s) > setMaxIntsetEntries {
+		return nil
+	}
+	type num struct {
+		v int64
+		m string
+	}
+	nums := make([]num, 0, len(s))
+	for m := range s {
+		v, ok := parseInt([]byte(m))
+		if !ok {
+			return nil
+		}
+		nums = append(nums, num{v, m})
+	}
+	slices.SortFunc(nums, func(a, b num) int { return cmp.Compare(a.v, b.v) })
+	out := make([]string, len(nums))
+	for i, n := range nums {
+		out[i] = n.m
+	}
+	return out
 }
