@@ -159,6 +159,20 @@ func cmdScard(c *Ctx) {
 // sampleMembers returns n distinct members of s chosen at random (all of
 // them when n >= len(s)).
 func sampleMembers(s setValue, n int) []string {
+	if n*4 < len(s) {
+		// Few of many: Go starts every map iteration at a random place,
+		// which picks members in O(n) instead of copying the whole set
+		// (emptying a large set by SPOP would otherwise be quadratic).
+		// Like Redis' own sampling, this is random but not uniform.
+		out := make([]string, 0, n)
+		for m := range s {
+			if len(out) == n {
+				break
+			}
+			out = append(out, m)
+		}
+		return out
+	}
 	all := make([]string, 0, len(s))
 	for m := range s {
 		all = append(all, m)
