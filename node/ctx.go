@@ -137,15 +137,6 @@ func (c *Ctx) intArg(i int) (int64, bool) {
 	return n, ok
 }
 
-// floatArg parses args[i] as a float, replying the Redis error on failure.
-func (c *Ctx) floatArg(i int) (float64, bool) {
-	f, ok := parseFloat(c.args[i])
-	if !ok {
-		c.err(errNotFloat)
-	}
-	return f, ok
-}
-
 // lowerName lower-cases a command name for error messages.
 func lowerName(b []byte) string {
 	out := make([]byte, len(b))

@@ -3,7 +3,6 @@ package node
 import (
 	"math"
 	"strconv"
-	"strings"
 )
 
 // parseInt parses a Redis integer argument: optional '-', decimal digits,
@@ -43,39 +42,6 @@ func parseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(u), true
-}
-
-// parseFloat parses a Redis float argument ("inf", "-inf", "+inf" allowed,
-// NaN refused, no surrounding spaces).
-func parseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
-		return 0, false
-	}
-	s := string(b)
-	switch strings.ToLower(s) {
-	case "inf", "+inf", "infinity", "+infinity":
-		return math.Inf(1), true
-	case "-inf", "-infinity":
-		return math.Inf(-1), true
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
-}
-
-// formatFloat formats like Redis' human-friendly long double output used by
-// INCRBYFLOAT and HINCRBYFLOAT: no exponent, no trailing zeros, the shortest
-// digits that read back as the same value.
-func formatFloat(f float64) string {
-	if math.IsInf(f, 1) {
-		return "inf"
-	}
-	if math.IsInf(f, -1) {
-		return "-inf"
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // formatScore formats a sorted-set score the way Redis replies with it

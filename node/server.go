@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -277,5 +276,3 @@ func (s *Server) forgetClient(cl *client) {
 
 // isClosing reports whether Close has started.
 func (s *Server) isClosing() bool { return s.closed.Load() }
-
-var errServerClosing = errors.New("server closing")
