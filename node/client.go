@@ -22,6 +22,8 @@ type client struct {
 	authed  bool
 	lastCmd string
 	lastAt  time.Time
+	// pipe holds the pipeline being run (reused; connection goroutine only).
+	pipe []redcon.Command
 	// nowMs is the clock reading (Unix ms) for the pipeline being run.
 	nowMs int64
 

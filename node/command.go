@@ -49,6 +49,8 @@ type Command struct {
 	FirstKey, LastKey, Step int
 	// fn executes the command.
 	fn func(c *Ctx)
+	// nameBytes is Name as journaled.
+	nameBytes []byte
 }
 
 // commands is the command table, filled by register calls from each
@@ -62,6 +64,7 @@ func register(cmds ...*Command) {
 		if _, dup := commands[cmd.Name]; dup {
 			panic("node: command registered twice: " + cmd.Name)
 		}
+		cmd.nameBytes = []byte(cmd.Name)
 		commands[cmd.Name] = cmd
 	}
 }

@@ -16,15 +16,11 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 		conn.Close()
 		return
 	}
-	rest := conn.ReadPipeline()
-	var one [1]redcon.Command
-	cmds := one[:1]
-	cmds[0] = cmd
-	if len(rest) > 0 {
-		cmds = append(make([]redcon.Command, 0, len(rest)+1), cmd)
-		cmds = append(cmds, rest...)
-	}
-	s.runPipeline(cl, conn, cmds)
+	// cl.pipe is reused pipeline after pipeline: only this connection's
+	// goroutine touches it, and nothing keeps it past runPipeline.
+	cl.pipe = append(append(cl.pipe[:0], cmd), conn.ReadPipeline()...)
+	s.runPipeline(cl, conn, cl.pipe)
+	clear(cl.pipe)
 	if cl.sub != nil {
 		// A client that has subscribed is served by its own loop from now
 		// on (node/pubsub.go), so no subscriber can stall a publisher.
@@ -145,10 +141,11 @@ func (s *Server) exec(c *Ctx) *waiter {
 	c.cmd.fn(c)
 	if c.dirty > 0 {
 		if c.cmd.Flags&FlagWrite != 0 && !c.journaled && !c.replay {
-			entry := make([][]byte, len(c.args))
-			copy(entry, c.args)
-			entry[0] = []byte(c.cmd.Name)
-			s.appendJournal(entry)
+			// The journal encodes the entry at once and keeps no reference,
+			// so one scratch slice (guarded by s.mu) serves every command.
+			s.entry = append(append(s.entry[:0], c.cmd.nameBytes), c.args[1:]...)
+			s.appendJournal(s.entry)
+			clear(s.entry)
 		}
 		c.cmd.eachKey(c.args, func(i int) { s.touchKey(string(c.args[i])) })
 	}

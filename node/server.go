@@ -25,6 +25,9 @@ type Server struct {
 	mu sync.Mutex
 	db *DB
 	jr *journal.Journal
+	// entry is scratch space for journaling a command verbatim (guarded by
+	// mu).
+	entry [][]byte
 	// lastLSN is the LSN of the last entry appended (guarded by mu).
 	lastLSN uint64
 	// ps holds the pub/sub and WATCH registries (pubsub.go, watch.go).
