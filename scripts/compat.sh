@@ -19,8 +19,9 @@ while IFS= read -r line || [ -n "$line" ]; do
 	n=$((n + 1))
 	unordered=0
 	if [ "${line#\~ }" != "$line" ]; then unordered=1; line=${line#\~ }; fi
-	want=$(printf '%s\n' "$line" | redis-cli -p "$rport" --no-raw 2>&1 || true)
-	got=$(printf '%s\n' "$line" | redis-cli -p "$bport" --no-raw 2>&1 || true)
+	# redis-cli appends "(1.21s)" to a slow reply: timing, not the reply.
+	want=$(printf '%s\n' "$line" | redis-cli -p "$rport" --no-raw 2>&1 | sed -E '/^\([0-9.]+s\)$/d' || true)
+	got=$(printf '%s\n' "$line" | redis-cli -p "$bport" --no-raw 2>&1 | sed -E '/^\([0-9.]+s\)$/d' || true)
 	if [ "$unordered" = 1 ]; then
 		want=$(printf '%s\n' "$want" | sed 's/^ *[0-9]*) //' | sort)
 		got=$(printf '%s\n' "$got" | sed 's/^ *[0-9]*) //' | sort)

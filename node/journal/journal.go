@@ -107,7 +107,10 @@ type Journal struct {
 	done   chan struct{}
 	fsyncs atomic.Int64
 
-	// f is the active segment, used by the writer goroutine only.
+	// fileMu lets the everysec fsync use f while a writer writes to it;
+	// only a rotation (which swaps f) excludes it.
+	fileMu sync.RWMutex
+	// f is the active segment, written only by the current writer.
 	f *os.File
 	// Test hooks, read by the writer: beforeFsync runs before each fsync,
 	// writeHook can fail a write.

@@ -42,13 +42,43 @@ func (j *Journal) run() {
 			j.durable.Wait()
 		}
 		closing := j.closing
-		sync := j.opts.Fsync == Always || closing || timer || j.syncReq > j.synced
+		sync := j.opts.Fsync == Always || closing || j.syncReq > j.synced
 		j.flushLocked(sync)
+		if timer && !sync {
+			j.syncWrittenLocked()
+		}
 		j.mu.Unlock()
 		if closing {
 			return
 		}
 	}
+}
+
+// syncWrittenLocked fsyncs what is already written, for everysec, without
+// holding the writer's place: clients keep writing their records while the
+// fsync runs (a slow disk must not stall every write for the length of an
+// fsync, the latency spike Redis' everysec avoids too). Called and returns
+// with j.mu held.
+func (j *Journal) syncWrittenLocked() {
+	upto := j.written
+	if upto <= j.synced || j.err != nil {
+		return
+	}
+	j.mu.Unlock()
+	j.fileMu.RLock()
+	j.fsyncs.Add(1)
+	err := j.f.Sync()
+	name := j.f.Name()
+	j.fileMu.RUnlock()
+	j.mu.Lock()
+	if err != nil {
+		if j.err == nil {
+			j.err = fmt.Errorf("journal: fsync %s: %w", name, err)
+		}
+	} else if upto > j.synced {
+		j.synced = upto
+	}
+	j.durable.Broadcast()
 }
 
 // flushLocked writes every pending record (and fsyncs when sync is set and
@@ -140,6 +170,8 @@ func (j *Journal) rotateFile(first uint64) error {
 	if err := j.fsync(); err != nil {
 		return err
 	}
+	j.fileMu.Lock()
+	defer j.fileMu.Unlock()
 	if err := j.f.Close(); err != nil {
 		return fmt.Errorf("journal: close %s: %w", j.f.Name(), err)
 	}
