@@ -3,8 +3,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/internal/testutil"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -165,26 +165,6 @@ func digest(t *testing.T, addr string) string {
 	return d
 }
 
-// copyDataDir copies the files of a (stopped) node's data directory.
-func copyDataDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, de := range ents {
-		b, err := os.ReadFile(filepath.Join(src, de.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, de.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
 // crashRun starts a node with the fsync policy, writes until it is killed,
 // restarts it on the same directory and returns the restarted node, the
 // load, how long the load ran, the data directory and a copy of it as the
@@ -196,7 +176,7 @@ func crashRun(t *testing.T, fsync string) (p *nodeProc, l *crashLoad, ran time.D
 	p = startNode(t, nil, args...)
 	l = startLoad(t, p.addr)
 	ran = killMidLoad(t, p, l)
-	crashed = copyDataDir(t, dir)
+	crashed = testutil.CopyDir(t, dir)
 	files, _ := os.ReadDir(dir)
 	names := make([]string, len(files))
 	for i, f := range files {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/internal/testutil"
 	"hash/crc32"
 	"log/slog"
 	"math"
@@ -536,16 +537,7 @@ func Test_Snapshot_WriteFuzzSeeds(t *testing.T) {
 		"huge-count":       hugeCount,
 		"header-only":      one[:snapHeaderLen],
 	}
-	dir := filepath.Join("testdata", "fuzz", "FuzzSnapshotDecode")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range seeds {
-		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testutil.WriteFuzzSeeds(t, "FuzzSnapshotDecode", seeds)
 }
 
 func Test_Journal_ServerGroupCommit(t *testing.T) {

@@ -3,11 +3,10 @@ package journal
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
+	"github.com/batonkv/baton/internal/testutil"
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -94,7 +93,7 @@ func Test_Journal_WriteFuzzSeeds(t *testing.T) {
 		"short-header":   seg[:headerSize-1],
 		"huge-argc":      hugeArgc(),
 	}
-	writeSeeds(t, "FuzzJournalDecode", seeds)
+	testutil.WriteFuzzSeeds(t, "FuzzJournalDecode", seeds)
 }
 
 // hugeArgc is a segment whose one record claims 2^32-1 arguments (with a
@@ -105,18 +104,4 @@ func hugeArgc() []byte {
 	rec := binary.LittleEndian.AppendUint32(nil, uint32(len(payload)))
 	rec = binary.LittleEndian.AppendUint32(rec, crc32.Checksum(payload, castagnoli))
 	return append(append(validSegment(0), rec...), payload...)
-}
-
-// writeSeeds writes seeds in the go test fuzz corpus format.
-func writeSeeds(t *testing.T, fuzzName string, seeds map[string][]byte) {
-	dir := filepath.Join("testdata", "fuzz", fuzzName)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range seeds {
-		content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }

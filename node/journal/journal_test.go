@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,26 +86,6 @@ func onlySegment(t *testing.T, dir string) string {
 	return segs[0].path
 }
 
-// copyDir copies the regular files of src into a new temp dir.
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, de := range ents {
-		b, err := os.ReadFile(filepath.Join(src, de.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, de.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
 func Test_Journal_AppendReopenContinuesLSN(t *testing.T) {
 	dir := t.TempDir()
 	writeEntries(t, dir, 100)
@@ -135,7 +116,7 @@ func Test_Journal_AppendReopenContinuesLSN(t *testing.T) {
 	if j2.Replid() != replid {
 		t.Fatalf("replid changed across reopen: %s → %s", replid, j2.Replid())
 	}
-	if _, got, err := replay(copyDir(t, dir), 60); err != nil {
+	if _, got, err := replay(testutil.CopyDir(t, dir), 60); err != nil {
 		t.Fatal(err)
 	} else {
 		checkEntries(t, got, 60, 41)
@@ -383,13 +364,13 @@ func Test_Journal_RotateAndCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Recovery after a snapshot at 10 needs only the second segment.
-	_, got, err := replay(copyDir(t, dir), 10)
+	_, got, err := replay(testutil.CopyDir(t, dir), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkEntries(t, got, 10, 5)
 	// Without the snapshot, the deleted entries are a gap.
-	if _, _, err := replay(copyDir(t, dir), 0); !errors.Is(err, ErrGap) {
+	if _, _, err := replay(testutil.CopyDir(t, dir), 0); !errors.Is(err, ErrGap) {
 		t.Fatalf("replay from 0 without segment 1 = %v, want ErrGap", err)
 	}
 }
