@@ -21,6 +21,11 @@ type DB struct {
 	// onDelete, when set, is called for every key removed by expiry, so the
 	// deletion is journaled as an explicit DEL.
 	onExpire func(key string)
+	// preWrite and preFlush, when set, are called before expiry removes a
+	// key and before flush empties the keyspace, so a snapshot in progress
+	// can keep the old state (cowsnap.go).
+	preWrite func(key string)
+	preFlush func()
 	// touched is called for every key a command modified, for WATCH,
 	// blocking wake-ups and snapshots.
 	touched func(key string)
@@ -46,6 +51,9 @@ func (db *DB) expireIfNeeded(key string, now int64, activeExpire bool) bool {
 		return false
 	}
 	if activeExpire {
+		if db.preWrite != nil {
+			db.preWrite(key)
+		}
 		db.remove(key)
 		if db.onExpire != nil {
 			db.onExpire(key)
@@ -106,6 +114,9 @@ func (db *DB) size() int { return len(db.keys) }
 
 // flush empties the keyspace.
 func (db *DB) flush() {
+	if db.preFlush != nil {
+		db.preFlush()
+	}
 	db.keys = make(map[string]any)
 	db.expires = make(map[string]int64)
 }

@@ -29,16 +29,19 @@ func (s *Server) Digest() string {
 // digest combines per-key SHA-256 digests by XOR, so the result does not
 // depend on map or insertion order. Keys expired at now are skipped but not
 // removed (a digest is a pure read). The caller holds s.mu.
-func (s *Server) digest(now int64) string {
+func (s *Server) digest(now int64) string { return digestDB(s.db, now) }
+
+// digestDB is digest for any keyspace (snapshots decoded in tests too).
+func digestDB(db *DB, now int64) string {
 	var sum [sha256.Size]byte
 	h := sha256.New()
 	var kd [sha256.Size]byte
-	for key, v := range s.db.keys {
-		if s.db.expired(key, now) {
+	for key, v := range db.keys {
+		if db.expired(key, now) {
 			continue
 		}
 		h.Reset()
-		digestKey(h, key, v, s.db.expires)
+		digestKey(h, key, v, db.expires)
 		h.Sum(kd[:0])
 		for i := range sum {
 			sum[i] ^= kd[i]

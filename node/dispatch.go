@@ -138,6 +138,9 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 // exec runs c's handler and journals and signals its effects.
 func (s *Server) exec(c *Ctx) *waiter {
 	before := s.lastLSN
+	if s.cow != nil && c.cmd.Flags&FlagWrite != 0 {
+		s.preserveCommandKeys(c)
+	}
 	c.cmd.fn(c)
 	if c.dirty > 0 {
 		if c.cmd.Flags&FlagWrite != 0 && !c.journaled && !c.replay {

@@ -30,6 +30,8 @@ type Server struct {
 	entry [][]byte
 	// lastLSN is the LSN of the last entry appended (guarded by mu).
 	lastLSN uint64
+	// cow is the snapshot in progress, if any (cowsnap.go).
+	cow *cowSnapshot
 	// ps holds the pub/sub and WATCH registries (pubsub.go, watch.go).
 	ps *pubsubState
 	// journalTap, when set (tests only), sees every appended entry.

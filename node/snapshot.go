@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,19 +212,37 @@ func (s *Server) snapshotLoop(ctx context.Context) {
 	}
 }
 
-// backgroundSnapshot serializes the keyspace under the lock and writes it
-// without the lock. The caller set sn.running.
+// backgroundSnapshot serializes the keyspace a step at a time, taking the
+// keyspace lock only per step, so clients keep writing meanwhile, and
+// writes the file without the lock. The caller set sn.running.
 func (s *Server) backgroundSnapshot() {
 	start := time.Now()
-	s.mu.Lock()
-	p := s.beginSnapshot()
-	s.mu.Unlock()
-	pause := time.Since(start)
+	var pause time.Duration
+	locked := func(fn func()) {
+		t := time.Now()
+		s.mu.Lock()
+		fn()
+		s.mu.Unlock()
+		pause = max(pause, time.Since(t))
+	}
+	locked(func() { s.startSnapshot() })
+	for done := false; !done; {
+		if s.ctx.Err() != nil {
+			locked(s.abortSnapshot)
+			return
+		}
+		locked(func() { done = s.stepSnapshot(cowStepKeys) })
+		// Go's mutex lets the releasing goroutine take it straight back:
+		// yield, so waiting clients run between steps.
+		runtime.Gosched()
+	}
+	var p *pendingSnapshot
+	locked(func() { p = s.endSnapshot() })
 	if err := s.finishSnapshot(p); err != nil {
 		s.log.Error("snapshot failed", "lsn", p.lsn, "err", err)
 		return
 	}
-	s.log.Info("snapshot saved", "lsn", p.lsn, "bytes", len(p.data), "pause", pause, "took", time.Since(start))
+	s.log.Info("snapshot saved", "lsn", p.lsn, "bytes", len(p.data), "longest_pause", pause, "took", time.Since(start))
 }
 
 // pendingSnapshot is a serialized keyspace not yet on disk.
@@ -232,15 +251,11 @@ type pendingSnapshot struct {
 	data []byte
 }
 
-// beginSnapshot serializes the whole keyspace at the current LSN and starts
-// a new journal segment there; the caller holds s.mu. Clients wait for the
-// whole serialization (a full in-memory copy): a copy-on-write iterator
-// that shortens this pause is a later issue.
+// beginSnapshot serializes the whole keyspace at the current LSN in one go
+// (SAVE, which blocks clients like Redis' SAVE); the caller holds s.mu.
 func (s *Server) beginSnapshot() *pendingSnapshot {
-	lsn := s.jr.LSN()
-	data := encodeSnapshot(s.jr.Replid(), lsn, s.db)
-	s.jr.Rotate()
-	return &pendingSnapshot{lsn: lsn, data: data}
+	s.startSnapshot()
+	return s.endSnapshot()
 }
 
 // finishSnapshot makes a serialized snapshot durable: the journal up to its
