@@ -8,15 +8,27 @@ import (
 	"github.com/tidwall/redcon"
 )
 
-// waiter is a client parked in a blocking command (BLPOP and friends). The
-// command is simply executed again when one of its keys is touched, exactly
-// as Redis re-runs a blocked command, so the effective write is journaled by
-// the normal path.
+// waiter is a client parked in a blocking command (BLPOP and friends).
+// When one of its keys is touched, the command is executed again right
+// after the command that touched it, by the goroutine that ran that
+// command and with the lock still held — as Redis serves blocked clients
+// before the next command runs, oldest waiter first. So a client that
+// pushes and then reads sees the element already taken, and the effective
+// write is journaled by the normal path.
 type waiter struct {
 	keys     []string
 	deadline time.Time // zero: wait forever
 	ready    chan struct{}
 	ctx      Ctx // the command to retry
+	// served is set once the retried command replied; next, when the
+	// retry blocked again (say the key now holds another type), is the
+	// waiter to keep waiting on. Both are guarded by the server lock.
+	served bool
+	next   *waiter
+	// reply is the served command's reply, written by serveReady into a
+	// buffer of its own (the parked goroutine owns its connection's
+	// writer) and copied out by the parked goroutine once it wakes.
+	reply []byte
 }
 
 // blockOn parks the current command until one of keys is touched or
@@ -33,14 +45,50 @@ func (c *Ctx) blockOn(keys []string, timeout time.Duration) {
 	}
 }
 
-// signalKey wakes every client blocked on key; each retries its command.
+// signalKey queues key for serveReady when clients are blocked on it; the
+// caller holds s.mu.
 func (s *Server) signalKey(key string) {
-	for _, w := range s.blocked[key] {
-		select {
-		case w.ready <- struct{}{}:
-		default:
+	if len(s.blocked[key]) > 0 {
+		s.readyKeys = append(s.readyKeys, key)
+	}
+}
+
+// serveReady re-runs, oldest first, the commands of clients blocked on the
+// keys touched since the last call, until no touched key has a client that
+// can be served (a served BLMOVE may make another key ready). It runs after
+// every command, with s.mu held, on the goroutine of the client that ran
+// it; replies go to the parked clients' own buffers, which their
+// goroutines flush once woken.
+func (s *Server) serveReady() {
+	if s.serving || len(s.readyKeys) == 0 {
+		return
+	}
+	s.serving = true
+	defer func() { s.serving = false }()
+	for len(s.readyKeys) > 0 {
+		key := s.readyKeys[0]
+		s.readyKeys = s.readyKeys[1:]
+		for _, w := range append([]*waiter(nil), s.blocked[key]...) {
+			if w.served || w.next != nil || w.ctx.cl.killed.Load() {
+				continue
+			}
+			out, buf := w.ctx.w, redcon.NewWriter(nil)
+			w.ctx.w = buf
+			next := s.retry(w, false)
+			w.ctx.w = out
+			if next == nil {
+				w.served, w.reply = true, buf.Buffer()
+			} else {
+				next.ctx.w = out
+				w.next = next
+			}
+			select {
+			case w.ready <- struct{}{}:
+			default:
+			}
 		}
 	}
+	s.readyKeys = s.readyKeys[:0]
 }
 
 // unregisterWaiter forgets w on all its keys; the caller holds s.mu.
@@ -93,7 +141,7 @@ func (s *Server) park(cl *client, out Replier, w *waiter) (timedOut bool) {
 // retry re-runs a parked command with the lock held. A command that finds
 // nothing again stays parked (it calls blockOn again); on timeout the
 // command replies its timeout value.
-func (s *Server) retry(cl *client, out Replier, w *waiter, timedOut bool) *waiter {
+func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 	s.unregisterWaiter(w)
 	c := w.ctx
 	// c.blocked keeps the old waiter while the command runs, telling the

@@ -73,17 +73,26 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 			break
 		}
 		blocked := s.call(cl, w, cmd.Args, false)
+		s.serveReady()
 		for blocked != nil {
 			s.mu.Unlock()
 			timedOut := s.park(cl, w, blocked)
 			cl.nowMs = time.Now().UnixMilli()
 			s.mu.Lock()
-			if cl.killed.Load() || s.isClosing() {
+			switch {
+			case blocked.served:
+				// Another client's command served this one (serveReady).
+				w.WriteRaw(blocked.reply)
+				blocked = nil
+			case blocked.next != nil:
+				blocked = blocked.next
+			case cl.killed.Load() || s.isClosing():
 				s.unregisterWaiter(blocked)
 				blocked = nil
-				break
+			default:
+				blocked = s.retry(blocked, timedOut)
+				s.serveReady()
 			}
-			blocked = s.retry(cl, w, blocked, timedOut)
 		}
 	}
 	if locked {

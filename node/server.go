@@ -36,6 +36,10 @@ type Server struct {
 	ps *pubsubState
 	// journalTap, when set (tests only), sees every appended entry.
 	journalTap func(args [][]byte)
+	// readyKeys are touched keys with blocked clients, and serving is set
+	// while serveReady runs (guarded by mu).
+	readyKeys []string
+	serving   bool
 	// blocked maps a key to the clients parked on it (guarded by mu).
 	blocked map[string][]*waiter
 	// snap is the snapshot state (node/snapshot.go); nil in memory-only
