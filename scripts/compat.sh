@@ -3,7 +3,8 @@
 # family against `baton node` and a redis-server started in the same run, and
 # compare the replies byte for byte (redis-cli --no-raw shows reply types).
 # Lines of scripts/compat/commands.txt starting with "~ " are compared
-# ignoring reply order (hash and set iteration order is unspecified).
+# ignoring reply order (hash and set iteration order is unspecified); " | "
+# separates commands sent on one connection.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -19,9 +20,11 @@ while IFS= read -r line || [ -n "$line" ]; do
 	n=$((n + 1))
 	unordered=0
 	if [ "${line#\~ }" != "$line" ]; then unordered=1; line=${line#\~ }; fi
+	# " | " separates commands sent on one connection (MULTI ... EXEC).
 	# redis-cli appends "(1.21s)" to a slow reply: timing, not the reply.
-	want=$(printf '%s\n' "$line" | redis-cli -p "$rport" --no-raw 2>&1 | sed -E '/^\([0-9.]+s\)$/d' || true)
-	got=$(printf '%s\n' "$line" | redis-cli -p "$bport" --no-raw 2>&1 | sed -E '/^\([0-9.]+s\)$/d' || true)
+	script=$(printf '%s\n' "$line" | sed 's/ | /\n/g')
+	want=$(printf '%b\n' "$script" | redis-cli -p "$rport" --no-raw 2>&1 | sed -E '/^\([0-9.]+s\)$/d' || true)
+	got=$(printf '%b\n' "$script" | redis-cli -p "$bport" --no-raw 2>&1 | sed -E '/^\([0-9.]+s\)$/d' || true)
 	if [ "$unordered" = 1 ]; then
 		want=$(printf '%s\n' "$want" | sed 's/^ *[0-9]*) //' | sort)
 		got=$(printf '%s\n' "$got" | sed 's/^ *[0-9]*) //' | sort)
