@@ -50,6 +50,9 @@ type Options struct {
 	// to it are skipped, and appending continues after max(After, last
 	// entry on disk).
 	After uint64
+	// BacklogBytes is how much of the newest journal the backlog keeps in
+	// memory for partial resync (0: DefaultBacklogBytes; negative: none).
+	BacklogBytes int
 	// Apply, when set, is called by Open for every entry after After, in
 	// LSN order. The entry's Args are not reused by the journal.
 	Apply func(Entry) error
@@ -92,6 +95,10 @@ type Journal struct {
 	written, synced uint64
 	// syncReq is the highest LSN a Sync caller forces to disk.
 	syncReq uint64
+	// bl is the replication backlog; scratch encodes records for it when
+	// there is no file to write.
+	bl      backlog
+	scratch []byte
 	// writing is set while one goroutine flushes (the writer or a waiting
 	// client); spare is a drained buffer kept for reuse.
 	writing bool
@@ -139,6 +146,12 @@ func Open(opts Options) (*Journal, error) {
 		opts.Fsync = EverySec
 	}
 	j := &Journal{opts: opts, replid: opts.Replid, lsn: opts.After}
+	switch {
+	case opts.BacklogBytes == 0:
+		j.bl.limit = DefaultBacklogBytes
+	case opts.BacklogBytes > 0:
+		j.bl.limit = opts.BacklogBytes
+	}
 	j.durable = sync.NewCond(&j.mu)
 	if opts.Dir == "" {
 		if j.replid == "" {
@@ -165,8 +178,16 @@ func (j *Journal) Append(args [][]byte) uint64 {
 	j.mu.Lock()
 	j.lsn++
 	lsn := j.lsn
-	if j.kick != nil {
+	switch {
+	case j.kick != nil:
+		start := len(j.buf)
 		j.buf = appendRecord(j.buf, lsn, args)
+		if j.bl.limit > 0 {
+			j.bl.add(lsn, j.buf[start:])
+		}
+	case j.bl.limit > 0:
+		j.scratch = appendRecord(j.scratch[:0], lsn, args)
+		j.bl.add(lsn, j.scratch)
 	}
 	j.mu.Unlock()
 	return lsn
