@@ -340,7 +340,7 @@ func Test_Conn_ClientPauseAllAndTimeout(t *testing.T) {
 	wantErr(t, "PAUSE mode", c.Do(ctx, "CLIENT", "PAUSE", "10", "foo").Err(), "ERR CLIENT PAUSE mode must be WRITE or ALL")
 }
 
-func Test_Conn_ClientPauseKilledWhileHeld(t *testing.T) {
+func Test_Conn_ClientPauseKilledWriteDropped(t *testing.T) {
 	n, c, ctx := newTestClient(t)
 	if err := c.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err(); err != nil {
 		t.Fatal(err)
@@ -359,26 +359,6 @@ func Test_Conn_ClientPauseKilledWhileHeld(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Fatalf("held SET of a killed client succeeded")
 	}
-	pollUntil(t, "the held command to be dropped", func() bool { return n.admin.pause.waiting.Load() == 0 })
-}
-
-func Test_Conn_ClientPauseKilledWriteDropped(t *testing.T) {
-	n, c, ctx := newTestClient(t)
-	if err := c.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
-	held := mustConn(t, n, nil)
-	id, err := held.ClientID(ctx).Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- held.Set(ctx, "k", "v", 0).Err() }()
-	pollUntil(t, "the SET to be held", func() bool { return n.admin.pause.waiting.Load() == 1 })
-	if err := c.Do(ctx, "CLIENT", "KILL", "ID", fmt.Sprint(id)).Err(); err != nil {
-		t.Fatal(err)
-	}
-	<-done
 	pollUntil(t, "the held command to be dropped", func() bool { return n.admin.pause.waiting.Load() == 0 })
 	if err := c.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
 		t.Fatal(err)

@@ -406,14 +406,6 @@ func Test_Keys_JournalForms(t *testing.T) {
 	want := []string{"set a 1", "set b 2", "set c 3", "set d 4",
 		"pexpireat a ", "pexpireat b ", "pexpireat c 4102444800000", "del d",
 		"persist a", "rename b bb", "del c nokey", "set x 1", "flushall", "set y 2 pxat "}
-	entries := log.lines()
-	if len(entries) != len(want) {
-		t.Fatalf("journal = %q, want %d entries", entries, len(want))
-	}
-	for i, got := range entries {
-		if !strings.HasPrefix(got, want[i]) {
-			t.Errorf("entry %d = %q, want prefix %q", i, got, want[i])
-		}
-	}
+	log.expectPrefixes(t, want)
 	log.checkReplay(t, s)
 }

@@ -455,14 +455,6 @@ func Test_Strings_JournalForms(t *testing.T) {
 	want := []string{"set a 1 pxat", "set b 2 pxat", "set a 3 keepttl", "set n x",
 		"set c v pxat", "set d v pxat", "pexpireat a", "persist b", "del c",
 		"set f 1.5 keepttl", "del d", "set n y"}
-	entries := log.lines()
-	if len(entries) != len(want) {
-		t.Fatalf("journal = %q, want %d entries", entries, len(want))
-	}
-	for i, got := range entries {
-		if !strings.HasPrefix(got, want[i]) {
-			t.Errorf("entry %d = %q, want prefix %q", i, got, want[i])
-		}
-	}
+	log.expectPrefixes(t, want)
 	log.checkReplay(t, s)
 }

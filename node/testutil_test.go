@@ -194,3 +194,18 @@ func (l *journalLog) checkReplay(t testing.TB, live *Server) {
 		t.Errorf("replaying the journal gives another dataset: digest %s, want %s\njournal: %q", got, want, l.lines())
 	}
 }
+
+// expectPrefixes checks the recorded entries one by one against want, each
+// a prefix of its entry (so absolute times can be left out).
+func (l *journalLog) expectPrefixes(t testing.TB, want []string) {
+	t.Helper()
+	entries := l.lines()
+	if len(entries) != len(want) {
+		t.Fatalf("journal = %q, want %d entries", entries, len(want))
+	}
+	for i, got := range entries {
+		if !strings.HasPrefix(got, want[i]) {
+			t.Errorf("entry %d = %q, want prefix %q", i, got, want[i])
+		}
+	}
+}
