@@ -5,8 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -79,21 +80,13 @@ func digestKey(h hash.Hash, key string, v any, expires map[string]int64) {
 			return true
 		})
 	case setValue:
-		members := make([]string, 0, len(val))
-		for m := range val {
-			members = append(members, m)
-		}
-		sort.Strings(members)
+		members := slices.Sorted(maps.Keys(val))
 		putInt(uint64(len(members)))
 		for _, m := range members {
 			putString(m)
 		}
 	case hashValue:
-		fields := make([]string, 0, len(val))
-		for f := range val {
-			fields = append(fields, f)
-		}
-		sort.Strings(fields)
+		fields := slices.Sorted(maps.Keys(val))
 		putInt(uint64(len(fields)))
 		for _, f := range fields {
 			putString(f)
