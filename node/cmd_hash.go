@@ -240,19 +240,11 @@ func cmdHincrbyfloat(c *Ctx) {
 	if !ok {
 		return
 	}
-	cur := newLongDouble()
-	if v, exists := h[string(c.args[2])]; exists {
-		if cur, ok = parseLongDouble(v); !ok {
-			c.err("ERR hash value is not a float")
-			return
-		}
-	}
-	res, ok := addLongDouble(cur, incr)
+	cur, exists := h[string(c.args[2])]
+	out, ok := incrLongDouble(c, cur, exists, incr, "ERR hash value is not a float")
 	if !ok {
-		c.err(errIncrNaN)
 		return
 	}
-	out := formatLongDouble(res)
 	h, _ = hashForWrite(c, c.key(1))
 	h[string(c.args[2])] = []byte(out)
 	c.dirty++

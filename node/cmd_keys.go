@@ -278,7 +278,7 @@ func parseScanOpts(c *Ctx, from int, withType bool) (scanOpts, bool) {
 func cmdScan(c *Ctx) {
 	cursor, ok := parseScanCursor(c.args[1])
 	if !ok {
-		c.err("ERR invalid cursor")
+		c.err(errInvalidCursor)
 		return
 	}
 	o, ok := parseScanOpts(c, 2, true)

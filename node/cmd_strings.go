@@ -381,24 +381,15 @@ func cmdIncrbyfloat(c *Ctx) {
 	if !ok {
 		return
 	}
-	cur := newLongDouble()
-	if v != nil {
-		if cur, ok = parseLongDouble(v); !ok {
-			c.err(errNotFloat)
-			return
-		}
-	}
 	incr, ok := parseLongDouble(c.args[2])
 	if !ok {
 		c.err(errNotFloat)
 		return
 	}
-	res, ok := addLongDouble(cur, incr)
+	out, ok := incrLongDouble(c, v, v != nil, incr, errNotFloat)
 	if !ok {
-		c.err(errIncrNaN)
 		return
 	}
-	out := formatLongDouble(res)
 	putString(c, key, []byte(out), true, v != nil)
 	c.dirty++
 	c.journalStrings("set", key, out, "keepttl")
@@ -659,6 +650,26 @@ func addLongDouble(a, b *big.Float) (*big.Float, bool) {
 		return nil, false
 	}
 	return r, true
+}
+
+// incrLongDouble adds incr to the number stored as cur (0 when !exists) and
+// returns the result as Redis prints it, replying notFloat when cur is not
+// a number and Redis' NaN/Infinity error when the sum is not finite.
+func incrLongDouble(c *Ctx, cur []byte, exists bool, incr *big.Float, notFloat string) (string, bool) {
+	n := newLongDouble()
+	if exists {
+		var ok bool
+		if n, ok = parseLongDouble(cur); !ok {
+			c.err(notFloat)
+			return "", false
+		}
+	}
+	res, ok := addLongDouble(n, incr)
+	if !ok {
+		c.err(errIncrNaN)
+		return "", false
+	}
+	return formatLongDouble(res), true
 }
 
 // formatLongDouble prints f like Redis' ld2string in human mode: "%.17Lf"

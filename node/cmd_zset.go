@@ -15,7 +15,6 @@ const (
 	errZsetIncrPair      = "ERR INCR option supports a single increment-element pair"
 	errZsetLimitRank     = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
 	errZsetLexScores     = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
-	errInvalidCursor     = "ERR invalid cursor"
 )
 
 func init() {

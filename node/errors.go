@@ -17,6 +17,7 @@ const (
 	errInvalidExpire  = "ERR invalid expire time in '%s' command"
 	errOutOfRangeZero = "ERR value is out of range, must be positive"
 	errMaxClients     = "ERR max number of clients reached"
+	errInvalidCursor  = "ERR invalid cursor"
 )
 
 // ErrClosed is returned by operations on a closed Server.

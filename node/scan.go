@@ -106,7 +106,7 @@ func scanCollection(c *Ctx, typ string) (any, collectionScan, bool) {
 	var sc collectionScan
 	cursor, ok := parseScanCursor(c.args[2])
 	if !ok {
-		c.err("ERR invalid cursor")
+		c.err(errInvalidCursor)
 		return nil, sc, false
 	}
 	v := c.lookup(c.key(1))

@@ -160,9 +160,10 @@ func (z *zsetValue) insert(member string, score float64) *zslNode {
 	return n
 }
 
-// delete unlinks the element (score, member) from the skiplist.
-func (z *zsetValue) delete(member string, score float64) {
-	var update [zslMaxLevel]*zslNode
+// findUpdate fills update with the rightmost node before (score, member)
+// on every level and returns the first node at or after it (nil at the
+// end): the search path both delete and updateScore start from.
+func (z *zsetValue) findUpdate(score float64, member string, update *[zslMaxLevel]*zslNode) *zslNode {
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
 		for f := x.level[i].forward; f != nil && zslLess(f.score, f.member, score, member); f = x.level[i].forward {
@@ -170,7 +171,13 @@ func (z *zsetValue) delete(member string, score float64) {
 		}
 		update[i] = x
 	}
-	x = x.level[0].forward
+	return x.level[0].forward
+}
+
+// delete unlinks the element (score, member) from the skiplist.
+func (z *zsetValue) delete(member string, score float64) {
+	var update [zslMaxLevel]*zslNode
+	x := z.findUpdate(score, member, &update)
 	if x == nil || x.score != score || x.member != member {
 		return
 	}
@@ -202,14 +209,7 @@ func (z *zsetValue) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 // when the order does not change.
 func (z *zsetValue) updateScore(member string, cur, score float64) {
 	var update [zslMaxLevel]*zslNode
-	x := z.header
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && zslLess(f.score, f.member, cur, member); f = x.level[i].forward {
-			x = f
-		}
-		update[i] = x
-	}
-	x = x.level[0].forward
+	x := z.findUpdate(cur, member, &update)
 	if (x.backward == nil || zslLess(x.backward.score, x.backward.member, score, member)) &&
 		(x.level[0].forward == nil || zslLess(score, member, x.level[0].forward.score, x.level[0].forward.member)) {
 		x.score = score
