@@ -66,5 +66,10 @@ fuzz:
 bench-node: deps build
 	scripts/bench-node.sh $(BIN)
 
+## bench-repl: replication throughput, replica lag and full sync time of
+## baton node and redis-server side by side (BENCH_N, FULLSYNC_MB)
+bench-repl: build deps
+	scripts/bench-repl.sh $(BIN)
+
 clean:
 	rm -rf bin $(DATA) out

@@ -113,6 +113,7 @@ func (s *Server) unregisterWaiter(w *waiter) {
 // disconnects or the server closes. Earlier replies of the pipeline are
 // flushed first so the client sees them while this command blocks.
 func (s *Server) park(cl *client, out Replier, w *waiter) (timedOut bool) {
+	s.settle(cl, out)
 	flushReplies(out)
 	var gone <-chan struct{}
 	if cl.netConn != nil {
@@ -144,6 +145,12 @@ func (s *Server) park(cl *client, out Replier, w *waiter) (timedOut bool) {
 func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 	s.unregisterWaiter(w)
 	c := w.ctx
+	if s.isReplica() {
+		// The node was demoted while the client waited: a pop would now
+		// be a write on a replica (Redis replies the same).
+		c.w.WriteError("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
+		return nil
+	}
 	// c.blocked keeps the old waiter while the command runs, telling the
 	// handler this is a retry (Ctx.retried); blockOn replaces it when the
 	// command parks again.
@@ -164,6 +171,12 @@ func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 func (s *Server) wakeAllBlocked() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.wakeAllBlockedLocked()
+}
+
+// wakeAllBlockedLocked releases every parked client to retry (the server
+// closes, or became a replica); the caller holds s.mu.
+func (s *Server) wakeAllBlockedLocked() {
 	for _, ws := range s.blocked {
 		for _, w := range ws {
 			select {

@@ -42,6 +42,20 @@ type client struct {
 	// Pub/sub state (owned by the pub/sub family).
 	sub *subscriber
 
+	// lastWriteLSN is the LSN of the client's last write (WAIT's target).
+	lastWriteLSN uint64
+	// deferred, set by a handler that must wait without the keyspace lock
+	// (WAIT, REPLICAOF), runs after it with the lock released and writes
+	// the reply.
+	deferred func(w Replier)
+	// replPort is the listening port a replica announced (BATON.HANDSHAKE);
+	// psync is set once BATON.PSYNC turned the connection into a stream.
+	replPort int
+	psync    *replica
+	// syncReplies records, under --sync-replicas, where each write's reply
+	// lies in the pipeline's output, to replace it if replicas time out.
+	syncReplies []syncReply
+
 	// quit asks the serve loop to close after flushing the reply.
 	quit bool
 	// killed is set by CLIENT KILL and Close from other goroutines.

@@ -39,18 +39,6 @@ func init() {
 	)
 }
 
-// roleName is the node's replication role as ROLE, HELLO and INFO say it.
-func (s *Server) roleName() string { return "master" }
-
-// cmdRole: ROLE replies ["master", offset, replicas] with the journal LSN as
-// offset.
-func cmdRole(c *Ctx) {
-	c.w.WriteArray(3)
-	c.w.WriteBulkString(c.s.roleName())
-	c.w.WriteInt64(int64(c.s.jr.LSN()))
-	c.w.WriteArray(0)
-}
-
 // cmdTime: TIME replies [unix seconds, microseconds].
 func cmdTime(c *Ctx) {
 	now := time.Now()

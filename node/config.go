@@ -58,6 +58,24 @@ type Config struct {
 	MaxQueryBuffer int64
 	// MaxInlineLen bounds an inline (telnet-style) request line.
 	MaxInlineLen int64
+	// BacklogBytes is the in-memory replication backlog: a replica that
+	// fell behind by less continues with a partial sync (repl-backlog-size).
+	BacklogBytes int
+	// ReplicaOf, when set ("host:port"), starts the node as a replica of
+	// that primary; the link is retried in the background until it works.
+	ReplicaOf string
+	// PrimaryAuth is the password this node AUTHs with on its primary
+	// (masterauth).
+	PrimaryAuth string
+	// SyncReplicas makes a write's reply wait until that many replicas
+	// acknowledged its LSN (0: replies do not wait for replicas).
+	SyncReplicas int
+	// SyncTimeout bounds that wait; past it the client gets a NOREPL
+	// error (the write stays applied and journaled).
+	SyncTimeout time.Duration
+	// Epoch is the primary epoch this node starts with when its data
+	// directory records none newer.
+	Epoch uint64
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -75,6 +93,8 @@ func DefaultConfig() Config {
 		MaxMultibulkLen:   1024 * 1024,
 		MaxQueryBuffer:    1 << 30,
 		MaxInlineLen:      64 << 10,
+		BacklogBytes:      1 << 20,
+		SyncTimeout:       5 * time.Second,
 	}
 }
 
@@ -105,6 +125,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxInlineLen == 0 {
 		c.MaxInlineLen = d.MaxInlineLen
 	}
+	if c.BacklogBytes == 0 {
+		c.BacklogBytes = d.BacklogBytes
+	}
+	if c.SyncTimeout == 0 {
+		c.SyncTimeout = d.SyncTimeout
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -121,6 +147,17 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBulkLen < 1 || c.MaxMultibulkLen < 1 || c.MaxQueryBuffer < 1 || c.MaxInlineLen < 1 {
 		return errors.New("request limits must be positive")
+	}
+	if c.BacklogBytes < 16<<10 {
+		return errors.New("backlog size must be at least 16 KiB")
+	}
+	if c.SyncReplicas < 0 || c.SyncTimeout < 0 {
+		return errors.New("sync replicas and sync timeout must not be negative")
+	}
+	if c.ReplicaOf != "" {
+		if _, _, err := splitHostPort(c.ReplicaOf); err != nil {
+			return fmt.Errorf("replicaof: %w", err)
+		}
 	}
 	if c.SnapshotInterval < 0 {
 		return errors.New("snapshot interval must not be negative")

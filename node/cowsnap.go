@@ -5,6 +5,7 @@ import (
 	"hash/crc32"
 	"iter"
 	"maps"
+	"slices"
 )
 
 // cowStepKeys is how many keys one step of a background snapshot
@@ -16,11 +17,13 @@ var cowStepKeys = 1024
 // writes: the keyspace is serialized a step at a time, and a key about to
 // change before its step is serialized first, as it was at lsn (a
 // copy-on-write of one key, the consistent-iterator idea of Dragonfly's
-// snapshots). Every field is guarded by the server lock.
+// snapshots). Several may run at once (a background save and full syncs to
+// replicas); each keeps its own state. Every field is guarded by the server
+// lock.
 //
 // Invariant: a key is in done once the snapshot holds its state as of lsn —
 // its record was written, or it did not exist at lsn (created since). Every
-// key is serialized at most once, so the file holds exactly the effects of
+// key is serialized at most once, so the data holds exactly the effects of
 // journal entries 1..lsn.
 type cowSnapshot struct {
 	lsn  uint64
@@ -28,12 +31,16 @@ type cowSnapshot struct {
 	done map[string]struct{}
 	next func() (string, any, bool)
 	stop func()
+	// aborted is set when the keyspace was replaced under the snapshot
+	// (a replica's full sync) or the server closed: its data is void.
+	aborted bool
 }
 
-// startSnapshot begins a snapshot at the current LSN and starts a new
-// journal segment there; the caller holds s.mu. The cost under the lock is
-// the header only.
-func (s *Server) startSnapshot() *cowSnapshot {
+// startSnapshot begins a snapshot at the current LSN; the caller holds
+// s.mu. With rotate, a new journal segment starts there (a snapshot for
+// disk, after which older segments can be compacted). The cost under the
+// lock is the header only.
+func (s *Server) startSnapshot(rotate bool) *cowSnapshot {
 	lsn := s.jr.LSN()
 	b := make([]byte, 0, 64+32*len(s.db.keys))
 	b = append(b, snapMagic...)
@@ -44,34 +51,36 @@ func (s *Server) startSnapshot() *cowSnapshot {
 	b = binary.LittleEndian.AppendUint64(b, lsn)
 	next, stop := iter.Pull2(maps.All(s.db.keys))
 	cs := &cowSnapshot{lsn: lsn, buf: b, done: make(map[string]struct{}), next: next, stop: stop}
-	s.cow = cs
+	s.cows = append(s.cows, cs)
 	s.db.preWrite = s.preserveKey
-	s.db.preFlush = s.drainSnapshot
-	s.jr.Rotate()
+	s.db.preFlush = s.drainSnapshots
+	if rotate {
+		s.jr.Rotate()
+	}
 	return cs
 }
 
-// preserveKey is called, with s.mu held, before key may change: while a
-// snapshot runs, the key's state as of the snapshot's LSN is recorded
-// first (or, for a key that does not exist, its absence).
+// preserveKey is called, with s.mu held, before key may change: every
+// snapshot in progress records the key's state as of its LSN first (or,
+// for a key that does not exist, its absence).
 func (s *Server) preserveKey(key string) {
-	cs := s.cow
-	if cs == nil {
-		return
-	}
-	if _, ok := cs.done[key]; ok {
-		return
-	}
-	cs.done[key] = struct{}{}
-	if v, ok := s.db.keys[key]; ok {
-		cs.buf = appendSnapshotKey(cs.buf, key, v, s.db.expires)
+	for _, cs := range s.cows {
+		if _, ok := cs.done[key]; ok {
+			continue
+		}
+		cs.done[key] = struct{}{}
+		if v, ok := s.db.keys[key]; ok {
+			cs.buf = appendSnapshotKey(cs.buf, key, v, s.db.expires)
+		}
 	}
 }
 
-// stepSnapshot serializes up to n keys not yet recorded and reports whether
-// every key has been visited; the caller holds s.mu.
-func (s *Server) stepSnapshot(n int) bool {
-	cs := s.cow
+// stepSnapshot serializes up to n keys of cs not yet recorded and reports
+// whether every key has been visited; the caller holds s.mu.
+func (s *Server) stepSnapshot(cs *cowSnapshot, n int) bool {
+	if cs.aborted {
+		return true
+	}
 	for i := 0; i < n; {
 		key, v, ok := cs.next()
 		if !ok {
@@ -87,26 +96,46 @@ func (s *Server) stepSnapshot(n int) bool {
 	return false
 }
 
-// drainSnapshot serializes every key not yet recorded (before FLUSHALL
-// empties the keyspace, and for SAVE); the caller holds s.mu.
-func (s *Server) drainSnapshot() {
-	if s.cow != nil {
-		for !s.stepSnapshot(1 << 30) {
+// drainSnapshots serializes every key not yet recorded by any snapshot in
+// progress (before FLUSHALL empties the keyspace); the caller holds s.mu.
+func (s *Server) drainSnapshots() {
+	for _, cs := range s.cows {
+		for !s.stepSnapshot(cs, 1<<30) {
 		}
 	}
 }
 
-// endSnapshot finishes the snapshot in progress and returns the file's
-// bytes; the caller holds s.mu.
-func (s *Server) endSnapshot() *pendingSnapshot {
-	s.drainSnapshot()
-	cs := s.cow
-	cs.stop()
-	s.cow = nil
-	s.db.preWrite, s.db.preFlush = nil, nil
+// takeBytes hands over what cs serialized so far (streamed to a
+// replica step by step); the caller holds s.mu.
+func (cs *cowSnapshot) takeBytes() []byte {
+	b := cs.buf
+	cs.buf = make([]byte, 0, 64<<10)
+	return b
+}
+
+// endSnapshot finishes cs and returns the rest of its bytes up to and
+// including the end marker, without the trailer checksum (a streamed
+// snapshot checksums its chunks as they go; sealSnapshot seals one kept
+// whole); nil when cs was aborted. The caller holds s.mu.
+func (s *Server) endSnapshot(cs *cowSnapshot) *pendingSnapshot {
+	if cs.aborted {
+		return nil
+	}
+	for !s.stepSnapshot(cs, 1<<30) {
+	}
+	s.removeSnapshot(cs)
 	b := append(cs.buf, snapEnd)
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32c))
 	return &pendingSnapshot{lsn: cs.lsn, data: b}
+}
+
+// removeSnapshot forgets cs and unhooks the DB when no snapshot is left;
+// the caller holds s.mu.
+func (s *Server) removeSnapshot(cs *cowSnapshot) {
+	cs.stop()
+	s.cows = slices.DeleteFunc(s.cows, func(o *cowSnapshot) bool { return o == cs })
+	if len(s.cows) == 0 {
+		s.db.preWrite, s.db.preFlush = nil, nil
+	}
 }
 
 // preserveCommandKeys records, before a write command runs, the snapshot
@@ -115,12 +144,24 @@ func (s *Server) preserveCommandKeys(c *Ctx) {
 	c.cmd.eachKey(c.args, func(i int) { s.preserveKey(string(c.args[i])) })
 }
 
-// abortSnapshot drops the snapshot in progress (the server is closing);
-// the caller holds s.mu.
-func (s *Server) abortSnapshot() {
-	if cs := s.cow; cs != nil {
-		cs.stop()
-		s.cow = nil
-		s.db.preWrite, s.db.preFlush = nil, nil
+// abortSnapshot drops cs (the server is closing); the caller holds s.mu.
+func (s *Server) abortSnapshot(cs *cowSnapshot) {
+	if !cs.aborted {
+		cs.aborted = true
+		s.removeSnapshot(cs)
 	}
+}
+
+// abortAllSnapshots voids every snapshot in progress: the keyspace is being
+// replaced (a replica's full sync). The caller holds s.mu.
+func (s *Server) abortAllSnapshots() {
+	for _, cs := range slices.Clone(s.cows) {
+		s.abortSnapshot(cs)
+	}
+}
+
+// sealSnapshot appends the trailer checksum to a complete snapshot held in
+// one buffer.
+func sealSnapshot(b []byte) []byte {
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32c))
 }

@@ -56,9 +56,9 @@ func Test_Snapshot_ConsistentWhileWritesInterleave(t *testing.T) {
 			}
 			runLocked(s, cl, "pexpire", "k7", "100000")
 			want := digestDB(s.db, 0)
-			s.startSnapshot()
+			cs := s.startSnapshot(true)
 			for done := false; !done; {
-				done = s.stepSnapshot(1 + rng.IntN(8))
+				done = s.stepSnapshot(cs, 1+rng.IntN(8))
 				for w := 0; w < 3; w++ {
 					k := fmt.Sprint("k", rng.IntN(260))
 					switch rng.IntN(9) {
@@ -86,11 +86,11 @@ func Test_Snapshot_ConsistentWhileWritesInterleave(t *testing.T) {
 					}
 				}
 			}
-			p := s.endSnapshot()
-			if got := snapshotDigest(t, p.data); got != want {
+			p := s.endSnapshot(cs)
+			if got := snapshotDigest(t, sealSnapshot(p.data)); got != want {
 				t.Fatalf("snapshot differs from the keyspace at its start: %s, want %s", got, want)
 			}
-			if s.cow != nil || s.db.preWrite != nil {
+			if len(s.cows) > 0 || s.db.preWrite != nil {
 				t.Fatalf("snapshot state left behind")
 			}
 		})

@@ -21,6 +21,11 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 	cl.pipe = append(append(cl.pipe[:0], cmd), conn.ReadPipeline()...)
 	s.runPipeline(cl, conn, cl.pipe)
 	clear(cl.pipe)
+	if cl.psync != nil {
+		// BATON.PSYNC: the connection now carries a replication stream.
+		s.startSender(cl, conn)
+		return
+	}
 	if cl.sub != nil {
 		// A client that has subscribed is served by its own loop from now
 		// on (node/pubsub.go), so no subscriber can stall a publisher.
@@ -72,8 +77,23 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		if !locked {
 			break
 		}
+		before, start := s.lastLSN, -1
+		if s.cfg.SyncReplicas > 0 {
+			start = replyLen(w)
+		}
 		blocked := s.call(cl, w, cmd.Args, false)
+		if s.lastLSN > before && blocked == nil && start >= 0 {
+			s.noteSyncReply(cl, start, w, s.lastLSN)
+		}
 		s.serveReady()
+		if fn := cl.deferred; fn != nil {
+			// WAIT and REPLICAOF wait without the lock, in order.
+			cl.deferred = nil
+			s.mu.Unlock()
+			s.settle(cl, w)
+			fn(w)
+			s.mu.Lock()
+		}
 		for blocked != nil {
 			s.mu.Unlock()
 			timedOut := s.park(cl, w, blocked)
@@ -98,13 +118,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 	if locked {
 		s.mu.Unlock()
 	}
-	if lsn := cl.pendingLSN; lsn > 0 {
-		cl.pendingLSN = 0
-		if err := s.jr.WaitDurable(lsn); err != nil {
-			s.log.Error("journal not durable; closing client", "lsn", lsn, "err", err)
-			cl.killed.Store(true)
-		}
-	}
+	s.settle(cl, w)
 }
 
 // call executes one command with the keyspace lock held. execing is true for
@@ -127,6 +141,11 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 		s.rejectCommand(cl, w, cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return nil
 	}
+	if cmd.Flags&FlagWrite != 0 && s.isReplica() {
+		cl.flagMultiError()
+		s.rejectCommand(cl, w, cmd, errReadonly)
+		return nil
+	}
 	if cl.subscribed() && !execing && cmd.Flags&FlagSubscribed == 0 {
 		s.rejectCommand(cl, w, cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return nil
@@ -147,7 +166,7 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 // exec runs c's handler and journals and signals its effects.
 func (s *Server) exec(c *Ctx) *waiter {
 	before := s.lastLSN
-	if s.cow != nil && c.cmd.Flags&FlagWrite != 0 {
+	if len(s.cows) > 0 && c.cmd.Flags&FlagWrite != 0 {
 		s.preserveCommandKeys(c)
 	}
 	c.cmd.fn(c)
@@ -164,6 +183,7 @@ func (s *Server) exec(c *Ctx) *waiter {
 	if c.cl != nil {
 		if s.lastLSN > before {
 			c.cl.pendingLSN = s.lastLSN
+			c.cl.lastWriteLSN = s.lastLSN
 		}
 		c.cl.lastCmd = c.cmd.Name
 	}

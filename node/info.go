@@ -233,17 +233,6 @@ func infoStats(s *Server, _ time.Time, add func(k, v string)) {
 	add("keyspace_misses", itoa(st.keyspaceMisses.Load()))
 }
 
-// infoReplication fills INFO replication.
-func infoReplication(s *Server, _ time.Time, add func(k, v string)) {
-	add("role", s.roleName())
-	add("connected_slaves", "0")
-	add("master_failover_state", "no-failover")
-	add("master_replid", s.jr.Replid())
-	add("master_replid2", strings.Repeat("0", 40))
-	add("master_repl_offset", strconv.FormatUint(s.jr.LSN(), 10))
-	add("second_repl_offset", "-1")
-}
-
 // infoCPU fills INFO cpu from getrusage.
 func infoCPU(_ *Server, _ time.Time, add func(k, v string)) {
 	var ru syscall.Rusage

@@ -115,6 +115,7 @@ func mayReplicate(cl *client, args [][]byte) bool {
 // CLIENT UNPAUSE or its timeout), the client disconnects or the server
 // closes.
 func (s *Server) waitPause(cl *client, out Replier, args [][]byte) {
+	s.settle(cl, out)
 	flushReplies(out)
 	p := &s.admin.pause
 	p.waiting.Add(1)

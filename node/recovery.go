@@ -39,13 +39,23 @@ func (s *Server) recover() (*journal.Journal, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	removeSnapshotTemps(s.cfg.DataDir)
+	if discarded, err := discardInterruptedFullSync(s.cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("discard an interrupted full sync: %w", err)
+	} else if discarded {
+		s.log.Warn("a full sync was interrupted while replacing the data files: starting empty (the replica syncs again)")
+	}
 	snap, err := s.loadSnapshot()
 	if err != nil {
 		return nil, err
 	}
 	if snap != nil {
 		s.db.keys, s.db.expires = snap.keys, snap.expires
-		opts.Replid, opts.After = snap.replid, snap.lsn
+		opts.After = snap.lsn
+		if snap.lsn > 0 {
+			// A snapshot at 0 holds no entry of any history: the
+			// journal's own id stands.
+			opts.Replid = snap.replid
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -230,11 +240,19 @@ func (r *snapReader) str() []byte {
 // decodeSnapshot decodes a snapshot of size bytes from rd. It accepts the
 // data only if the trailer checksum matches everything before it, nothing
 // follows it, and every record is well formed.
+//
+// A negative size means a stream of unknown length (a full sync): the
+// snapshot must then end with its trailer exactly where rd ends.
 func decodeSnapshot(rd io.Reader, size int64) (*snapshotData, error) {
-	if size < snapHeaderLen+1+4 {
+	streamed := size < 0
+	if !streamed && size < snapHeaderLen+1+4 {
 		return nil, fmt.Errorf("%w: %d bytes is too short", errBadSnapshot, size)
 	}
-	r := &snapReader{r: bufio.NewReaderSize(rd, 256<<10), crc: crc32.New(crc32c), left: size - 4}
+	left := size - 4
+	if streamed {
+		left = math.MaxInt64
+	}
+	r := &snapReader{r: bufio.NewReaderSize(rd, 256<<10), crc: crc32.New(crc32c), left: left}
 	if magic := r.bytes(8); r.err == nil && string(magic) != snapMagic {
 		return nil, fmt.Errorf("%w: bad magic %q", errBadSnapshot, magic)
 	}
@@ -265,12 +283,17 @@ func decodeSnapshot(rd io.Reader, size int64) (*snapshotData, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	if r.left != 0 {
+	if !streamed && r.left != 0 {
 		return nil, fmt.Errorf("%w: %d bytes after the end marker", errBadSnapshot, r.left)
 	}
 	var trailer [4]byte
 	if _, err := io.ReadFull(r.r, trailer[:]); err != nil {
 		return nil, fmt.Errorf("%w: trailer: %v", errBadSnapshot, err)
+	}
+	if streamed {
+		if n, _ := r.r.Read(make([]byte, 1)); n > 0 {
+			return nil, fmt.Errorf("%w: data after the trailer", errBadSnapshot)
+		}
 	}
 	if got, want := binary.LittleEndian.Uint32(trailer[:]), r.crc.Sum32(); got != want {
 		return nil, fmt.Errorf("%w: checksum %08x, computed %08x", errBadSnapshot, got, want)
@@ -296,7 +319,7 @@ func (r *snapReader) value(typ byte) any {
 		return l
 	case snapSet:
 		n := r.count()
-		set := make(setValue, n)
+		set := make(setValue, min(n, 1<<16))
 		for i := 0; i < n && r.err == nil; i++ {
 			set[string(r.str())] = struct{}{}
 		}
@@ -304,7 +327,7 @@ func (r *snapReader) value(typ byte) any {
 		return set
 	case snapHash:
 		n := r.count()
-		h := make(hashValue, n)
+		h := make(hashValue, min(n, 1<<16))
 		for i := 0; i < n && r.err == nil; i++ {
 			f := string(r.str())
 			h[f] = r.str()

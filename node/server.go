@@ -30,8 +30,8 @@ type Server struct {
 	entry [][]byte
 	// lastLSN is the LSN of the last entry appended (guarded by mu).
 	lastLSN uint64
-	// cow is the snapshot in progress, if any (cowsnap.go).
-	cow *cowSnapshot
+	// cows are the snapshots in progress (cowsnap.go).
+	cows []*cowSnapshot
 	// ps holds the pub/sub and WATCH registries (pubsub.go, watch.go).
 	ps *pubsubState
 	// journalTap, when set (tests only), sees every appended entry.
@@ -55,6 +55,12 @@ type Server struct {
 	nextID    atomic.Int64
 
 	stats stats
+	// repl is the replication state (repl.go); replApplier is the client
+	// the primary's stream is applied as.
+	repl        replState
+	replApplier *client
+	replOnce    sync.Once
+
 	// admin holds CLIENT PAUSE, SHUTDOWN and run-time CONFIG state
 	// (cmd_server.go, pause.go).
 	admin adminState
@@ -102,6 +108,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.jr = jr
+	s.replApplier = &client{authed: true}
+	if err := s.initRepl(); err != nil {
+		cancel()
+		jr.Close()
+		return nil, err
+	}
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, redcon.HandlerFunc(s.serveRESP), s.accept, s.closedConn)
 	s.goBackground(s.activeExpireLoop)
 	if s.snap != nil {
@@ -124,6 +136,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		maxQuery:     s.cfg.MaxQueryBuffer,
 		maxInline:    s.cfg.MaxInlineLen,
 	}
+	s.replOnce.Do(s.startReplication)
 	return s.rs.Serve(limitListener{Listener: ln, lim: lim})
 }
 
@@ -153,6 +166,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.cancel()
+	s.stopLink()
 	s.lnMu.Lock()
 	ln := s.ln
 	s.lnMu.Unlock()
@@ -214,7 +228,12 @@ func (s *Server) activeExpireLoop(ctx context.Context) {
 //
 // While clients are paused no key expires (lazily or actively), as in Redis:
 // the journal must not grow during a pause, which a takeover relies on.
-func (s *Server) activeExpire() bool { return s.admin.pause.active() == pauseNone }
+//
+// A replica never expires keys itself: its primary's DELs arrive in the
+// stream, at the same point of the history as on the primary.
+func (s *Server) activeExpire() bool {
+	return s.admin.pause.active() == pauseNone && !s.isReplica()
+}
 
 // journalExpiry journals the deletion of an expired key as DEL, so replay
 // and replicas see the same deletion at the same point of the history.

@@ -225,19 +225,25 @@ func (s *Server) backgroundSnapshot() {
 		s.mu.Unlock()
 		pause = max(pause, time.Since(t))
 	}
-	locked(func() { s.startSnapshot() })
+	var cs *cowSnapshot
+	locked(func() { cs = s.startSnapshot(true) })
 	for done := false; !done; {
 		if s.ctx.Err() != nil {
-			locked(s.abortSnapshot)
+			locked(func() { s.abortSnapshot(cs) })
 			return
 		}
-		locked(func() { done = s.stepSnapshot(cowStepKeys) })
+		locked(func() { done = s.stepSnapshot(cs, cowStepKeys) })
 		// Go's mutex lets the releasing goroutine take it straight back:
 		// yield, so waiting clients run between steps.
 		runtime.Gosched()
 	}
 	var p *pendingSnapshot
-	locked(func() { p = s.endSnapshot() })
+	locked(func() { p = s.endSnapshot(cs) })
+	if p == nil {
+		s.log.Info("snapshot abandoned: the keyspace was replaced by a full sync")
+		return
+	}
+	p.data = sealSnapshot(p.data)
 	if err := s.finishSnapshot(p); err != nil {
 		s.log.Error("snapshot failed", "lsn", p.lsn, "err", err)
 		return
@@ -254,8 +260,9 @@ type pendingSnapshot struct {
 // beginSnapshot serializes the whole keyspace at the current LSN in one go
 // (SAVE, which blocks clients like Redis' SAVE); the caller holds s.mu.
 func (s *Server) beginSnapshot() *pendingSnapshot {
-	s.startSnapshot()
-	return s.endSnapshot()
+	p := s.endSnapshot(s.startSnapshot(true))
+	p.data = sealSnapshot(p.data)
+	return p
 }
 
 // finishSnapshot makes a serialized snapshot durable: the journal up to its

@@ -30,6 +30,12 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	maxBulk := fs.Int64("proto-max-bulk-len", d.MaxBulkLen, "maximum length of one bulk string in a request")
 	maxQuery := fs.Int64("client-query-buffer-limit", d.MaxQueryBuffer, "maximum size of one pending request")
 	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
+	backlog := fs.Int("backlog-size", d.BacklogBytes, "replication backlog in bytes: a replica that fell behind by less continues with a partial sync")
+	replicaOf := fs.String("replicaof", "", "start as a replica of this primary (host:port)")
+	primaryAuth := fs.String("primary-auth", "", "password to AUTH with on the primary (masterauth)")
+	syncReplicas := fs.Int("sync-replicas", 0, "acknowledge a write only once this many replicas acknowledged it")
+	syncTimeout := fs.Duration("sync-timeout", d.SyncTimeout, "how long a write waits for --sync-replicas acknowledgements before its client gets a NOREPL error")
+	epoch := fs.Uint64("epoch", 0, "primary epoch to start with, if the data directory records none newer")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
 	if err := parseWithEnv(fs, args); err != nil {
@@ -62,6 +68,8 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		SnapshotInterval: *snapEvery, SnapshotMinWrites: *snapMin,
 		RequirePass: *pass, MaxClients: *maxClients,
 		MaxBulkLen: *maxBulk, MaxQueryBuffer: *maxQuery,
+		BacklogBytes: *backlog, ReplicaOf: *replicaOf, PrimaryAuth: *primaryAuth,
+		SyncReplicas: *syncReplicas, SyncTimeout: *syncTimeout, Epoch: *epoch,
 		Logger: logger,
 	}
 	if *dir != "" {

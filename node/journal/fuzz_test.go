@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"github.com/batonkv/baton/internal/testutil"
 	"hash/crc32"
 	"math"
@@ -45,7 +46,7 @@ func FuzzJournalDecode(f *testing.F) {
 		if sc.bad != nil {
 			validRecordAfter(data[sc.end:], sc.last)
 		}
-		// The byte-slice decoder agrees with the streaming one.
+		// The byte-slice decoders agree with the streaming one.
 		if len(data) >= headerSize {
 			rest := data[headerSize:]
 			for len(rest) > 0 {
@@ -54,6 +55,11 @@ func FuzzJournalDecode(f *testing.F) {
 					break
 				}
 				rest = rest[n:]
+			}
+			whole := len(data) - headerSize - len(rest)
+			n, err := DecodeRecords(data[headerSize:], func(Entry) error { return nil })
+			if n != whole || (err == nil) != (len(rest) == 0) || (err != nil && !errors.Is(err, ErrCorrupt)) {
+				t.Fatalf("DecodeRecords consumed %d (%v), the record decoder %d of %d", n, err, whole, len(data)-headerSize)
 			}
 		}
 	})

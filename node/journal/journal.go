@@ -53,6 +53,13 @@ type Options struct {
 	// BacklogBytes is how much of the newest journal the backlog keeps in
 	// memory for partial resync (0: DefaultBacklogBytes; negative: none).
 	BacklogBytes int
+	// BacklogHardBytes caps the backlog while open Cursors pin records
+	// they have not read yet (0: max(DefaultBacklogHardBytes,
+	// 4×BacklogBytes); negative: cursors pin nothing). Past the cap the
+	// oldest records go anyway and the cursors left behind get
+	// ErrNotInBacklog, as Redis disconnects a replica whose output buffer
+	// exceeds client-output-buffer-limit.
+	BacklogHardBytes int
 	// Apply, when set, is called by Open for every entry after After, in
 	// LSN order. The entry's Args are not reused by the journal.
 	Apply func(Entry) error
@@ -76,11 +83,19 @@ type RecoveryInfo struct {
 // entry into a buffer that one writer goroutine hands to the OS and fsyncs
 // according to the policy.
 type Journal struct {
-	opts   Options
-	replid string
-	info   RecoveryInfo
+	opts Options
+	info RecoveryInfo
 
 	mu sync.Mutex
+	// replid is the current history; prevReplid and prevEnd are the
+	// history it continues and that history's last LSN (PSYNC2: a replica
+	// of prevReplid holding at most prevEnd entries is a prefix of ours).
+	replid, prevReplid string
+	prevEnd            uint64
+	// gen counts Resets: a WaitDurable or Sync that sees it change returns
+	// ErrReset, since the entry it waited for belonged to a discarded
+	// history.
+	gen uint64
 	// durable is signalled whenever written, synced or err change.
 	durable *sync.Cond
 	// lsn is the last assigned LSN.
@@ -132,10 +147,13 @@ type segment struct {
 }
 
 // mark is a rotation requested at offset off of the pending buffer: the
-// records from there on go to a new segment starting at first.
+// records from there on go to a new segment starting at first, whose
+// header carries replid (the history current when the mark was made, so a
+// NewHistory between the mark and the writer does not relabel it).
 type mark struct {
-	off   int
-	first uint64
+	off    int
+	first  uint64
+	replid string
 }
 
 // Open opens (or creates) the journal in opts.Dir, replays the entries after
@@ -151,6 +169,12 @@ func Open(opts Options) (*Journal, error) {
 		j.bl.limit = DefaultBacklogBytes
 	case opts.BacklogBytes > 0:
 		j.bl.limit = opts.BacklogBytes
+	}
+	switch {
+	case opts.BacklogHardBytes == 0:
+		j.bl.hard = max(DefaultBacklogHardBytes, 4*j.bl.limit)
+	case opts.BacklogHardBytes > 0:
+		j.bl.hard = opts.BacklogHardBytes
 	}
 	j.durable = sync.NewCond(&j.mu)
 	if opts.Dir == "" {
@@ -173,7 +197,8 @@ func Open(opts Options) (*Journal, error) {
 }
 
 // Append records args as the next entry and returns its LSN. It only
-// encodes into memory; the writer goroutine does the I/O.
+// encodes into memory; the writer goroutine does the I/O. Open Cursors are
+// signalled (a non-blocking send each, no allocation).
 func (j *Journal) Append(args [][]byte) uint64 {
 	j.mu.Lock()
 	j.lsn++
@@ -188,6 +213,9 @@ func (j *Journal) Append(args [][]byte) uint64 {
 	case j.bl.limit > 0:
 		j.scratch = appendRecord(j.scratch[:0], lsn, args)
 		j.bl.add(lsn, j.scratch)
+	}
+	for _, c := range j.bl.cursors {
+		c.signal()
 	}
 	j.mu.Unlock()
 	return lsn
@@ -208,7 +236,9 @@ func (j *Journal) wake() {
 // promises before a reply: fsynced for "always" (group commit); written to
 // the OS for "everysec" and "no" (one write serves every waiting client, so
 // a process crash loses nothing). It returns the journal's sticky write or
-// fsync error, if any: the entry must then not be acknowledged.
+// fsync error, if any: the entry must then not be acknowledged. A Reset
+// while it waits, or an LSN beyond the last assigned one (discarded by a
+// Reset), makes it return ErrReset.
 func (j *Journal) WaitDurable(lsn uint64) error {
 	if j.kick == nil {
 		return nil
@@ -225,7 +255,8 @@ func (j *Journal) WaitDurable(lsn uint64) error {
 func (j *Journal) waitWritten(lsn uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	for j.written < lsn && j.err == nil && !j.stopped {
+	gen := j.gen
+	for j.written < lsn && j.err == nil && !j.stopped && j.gen == gen && lsn <= j.lsn {
 		if j.writing || j.closing {
 			j.durable.Wait()
 			continue
@@ -233,6 +264,8 @@ func (j *Journal) waitWritten(lsn uint64) error {
 		j.flushLocked(false)
 	}
 	switch {
+	case j.gen != gen || lsn > j.lsn:
+		return ErrReset
 	case j.written >= lsn:
 		return nil
 	case j.err != nil:
@@ -262,7 +295,8 @@ func (j *Journal) Sync(lsn uint64) error {
 func (j *Journal) waitSynced(lsn uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	for j.synced < lsn && j.err == nil && !j.stopped {
+	gen := j.gen
+	for j.synced < lsn && j.err == nil && !j.stopped && j.gen == gen && lsn <= j.lsn {
 		if j.writing || j.closing {
 			j.durable.Wait()
 			continue
@@ -270,6 +304,8 @@ func (j *Journal) waitSynced(lsn uint64) error {
 		j.flushLocked(true)
 	}
 	switch {
+	case j.gen != gen || lsn > j.lsn:
+		return ErrReset
 	case j.synced >= lsn:
 		return nil
 	case j.err != nil:
@@ -292,8 +328,13 @@ func (j *Journal) LSN() uint64 {
 	return j.lsn
 }
 
-// Replid is the replication id of the current history.
-func (j *Journal) Replid() string { return j.replid }
+// Replid is the replication id of the current history (NewHistory and
+// Reset change it).
+func (j *Journal) Replid() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.replid
+}
 
 // Recovery describes what Open found on disk.
 func (j *Journal) Recovery() RecoveryInfo { return j.info }
@@ -313,7 +354,7 @@ func (j *Journal) Rotate() uint64 {
 		j.mu.Unlock()
 		return first
 	}
-	j.marks = append(j.marks, mark{off: len(j.buf), first: first})
+	j.marks = append(j.marks, mark{off: len(j.buf), first: first, replid: j.replid})
 	j.headFirst = first
 	j.mu.Unlock()
 	j.wake()

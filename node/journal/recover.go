@@ -17,6 +17,11 @@ import (
 // journal.
 var ErrGap = errors.New("journal: LSN gap")
 
+// ErrOtherHistory means the journal does not continue the snapshot it is
+// recovered with: the segment holding the entry after the snapshot has
+// another replication id.
+var ErrOtherHistory = errors.New("journal: another history")
+
 // segmentScan is the result of reading one segment.
 type segmentScan struct {
 	hdr header
@@ -139,9 +144,36 @@ func listSegments(dir string) ([]segment, error) {
 	return segs, nil
 }
 
+// histSeg is one link of the history chain recovery reconstructs: a
+// segment's replication id and first LSN (0 for the snapshot's id, which
+// precedes the segments).
+type histSeg struct {
+	replid string
+	first  uint64
+}
+
+// prevHistory returns the history before the newest one of chain (ordered
+// by LSN): the id before its last change, and the LSN just before the
+// segment where it changed. Empty and 0 when the id never changes.
+func prevHistory(chain []histSeg) (string, uint64) {
+	for i := len(chain) - 1; i > 0; i-- {
+		if chain[i].replid != chain[i-1].replid {
+			return chain[i-1].replid, chain[i].first - 1
+		}
+	}
+	return "", 0
+}
+
 // recover reads the segments in the directory, applies the entries after
 // opts.After, cuts off a torn last record, and leaves j.f open on the
 // segment to append to.
+//
+// The segments form one LSN sequence but may change history (replication
+// id) at a segment boundary, where NewHistory started a segment: the
+// newest segment's id is the current history, the last change gives the
+// previous one. The snapshot (opts.Replid at opts.After) must belong to the
+// history of the segment holding After+1, unless that segment starts at
+// After+1 (After > 0): a promotion may have happened right at the snapshot.
 func (j *Journal) recover() error {
 	dir := j.opts.Dir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -156,9 +188,17 @@ func (j *Journal) recover() error {
 	last := after // the last LSN recovered, from the snapshot or the journal
 	var tail segmentScan
 	scanned := false
+	var chain []histSeg
 	for i, sg := range segs {
-		if i+1 < len(segs) && segs[i+1].first <= after+1 {
-			continue // every entry is covered by the snapshot
+		newest := i == len(segs)-1
+		if !newest && segs[i+1].first <= after+1 {
+			// Every entry is covered by the snapshot: the segment is
+			// neither read nor checked; its header, if readable, only
+			// extends the history chain.
+			if h, err := readHeader(sg.path); err == nil {
+				chain = append(chain, histSeg{h.Replid, sg.first})
+			}
+			continue
 		}
 		switch {
 		case !scanned && sg.first > after+1:
@@ -168,22 +208,43 @@ func (j *Journal) recover() error {
 			return fmt.Errorf("%w: %s starts at LSN %d but the previous segment ends at %d",
 				ErrGap, sg.path, sg.first, tail.last)
 		}
-		sc, err := j.readSegment(sg, i == len(segs)-1)
+		var refuse error
+		if !scanned {
+			if refuse, err = j.checkSnapshotHistory(sg); err != nil {
+				return err
+			}
+			if len(chain) == 0 && j.opts.Replid != "" {
+				chain = append(chain, histSeg{j.opts.Replid, 0})
+			}
+		}
+		sc, err := j.readSegment(sg, newest, refuse)
 		if err != nil {
 			return err
+		}
+		if refuse != nil && sc.last >= after {
+			// The segment holds (or, being the newest, would receive)
+			// After+1.
+			return refuse
 		}
 		if sc.last > last {
 			last = sc.last
 		}
+		chain = append(chain, histSeg{sc.hdr.Replid, sg.first})
 		tail, scanned = sc, true
-	}
-	if j.replid == "" {
-		j.replid = NewReplid()
 	}
 	j.lsn = last
 	if len(segs) == 0 || tail.last < after {
 		// Empty directory, or a journal that ends before the snapshot:
-		// continue in a new segment right after the snapshot.
+		// continue in a new segment right after the snapshot, in its
+		// history. The old segments are not part of that history's chain.
+		switch {
+		case j.opts.Replid != "":
+			j.replid = j.opts.Replid
+		case scanned:
+			j.replid = tail.hdr.Replid
+		default:
+			j.replid = NewReplid()
+		}
 		f, path, err := createSegment(dir, j.replid, after+1)
 		if err != nil {
 			return fmt.Errorf("journal: create segment: %w", err)
@@ -193,6 +254,8 @@ func (j *Journal) recover() error {
 		j.headFirst = after + 1
 		return nil
 	}
+	j.replid = tail.hdr.Replid
+	j.prevReplid, j.prevEnd = prevHistory(chain)
 	tailSeg := segs[len(segs)-1]
 	f, err := os.OpenFile(tailSeg.path, os.O_WRONLY, 0)
 	if err != nil {
@@ -208,11 +271,54 @@ func (j *Journal) recover() error {
 	return nil
 }
 
-// readSegment scans one segment, applying entries after opts.After. A bad
+// checkSnapshotHistory reads the header of sg, the first segment recovery
+// reads, and returns a non-nil refuse error when its history is not the
+// snapshot's although it may hold After+1: the caller refuses the segment
+// if it does (rather than ending before the snapshot, in which case it is
+// irrelevant). err reports an unreadable header.
+func (j *Journal) checkSnapshotHistory(sg segment) (refuse, err error) {
+	want, after := j.opts.Replid, j.opts.After
+	if want == "" || (sg.first == after+1 && after > 0) {
+		return nil, nil
+	}
+	h, err := readHeader(sg.path)
+	if err != nil {
+		return nil, err
+	}
+	if h.Replid == want {
+		return nil, nil
+	}
+	return fmt.Errorf("%w: %s has replication id %s but the snapshot at LSN %d is of %s",
+		ErrOtherHistory, sg.path, h.Replid, after, want), nil
+}
+
+// readHeader reads and decodes the header of the segment file at path.
+func readHeader(path string) (header, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return header{}, fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	var b [headerSize]byte
+	if _, err := io.ReadFull(f, b[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errShort
+		}
+		return header{}, fmt.Errorf("journal %s: header: %w", path, err)
+	}
+	h, err := decodeHeader(b[:])
+	if err != nil {
+		return header{}, fmt.Errorf("journal %s: header: %w", path, err)
+	}
+	return h, nil
+}
+
+// readSegment scans one segment, applying entries after opts.After (unless
+// refuse is set: the first such entry then fails the scan with it). A bad
 // record in the newest segment with nothing valid after it is a torn tail:
 // the file is truncated there. Any other bad record is corruption and an
 // error naming the file and offset.
-func (j *Journal) readSegment(sg segment, newest bool) (segmentScan, error) {
+func (j *Journal) readSegment(sg segment, newest bool, refuse error) (segmentScan, error) {
 	f, err := os.Open(sg.path)
 	if err != nil {
 		return segmentScan{}, fmt.Errorf("journal: %w", err)
@@ -224,7 +330,13 @@ func (j *Journal) readSegment(sg segment, newest bool) (segmentScan, error) {
 	}
 	size := st.Size()
 	sc, err := scanSegment(f, size, func(e Entry) error {
-		if e.LSN <= j.opts.After || j.opts.Apply == nil {
+		if e.LSN <= j.opts.After {
+			return nil
+		}
+		if refuse != nil {
+			return refuse
+		}
+		if j.opts.Apply == nil {
 			return nil
 		}
 		if err := j.opts.Apply(e); err != nil {
@@ -238,11 +350,6 @@ func (j *Journal) readSegment(sg segment, newest bool) (segmentScan, error) {
 	}
 	if sc.hdr.FirstLSN != sg.first {
 		return sc, fmt.Errorf("%w: %s: header says first LSN %d", ErrCorrupt, sg.path, sc.hdr.FirstLSN)
-	}
-	if j.replid == "" {
-		j.replid = sc.hdr.Replid
-	} else if sc.hdr.Replid != j.replid {
-		return sc, fmt.Errorf("journal %s: replication id %s, want %s (another history)", sg.path, sc.hdr.Replid, j.replid)
 	}
 	if sc.bad == nil {
 		return sc, nil

@@ -60,7 +60,7 @@ func (j *Journal) run() {
 // fsync, the latency spike Redis' everysec avoids too). Called and returns
 // with j.mu held.
 func (j *Journal) syncWrittenLocked() {
-	upto := j.written
+	upto, gen := j.written, j.gen
 	if upto <= j.synced || j.err != nil {
 		return
 	}
@@ -71,11 +71,15 @@ func (j *Journal) syncWrittenLocked() {
 	name := j.f.Name()
 	j.fileMu.RUnlock()
 	j.mu.Lock()
-	if err != nil {
+	switch {
+	case j.gen != gen:
+		// A Reset replaced the file meanwhile: upto means nothing in the
+		// new history.
+	case err != nil:
 		if j.err == nil {
 			j.err = fmt.Errorf("journal: fsync %s: %w", name, err)
 		}
-	} else if upto > j.synced {
+	case upto > j.synced:
 		j.synced = upto
 	}
 	j.durable.Broadcast()
@@ -127,7 +131,7 @@ func (j *Journal) writeBatch(buf []byte, marks []mark) error {
 		if err := j.write(buf[prev:m.off]); err != nil {
 			return err
 		}
-		if err := j.rotateFile(m.first); err != nil {
+		if err := j.rotateFile(m.first, m.replid); err != nil {
 			return err
 		}
 		prev = m.off
@@ -164,9 +168,12 @@ func (j *Journal) fsync() error {
 }
 
 // rotateFile fsyncs and closes the active segment and creates the next one,
-// starting at first. A finished segment is therefore always complete on
-// disk: only the newest segment can have a torn tail.
-func (j *Journal) rotateFile(first uint64) error {
+// starting at first, in history replid. A finished segment is therefore
+// always complete on disk: only the newest segment can have a torn tail.
+// When the active segment itself starts at first (it is empty: NewHistory
+// relabels a segment nothing was written to yet), the new file atomically
+// replaces it.
+func (j *Journal) rotateFile(first uint64, replid string) error {
 	if err := j.fsync(); err != nil {
 		return err
 	}
@@ -175,13 +182,17 @@ func (j *Journal) rotateFile(first uint64) error {
 	if err := j.f.Close(); err != nil {
 		return fmt.Errorf("journal: close %s: %w", j.f.Name(), err)
 	}
-	f, path, err := createSegment(j.opts.Dir, j.replid, first)
+	f, path, err := createSegment(j.opts.Dir, replid, first)
 	if err != nil {
 		return fmt.Errorf("journal: create segment %d: %w", first, err)
 	}
 	j.f = f
 	j.mu.Lock()
-	j.segs = append(j.segs, segment{path: path, first: first})
+	if n := len(j.segs); n > 0 && j.segs[n-1].first == first {
+		j.segs[n-1] = segment{path: path, first: first}
+	} else {
+		j.segs = append(j.segs, segment{path: path, first: first})
+	}
 	j.mu.Unlock()
 	return nil
 }

@@ -1,0 +1,234 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Replication roles.
+const (
+	rolePrimary = iota
+	roleReplica
+)
+
+// Link states of a replica's connection to its primary, as Redis' ROLE
+// names them.
+const (
+	linkConnect    = "connect"    // not connected, retrying
+	linkConnecting = "connecting" // connected, handshaking
+	linkSync       = "sync"       // receiving a full sync
+	linkConnected  = "connected"  // streaming
+)
+
+// errReplicaofBusy is never returned: concurrent REPLICAOF calls queue on
+// opMu. Errors a caller branches on:
+var (
+	// errStaleEpoch means a primary's epoch is older than the newest this
+	// node has seen: its stream must not be applied.
+	errStaleEpoch = errors.New("stale epoch")
+	// errSelf means a REPLICAOF pointed the node at itself.
+	errSelf = errors.New("can't replicate from myself")
+)
+
+// replState is a node's replication state: its role, its link to its
+// primary when it is a replica, and its replicas when it serves any.
+type replState struct {
+	// opMu serializes REPLICAOF: the v2 algorithm handshakes before it
+	// changes anything, and two switches must not interleave.
+	opMu sync.Mutex
+
+	// Guarded by the server lock.
+	role int
+	// primary is the "host:port" this replica follows ("" on a primary).
+	primary string
+	link    *replLink
+	// synced is set once this replica completed a sync (partial or full)
+	// with its current primary: only then is its LSN a valid offset of the
+	// primary's history (Valkey #885: a cached offset of an older history
+	// must never be advertised).
+	synced bool
+
+	// epoch is the newest primary epoch this node has seen (its own while
+	// it is primary). It only grows; it is persisted in the data
+	// directory.
+	epoch atomic.Uint64
+	// epochRefusals counts streams refused for a stale epoch; lastRefusal
+	// describes the newest (INFO).
+	epochRefusals atomic.Int64
+	lastRefusal   atomic.Value // string
+
+	// applied is the last LSN a replica applied (read by the ack writer).
+	applied atomic.Uint64
+	// linkState is the replica link's state (one of the link* names).
+	linkState atomic.Value // string
+	// lastIO is when the replica last heard from its primary (Unix ns).
+	lastIO atomic.Int64
+
+	// The primary side: the replicas streaming from this node.
+	replicasMu sync.Mutex
+	replicas   map[*replica]struct{}
+	// ackCh is closed and replaced whenever a replica's ack advances, so
+	// WAIT and sync-replica waiters can sleep on it.
+	ackCh chan struct{}
+	// ackWaiters counts clients waiting for acks: while any does, the
+	// stream asks replicas to ack every batch at once.
+	ackWaiters atomic.Int32
+}
+
+// initRepl sets up replication state at start: the persisted epoch and, for
+// a node started with ReplicaOf, the replica role (the link starts in
+// startReplication once the server runs).
+func (s *Server) initRepl() error {
+	s.repl.replicas = make(map[*replica]struct{})
+	s.repl.ackCh = make(chan struct{})
+	s.repl.linkState.Store(linkConnect)
+	s.repl.lastRefusal.Store("")
+	epoch, err := s.loadEpoch()
+	if err != nil {
+		return err
+	}
+	s.repl.epoch.Store(max(epoch, s.cfg.Epoch))
+	if s.cfg.ReplicaOf != "" {
+		s.repl.role = roleReplica
+		s.repl.primary = s.cfg.ReplicaOf
+	}
+	return nil
+}
+
+// startReplication starts the link of a node configured as a replica.
+func (s *Server) startReplication() {
+	if s.cfg.ReplicaOf == "" {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repl.link = s.newLink(s.cfg.ReplicaOf, nil)
+}
+
+// isReplica reports whether the node is a replica; the caller holds s.mu.
+func (s *Server) isReplica() bool { return s.repl.role == roleReplica }
+
+// roleName is the node's replication role as ROLE, HELLO and INFO say it;
+// the caller holds s.mu.
+func (s *Server) roleName() string {
+	if s.isReplica() {
+		return "slave"
+	}
+	return "master"
+}
+
+// replicaOffset is the offset a replica advertises: its LSN once it
+// completed a sync with its current primary, 0 before. The caller holds
+// s.mu.
+func (s *Server) replicaOffset() uint64 {
+	if !s.repl.synced {
+		return 0
+	}
+	return s.lastLSN
+}
+
+// Epoch is the newest primary epoch this node has seen.
+func (s *Server) Epoch() uint64 { return s.repl.epoch.Load() }
+
+// SetEpoch raises the node's epoch to e (persisted before it returns). An
+// epoch never goes back: a lower e is an error.
+func (s *Server) SetEpoch(e uint64) error {
+	s.repl.opMu.Lock()
+	defer s.repl.opMu.Unlock()
+	return s.raiseEpoch(e)
+}
+
+// raiseEpoch persists and adopts e if it is newer; e lower than the current
+// epoch is errStaleEpoch. The caller holds opMu or is the replica link.
+func (s *Server) raiseEpoch(e uint64) error {
+	for {
+		cur := s.repl.epoch.Load()
+		if e < cur {
+			return fmt.Errorf("%w: %d is older than the current epoch %d", errStaleEpoch, e, cur)
+		}
+		if e == cur {
+			return nil
+		}
+		if err := s.storeEpoch(e); err != nil {
+			return err
+		}
+		if s.repl.epoch.CompareAndSwap(cur, e) {
+			s.log.Info("epoch raised", "from", cur, "to", e)
+			return nil
+		}
+	}
+}
+
+// epochFile is where the epoch is kept in the data directory.
+const epochFile = "epoch"
+
+// loadEpoch reads the persisted epoch (0 when there is none).
+func (s *Server) loadEpoch() (uint64, error) {
+	if s.cfg.DataDir == "" {
+		return 0, nil
+	}
+	b, err := os.ReadFile(filepath.Join(s.cfg.DataDir, epochFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read epoch: %w", err)
+	}
+	e, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("epoch file %s: %w", filepath.Join(s.cfg.DataDir, epochFile), err)
+	}
+	return e, nil
+}
+
+// storeEpoch makes e durable before the node acts on it.
+func (s *Server) storeEpoch(e uint64) error {
+	if s.cfg.DataDir == "" {
+		return nil
+	}
+	path := filepath.Join(s.cfg.DataDir, epochFile)
+	if err := writeFileDurable(path, []byte(strconv.FormatUint(e, 10)+"\n")); err != nil {
+		return fmt.Errorf("store epoch: %w", err)
+	}
+	return nil
+}
+
+// refuseEpoch records a stream refused for its stale epoch.
+func (s *Server) refuseEpoch(primary string, theirs uint64) {
+	ours := s.repl.epoch.Load()
+	s.repl.epochRefusals.Add(1)
+	msg := fmt.Sprintf("%s epoch %d < %d", primary, theirs, ours)
+	s.repl.lastRefusal.Store(msg)
+	s.log.Warn("replication stream refused: primary's epoch is older than ours",
+		"primary", primary, "primary_epoch", theirs, "epoch", ours)
+}
+
+// splitHostPort parses "host:port" with a numeric port.
+func splitHostPort(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("invalid port %q", p)
+	}
+	return host, port, nil
+}
+
+// lastIOSeconds is INFO's master_last_io_seconds_ago.
+func (s *Server) lastIOSeconds(now time.Time) int64 {
+	t := s.repl.lastIO.Load()
+	if t == 0 {
+		return -1
+	}
+	return int64(now.Sub(time.Unix(0, t)) / time.Second)
+}

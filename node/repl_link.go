@@ -1,0 +1,444 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batonkv/baton/node/journal"
+)
+
+// Timeouts of the replica side of a link.
+const (
+	// handshakeTimeout bounds connect + AUTH + BATON.HANDSHAKE.
+	handshakeTimeout = 5 * time.Second
+	// ackInterval is how often a replica acknowledges its applied LSN.
+	ackInterval = 100 * time.Millisecond
+	// linkTimeout drops a link that heard nothing (not even a PING) for
+	// this long.
+	linkTimeout = 10 * time.Second
+	// maxBackoff caps the delay between reconnection attempts.
+	maxBackoff = 2 * time.Second
+)
+
+// handshake is an authenticated connection to a primary that accepted
+// BATON.HANDSHAKE, and what the primary said of itself.
+type handshake struct {
+	rc     *replConn
+	runID  string
+	replid string
+	lsn    uint64
+	epoch  uint64
+}
+
+// dialPrimary connects to target, authenticates and handshakes, changing
+// nothing in the node: the v2 REPLICAOF does this before it commits to the
+// switch.
+func (s *Server) dialPrimary(ctx context.Context, target string) (*handshake, error) {
+	d := net.Dialer{Timeout: handshakeTimeout}
+	nc, err := d.DialContext(ctx, "tcp", target)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	hs, err := s.handshakeOn(ctx, nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return hs, nil
+}
+
+// handshakeOn runs AUTH and BATON.HANDSHAKE on a fresh connection.
+func (s *Server) handshakeOn(ctx context.Context, nc net.Conn) (*handshake, error) {
+	deadline := time.Now().Add(handshakeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	nc.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Now()) })
+	defer stop()
+	rc := newReplConn(nc)
+	if pass := s.cfg.PrimaryAuth; pass != "" {
+		r, err := rc.command("AUTH", pass)
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		if r.kind == '-' {
+			return nil, fmt.Errorf("primary refused AUTH: %s", r.str)
+		}
+	}
+	port := 0
+	if a, ok := s.Addr().(*net.TCPAddr); ok {
+		port = a.Port
+	}
+	r, err := rc.command("BATON.HANDSHAKE", s.runID(), strconv.Itoa(port), strconv.FormatUint(s.repl.epoch.Load(), 10))
+	if err != nil {
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	if r.kind == '-' {
+		return nil, fmt.Errorf("handshake refused (not a compatible Baton node?): %s", r.str)
+	}
+	if r.kind != '*' || len(r.elems) != 5 {
+		return nil, fmt.Errorf("handshake: %w: unexpected reply", errProtocol)
+	}
+	hs := &handshake{rc: rc, runID: r.elems[0], replid: r.elems[1]}
+	hs.lsn, err = strconv.ParseUint(r.elems[2], 10, 64)
+	if err == nil {
+		hs.epoch, err = strconv.ParseUint(r.elems[3], 10, 64)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("handshake: %w: %v", errProtocol, err)
+	}
+	if hs.runID == s.runID() {
+		return nil, errSelf
+	}
+	if ours := s.repl.epoch.Load(); hs.epoch < ours {
+		s.refuseEpoch(nc.RemoteAddr().String(), hs.epoch)
+		return nil, fmt.Errorf("%w: the primary is at epoch %d, this node has seen %d", errStaleEpoch, hs.epoch, ours)
+	}
+	nc.SetDeadline(time.Time{})
+	return hs, nil
+}
+
+// replLink is a replica's link to its primary: one goroutine that connects
+// (with backoff), syncs and applies the stream until stopped.
+type replLink struct {
+	s      *Server
+	target string
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu sync.Mutex
+	nc net.Conn // the current connection, closed by stop
+}
+
+// newLink starts a link to target, using hs first when given; the caller
+// holds s.mu.
+func (s *Server) newLink(target string, hs *handshake) *replLink {
+	ctx, cancel := context.WithCancel(s.ctx)
+	l := &replLink{s: s, target: target, cancel: cancel, done: make(chan struct{})}
+	s.repl.linkState.Store(linkConnect)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(l.done)
+		l.run(ctx, hs)
+	}()
+	return l
+}
+
+// stop ends the link and waits for its goroutine.
+func (l *replLink) stop() {
+	l.cancel()
+	l.mu.Lock()
+	if l.nc != nil {
+		l.nc.Close()
+	}
+	l.mu.Unlock()
+	<-l.done
+}
+
+// run connects and streams until ctx ends, retrying with backoff.
+func (l *replLink) run(ctx context.Context, hs *handshake) {
+	s := l.s
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		if hs == nil {
+			s.repl.linkState.Store(linkConnect)
+			var err error
+			hctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+			hs, err = s.dialPrimary(hctx, l.target)
+			cancel()
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("replication: cannot reach primary; retrying", "primary", l.target, "err", err, "backoff", backoff)
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, maxBackoff)
+				continue
+			}
+		}
+		l.mu.Lock()
+		l.nc = hs.rc.nc
+		l.mu.Unlock()
+		if ctx.Err() != nil {
+			hs.rc.nc.Close()
+			return
+		}
+		start := time.Now()
+		err := l.session(ctx, hs)
+		hs.rc.nc.Close()
+		hs = nil
+		s.repl.linkState.Store(linkConnect)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("replication link lost; reconnecting", "primary", l.target, "err", err)
+		if time.Since(start) > maxBackoff {
+			backoff = 100 * time.Millisecond
+		}
+	}
+}
+
+// session offers the node's history to the primary, runs a full sync if the
+// primary asks for one, and applies the stream until an error.
+func (l *replLink) session(ctx context.Context, hs *handshake) error {
+	s := l.s
+	rc := hs.rc
+	s.repl.linkState.Store(linkConnecting)
+	s.mu.Lock()
+	h := s.jr.History()
+	s.mu.Unlock()
+	rc.nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	r, err := rc.command("BATON.PSYNC", h.Replid, strconv.FormatUint(h.LSN, 10))
+	if err != nil {
+		return fmt.Errorf("psync: %w", err)
+	}
+	if r.kind != '+' {
+		return fmt.Errorf("psync refused: %s", r.str)
+	}
+	f := strings.Fields(r.str)
+	if len(f) != 4 || (f[0] != "CONTINUE" && f[0] != "FULL") || !journal.ValidReplid(f[1]) {
+		return fmt.Errorf("psync: %w: %q", errProtocol, r.str)
+	}
+	lsn, err1 := strconv.ParseUint(f[2], 10, 64)
+	epoch, err2 := strconv.ParseUint(f[3], 10, 64)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("psync: %w: %q", errProtocol, r.str)
+	}
+	if err := l.checkEpoch(epoch); err != nil {
+		return err
+	}
+	rc.nc.SetDeadline(time.Time{})
+	s.repl.lastIO.Store(time.Now().UnixNano())
+	if f[0] == "FULL" {
+		if err := l.fullSync(ctx, rc, f[1], lsn); err != nil {
+			return fmt.Errorf("full sync: %w", err)
+		}
+	} else if err := l.continueSync(f[1], lsn); err != nil {
+		return err
+	}
+	s.repl.linkState.Store(linkConnected)
+	s.log.Info("replication streaming", "primary", l.target, "mode", f[0], "lsn", s.repl.applied.Load())
+	return l.stream(ctx, rc)
+}
+
+// checkEpoch refuses a primary whose epoch is older than the newest seen
+// and adopts a newer one.
+func (l *replLink) checkEpoch(epoch uint64) error {
+	s := l.s
+	if ours := s.repl.epoch.Load(); epoch < ours {
+		s.refuseEpoch(l.target, epoch)
+		return fmt.Errorf("%w: primary epoch %d < %d", errStaleEpoch, epoch, ours)
+	}
+	return s.raiseEpoch(epoch)
+}
+
+// continueSync adopts the primary's history id after a partial sync (the
+// primary may have been promoted since: its new id continues ours).
+func (l *replLink) continueSync(replid string, lsn uint64) error {
+	s := l.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastLSN != lsn && lsn != 0 {
+		return fmt.Errorf("psync: %w: CONTINUE at %d but this node is at %d", errProtocol, lsn, s.lastLSN)
+	}
+	if s.jr.Replid() != replid {
+		if _, err := s.jr.SwitchHistory(replid); err != nil {
+			return err
+		}
+	}
+	s.repl.synced = true
+	s.repl.applied.Store(s.lastLSN)
+	return nil
+}
+
+// stream applies frames until the connection fails or ctx ends, and acks.
+func (l *replLink) stream(ctx context.Context, rc *replConn) error {
+	s := l.s
+	ackDone := make(chan struct{})
+	ackNow := make(chan struct{}, 1)
+	var wmu sync.Mutex
+	sendAck := func() error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		rc.writeCommand([]byte("REPLCONF"), []byte("ACK"), strconv.AppendUint(nil, s.repl.applied.Load(), 10))
+		return rc.bw.Flush()
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		<-ackDone
+	}()
+	go func() {
+		defer close(ackDone)
+		t := time.NewTicker(ackInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-sctx.Done():
+				return
+			case <-t.C:
+			case <-ackNow:
+			}
+			if sendAck() != nil {
+				rc.nc.Close()
+				return
+			}
+		}
+	}()
+	var tx replTxn
+	for {
+		rc.nc.SetReadDeadline(time.Now().Add(linkTimeout))
+		frame, err := rc.readFrame()
+		if err != nil {
+			return err
+		}
+		s.repl.lastIO.Store(time.Now().UnixNano())
+		ack := false
+		switch string(frame[0]) {
+		case frameLog:
+			if len(frame) != 4 {
+				return fmt.Errorf("%w: LOG frame of %d elements", errProtocol, len(frame))
+			}
+			if err := l.frameEpoch(frame[1]); err != nil {
+				return err
+			}
+			if err := s.applyRecords(&tx, frame[3]); err != nil {
+				return err
+			}
+			ack = string(frame[2]) == "1"
+		case framePing:
+			if len(frame) != 3 {
+				return fmt.Errorf("%w: PING frame of %d elements", errProtocol, len(frame))
+			}
+			if err := l.frameEpoch(frame[1]); err != nil {
+				return err
+			}
+		case frameGetAck:
+			ack = true
+		default:
+			return fmt.Errorf("%w: unexpected frame %q", errProtocol, frame[0])
+		}
+		if ack {
+			select {
+			case ackNow <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// frameEpoch checks the epoch a frame carries.
+func (l *replLink) frameEpoch(b []byte) error {
+	e, err := frameUint(b)
+	if err != nil {
+		return err
+	}
+	if e == l.s.repl.epoch.Load() {
+		return nil
+	}
+	return l.checkEpoch(e)
+}
+
+// replTxn holds the entries of a transaction whose exec marker has not
+// arrived yet. They are neither journaled nor applied before it: the
+// replica's journal and keyspace only ever hold whole transactions, and a
+// link lost in the middle resumes (partial sync) from before the multi.
+type replTxn struct {
+	open    bool
+	entries []journal.Entry
+}
+
+// applyRecords journals and applies raw journal records from the primary,
+// with the keyspace lock held for the batch. Each record must carry the
+// next LSN.
+func (s *Server) applyRecords(tx *replTxn, records []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := journal.DecodeRecords(records, func(e journal.Entry) error {
+		// Handlers keep argument slices as values: the entry must not
+		// alias the frame buffer, which the next frame reuses.
+		e = cloneEntry(e)
+		want := s.lastLSN + 1 + uint64(len(tx.entries))
+		if e.LSN != want {
+			return fmt.Errorf("%w: record LSN %d, expected %d", errProtocol, e.LSN, want)
+		}
+		if len(e.Args) == 0 {
+			return fmt.Errorf("%w: empty record at LSN %d", errProtocol, e.LSN)
+		}
+		switch {
+		case eqFold(e.Args[0], journalMulti):
+			tx.open = true
+			tx.entries = append(tx.entries[:0], e)
+			return nil
+		case tx.open && (eqFold(e.Args[0], journalExec) || eqFold(e.Args[0], journalDiscard)):
+			apply := eqFold(e.Args[0], journalExec)
+			entries := append(tx.entries, e)
+			tx.open, tx.entries = false, tx.entries[:0]
+			for _, te := range entries {
+				s.appendJournal(te.Args)
+			}
+			if apply {
+				for _, te := range entries[1 : len(entries)-1] {
+					if err := s.applyReplicated(te.Args); err != nil {
+						return err
+					}
+				}
+			}
+		case tx.open:
+			tx.entries = append(tx.entries, e)
+			return nil
+		default:
+			s.appendJournal(e.Args)
+			if err := s.applyReplicated(e.Args); err != nil {
+				return err
+			}
+		}
+		s.repl.applied.Store(s.lastLSN)
+		return nil
+	})
+	return err
+}
+
+// cloneEntry copies an entry out of the frame buffer it aliases, into one
+// allocation for all its arguments (each clipped to its length).
+func cloneEntry(e journal.Entry) journal.Entry {
+	n := 0
+	for _, a := range e.Args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	args := make([][]byte, len(e.Args))
+	for i, a := range e.Args {
+		start := len(buf)
+		buf = append(buf, a...)
+		args[i] = buf[start:len(buf):len(buf)]
+	}
+	return journal.Entry{LSN: e.LSN, Args: args}
+}
+
+// applyReplicated applies one entry of the primary's stream: like replay
+// (the primary's history decides expiry), but through exec, so snapshots
+// in progress preserve keys and WATCHers see the change. The caller holds
+// s.mu and has journaled the entry.
+func (s *Server) applyReplicated(args [][]byte) error {
+	cmd := lookupCommand(args[0])
+	if cmd == nil || !cmd.arityOK(len(args)) {
+		return errUnknownEntry(args)
+	}
+	c := Ctx{s: s, db: s.db, cl: s.replApplier, w: discard{}, args: args, cmd: cmd, now: time.Now().UnixMilli(), replay: true}
+	s.exec(&c)
+	return nil
+}
+
+// errLinkStopped is returned by a full sync cut short by stop.
+var errLinkStopped = errors.New("link stopped")

@@ -1,0 +1,346 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"net"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/batonkv/baton/node/journal"
+	"github.com/tidwall/redcon"
+)
+
+// replica is one replica streaming from this node (the primary side of a
+// link), registered from BATON.PSYNC until its connection ends.
+type replica struct {
+	cl *client
+	// ip and port identify the replica as INFO shows it (port is its
+	// listening port, from the handshake).
+	ip   string
+	port int
+	// ack is the last LSN the replica acknowledged; ackAt when (Unix ns).
+	ack   atomic.Uint64
+	ackAt atomic.Int64
+	// online is set once a full sync's snapshot was sent (state "online"
+	// in INFO; "send_bulk" before).
+	online atomic.Bool
+	// getack asks the sender to send GETACK.
+	getack chan struct{}
+	// cur reads the journal after the replica's position; cs is the full
+	// sync's snapshot in progress (nil for a partial sync).
+	cur *journal.Cursor
+	cs  *cowSnapshot
+}
+
+// psyncStart is what BATON.PSYNC prepared for the connection's sender.
+type psyncStart = replica
+
+// cmdPsync: BATON.PSYNC replid lsn — the replica offers the history and
+// LSN it holds. The primary answers +CONTINUE replid lsn epoch when its
+// backlog reaches back to lsn in that history (or its previous one, PSYNC2
+// style), else +FULL replid lsn epoch followed by a snapshot at lsn taken
+// copy-on-write. Either way the connection then carries the stream.
+func cmdPsync(c *Ctx) {
+	s := c.s
+	if c.execing || c.cl.inMulti {
+		c.err("ERR BATON.PSYNC is not allowed in a transaction")
+		return
+	}
+	lsn, err := strconv.ParseUint(c.arg(2), 10, 64)
+	if err != nil {
+		c.err("ERR invalid LSN")
+		return
+	}
+	h := s.jr.History()
+	epoch := s.repl.epoch.Load()
+	r := &replica{cl: c.cl, getack: make(chan struct{}, 1), port: c.cl.replPort}
+	r.ip, _, _ = net.SplitHostPort(c.cl.addr)
+	offered := c.arg(1)
+	ok := lsn == 0 || (offered == h.Replid && lsn <= h.LSN) ||
+		(h.PrevReplid != "" && offered == h.PrevReplid && lsn <= h.PrevEnd)
+	if ok {
+		if cur, err := s.jr.NewCursor(lsn); err == nil {
+			r.cur = cur
+			r.ack.Store(lsn)
+			r.online.Store(true)
+			c.w.WriteString(fmt.Sprintf("CONTINUE %s %d %d", h.Replid, lsn, epoch))
+			c.cl.psync = r
+			return
+		}
+	}
+	// A full sync: the snapshot and the cursor start at the same LSN,
+	// under this one hold of the lock, so the stream after the snapshot
+	// is exactly the journal after it.
+	r.cs = s.startSnapshot(false)
+	cur, err := s.jr.NewCursor(r.cs.lsn)
+	if err != nil {
+		s.abortSnapshot(r.cs)
+		c.err("ERR full sync: " + err.Error())
+		return
+	}
+	r.cur = cur
+	c.w.WriteString(fmt.Sprintf("FULL %s %d %d", h.Replid, r.cs.lsn, epoch))
+	c.cl.psync = r
+}
+
+// startSender detaches a connection that ran BATON.PSYNC and runs its
+// sender and ack reader until the replica goes away or the server closes.
+func (s *Server) startSender(cl *client, conn redcon.Conn) {
+	r := cl.psync
+	var pending []byte
+	if bw := redcon.BaseWriter(conn); bw != nil {
+		pending = append(pending, bw.Buffer()...)
+		bw.SetBuffer(nil)
+	}
+	dc := conn.Detach()
+	s.clientsMu.Lock()
+	closing := s.closed.Load()
+	if !closing {
+		s.wg.Add(1)
+	}
+	s.clientsMu.Unlock()
+	if closing {
+		s.dropReplica(r)
+		s.endDetached(cl, dc)
+		return
+	}
+	go func() {
+		defer s.wg.Done()
+		s.repl.replicasMu.Lock()
+		s.repl.replicas[r] = struct{}{}
+		s.repl.replicasMu.Unlock()
+		rc := newReplConn(dc.NetConn())
+		rc.bw.Write(pending)
+		ctx, cancel := context.WithCancel(s.ctx)
+		readerDone := make(chan struct{})
+		go func() {
+			defer close(readerDone)
+			defer cancel()
+			s.readAcks(r, dc)
+		}()
+		err := s.sendStream(ctx, r, rc)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("replica stream ended", "replica", cl.addr, "err", err)
+		}
+		dc.NetConn().Close()
+		<-readerDone
+		cancel()
+		s.dropReplica(r)
+		s.endDetached(cl, dc)
+	}()
+}
+
+// dropReplica forgets r and releases its journal cursor and snapshot.
+func (s *Server) dropReplica(r *replica) {
+	s.repl.replicasMu.Lock()
+	delete(s.repl.replicas, r)
+	s.repl.replicasMu.Unlock()
+	s.mu.Lock()
+	if r.cs != nil {
+		s.abortSnapshot(r.cs)
+	}
+	s.mu.Unlock()
+	r.cur.Close()
+}
+
+// readAcks reads REPLCONF ACK from the replica until the connection ends.
+func (s *Server) readAcks(r *replica, dc redcon.DetachedConn) {
+	for {
+		cmd, err := dc.ReadCommand()
+		if err != nil {
+			return
+		}
+		if len(cmd.Args) == 3 && eqFold(cmd.Args[0], "replconf") && eqFold(cmd.Args[1], "ack") {
+			lsn, err := strconv.ParseUint(string(cmd.Args[2]), 10, 64)
+			if err != nil {
+				return
+			}
+			r.ackAt.Store(time.Now().UnixNano())
+			if lsn > r.ack.Load() {
+				r.ack.Store(lsn)
+				s.signalAcks()
+			}
+		}
+	}
+}
+
+// signalAcks wakes every client waiting for acknowledgements.
+func (s *Server) signalAcks() {
+	s.repl.replicasMu.Lock()
+	close(s.repl.ackCh)
+	s.repl.ackCh = make(chan struct{})
+	s.repl.replicasMu.Unlock()
+}
+
+// sendStream sends a full sync's snapshot if one is due, then the journal
+// after the replica's position, until ctx ends or a write fails.
+func (s *Server) sendStream(ctx context.Context, r *replica, rc *replConn) error {
+	if r.cs != nil {
+		if err := s.sendSnapshot(ctx, r, rc); err != nil {
+			return err
+		}
+		r.online.Store(true)
+	}
+	ping := time.NewTicker(time.Second)
+	defer ping.Stop()
+	var buf []byte
+	for {
+		out, _, err := r.cur.Read(buf[:0], 256<<10)
+		if err != nil {
+			if errors.Is(err, journal.ErrNotInBacklog) {
+				return fmt.Errorf("replica fell behind the backlog (it will resync): %w", err)
+			}
+			return err
+		}
+		if len(out) > 0 {
+			buf = out
+			rc.writeLogFrame(s.repl.epoch.Load(), s.repl.ackWaiters.Load() > 0, out)
+			continue
+		}
+		if err := rc.bw.Flush(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.cur.C():
+		case <-r.getack:
+			rc.writeIntFrame(frameGetAck)
+		case <-ping.C:
+			rc.writeIntFrame(framePing, s.repl.epoch.Load(), r.cur.Pos())
+		}
+	}
+}
+
+// sendSnapshot streams r's copy-on-write snapshot a step at a time: the
+// keyspace lock is held for one step only, and writes go on meanwhile.
+func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) error {
+	crc := crc32.New(crc32c)
+	for done := false; !done; {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var chunk []byte
+		aborted := false
+		s.mu.Lock()
+		if r.cs.aborted {
+			aborted = true
+		} else if done = s.stepSnapshot(r.cs, cowStepKeys); done {
+			chunk = s.endSnapshot(r.cs).data
+			r.cs = nil
+		} else {
+			chunk = r.cs.takeBytes()
+		}
+		s.mu.Unlock()
+		if aborted {
+			return errors.New("full sync abandoned: this node's keyspace was replaced")
+		}
+		crc.Write(chunk)
+		rc.writeSnapFrame(chunk)
+		if rc.bw.Buffered() >= 512<<10 {
+			if err := rc.bw.Flush(); err != nil {
+				return err
+			}
+		}
+		runtime.Gosched()
+	}
+	rc.writeIntFrame(frameSnapEnd, uint64(crc.Sum32()))
+	return rc.bw.Flush()
+}
+
+// replicaInfo is one replica as INFO and ROLE show it.
+type replicaInfo struct {
+	ip     string
+	port   int
+	state  string
+	ack    uint64
+	lagSec int64
+}
+
+// replicaInfos lists the connected replicas.
+func (s *Server) replicaInfos(now time.Time) []replicaInfo {
+	s.repl.replicasMu.Lock()
+	defer s.repl.replicasMu.Unlock()
+	out := make([]replicaInfo, 0, len(s.repl.replicas))
+	for r := range s.repl.replicas {
+		ri := replicaInfo{ip: r.ip, port: r.port, state: "send_bulk", ack: r.ack.Load(), lagSec: -1}
+		if r.online.Load() {
+			ri.state = "online"
+		}
+		if at := r.ackAt.Load(); at > 0 {
+			ri.lagSec = int64(now.Sub(time.Unix(0, at)) / time.Second)
+		}
+		out = append(out, ri)
+	}
+	return out
+}
+
+// ackedReplicas counts the replicas that acknowledged lsn.
+func (s *Server) ackedReplicas(lsn uint64) int {
+	s.repl.replicasMu.Lock()
+	defer s.repl.replicasMu.Unlock()
+	n := 0
+	for r := range s.repl.replicas {
+		if r.ack.Load() >= lsn {
+			n++
+		}
+	}
+	return n
+}
+
+// waitAcks waits until n replicas acknowledged lsn or the deadline passes
+// (zero: no deadline), asking every replica for an ack at once, and
+// returns how many did.
+func (s *Server) waitAcks(lsn uint64, n int, deadline time.Time) int {
+	s.repl.ackWaiters.Add(1)
+	defer s.repl.ackWaiters.Add(-1)
+	s.requestAcks()
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		s.repl.replicasMu.Lock()
+		ch := s.repl.ackCh
+		s.repl.replicasMu.Unlock()
+		got := s.ackedReplicas(lsn)
+		if got >= n {
+			return got
+		}
+		select {
+		case <-ch:
+		case <-timeout:
+			return s.ackedReplicas(lsn)
+		case <-s.ctx.Done():
+			return s.ackedReplicas(lsn)
+		}
+	}
+}
+
+// requestAcks asks every replica to acknowledge now (GETACK).
+func (s *Server) requestAcks() {
+	s.repl.replicasMu.Lock()
+	defer s.repl.replicasMu.Unlock()
+	for r := range s.repl.replicas {
+		select {
+		case r.getack <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// formatReplicaLine renders INFO's slaveN value.
+func (ri replicaInfo) infoLine(lsn uint64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ip=%s,port=%d,state=%s,offset=%d,lag=%d,lag_lsn=%d",
+		ri.ip, ri.port, ri.state, ri.ack, max(ri.lagSec, 0), lsn-min(lsn, ri.ack))
+	return b.String()
+}

@@ -1,0 +1,107 @@
+package node
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tidwall/redcon"
+)
+
+// syncReply is where one write's reply lies in a pipeline's output buffer,
+// and the LSN it must see acknowledged under --sync-replicas.
+type syncReply struct {
+	start, end int
+	lsn        uint64
+}
+
+// replyLen is the length of the reply buffer behind w, or -1 when w is not
+// a buffered connection.
+func replyLen(w Replier) int {
+	if conn, ok := w.(redcon.Conn); ok {
+		if bw := redcon.BaseWriter(conn); bw != nil {
+			return len(bw.Buffer())
+		}
+	}
+	return -1
+}
+
+// noteSyncReply records a write's reply position for --sync-replicas; the
+// caller holds s.mu.
+func (s *Server) noteSyncReply(cl *client, start int, w Replier, lsn uint64) {
+	if start < 0 {
+		return
+	}
+	cl.syncReplies = append(cl.syncReplies, syncReply{start: start, end: replyLen(w), lsn: lsn})
+}
+
+// settle makes the client's writes so far as durable as the fsync policy
+// promises and, under --sync-replicas k, acknowledged by k replicas: a
+// write whose acknowledgements do not arrive within the sync timeout has
+// its reply replaced by a NOREPL error. The write itself stays applied and
+// journaled (it may still reach the replicas, and survives a restart of
+// this node): the error says its replication is not guaranteed, not that
+// it did not happen — like a Redis client whose WAIT returned too few.
+// Called without s.mu.
+func (s *Server) settle(cl *client, w Replier) {
+	lsn := cl.pendingLSN
+	if lsn == 0 {
+		return
+	}
+	cl.pendingLSN = 0
+	if err := s.jr.WaitDurable(lsn); err != nil {
+		s.log.Error("journal not durable; closing client", "lsn", lsn, "err", err)
+		cl.killed.Store(true)
+		return
+	}
+	k := s.cfg.SyncReplicas
+	if k <= 0 {
+		return
+	}
+	defer func() { cl.syncReplies = cl.syncReplies[:0] }()
+	if s.ackedReplicas(lsn) >= k {
+		return
+	}
+	if got := s.waitAcks(lsn, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
+		return
+	}
+	s.failUnreplicated(cl, w, k)
+}
+
+// failUnreplicated replaces the replies of the writes that fewer than k
+// replicas acknowledged with a NOREPL error.
+func (s *Server) failUnreplicated(cl *client, w Replier, k int) {
+	conn, ok := w.(redcon.Conn)
+	if !ok {
+		return
+	}
+	bw := redcon.BaseWriter(conn)
+	if bw == nil {
+		return
+	}
+	old := bw.Buffer()
+	var out []byte
+	pos := 0
+	for _, r := range cl.syncReplies {
+		if r.end > len(old) || r.start < pos {
+			break // the buffer was flushed meanwhile; nothing left to fix
+		}
+		got := s.ackedReplicas(r.lsn)
+		if got >= k {
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(old)+128)
+		}
+		out = append(out, old[pos:r.start]...)
+		out = append(out, '-')
+		out = fmt.Appendf(out, "NOREPL write applied and journaled at LSN %d but acknowledged by %d of %d required replicas within %s; it may be lost on failover",
+			r.lsn, got, k, s.cfg.SyncTimeout)
+		out = append(out, '\r', '\n')
+		pos = r.end
+	}
+	if out == nil {
+		return
+	}
+	out = append(out, old[pos:]...)
+	bw.SetBuffer(out)
+}
