@@ -231,6 +231,9 @@ func infoStats(s *Server, _ time.Time, add func(k, v string)) {
 	add("evicted_keys", "0")
 	add("keyspace_hits", itoa(st.keyspaceHits.Load()))
 	add("keyspace_misses", itoa(st.keyspaceMisses.Load()))
+	add("sync_full", itoa(st.syncFull.Load()))
+	add("sync_partial_ok", itoa(st.syncPartialOK.Load()))
+	add("sync_partial_err", itoa(st.syncPartialErr.Load()))
 }
 
 // infoCPU fills INFO cpu from getrusage.

@@ -248,7 +248,7 @@ func (l *replLink) continueSync(replid string, lsn uint64) error {
 	s := l.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.lastLSN != lsn && lsn != 0 {
+	if s.lastLSN != lsn {
 		return fmt.Errorf("psync: %w: CONTINUE at %d but this node is at %d", errProtocol, lsn, s.lastLSN)
 	}
 	if s.jr.Replid() != replid {

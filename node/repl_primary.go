@@ -38,9 +38,6 @@ type replica struct {
 	cs  *cowSnapshot
 }
 
-// psyncStart is what BATON.PSYNC prepared for the connection's sender.
-type psyncStart = replica
-
 // cmdPsync: BATON.PSYNC replid lsn — the replica offers the history and
 // LSN it holds. The primary answers +CONTINUE replid lsn epoch when its
 // backlog reaches back to lsn in that history (or its previous one, PSYNC2
@@ -71,9 +68,12 @@ func cmdPsync(c *Ctx) {
 			r.online.Store(true)
 			c.w.WriteString(fmt.Sprintf("CONTINUE %s %d %d", h.Replid, lsn, epoch))
 			c.cl.psync = r
+			s.stats.syncPartialOK.Add(1)
 			return
 		}
+		s.stats.syncPartialErr.Add(1)
 	}
+	s.stats.syncFull.Add(1)
 	// A full sync: the snapshot and the cursor start at the same LSN,
 	// under this one hold of the lock, so the stream after the snapshot
 	// is exactly the journal after it.
@@ -218,6 +218,10 @@ func (s *Server) sendStream(ctx context.Context, r *replica, rc *replConn) error
 	}
 }
 
+// fullSyncStepHook, when set (tests only), runs after each chunk of a full
+// sync's snapshot was written, so a test can hold a sync midway.
+var fullSyncStepHook func()
+
 // sendSnapshot streams r's copy-on-write snapshot a step at a time: the
 // keyspace lock is held for one step only, and writes go on meanwhile.
 func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) error {
@@ -243,10 +247,13 @@ func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) err
 		}
 		crc.Write(chunk)
 		rc.writeSnapFrame(chunk)
-		if rc.bw.Buffered() >= 512<<10 {
+		if rc.bw.Buffered() >= 512<<10 || fullSyncStepHook != nil {
 			if err := rc.bw.Flush(); err != nil {
 				return err
 			}
+		}
+		if fullSyncStepHook != nil {
+			fullSyncStepHook()
 		}
 		runtime.Gosched()
 	}

@@ -79,6 +79,12 @@ type stats struct {
 	expiredKeys    atomic.Int64
 	keyspaceHits   atomic.Int64
 	keyspaceMisses atomic.Int64
+	// Replication syncs served to replicas, as Redis' sync_full,
+	// sync_partial_ok and sync_partial_err (a partial sync asked for in a
+	// known history but not served: the backlog no longer covered it).
+	syncFull       atomic.Int64
+	syncPartialOK  atomic.Int64
+	syncPartialErr atomic.Int64
 }
 
 // New recovers the node's state from cfg.DataDir (snapshot, then the journal
