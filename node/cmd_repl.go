@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -199,10 +198,6 @@ func cmdEpoch(c *Ctx) {
 		return
 	}
 	if err := s.raiseEpoch(e); err != nil {
-		if errors.Is(err, errStaleEpoch) {
-			c.err("ERR " + err.Error())
-			return
-		}
 		c.err("ERR " + err.Error())
 		return
 	}

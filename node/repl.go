@@ -28,8 +28,7 @@ const (
 	linkConnected  = "connected"  // streaming
 )
 
-// errReplicaofBusy is never returned: concurrent REPLICAOF calls queue on
-// opMu. Errors a caller branches on:
+// Errors callers branch on.
 var (
 	// errStaleEpoch means a primary's epoch is older than the newest this
 	// node has seen: its stream must not be applied.
@@ -60,6 +59,8 @@ type replState struct {
 	// it is primary). It only grows; it is persisted in the data
 	// directory.
 	epoch atomic.Uint64
+	// epochMu serializes raising the epoch (its file is rewritten).
+	epochMu sync.Mutex
 	// epochRefusals counts streams refused for a stale epoch; lastRefusal
 	// describes the newest (INFO).
 	epochRefusals atomic.Int64
@@ -140,31 +141,30 @@ func (s *Server) Epoch() uint64 { return s.repl.epoch.Load() }
 
 // SetEpoch raises the node's epoch to e (persisted before it returns). An
 // epoch never goes back: a lower e is an error.
-func (s *Server) SetEpoch(e uint64) error {
-	s.repl.opMu.Lock()
-	defer s.repl.opMu.Unlock()
-	return s.raiseEpoch(e)
-}
+func (s *Server) SetEpoch(e uint64) error { return s.raiseEpoch(e) }
 
-// raiseEpoch persists and adopts e if it is newer; e lower than the current
-// epoch is errStaleEpoch. The caller holds opMu or is the replica link.
+// raiseEpoch persists and then adopts e if it is newer (the node never acts
+// on an epoch a restart could forget); e lower than the current epoch is
+// errStaleEpoch.
 func (s *Server) raiseEpoch(e uint64) error {
-	for {
-		cur := s.repl.epoch.Load()
-		if e < cur {
-			return fmt.Errorf("%w: %d is older than the current epoch %d", errStaleEpoch, e, cur)
-		}
-		if e == cur {
-			return nil
-		}
-		if err := s.storeEpoch(e); err != nil {
-			return err
-		}
-		if s.repl.epoch.CompareAndSwap(cur, e) {
-			s.log.Info("epoch raised", "from", cur, "to", e)
-			return nil
-		}
+	if e == s.repl.epoch.Load() {
+		return nil
 	}
+	s.repl.epochMu.Lock()
+	defer s.repl.epochMu.Unlock()
+	cur := s.repl.epoch.Load()
+	if e < cur {
+		return fmt.Errorf("%w: %d is older than the current epoch %d", errStaleEpoch, e, cur)
+	}
+	if e == cur {
+		return nil
+	}
+	if err := s.storeEpoch(e); err != nil {
+		return err
+	}
+	s.repl.epoch.Store(e)
+	s.log.Info("epoch raised", "from", cur, "to", e)
+	return nil
 }
 
 // epochFile is where the epoch is kept in the data directory.

@@ -2,7 +2,7 @@ package node
 
 import (
 	"context"
-	"errors"
+
 	"fmt"
 	"net"
 	"strconv"
@@ -439,6 +439,3 @@ func (s *Server) applyReplicated(args [][]byte) error {
 	s.exec(&c)
 	return nil
 }
-
-// errLinkStopped is returned by a full sync cut short by stop.
-var errLinkStopped = errors.New("link stopped")
