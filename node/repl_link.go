@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 
 	"fmt"
@@ -355,19 +356,23 @@ func (l *replLink) frameEpoch(b []byte) error {
 // link lost in the middle resumes (partial sync) from before the multi.
 type replTxn struct {
 	open    bool
-	entries []journal.Entry
+	entries []replEntry
+}
+
+// replEntry is one record of the primary's stream: decoded, and raw as the
+// primary's journal holds it.
+type replEntry struct {
+	e   journal.Entry
+	raw []byte
 }
 
 // applyRecords journals and applies raw journal records from the primary,
 // with the keyspace lock held for the batch. Each record must carry the
-// next LSN.
+// next LSN; it is journaled byte for byte as the primary's.
 func (s *Server) applyRecords(tx *replTxn, records []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err := journal.DecodeRecords(records, func(e journal.Entry) error {
-		// Handlers keep argument slices as values: the entry must not
-		// alias the frame buffer, which the next frame reuses.
-		e = cloneEntry(e)
+	_, err := journal.EachRecord(records, func(e journal.Entry, raw []byte) error {
 		want := s.lastLSN + 1 + uint64(len(tx.entries))
 		if e.LSN != want {
 			return fmt.Errorf("%w: record LSN %d, expected %d", errProtocol, e.LSN, want)
@@ -378,28 +383,34 @@ func (s *Server) applyRecords(tx *replTxn, records []byte) error {
 		switch {
 		case eqFold(e.Args[0], journalMulti):
 			tx.open = true
-			tx.entries = append(tx.entries[:0], e)
+			tx.entries = append(tx.entries[:0], cloneReplEntry(e, raw))
 			return nil
 		case tx.open && (eqFold(e.Args[0], journalExec) || eqFold(e.Args[0], journalDiscard)):
 			apply := eqFold(e.Args[0], journalExec)
-			entries := append(tx.entries, e)
+			entries := append(tx.entries, replEntry{e, raw})
 			tx.open, tx.entries = false, tx.entries[:0]
 			for _, te := range entries {
-				s.appendJournal(te.Args)
+				if err := s.appendReplicated(te); err != nil {
+					return err
+				}
 			}
 			if apply {
 				for _, te := range entries[1 : len(entries)-1] {
-					if err := s.applyReplicated(te.Args); err != nil {
+					if err := s.applyReplicated(te.e.Args); err != nil {
 						return err
 					}
 				}
 			}
 		case tx.open:
-			tx.entries = append(tx.entries, e)
+			tx.entries = append(tx.entries, cloneReplEntry(e, raw))
 			return nil
 		default:
-			s.appendJournal(e.Args)
-			if err := s.applyReplicated(e.Args); err != nil {
+			if err := s.appendReplicated(replEntry{e, raw}); err != nil {
+				return err
+			}
+			// Handlers keep argument slices as values: they must not
+			// alias the frame buffer, which the next frame reuses.
+			if err := s.applyReplicated(cloneArgs(e.Args)); err != nil {
 				return err
 			}
 		}
@@ -409,21 +420,41 @@ func (s *Server) applyRecords(tx *replTxn, records []byte) error {
 	return err
 }
 
-// cloneEntry copies an entry out of the frame buffer it aliases, into one
-// allocation for all its arguments (each clipped to its length).
-func cloneEntry(e journal.Entry) journal.Entry {
+// appendReplicated journals a record of the primary's stream as is; the
+// caller holds s.mu.
+func (s *Server) appendReplicated(re replEntry) error {
+	lsn, err := s.jr.AppendRecord(re.raw)
+	if err != nil {
+		return err
+	}
+	s.lastLSN = lsn
+	if s.journalTap != nil {
+		s.journalTap(re.e.Args)
+	}
+	return nil
+}
+
+// cloneReplEntry copies a record held back in a transaction out of the
+// frame buffer.
+func cloneReplEntry(e journal.Entry, raw []byte) replEntry {
+	return replEntry{e: journal.Entry{LSN: e.LSN, Args: cloneArgs(e.Args)}, raw: bytes.Clone(raw)}
+}
+
+// cloneArgs copies arguments into one allocation (each clipped to its
+// length, so no append through one reaches the next).
+func cloneArgs(in [][]byte) [][]byte {
 	n := 0
-	for _, a := range e.Args {
+	for _, a := range in {
 		n += len(a)
 	}
 	buf := make([]byte, 0, n)
-	args := make([][]byte, len(e.Args))
-	for i, a := range e.Args {
+	args := make([][]byte, len(in))
+	for i, a := range in {
 		start := len(buf)
 		buf = append(buf, a...)
 		args[i] = buf[start:len(buf):len(buf)]
 	}
-	return journal.Entry{LSN: e.LSN, Args: args}
+	return args
 }
 
 // applyReplicated applies one entry of the primary's stream: like replay

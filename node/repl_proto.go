@@ -209,8 +209,8 @@ func frameUint(b []byte) (uint64, error) {
 	return n, nil
 }
 
-// writeFrameHeader buffers an array header and a bulk header of a frame
-// whose last element is a bulk of size n (written by the caller after).
+// writeLogFrame buffers a LOG frame: the primary's epoch, whether the
+// replica must ack at once, and raw journal records.
 func (rc *replConn) writeLogFrame(epoch uint64, ack bool, records []byte) {
 	rc.bw.WriteString("*4\r\n$3\r\nLOG\r\n:")
 	rc.bw.WriteString(strconv.FormatUint(epoch, 10))

@@ -130,16 +130,5 @@ func (c *Cursor) Close() {
 // decoding and is returned as is, with the bytes consumed before that
 // record.
 func DecodeRecords(b []byte, fn func(Entry) error) (int, error) {
-	off := 0
-	for off < len(b) {
-		e, n, err := decodeRecord(b[off:])
-		if err != nil {
-			return off, fmt.Errorf("record at offset %d: %w", off, err)
-		}
-		if err := fn(e); err != nil {
-			return off, err
-		}
-		off += n
-	}
-	return off, nil
+	return EachRecord(b, func(e Entry, _ []byte) error { return fn(e) })
 }
