@@ -172,7 +172,7 @@ func cmdWait(c *Ctx) {
 		deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
 	}
 	c.cl.deferred = func(w Replier) {
-		w.WriteInt(s.waitAcks(lsn, int(n), deadline))
+		w.WriteInt(s.waitAcks(c.cl, lsn, int(n), deadline))
 	}
 }
 

@@ -152,6 +152,9 @@ func (s *Server) dropReplica(r *replica) {
 // readAcks reads REPLCONF ACK from the replica until the connection ends.
 func (s *Server) readAcks(r *replica, dc redcon.DetachedConn) {
 	for {
+		// A replica acks every 100 ms: silence means it is gone (even if
+		// no FIN ever arrives, as in a partition).
+		dc.NetConn().SetReadDeadline(time.Now().Add(linkTimeout))
 		cmd, err := dc.ReadCommand()
 		if err != nil {
 			return
@@ -301,10 +304,10 @@ func (s *Server) ackedReplicas(lsn uint64) int {
 	return n
 }
 
-// waitAcks waits until n replicas acknowledged lsn or the deadline passes
-// (zero: no deadline), asking every replica for an ack at once, and
-// returns how many did.
-func (s *Server) waitAcks(lsn uint64, n int, deadline time.Time) int {
+// waitAcks waits until n replicas acknowledged lsn, the deadline passes
+// (zero: no deadline) or cl disconnects, asking every replica for an ack at
+// once, and returns how many did.
+func (s *Server) waitAcks(cl *client, lsn uint64, n int, deadline time.Time) int {
 	s.repl.ackWaiters.Add(1)
 	defer s.repl.ackWaiters.Add(-1)
 	s.requestAcks()
@@ -313,6 +316,12 @@ func (s *Server) waitAcks(lsn uint64, n int, deadline time.Time) int {
 		t := time.NewTimer(time.Until(deadline))
 		defer t.Stop()
 		timeout = t.C
+	}
+	var gone <-chan struct{}
+	if cl.netConn != nil {
+		g, stop := cl.netConn.watchClose()
+		gone = g
+		defer stop()
 	}
 	for {
 		s.repl.replicasMu.Lock()
@@ -325,6 +334,9 @@ func (s *Server) waitAcks(lsn uint64, n int, deadline time.Time) int {
 		select {
 		case <-ch:
 		case <-timeout:
+			return s.ackedReplicas(lsn)
+		case <-gone:
+			cl.killed.Store(true)
 			return s.ackedReplicas(lsn)
 		case <-s.ctx.Done():
 			return s.ackedReplicas(lsn)

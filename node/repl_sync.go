@@ -61,7 +61,7 @@ func (s *Server) settle(cl *client, w Replier) {
 	if s.ackedReplicas(lsn) >= k {
 		return
 	}
-	if got := s.waitAcks(lsn, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
+	if got := s.waitAcks(cl, lsn, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
 		return
 	}
 	s.failUnreplicated(cl, w, k)
