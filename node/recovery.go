@@ -31,7 +31,7 @@ type snapshotData struct {
 // last journal record is cut off and logged; corruption anywhere else, or
 // an LSN gap, refuses to start.
 func (s *Server) recover() (*journal.Journal, error) {
-	opts := journal.Options{Dir: s.cfg.DataDir, Fsync: journal.Policy(s.cfg.Fsync)}
+	opts := journal.Options{Dir: s.cfg.DataDir, Fsync: journal.Policy(s.cfg.Fsync), BacklogBytes: s.cfg.BacklogBytes}
 	if s.cfg.DataDir == "" {
 		return journal.Open(opts)
 	}
