@@ -107,9 +107,14 @@ func (s *Server) drainSnapshots() {
 
 // takeBytes hands over what cs serialized so far (streamed to a
 // replica step by step); the caller holds s.mu.
-func (cs *cowSnapshot) takeBytes() []byte {
+// spare, when not nil, is a chunk taken earlier and already sent: its
+// memory is reused rather than grown anew for every chunk.
+func (cs *cowSnapshot) takeBytes(spare []byte) []byte {
 	b := cs.buf
-	cs.buf = make([]byte, 0, 64<<10)
+	if spare == nil {
+		spare = make([]byte, 0, 64<<10)
+	}
+	cs.buf = spare[:0]
 	return b
 }
 

@@ -115,7 +115,7 @@ func (s *Server) startSender(cl *client, conn redcon.Conn) {
 		s.repl.replicasMu.Lock()
 		s.repl.replicas[r] = struct{}{}
 		s.repl.replicasMu.Unlock()
-		rc := newReplConn(dc.NetConn())
+		rc := newReplConn(deadlineConn{dc.NetConn()})
 		rc.bw.Write(pending)
 		ctx, cancel := context.WithCancel(s.ctx)
 		readerDone := make(chan struct{})
@@ -136,6 +136,17 @@ func (s *Server) startSender(cl *client, conn redcon.Conn) {
 	}()
 }
 
+// deadlineConn bounds every write to a replica: one that stops reading
+// (partitioned, hung) is dropped after linkTimeout instead of holding its
+// sender forever.
+type deadlineConn struct{ net.Conn }
+
+// Write implements io.Writer with a write deadline.
+func (c deadlineConn) Write(b []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(linkTimeout))
+	return c.Conn.Write(b)
+}
+
 // dropReplica forgets r and releases its journal cursor and snapshot.
 func (s *Server) dropReplica(r *replica) {
 	s.repl.replicasMu.Lock()
@@ -152,9 +163,14 @@ func (s *Server) dropReplica(r *replica) {
 // readAcks reads REPLCONF ACK from the replica until the connection ends.
 func (s *Server) readAcks(r *replica, dc redcon.DetachedConn) {
 	for {
-		// A replica acks every 100 ms: silence means it is gone (even if
-		// no FIN ever arrives, as in a partition).
-		dc.NetConn().SetReadDeadline(time.Now().Add(linkTimeout))
+		// A streaming replica acks every 100 ms: silence means it is gone
+		// (even if no FIN ever arrives, as in a partition). During a full
+		// sync it sends nothing; the sender's write deadline covers it.
+		var deadline time.Time
+		if r.online.Load() {
+			deadline = time.Now().Add(linkTimeout)
+		}
+		dc.NetConn().SetReadDeadline(deadline)
 		cmd, err := dc.ReadCommand()
 		if err != nil {
 			return
@@ -229,6 +245,7 @@ var fullSyncStepHook func()
 // keyspace lock is held for one step only, and writes go on meanwhile.
 func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) error {
 	crc := crc32.New(crc32c)
+	var spare []byte
 	for done := false; !done; {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -242,7 +259,7 @@ func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) err
 			chunk = s.endSnapshot(r.cs).data
 			r.cs = nil
 		} else {
-			chunk = r.cs.takeBytes()
+			chunk = r.cs.takeBytes(spare)
 		}
 		s.mu.Unlock()
 		if aborted {
@@ -250,11 +267,11 @@ func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) err
 		}
 		crc.Write(chunk)
 		rc.writeSnapFrame(chunk)
-		if rc.bw.Buffered() >= 512<<10 || fullSyncStepHook != nil {
-			if err := rc.bw.Flush(); err != nil {
-				return err
-			}
+		// The chunk is flushed before its memory is reused.
+		if err := rc.bw.Flush(); err != nil {
+			return err
 		}
+		spare = chunk
 		if fullSyncStepHook != nil {
 			fullSyncStepHook()
 		}

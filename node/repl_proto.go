@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 )
 
@@ -183,7 +184,7 @@ func (rc *replConn) readFrame() ([][]byte, error) {
 				return nil, fmt.Errorf("%w: bad bulk header %q", errProtocol, h)
 			}
 			start := len(rc.buf)
-			rc.buf = append(rc.buf, make([]byte, size+2)...)
+			rc.buf = slices.Grow(rc.buf, size+2)[:start+size+2]
 			if _, err := io.ReadFull(rc.br, rc.buf[start:]); err != nil {
 				return nil, err
 			}

@@ -26,7 +26,7 @@
 # FULLSYNC_VALUE (value bytes, default 1000), BACKLOG_BYTES (replication
 # backlog of both systems, default 1048576 = Redis' default),
 # REPL_SYSTEMS ("redis baton"; "redis" alone checks the script without a
-# replicating Baton), REPL_PHASES ("lag fullsync"), TIMEOUT_S (bound on every
+# replicating Baton), REPL_PHASES ("lag steady fullsync"), STEADY_N (200000), TIMEOUT_S (bound on every
 # wait, default 900).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +37,8 @@ mb=${FULLSYNC_MB:-1024}
 vsize=${FULLSYNC_VALUE:-1000}
 backlog=${BACKLOG_BYTES:-1048576}
 systems=${REPL_SYSTEMS:-redis baton}
-phases=${REPL_PHASES:-lag fullsync}
+phases=${REPL_PHASES:-lag steady fullsync}
+steady_n=${STEADY_N:-200000}
 timeout_s=${TIMEOUT_S:-900}
 keys=$((mb * 1048576 / vsize))
 
@@ -47,7 +48,8 @@ die() {
 }
 
 case " $systems " in *" baton "*)
-	"$bin" node --help 2>&1 | grep -q -- --backlog-size ||
+	# Not `| grep -q`: under pipefail, grep quitting early fails the pipe.
+	case "$("$bin" node --help 2>&1)" in *--backlog-size*) ;; *) false ;; esac ||
 		die "$bin has no replication (no --backlog-size flag in 'baton node --help'); REPL_SYSTEMS=redis runs the Redis side alone"
 	;;
 esac
@@ -108,10 +110,12 @@ attach() {
 val() { awk -F= -v k="$1" '$1 == k { print $2 }' "$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
-# phase_lag SYSTEM: primary + two replicas, redis-benchmark, lag sampling.
-# Results in $work/SYSTEM.lag (benchrepl key=value lines plus rps=…).
-phase_lag() {
-	local s=$1 p r1 r2
+# run_lag SYSTEM TAG REDIS-BENCHMARK-ARGS...: primary + two replicas,
+# redis-benchmark SET with those arguments, lag sampling. Results in
+# $work/SYSTEM.TAG (benchrepl key=value lines plus rps=…).
+run_lag() {
+	local s=$1 tag=$2 p r1 r2
+	shift 2
 	start "$s" "$s-p"
 	p=$port
 	start "$s" "$s-r1"
@@ -120,16 +124,24 @@ phase_lag() {
 	r2=$port
 	attach "$p" "$r1" >/dev/null || die "$s: replica 1 did not sync"
 	attach "$p" "$r2" >/dev/null || die "$s: replica 2 did not sync"
-	echo "$s: primary :$p, replicas :$r1 :$r2 in sync; redis-benchmark -n $n" >&2
+	echo "$s: primary :$p, replicas :$r1 :$r2 in sync; redis-benchmark $*" >&2
 	"$br" lag -primary "127.0.0.1:$p" -replicas "127.0.0.1:$r1,127.0.0.1:$r2" \
 		-timeout "${timeout_s}s" -catchup-timeout "${timeout_s}s" -- \
-		redis-benchmark -h 127.0.0.1 -p "$p" -t set -P 16 -c 50 -n "$n" -r 100000 -d 64 --csv -q \
-		>"$work/$s.lag.raw" || die "$s: lag measurement failed"
-	awk -F'","' '/^"SET"/ { gsub(/"/, "", $2); print "rps=" $2 }' "$work/$s.lag.raw" >"$work/$s.lag"
-	grep -v '^"' "$work/$s.lag.raw" >>"$work/$s.lag"
-	[ -n "$(val rps "$work/$s.lag")" ] || die "$s: no redis-benchmark result ($(head -3 "$work/$s.lag.raw"))"
+		redis-benchmark -h 127.0.0.1 -p "$p" -t set -r 100000 -d 64 --csv -q "$@" \
+		>"$work/$s.$tag.raw" || die "$s: lag measurement failed"
+	awk -F'","' '/^"SET"/ { gsub(/"/, "", $2); print "rps=" $2 }' "$work/$s.$tag.raw" >"$work/$s.$tag"
+	grep -v '^"' "$work/$s.$tag.raw" >>"$work/$s.$tag"
+	[ -n "$(val rps "$work/$s.$tag")" ] || die "$s: no redis-benchmark result ($(head -3 "$work/$s.$tag.raw"))"
 	for x in p r1 r2; do stop "$s-$x"; done
 }
+
+# phase_lag SYSTEM: saturating load (the throughput ratio).
+phase_lag() { run_lag "$1" lag -P 16 -c 50 -n "$n"; }
+
+# phase_steady SYSTEM: a steady load that leaves the machine headroom (four
+# clients, no pipelining): the lag a replica has when it is not starved of
+# CPU.
+phase_steady() { run_lag "$1" steady -P 1 -c 4 -n "$steady_n"; }
 
 # phase_fullsync SYSTEM: load a primary, then time a fresh replica's full sync.
 # Results in $work/SYSTEM.sync.
@@ -187,6 +199,13 @@ case " $phases " in *" lag "*)
 	row "replica lag ms, max" lag_ms_max lag ratio
 	row "replica lag ms, p99" lag_ms_p99 lag ratio
 	row "replica lag ms, p50" lag_ms_p50 lag ratio
+	;;
+esac
+case " $phases " in *" steady "*)
+	row "SET rps, steady load (-P 1 -c 4 -n $steady_n)" rps steady ratio
+	row "steady: replica lag ms, max" lag_ms_max steady ratio
+	row "steady: replica lag ms, p99" lag_ms_p99 steady ratio
+	row "steady: replica lag ms, p50" lag_ms_p50 steady ratio
 	;;
 esac
 case " $phases " in *" fullsync "*)
