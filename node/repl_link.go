@@ -20,12 +20,13 @@ const (
 	handshakeTimeout = 5 * time.Second
 	// ackInterval is how often a replica acknowledges its applied LSN.
 	ackInterval = 100 * time.Millisecond
-	// linkTimeout drops a link that heard nothing (not even a PING) for
-	// this long.
-	linkTimeout = 10 * time.Second
 	// maxBackoff caps the delay between reconnection attempts.
 	maxBackoff = 2 * time.Second
 )
+
+// linkTimeout drops a link that heard nothing (not even a PING, or an ack
+// the other way) for this long (a variable so tests can shorten it).
+var linkTimeout = 10 * time.Second
 
 // handshake is an authenticated connection to a primary that accepted
 // BATON.HANDSHAKE, and what the primary said of itself.

@@ -255,3 +255,27 @@ func Test_Repl_FailedReplicaofChangesNothing(t *testing.T) {
 		t.Fatalf("master_port %s after failed switches", v)
 	}
 }
+
+// Test_Repl_LongFullSyncIsNotDropped makes a full sync last several link
+// timeouts, with chunks flowing all along: a replica sends no acks while it
+// loads, and the primary must not take that silence for a dead replica.
+func Test_Repl_LongFullSyncIsNotDropped(t *testing.T) {
+	oldStep, oldTimeout := cowStepKeys, linkTimeout
+	t.Cleanup(func() { fullSyncStepHook, cowStepKeys, linkTimeout = nil, oldStep, oldTimeout })
+	cowStepKeys, linkTimeout = 10, 300*time.Millisecond
+	fullSyncStepHook = func() { time.Sleep(20 * time.Millisecond) }
+
+	primary := mustNewNode(t, Config{})
+	replica := mustNewNode(t, Config{})
+	pc, rc := mustClient(t, primary), mustClient(t, replica)
+	ctx := context.Background()
+	for i := 0; i < 500; i++ { // 50 chunks: about 1 s, over 3 link timeouts
+		pc.Set(ctx, "k"+itoa(int64(i)), i, 0)
+	}
+	rc.Set(ctx, "own", "history", 0) // so the replica needs a full sync
+	replicaOf(t, rc, primary)
+	waitSynced(t, primary, rc)
+	if got := infoValue(t, pc, "stats", "sync_full"); got != "1" {
+		t.Fatalf("sync_full = %s, want 1 (the first full sync was dropped and retried)", got)
+	}
+}
