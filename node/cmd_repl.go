@@ -11,9 +11,9 @@ import (
 
 func init() {
 	register(
-		&Command{Name: "replicaof", Arity: 3, Flags: FlagAdmin | FlagNoMulti, fn: cmdReplicaof},
-		&Command{Name: "slaveof", Arity: 3, Flags: FlagAdmin | FlagNoMulti, fn: cmdReplicaof},
-		&Command{Name: "wait", Arity: 3, Flags: 0, fn: cmdWait},
+		&Command{Name: "replicaof", Arity: 3, Flags: FlagAdmin, fn: cmdReplicaof},
+		&Command{Name: "slaveof", Arity: 3, Flags: FlagAdmin, fn: cmdReplicaof},
+		&Command{Name: "wait", Arity: 3, Flags: FlagBlocking, fn: cmdWait},
 		&Command{Name: "replconf", Arity: -1, Flags: FlagAdmin, fn: cmdReplconf},
 		&Command{Name: "baton.epoch", Arity: -1, Flags: FlagAdmin | FlagFast, fn: cmdEpoch},
 		&Command{Name: "baton.handshake", Arity: 4, Flags: FlagAdmin, fn: cmdHandshake},
