@@ -345,3 +345,4 @@ func writeValues(t *testing.T, c *redis.Client, prefix string, n, size int) {
 		}
 	}
 }
+

@@ -43,6 +43,33 @@ func Test_Repl_PartialSyncAfterReplicaRestart(t *testing.T) {
 	assertSameDigest(t, p, r)
 }
 
+// A primary that restarts refills its backlog from its journal: a replica
+// that was behind it when it went down continues with a partial sync.
+func Test_Repl_PartialSyncAfterPrimaryRestart(t *testing.T) {
+	pargs := []string{"--dir", t.TempDir(), "--backlog-size", "8388608"}
+	p := startNode(t, nil, pargs...)
+	rargs := []string{"--dir", t.TempDir(), "--replicaof", p.addr}
+	r := startNode(t, nil, rargs...)
+	pc := p.client(t)
+	writeValues(t, pc, "before", 500, 20)
+	waitCaughtUp(t, p, r)
+	// The replica goes down, the primary takes more writes and restarts,
+	// then the replica comes back 500 entries behind.
+	stopNode(t, r)
+	writeValues(t, pc, "behind", 500, 20)
+	stopNode(t, p)
+	p = restartNode(t, p, pargs...)
+	r = restartNode(t, r, rargs...)
+	pc = p.client(t)
+	writeValues(t, pc, "after", 100, 20)
+	waitCaughtUp(t, p, r)
+	st := syncStatsOf(t, pc)
+	if st.full != 0 || st.partialOK < 1 {
+		t.Fatalf("restarted primary served %+v, want partial syncs only; replica log:\n%s", st, r.log.String())
+	}
+	assertSameDigest(t, p, r)
+}
+
 // A replica that missed more than the primary's backlog holds gets a full
 // sync.
 func Test_Repl_FullSyncAfterBacklogOverflow(t *testing.T) {

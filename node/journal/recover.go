@@ -236,7 +236,9 @@ func (j *Journal) recover() error {
 	if len(segs) == 0 || tail.last < after {
 		// Empty directory, or a journal that ends before the snapshot:
 		// continue in a new segment right after the snapshot, in its
-		// history. The old segments are not part of that history's chain.
+		// history. The old segments are not part of that history's chain,
+		// nor of the backlog (which must be gapless).
+		j.bl.reset()
 		switch {
 		case j.opts.Replid != "":
 			j.replid = j.opts.Replid
@@ -330,6 +332,13 @@ func (j *Journal) readSegment(sg segment, newest bool, refuse error) (segmentSca
 	}
 	size := st.Size()
 	sc, err := scanSegment(f, size, func(e Entry) error {
+		if j.bl.limit > 0 && (j.bl.first == 0 || e.LSN == j.bl.first+uint64(len(j.bl.offs))) {
+			// The recovered tail refills the backlog, so replicas that
+			// were behind this node before it restarted continue with a
+			// partial sync.
+			j.scratch = appendRecord(j.scratch[:0], e.LSN, e.Args)
+			j.bl.add(e.LSN, j.scratch)
+		}
 		if e.LSN <= j.opts.After {
 			return nil
 		}
