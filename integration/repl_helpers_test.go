@@ -345,4 +345,3 @@ func writeValues(t *testing.T, c *redis.Client, prefix string, n, size int) {
 		}
 	}
 }
-
