@@ -198,7 +198,12 @@ func cmdGet(c *Ctx) {
 func cmdSet(c *Ctx) {
 	key := c.key(1)
 	if len(c.args) == 3 { // the hot path: plain SET
-		c.lookup(key)
+		// The old value matters only if it may have expired: the lookup
+		// then deletes it first (journaling the DEL, as Redis propagates
+		// it). A key without a deadline needs no lookup, nor does replay.
+		if _, ok := c.db.expires[key]; ok && !c.replay {
+			c.lookup(key)
+		}
 		putString(c, key, ownBytes(c.args[2]), false, false)
 		c.dirty++
 		c.ok()
