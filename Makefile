@@ -7,7 +7,7 @@ DATA      ?= .data
 RUN_PORT  ?= 6379
 APT_PKGS  := redis-tools redis-server
 
-.PHONY: all build run test test-go compat fuzz bench-node deps vet fmt-check clean
+.PHONY: all build run test test-go compat fuzz bench-node bench-repl deps vet fmt-check clean
 
 all: build
 
