@@ -340,15 +340,7 @@ func (s *Server) detachSubscriber(cl *client, conn redcon.Conn) {
 		bw.SetBuffer(nil)
 	}
 	dc := conn.Detach()
-	// Adding to s.wg under clientsMu and only while not closed orders the
-	// Add before Close's Wait (Close sets closed, then takes clientsMu).
-	s.clientsMu.Lock()
-	closing := s.closed.Load()
-	if !closing {
-		s.wg.Add(2)
-	}
-	s.clientsMu.Unlock()
-	if closing {
+	if !s.ownGoroutines(2) {
 		q.close(false)
 		s.endDetached(cl, dc)
 		return
@@ -356,6 +348,21 @@ func (s *Server) detachSubscriber(cl *client, conn redcon.Conn) {
 	writerDone := make(chan struct{})
 	go s.subscriberWriter(cl, q, writerDone)
 	go s.subscriberReader(cl, dc, q, writerDone)
+}
+
+// ownGoroutines registers n goroutines the server will own (Close waits
+// for them), unless Close has begun: then it reports false and the caller
+// must not start them. Adding to s.wg under clientsMu and only while not
+// closed orders the Add before Close's Wait (Close sets closed, then takes
+// clientsMu).
+func (s *Server) ownGoroutines(n int) bool {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	s.wg.Add(n)
+	return true
 }
 
 // subscriberReader runs a detached client's commands one by one until it

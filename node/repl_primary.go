@@ -99,13 +99,7 @@ func (s *Server) startSender(cl *client, conn redcon.Conn) {
 		bw.SetBuffer(nil)
 	}
 	dc := conn.Detach()
-	s.clientsMu.Lock()
-	closing := s.closed.Load()
-	if !closing {
-		s.wg.Add(1)
-	}
-	s.clientsMu.Unlock()
-	if closing {
+	if !s.ownGoroutines(1) {
 		s.dropReplica(r)
 		s.endDetached(cl, dc)
 		return

@@ -327,12 +327,7 @@ func writeFileDurable(path string, data []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write snapshot %s: %w", path, err)
 	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return syncDirectory(filepath.Dir(path))
 }
 
 // snapshotFile is a snapshot file found on disk.
