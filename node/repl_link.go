@@ -120,12 +120,17 @@ type replLink struct {
 }
 
 // newLink starts a link to target, using hs first when given; the caller
-// holds s.mu.
+// holds s.mu. It returns nil when the server is closing.
 func (s *Server) newLink(target string, hs *handshake) *replLink {
+	s.repl.linkState.Store(linkConnect)
+	if !s.ownGoroutines(1) {
+		if hs != nil {
+			hs.rc.nc.Close()
+		}
+		return nil
+	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	l := &replLink{s: s, target: target, cancel: cancel, done: make(chan struct{})}
-	s.repl.linkState.Store(linkConnect)
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer close(l.done)
