@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -360,4 +361,37 @@ func Test_Repl_StaleEpochRefused(t *testing.T) {
 	if e, err := r2c.Do(ctx, "baton.epoch").Int64(); err != nil || e != 9 {
 		t.Fatalf("R2's epoch after resyncing = %d, %v; want 9", e, err)
 	}
+}
+
+// A REPLICAOF to a server that speaks RESP but not Baton's replication (a
+// real redis-server) fails at the handshake and changes nothing.
+func Test_Repl_ReplicaofIncompatiblePrimaryChangesNothing(t *testing.T) {
+	redisAddr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(redisAddr)
+	rs := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := rs.Start(); err != nil {
+		t.Fatalf("redis-server (installed by `make deps`): %v", err)
+	}
+	t.Cleanup(func() {
+		rs.Process.Kill()
+		rs.Wait()
+	})
+	rcl := redis.NewClient(&redis.Options{Addr: redisAddr})
+	t.Cleanup(func() { rcl.Close() })
+	waitFor(t, "redis-server up", func() (bool, string) {
+		err := rcl.Ping(context.Background()).Err()
+		return err == nil, fmt.Sprint(err)
+	})
+
+	p := startNode(t, nil)
+	r := startNode(t, nil, "--replicaof", p.addr)
+	rc := r.client(t)
+	waitCaughtUp(t, p, r)
+	load := startReplLoad(t, p.addr)
+	load.waitWrites(t, 500)
+	assertFailedSwitch(t, replicaOf(rc, redisAddr), "not a compatible Baton node", redisAddr)
+	assertStillReplicating(t, rc, p.addr)
+	load.stop(t)
+	waitCaughtUp(t, p, r)
+	assertSameDigest(t, p, r)
 }
