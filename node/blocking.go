@@ -151,6 +151,11 @@ func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 		c.w.WriteError("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
 		return nil
 	}
+	if msg := s.fenceWrite(); msg != "" {
+		// The lease ended while the client waited: the pop must not run.
+		c.w.WriteError(msg)
+		return nil
+	}
 	// c.blocked keeps the old waiter while the command runs, telling the
 	// handler this is a retry (Ctx.retried); blockOn replaces it when the
 	// command parks again.

@@ -295,4 +295,9 @@ func infoReplication(s *Server, now time.Time, add func(k, v string)) {
 	add("baton_epoch_refusals", strconv.FormatInt(s.repl.epochRefusals.Load(), 10))
 	add("baton_last_epoch_refusal", s.repl.lastRefusal.Load().(string))
 	add("baton_sync_replicas", strconv.Itoa(s.cfg.SyncReplicas))
+	add("baton_coordinated", map[bool]string{true: "1", false: "0"}[s.coord != nil])
+	add("baton_node_id", s.cfg.NodeID)
+	leaseMs, leaseEpoch := s.leaseInfo(time.Now())
+	add("baton_lease_ms_left", leaseMs)
+	add("baton_lease_epoch", leaseEpoch)
 }

@@ -76,6 +76,20 @@ type Config struct {
 	// Epoch is the primary epoch this node starts with when its data
 	// directory records none newer.
 	Epoch uint64
+	// Coordinators are the coordinator group's RESP API addresses. When
+	// set, the coordinators decide this node's role (it registers, follows
+	// their topology and accepts writes only under their lease); empty
+	// means a standalone node, whose role REPLICAOF decides.
+	Coordinators []string
+	// NodeID is this node's id in the coordinators' topology (required
+	// with Coordinators).
+	NodeID string
+	// ClusterSecret, when set, is sent with AUTH to the coordinators.
+	ClusterSecret string
+	// AdvertiseAddr is the "host:port" other nodes and proxies reach this
+	// node at, as registered with the coordinators (default: the listening
+	// address).
+	AdvertiseAddr string
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -161,6 +175,30 @@ func (c Config) Validate() error {
 	}
 	if c.SnapshotInterval < 0 {
 		return errors.New("snapshot interval must not be negative")
+	}
+	return c.validateCoord()
+}
+
+// validateCoord checks the coordination settings.
+func (c Config) validateCoord() error {
+	if len(c.Coordinators) == 0 {
+		if c.NodeID != "" || c.ClusterSecret != "" || c.AdvertiseAddr != "" {
+			return errors.New("node id, cluster secret and advertise address need coordinators")
+		}
+		return nil
+	}
+	if c.NodeID == "" {
+		return errors.New("a node id is required with coordinators")
+	}
+	for _, a := range c.Coordinators {
+		if _, _, err := splitHostPort(a); err != nil {
+			return fmt.Errorf("coordinator address %q: %w", a, err)
+		}
+	}
+	if c.AdvertiseAddr != "" {
+		if _, _, err := splitHostPort(c.AdvertiseAddr); err != nil {
+			return fmt.Errorf("advertise address: %w", err)
+		}
 	}
 	return nil
 }

@@ -146,6 +146,19 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 		s.rejectCommand(cl, w, cmd, errReadonly)
 		return nil
 	}
+	// The write fence (coord_lease.go): a coordinated primary runs a write
+	// only under a valid lease. A write queued in MULTI flags the
+	// transaction; EXEC checks again when it runs, so a transaction queued
+	// under a lease never executes after it expired. The commands EXEC runs
+	// are covered by EXEC's own check (same lock hold, same clock).
+	if s.coord != nil && !execing && !s.isReplica() &&
+		(cmd.Flags&FlagWrite != 0 || (cmd.Name == "exec" && cl.inMulti && !cl.multiErr && multiWrites(cl))) {
+		if msg := s.fenceWrite(); msg != "" {
+			cl.flagMultiError()
+			s.rejectCommand(cl, w, cmd, msg)
+			return nil
+		}
+	}
 	if cl.subscribed() && !execing && cmd.Flags&FlagSubscribed == 0 {
 		s.rejectCommand(cl, w, cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return nil

@@ -234,6 +234,8 @@ func infoStats(s *Server, _ time.Time, add func(k, v string)) {
 	add("sync_full", itoa(st.syncFull.Load()))
 	add("sync_partial_ok", itoa(st.syncPartialOK.Load()))
 	add("sync_partial_err", itoa(st.syncPartialErr.Load()))
+	add("baton_divergent_tails", itoa(s.repl.divergentTails.Load()))
+	add("baton_divergent_entries_discarded", itoa(s.repl.divergentEntries.Load()))
 }
 
 // infoCPU fills INFO cpu from getrusage.

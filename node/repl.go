@@ -79,6 +79,12 @@ type replState struct {
 	// ackCh is closed and replaced whenever a replica's ack advances, so
 	// WAIT and sync-replica waiters can sleep on it.
 	ackCh chan struct{}
+	// divergentTails and divergentEntries count replicas that came back
+	// with entries of a previous history beyond where this node's history
+	// branched off (a former primary's writes nobody else has): the full
+	// sync they get discards them.
+	divergentTails   atomic.Int64
+	divergentEntries atomic.Int64
 	// ackWaiters counts clients waiting for acks: while any does, the
 	// stream asks replicas to ack every batch at once.
 	ackWaiters atomic.Int32

@@ -61,6 +61,14 @@ func cmdPsync(c *Ctx) {
 	offered := c.arg(1)
 	ok := lsn == 0 || (offered == h.Replid && lsn <= h.LSN) ||
 		(h.PrevReplid != "" && offered == h.PrevReplid && lsn <= h.PrevEnd)
+	if h.PrevReplid != "" && offered == h.PrevReplid && lsn > h.PrevEnd {
+		// A former primary (or a replica of it) holds writes past the
+		// point where this node took over: they exist nowhere else.
+		s.repl.divergentTails.Add(1)
+		s.repl.divergentEntries.Add(int64(lsn - h.PrevEnd))
+		s.log.Warn("replica has a divergent tail beyond this history's branch point; its full sync discards it",
+			"replica", c.cl.addr, "history", offered, "branch_lsn", h.PrevEnd, "replica_lsn", lsn, "discarded_entries", lsn-h.PrevEnd)
+	}
 	if ok {
 		if cur, err := s.jr.NewCursor(lsn); err == nil {
 			r.cur = cur

@@ -60,6 +60,10 @@ type Server struct {
 	repl        replState
 	replApplier *client
 	replOnce    sync.Once
+	// coord is the coordination state (coord.go), nil on a standalone
+	// node; coordOnce starts its goroutines.
+	coord     *coordState
+	coordOnce sync.Once
 
 	// admin holds CLIENT PAUSE, SHUTDOWN and run-time CONFIG state
 	// (cmd_server.go, pause.go).
@@ -105,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 		clients: make(map[int64]*client),
 		ctx:     ctx,
 		cancel:  cancel,
+		coord:   newCoordState(cfg),
 	}
 	s.db.onExpire = s.journalExpiry
 	s.db.touched = s.touchKey
@@ -143,6 +148,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		maxInline:    s.cfg.MaxInlineLen,
 	}
 	s.replOnce.Do(s.startReplication)
+	s.coordOnce.Do(s.startCoord)
 	return s.rs.Serve(limitListener{Listener: ln, lim: lim})
 }
 
@@ -237,8 +243,11 @@ func (s *Server) activeExpireLoop(ctx context.Context) {
 //
 // A replica never expires keys itself: its primary's DELs arrive in the
 // stream, at the same point of the history as on the primary.
+//
+// A coordinated primary without a valid lease does not either: deleting
+// would be a write its successor may never see.
 func (s *Server) activeExpire() bool {
-	return s.admin.pause.active() == pauseNone && !s.isReplica()
+	return s.admin.pause.active() == pauseNone && !s.isReplica() && s.fenceWrite() == ""
 }
 
 // journalExpiry journals the deletion of an expired key as DEL, so replay

@@ -13,7 +13,8 @@ var subcommands = map[string]struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 	summary string
 }{
-	"node": {runNode, "run a datastore node (RESP server with a journal)"},
+	"node":        {runNode, "run a datastore node (RESP server with a journal)"},
+	"coordinator": {runCoordinator, "run a coordinator: a Raft member recording primary epochs and leases"},
 }
 
 func main() {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/batonkv/baton/node"
@@ -36,6 +37,10 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	syncReplicas := fs.Int("sync-replicas", 0, "acknowledge a write only once this many replicas acknowledged it")
 	syncTimeout := fs.Duration("sync-timeout", d.SyncTimeout, "how long a write waits for --sync-replicas acknowledgements before its client gets a NOREPL error")
 	epoch := fs.Uint64("epoch", 0, "primary epoch to start with, if the data directory records none newer")
+	coordinators := fs.String("coordinators", "", "comma-separated coordinator API addresses: the coordinators decide this node's role (empty: standalone)")
+	nodeID := fs.String("node-id", "", "this node's id in the coordinators' topology (required with --coordinators)")
+	clusterSecret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
+	advertiseAddr := fs.String("advertise-addr", "", "address other nodes reach this node at, registered with the coordinators (default: the listening address)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
 	if err := parseWithEnv(fs, args); err != nil {
@@ -70,6 +75,8 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		MaxBulkLen: *maxBulk, MaxQueryBuffer: *maxQuery,
 		BacklogBytes: *backlog, ReplicaOf: *replicaOf, PrimaryAuth: *primaryAuth,
 		SyncReplicas: *syncReplicas, SyncTimeout: *syncTimeout, Epoch: *epoch,
+		Coordinators: splitList(*coordinators), NodeID: *nodeID,
+		ClusterSecret: *clusterSecret, AdvertiseAddr: *advertiseAddr,
 		Logger: logger,
 	}
 	if *dir != "" {
@@ -150,4 +157,15 @@ func listen(addr string, nextFree bool) (net.Listener, error) {
 		}
 	}
 	return nil, fmt.Errorf("no free port in %d..%d: %w", port, port+100, err)
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/batonkv/baton/consensus"
+)
+
+// runCoordinator runs `baton coordinator`: one member of the Raft group of
+// primary epochs and leases, until SIGINT/SIGTERM.
+func runCoordinator(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("coordinator", stderr)
+	id := fs.String("id", "", "this member's id (required)")
+	raftAddr := fs.String("raft-addr", "", "Raft transport address, host:port (required; bound exactly)")
+	addr := fs.String("addr", "127.0.0.1:7379", "RESP API address for nodes, proxies and redis-cli; port 0 picks a free port")
+	httpAddr := fs.String("http-addr", "", "address for /metrics and /healthz (empty: off)")
+	dir := fs.String("dir", "", "data directory for the Raft log, stable store and snapshots (required)")
+	peers := fs.String("peers", "", "bootstrap group: id=raft-addr/api-addr,... including this member (only used on a fresh directory)")
+	join := fs.String("join", "", "API address of a running member to join through (fresh directory, no --peers)")
+	secret := fs.String("cluster-secret", "", "secret every API client must AUTH with")
+	nodeAuth := fs.String("node-auth", "", "password to AUTH with on datastore nodes when probing them")
+	lease := fs.Duration("lease", 0, "write lease granted to the primary (default 1s)")
+	downAfter := fs.Duration("down-after", 0, "how long the primary must miss probes to be declared down (default 1s)")
+	probe := fs.Duration("probe-interval", 0, "how often the leader probes every node (default 100ms)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := parseWithEnv(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "baton coordinator:", err)
+		return 2
+	}
+	logger, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "baton coordinator:", err)
+		return 2
+	}
+	ps, err := parsePeers(*peers)
+	if err != nil {
+		fmt.Fprintln(stderr, "baton coordinator: --peers:", err)
+		return 2
+	}
+	if *id == "" || *raftAddr == "" || *dir == "" {
+		fmt.Fprintln(stderr, "baton coordinator: --id, --raft-addr and --dir are required")
+		return 2
+	}
+	ln, err := listen(*addr, false)
+	if err != nil {
+		logger.Error("listen", "addr", *addr, "err", err)
+		return 1
+	}
+	svc, err := consensus.New(consensus.Config{
+		ID: *id, RaftAddr: *raftAddr, APIAddr: ln.Addr().String(), HTTPAddr: *httpAddr, Dir: *dir,
+		Peers: ps, Join: *join, Secret: *secret, NodeAuth: *nodeAuth,
+		Lease: *lease, DownAfter: *downAfter, ProbeInterval: *probe, Logger: logger,
+	})
+	if err != nil {
+		ln.Close()
+		logger.Error("start coordinator", "err", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "baton coordinator listening on %s\n", ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- svc.Serve(ln) }()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	code := 0
+	select {
+	case s := <-sig:
+		logger.Info("signal received; shutting down", "signal", s.String())
+	case err := <-served:
+		if err != nil {
+			logger.Error("serve", "err", err)
+			code = 1
+		}
+	}
+	if err := svc.Close(); err != nil {
+		logger.Error("close", "err", err)
+		code = 1
+	}
+	return code
+}
+
+// parsePeers parses id=raft-addr/api-addr,...
+func parsePeers(s string) ([]consensus.Peer, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []consensus.Peer
+	for _, p := range strings.Split(s, ",") {
+		id, addrs, ok := strings.Cut(strings.TrimSpace(p), "=")
+		raftAddr, apiAddr, ok2 := strings.Cut(addrs, "/")
+		if !ok || !ok2 || id == "" || raftAddr == "" || apiAddr == "" {
+			return nil, fmt.Errorf("%q: want id=raft-addr/api-addr", p)
+		}
+		out = append(out, consensus.Peer{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr})
+	}
+	return out, nil
+}

@@ -1,0 +1,335 @@
+package consensus
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/redcon"
+)
+
+// apiTimeout bounds one API command's Raft work.
+const apiTimeout = 5 * time.Second
+
+// apiConn is one API client connection.
+type apiConn struct {
+	nc     net.Conn
+	authed bool
+	// watch is set by BATON.WATCH: the connection becomes a push stream.
+	watch bool
+}
+
+// accept admits a connection.
+func (c *Service) accept(conn redcon.Conn) bool {
+	c.connsMu.Lock()
+	defer c.connsMu.Unlock()
+	if c.closed {
+		return false
+	}
+	ac := &apiConn{nc: conn.NetConn(), authed: c.cfg.Secret == ""}
+	c.conns[ac] = struct{}{}
+	conn.SetContext(ac)
+	return true
+}
+
+// closedConn forgets a connection (detached ones are forgotten by their
+// own loop).
+func (c *Service) closedConn(conn redcon.Conn, err error) {
+	ac, ok := conn.Context().(*apiConn)
+	if !ok || (err != nil && err.Error() == "detached") {
+		return
+	}
+	c.forget(ac)
+}
+
+// forget drops ac from the connection set.
+func (c *Service) forget(ac *apiConn) {
+	c.connsMu.Lock()
+	delete(c.conns, ac)
+	c.connsMu.Unlock()
+}
+
+// apiCommands are the API's commands; leaderOnly ones are redirected by
+// followers.
+var apiCommands = map[string]struct {
+	fn         func(c *Service, ctx context.Context, args [][]byte) any
+	arity      int // exact argument count including the name; negative: at least -arity
+	leaderOnly bool
+}{
+	"baton.topology":   {(*Service).cmdTopology, -1, false},
+	"baton.register":   {(*Service).cmdRegister, 3, true},
+	"baton.deregister": {(*Service).cmdDeregister, 2, true},
+	"baton.lease":      {(*Service).cmdLease, 3, true},
+	"baton.failover":   {(*Service).cmdFailover, -1, true},
+	"baton.join":       {(*Service).cmdJoin, 4, true},
+	"baton.remove":     {(*Service).cmdRemove, 2, true},
+	"baton.members":    {(*Service).cmdMembers, 1, false},
+}
+
+// A reply value: string → bulk, int64 → integer, status → +…, error → -…,
+// []string → array of bulks.
+type status string
+
+// serveRESP handles one API command.
+func (c *Service) serveRESP(conn redcon.Conn, cmd redcon.Command) {
+	ac, ok := conn.Context().(*apiConn)
+	if !ok {
+		conn.Close()
+		return
+	}
+	name := strings.ToLower(string(cmd.Args[0]))
+	switch name {
+	case "auth":
+		c.cmdAuth(conn, ac, cmd.Args)
+		return
+	case "ping":
+		conn.WriteString("PONG")
+		return
+	case "quit":
+		conn.WriteString("OK")
+		conn.Close()
+		return
+	}
+	if !ac.authed {
+		conn.WriteError("NOAUTH Authentication required.")
+		return
+	}
+	if name == "baton.watch" {
+		c.startWatch(conn, ac)
+		return
+	}
+	h, ok := apiCommands[name]
+	if !ok {
+		conn.WriteError(fmt.Sprintf("ERR unknown command '%s'", sanitize(name)))
+		return
+	}
+	if (h.arity > 0 && len(cmd.Args) != h.arity) || (h.arity < 0 && len(cmd.Args) < -h.arity) {
+		conn.WriteError(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
+		return
+	}
+	if h.leaderOnly && !c.raft.IsLeader() {
+		c.writeRedirect(conn)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, apiTimeout)
+	defer cancel()
+	writeReply(conn, h.fn(c, ctx, cmd.Args))
+}
+
+// cmdAuth checks the cluster secret.
+func (c *Service) cmdAuth(conn redcon.Conn, ac *apiConn, args [][]byte) {
+	if len(args) != 2 {
+		conn.WriteError("ERR wrong number of arguments for 'auth' command")
+		return
+	}
+	if c.cfg.Secret == "" {
+		conn.WriteError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+		return
+	}
+	if subtle.ConstantTimeCompare(args[1], []byte(c.cfg.Secret)) != 1 {
+		c.log.Warn("API client presented a wrong cluster secret", "client", ac.nc.RemoteAddr().String())
+		conn.WriteError("WRONGPASS invalid cluster secret")
+		return
+	}
+	ac.authed = true
+	conn.WriteString("OK")
+}
+
+// writeRedirect sends a follower's answer to a leader-only command.
+func (c *Service) writeRedirect(conn redcon.Conn) {
+	if addr := c.leaderAPIAddr(); addr != "" {
+		conn.WriteError("REDIRECT " + addr)
+		return
+	}
+	conn.WriteError("NOLEADER no coordinator leader elected")
+}
+
+// writeReply writes a handler's result.
+func writeReply(conn redcon.Conn, v any) {
+	switch v := v.(type) {
+	case error:
+		var nl *NotLeaderError
+		if errors.As(v, &nl) {
+			conn.WriteError("NOLEADER " + v.Error())
+			return
+		}
+		msg := v.Error()
+		if i := strings.IndexByte(msg, ' '); i <= 0 || strings.ToUpper(msg[:i]) != msg[:i] {
+			msg = "ERR " + msg
+		}
+		conn.WriteError(sanitize(msg))
+	case status:
+		conn.WriteString(string(v))
+	case string:
+		conn.WriteBulkString(v)
+	case int64:
+		conn.WriteInt64(v)
+	case []string:
+		conn.WriteArray(len(v))
+		for _, s := range v {
+			conn.WriteBulkString(s)
+		}
+	default:
+		conn.WriteError(fmt.Sprintf("ERR internal: reply %T", v))
+	}
+}
+
+// sanitize keeps an error on one line.
+func sanitize(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}
+
+// topologyJSON encodes t for the API.
+func topologyJSON(t Topology) string {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+// cmdTopology: BATON.TOPOLOGY [LOCAL] — the committed topology, read
+// linearizably on the leader (LOCAL: this member's applied state, from
+// any member).
+func (c *Service) cmdTopology(ctx context.Context, args [][]byte) any {
+	if len(args) == 2 && strings.EqualFold(string(args[1]), "local") {
+		return topologyJSON(c.raft.Local())
+	}
+	if len(args) != 1 {
+		return errors.New("ERR syntax error")
+	}
+	t, err := c.raft.Read(ctx)
+	if err != nil {
+		return err
+	}
+	return topologyJSON(t)
+}
+
+// cmdRegister: BATON.REGISTER node-id addr — a node joins the shard (or
+// updates its address). The first node of a fresh shard becomes primary of
+// epoch 1.
+func (c *Service) cmdRegister(ctx context.Context, args [][]byte) any {
+	n := Node{ID: string(args[1]), Addr: string(args[2])}
+	if n.ID == "" || n.Addr == "" {
+		return errors.New("ERR node id and address must not be empty")
+	}
+	if cur, ok := c.raft.Local().Member(n.ID); ok && cur.Addr == n.Addr {
+		t, err := c.raft.Read(ctx)
+		if err != nil {
+			return err
+		}
+		return topologyJSON(t)
+	}
+	t, err := c.raft.Apply(ctx, Command{Op: OpRegister, Node: &n})
+	if err != nil {
+		return err
+	}
+	c.log.Info("node registered", "node", n.ID, "addr", n.Addr, "epoch", t.Epoch, "primary", t.Primary)
+	return topologyJSON(t)
+}
+
+// cmdDeregister: BATON.DEREGISTER node-id removes a node that is not the
+// primary.
+func (c *Service) cmdDeregister(ctx context.Context, args [][]byte) any {
+	t, err := c.raft.Apply(ctx, Command{Op: OpDeregister, ID: string(args[1])})
+	if err != nil {
+		return err
+	}
+	return topologyJSON(t)
+}
+
+// cmdLease: BATON.LEASE node-id epoch — the primary of epoch renews its
+// write lease; the reply is the lease in milliseconds. Granted only after
+// this member verified it still leads (a deposed leader cannot grant) and
+// only to the primary of the current epoch.
+func (c *Service) cmdLease(ctx context.Context, args [][]byte) any {
+	node := string(args[1])
+	epoch, err := strconv.ParseUint(string(args[2]), 10, 64)
+	if err != nil {
+		return errors.New("ERR invalid epoch")
+	}
+	t, err := c.raft.Read(ctx)
+	if err != nil {
+		c.metrics.leaseRefusals.Inc()
+		return err
+	}
+	if t.Primary != node || t.Epoch != epoch {
+		c.metrics.leaseRefusals.Inc()
+		return fmt.Errorf("NOTPRIMARY epoch %d's primary is %q (asked: %q for epoch %d)", t.Epoch, t.Primary, node, epoch)
+	}
+	if !c.leases.grant(node, epoch, time.Now(), c.cfg.Lease) {
+		c.metrics.leaseRefusals.Inc()
+		return fmt.Errorf("NOTPRIMARY the primary role of epoch %d is being moved away from %q", epoch, node)
+	}
+	c.metrics.leasesGranted.Inc()
+	return int64(c.cfg.Lease / time.Millisecond)
+}
+
+// cmdFailover: BATON.FAILOVER [node-id] — move the primary role now, to the
+// best candidate or to node-id: renewals of the current primary's lease are
+// refused at once, and the new epoch is committed once that lease ended.
+func (c *Service) cmdFailover(ctx context.Context, args [][]byte) any {
+	if len(args) > 2 {
+		return errors.New("ERR syntax error")
+	}
+	t, err := c.raft.Read(ctx)
+	if err != nil {
+		return err
+	}
+	to := ""
+	if len(args) == 2 {
+		to = string(args[1])
+		if _, ok := t.Member(to); !ok || to == t.Primary {
+			return fmt.Errorf("ERR %q is not a replica of this shard", to)
+		}
+	}
+	nt, err := c.failover(ctx, t, to, "requested")
+	if err != nil {
+		return err
+	}
+	return topologyJSON(nt)
+}
+
+// cmdJoin: BATON.JOIN id raft-addr api-addr adds a coordinator as a voter.
+func (c *Service) cmdJoin(ctx context.Context, args [][]byte) any {
+	p := Peer{ID: string(args[1]), RaftAddr: string(args[2]), APIAddr: string(args[3])}
+	if err := c.raft.AddVoter(ctx, p); err != nil {
+		return err
+	}
+	c.log.Info("coordinator joined", "member", p.ID, "raft_addr", p.RaftAddr)
+	return status("OK")
+}
+
+// cmdRemove: BATON.REMOVE id removes a coordinator from the group.
+func (c *Service) cmdRemove(ctx context.Context, args [][]byte) any {
+	if err := c.raft.RemoveServer(ctx, string(args[1])); err != nil {
+		return err
+	}
+	c.log.Info("coordinator removed", "member", string(args[1]))
+	return status("OK")
+}
+
+// cmdMembers: BATON.MEMBERS lists the Raft servers as "id raft-addr
+// suffrage", the leader marked.
+func (c *Service) cmdMembers(ctx context.Context, _ [][]byte) any {
+	servers, err := c.raft.Servers()
+	if err != nil {
+		return err
+	}
+	leader, _ := c.raft.Leader()
+	out := make([]string, 0, len(servers))
+	for _, s := range servers {
+		line := fmt.Sprintf("%s %s %s", s.ID, s.Address, s.Suffrage)
+		if string(s.ID) == leader {
+			line += " leader"
+		}
+		out = append(out, line)
+	}
+	return out
+}

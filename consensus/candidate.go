@@ -1,0 +1,91 @@
+package consensus
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ReplicaStatus is what a probe learned about one node (PING + ROLE).
+type ReplicaStatus struct {
+	ID        string
+	Reachable bool
+	// Following is the "host:port" the replica replicates from (ROLE), ""
+	// if it is a primary.
+	Following string
+	// LinkState is ROLE's link state: connect, connecting, sync, connected.
+	LinkState string
+	// Offset is ROLE's offset: the replica's LSN in the current history, 0
+	// until it completed a sync with its current primary.
+	Offset uint64
+	// Role is "master" or "slave".
+	Role string
+}
+
+// ErrNoCandidate is returned by ChooseCandidate when no replica may be
+// promoted without losing acknowledged history.
+var ErrNoCandidate = errors.New("no eligible replica")
+
+// ChooseCandidate picks the replica to promote when t's primary is lost. A
+// candidate is a member other than the primary that is reachable, a
+// replica ("slave") of t's primary address, not in a full sync, with a
+// completed sync (Offset > 0): only such a replica is known to hold a prefix of the
+// primary's history. The highest offset wins (it lost the least), ties go
+// to the smallest ID so every coordinator picks the same node. Otherwise
+// the error wraps ErrNoCandidate with a reason per member.
+func ChooseCandidate(t Topology, st []ReplicaStatus) (string, error) {
+	byID := make(map[string]ReplicaStatus, len(st))
+	for _, s := range st {
+		byID[s.ID] = s
+	}
+	primaryAddr := t.PrimaryAddr()
+	var best *ReplicaStatus
+	var reasons []string
+	for _, m := range t.Members {
+		if m.ID == t.Primary {
+			continue
+		}
+		s, ok := byID[m.ID]
+		if !ok {
+			reasons = append(reasons, m.ID+": no status")
+			continue
+		}
+		if why := ineligible(s, primaryAddr); why != "" {
+			reasons = append(reasons, m.ID+": "+why)
+			continue
+		}
+		if best == nil || s.Offset > best.Offset || (s.Offset == best.Offset && s.ID < best.ID) {
+			best = &s
+		}
+	}
+	if best != nil {
+		return best.ID, nil
+	}
+	slices.Sort(reasons)
+	if len(reasons) == 0 {
+		reasons = []string{"no replicas"}
+	}
+	return "", fmt.Errorf("%w (epoch %d, primary %s): %s", ErrNoCandidate, t.Epoch, t.Primary, strings.Join(reasons, ", "))
+}
+
+// ineligible returns why s may not be promoted, "" if it may.
+func ineligible(s ReplicaStatus, primaryAddr string) string {
+	switch {
+	case !s.Reachable:
+		return "unreachable"
+	case s.Role != "slave":
+		return "role " + s.Role
+	case primaryAddr == "" || s.Following != primaryAddr:
+		// A replica of another primary holds another history.
+		return "follows " + s.Following + ", not " + primaryAddr
+	case s.LinkState == "sync":
+		// Mid full sync: its data is neither the old nor a prefix of the
+		// new. (Other states are fine: with the primary gone, a synced
+		// replica's link is down — "connect" — while it retries.)
+		return "state " + s.LinkState
+	case s.Offset == 0:
+		return "offset 0"
+	}
+	return ""
+}

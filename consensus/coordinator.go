@@ -1,0 +1,225 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tidwall/redcon"
+)
+
+// Config configures one coordinator: a member of the Raft group that serves
+// the RESP API to nodes, proxies and operators.
+type Config struct {
+	// ID, RaftAddr and APIAddr identify the member; Dir holds its Raft log,
+	// stable store and snapshots.
+	ID, RaftAddr, APIAddr, Dir string
+	// HTTPAddr serves /metrics and /healthz ("" disables).
+	HTTPAddr string
+	// Peers is the bootstrap group (this member included); empty for a
+	// member that joins a running group.
+	Peers []Peer
+	// Join, when set and Dir holds no Raft state, is a running member's API
+	// address to ask for admission (BATON.JOIN).
+	Join string
+	// Secret is the cluster secret every API client (nodes, proxies,
+	// operators, joining members) must AUTH with ("" disables).
+	Secret string
+	// NodeAuth is the password the coordinator AUTHs with on datastore
+	// nodes it probes (their --requirepass), if any.
+	NodeAuth string
+	// Lease is the write lease granted to the primary (default 1 s).
+	Lease time.Duration
+	// DownAfter is how long the primary must fail probes before it is
+	// declared down (default 1 s).
+	DownAfter time.Duration
+	// ProbeInterval is how often the leader probes every node (default
+	// 100 ms).
+	ProbeInterval time.Duration
+	// Raft timing (0: RaftConfig's defaults) and transport routing.
+	HeartbeatTimeout, ElectionTimeout time.Duration
+	AddressProvider                   raft.ServerAddressProvider
+	// Logger receives structured logs (nil: slog.Default()).
+	Logger *slog.Logger
+}
+
+// withDefaults fills zero values.
+func (c Config) withDefaults() Config {
+	if c.Lease == 0 {
+		c.Lease = time.Second
+	}
+	if c.DownAfter == 0 {
+		c.DownAfter = time.Second
+	}
+	if c.ProbeInterval == 0 {
+		c.ProbeInterval = 100 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// leaseMargin is what the coordinator adds to every lease before it treats
+// it as expired: a bound on how much faster the node's monotonic clock may
+// run than this one's over one lease (clock-rate error, far below 1 % on
+// any sane host, plus scheduling slack). See consensus/DESIGN.md.
+func leaseMargin(lease time.Duration) time.Duration {
+	return lease/10 + 20*time.Millisecond
+}
+
+// Service is one member of the coordinator group.
+type Service struct {
+	cfg  Config
+	log  *slog.Logger
+	raft *Raft
+
+	rs     *redcon.Server
+	lnMu   sync.Mutex
+	ln     net.Listener
+	httpSv *http.Server
+
+	leases  leaseTable
+	probes  *prober
+	metrics *metrics
+	reg     *prometheus.Registry
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// conns are the API connections, closed by Close (detached ones too).
+	connsMu sync.Mutex
+	conns   map[*apiConn]struct{}
+	closed  bool
+}
+
+// New opens the member's Raft state (bootstrapping a fresh group from Peers
+// once) and returns a coordinator ready to Serve.
+func New(cfg Config) (*Service, error) {
+	cfg = cfg.withDefaults()
+	if cfg.ID == "" || cfg.RaftAddr == "" || cfg.Dir == "" {
+		return nil, errors.New("coordinator: id, raft address and data directory are required")
+	}
+	r, err := OpenRaft(RaftConfig{
+		ID: cfg.ID, RaftAddr: cfg.RaftAddr, APIAddr: cfg.APIAddr, Dir: cfg.Dir, Peers: cfg.Peers,
+		Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
+		LeaderLeaseTimeout: cfg.HeartbeatTimeout / 2, AddressProvider: cfg.AddressProvider,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("coordinator %s: %w", cfg.ID, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &Service{
+		cfg: cfg, log: cfg.Logger.With("component", "coordinator", "id", cfg.ID), raft: r,
+		ctx: ctx, cancel: cancel, conns: make(map[*apiConn]struct{}),
+	}
+	c.reg = prometheus.NewRegistry()
+	c.metrics = newMetrics(c.reg, c)
+	c.probes = newProber(c)
+	c.rs = redcon.NewServerNetwork("tcp", cfg.APIAddr, redcon.HandlerFunc(c.serveRESP), c.accept, c.closedConn)
+	c.goBackground(c.leaderLoop)
+	return c, nil
+}
+
+// Raft exposes the member's Raft (tests and the ctl tooling).
+func (c *Service) Raft() *Raft { return c.raft }
+
+// Serve serves the RESP API on ln (and HTTP when configured) until Close.
+func (c *Service) Serve(ln net.Listener) error {
+	c.lnMu.Lock()
+	c.ln = ln
+	c.lnMu.Unlock()
+	if c.cfg.HTTPAddr != "" {
+		if err := c.serveHTTP(); err != nil {
+			return err
+		}
+	}
+	if c.cfg.Join != "" {
+		c.goBackground(c.joinLoop)
+	}
+	return c.rs.Serve(ln)
+}
+
+// Addr is the API listener's address once Serve has started.
+func (c *Service) Addr() net.Addr {
+	c.lnMu.Lock()
+	defer c.lnMu.Unlock()
+	if c.ln == nil {
+		return nil
+	}
+	return c.ln.Addr()
+}
+
+// Close stops serving, closes every API connection, stops background work
+// and shuts Raft down.
+func (c *Service) Close() error {
+	c.connsMu.Lock()
+	if c.closed {
+		c.connsMu.Unlock()
+		return nil
+	}
+	c.closed = true
+	for ac := range c.conns {
+		ac.nc.Close()
+	}
+	c.connsMu.Unlock()
+	c.cancel()
+	c.lnMu.Lock()
+	ln := c.ln
+	c.lnMu.Unlock()
+	if ln != nil {
+		c.rs.Close()
+		ln.Close()
+	}
+	if c.httpSv != nil {
+		c.httpSv.Close()
+	}
+	c.wg.Wait()
+	c.probes.close()
+	return c.raft.Close()
+}
+
+// goBackground runs fn on a goroutine owned by the coordinator.
+func (c *Service) goBackground(fn func(ctx context.Context)) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn(c.ctx)
+	}()
+}
+
+// own registers one more owned goroutine unless Close has begun.
+func (c *Service) own() bool {
+	c.connsMu.Lock()
+	defer c.connsMu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.wg.Add(1)
+	return true
+}
+
+// leaderAPIAddr is the API address of the current Raft leader, if known.
+func (c *Service) leaderAPIAddr() string {
+	id, _ := c.raft.Leader()
+	if id == "" {
+		return ""
+	}
+	if co, ok := c.raft.Local().Coordinator(id); ok && co.APIAddr != "" {
+		return co.APIAddr
+	}
+	for _, p := range c.cfg.Peers {
+		if p.ID == id {
+			return p.APIAddr
+		}
+	}
+	return ""
+}

@@ -1,0 +1,241 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// nodeStatus is what the leader last learned of a node by probing it.
+type nodeStatus struct {
+	ReplicaStatus
+	// lastOK is when a probe last succeeded (the leader's clock).
+	lastOK time.Time
+}
+
+// prober probes every node of the shard with ROLE on a short interval (the
+// leader only), keeping one small client per node address.
+type prober struct {
+	c       *Service
+	mu      sync.Mutex
+	clients map[string]*redis.Client
+	status  map[string]nodeStatus
+	// resetAt is when this leadership term began.
+	resetAt time.Time
+}
+
+// newProber returns an empty prober.
+func newProber(c *Service) *prober {
+	return &prober{c: c, clients: make(map[string]*redis.Client), status: make(map[string]nodeStatus)}
+}
+
+// reset forgets what an earlier term learned; nodes count as last seen at
+// now, so a node is declared down only after down-after of this term's
+// probes.
+func (p *prober) reset(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.status = make(map[string]nodeStatus)
+	p.resetAt = now
+}
+
+// client returns the probe client for addr.
+func (p *prober) client(addr string) *redis.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cl, ok := p.clients[addr]
+	if !ok {
+		timeout := max(2*p.c.cfg.ProbeInterval, 100*time.Millisecond)
+		cl = redis.NewClient(&redis.Options{
+			Addr: addr, Password: p.c.cfg.NodeAuth, MaxRetries: -1, PoolSize: 2,
+			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
+			Protocol: 2, DisableIdentity: true,
+		})
+		p.clients[addr] = cl
+	}
+	return cl
+}
+
+// close closes every probe client.
+func (p *prober) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, cl := range p.clients {
+		cl.Close()
+	}
+	p.clients = map[string]*redis.Client{}
+}
+
+// probeAll probes every member of t concurrently and records the results.
+func (p *prober) probeAll(ctx context.Context, t Topology) {
+	var wg sync.WaitGroup
+	for _, n := range t.Members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := probeRole(ctx, p.client(n.Addr), n.ID)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			prev := p.status[n.ID]
+			if err != nil {
+				prev.ID, prev.Reachable = n.ID, false
+				p.status[n.ID] = prev
+				p.c.metrics.setNodeUp(n.ID, false)
+				return
+			}
+			st.lastOK = time.Now()
+			p.status[n.ID] = st
+			p.c.metrics.setNodeUp(n.ID, true)
+		}()
+	}
+	wg.Wait()
+}
+
+// probeRole asks a node for ROLE.
+func probeRole(ctx context.Context, cl *redis.Client, id string) (nodeStatus, error) {
+	v, err := cl.Do(ctx, "role").Slice()
+	if err != nil {
+		return nodeStatus{}, err
+	}
+	st := nodeStatus{ReplicaStatus: ReplicaStatus{ID: id, Reachable: true}}
+	if len(v) == 0 {
+		return st, errors.New("empty ROLE reply")
+	}
+	st.Role, _ = v[0].(string)
+	switch {
+	case st.Role == "master" && len(v) >= 2:
+		n, _ := v[1].(int64)
+		st.Offset = uint64(max(n, 0))
+	case st.Role == "slave" && len(v) == 5:
+		host, _ := v[1].(string)
+		port, _ := v[2].(int64)
+		st.Following = host + ":" + strconv.FormatInt(port, 10)
+		st.LinkState, _ = v[3].(string)
+		n, _ := v[4].(int64)
+		st.Offset = uint64(max(n, 0))
+	default:
+		return st, fmt.Errorf("unexpected ROLE reply %v", v)
+	}
+	return st, nil
+}
+
+// lastSeen is when the node last answered a probe (the term's start when it
+// has not yet).
+func (p *prober) lastSeen(id string) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st, ok := p.status[id]; ok && !st.lastOK.IsZero() {
+		return st.lastOK
+	}
+	return p.resetAt
+}
+
+// statuses lists the probe results of t's members.
+func (p *prober) statuses(t Topology) []ReplicaStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]ReplicaStatus, 0, len(t.Members))
+	for _, n := range t.Members {
+		st, ok := p.status[n.ID]
+		if !ok {
+			st.ID = n.ID
+		}
+		out = append(out, st.ReplicaStatus)
+	}
+	return out
+}
+
+// leaderLoop runs the leader's duties while this member leads: probing,
+// failure detection and failover. A new term starts from the committed
+// topology alone (and from a lease floor), so a failover a previous leader
+// began is simply finished here.
+func (c *Service) leaderLoop(ctx context.Context) {
+	tick := time.NewTicker(c.cfg.ProbeInterval)
+	defer tick.Stop()
+	leading := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-c.raft.LeaderChanges():
+		}
+		now := c.raft.IsLeader()
+		if now && !leading {
+			c.leases.reset(time.Now(), c.cfg.Lease)
+			c.probes.reset(time.Now())
+			c.log.Info("leading the coordinator group", "lease_floor", c.cfg.Lease+leaseMargin(c.cfg.Lease))
+		}
+		leading = now
+		if !leading {
+			continue
+		}
+		t := c.raft.Local()
+		c.probes.probeAll(ctx, t)
+		if err := c.checkPrimary(ctx, t); err != nil && ctx.Err() == nil {
+			c.log.Warn("failover not possible yet", "err", err)
+		}
+	}
+}
+
+// checkPrimary fails over when the primary missed down-after of probes.
+func (c *Service) checkPrimary(ctx context.Context, t Topology) error {
+	if t.Primary == "" || t.State != StateStable && t.State != "" {
+		return nil
+	}
+	if time.Since(c.probes.lastSeen(t.Primary)) < c.cfg.DownAfter {
+		return nil
+	}
+	_, err := c.failover(ctx, t, "", "primary down")
+	return err
+}
+
+// failover moves the primary role of t's epoch to to (or the best
+// candidate): refuse the current primary's renewals, wait until any lease
+// it holds has ended, re-probe, choose, and commit epoch+1 by
+// compare-and-set. Nodes converge on the new topology themselves.
+func (c *Service) failover(ctx context.Context, t Topology, to, reason string) (Topology, error) {
+	c.leases.revoke(t.Primary, t.Epoch)
+	if wait := time.Until(c.leases.expiry(t.Primary)); wait > 0 {
+		c.log.Info("failover: waiting for the primary's lease to end", "primary", t.Primary, "epoch", t.Epoch, "wait", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return t, ctx.Err()
+		}
+	}
+	c.probes.probeAll(ctx, t)
+	statuses := c.probes.statuses(t)
+	if to != "" {
+		var only []ReplicaStatus
+		for _, st := range statuses {
+			if st.ID == to {
+				only = append(only, st)
+			}
+		}
+		statuses = only
+	}
+	cand, err := ChooseCandidate(t, statuses)
+	if err != nil {
+		return t, err
+	}
+	var lsn uint64
+	for _, st := range statuses {
+		if st.ID == cand {
+			lsn = st.Offset
+		}
+	}
+	nt, err := c.raft.Apply(ctx, Command{Op: OpPromote, FromEpoch: t.Epoch, Primary: cand, PromotedAt: &Promotion{LSN: lsn}})
+	if err != nil {
+		return t, fmt.Errorf("commit epoch %d: %w", t.Epoch+1, err)
+	}
+	c.metrics.failovers.Inc()
+	c.log.Warn("failover committed", "reason", reason, "old_primary", t.Primary, "new_primary", cand,
+		"epoch", nt.Epoch, "lsn", lsn)
+	return nt, nil
+}

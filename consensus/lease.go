@@ -1,0 +1,76 @@
+package consensus
+
+import (
+	"sync"
+	"time"
+)
+
+// leaseTable is the leader's record of the write leases it granted. It lives
+// only in the leader's memory: a new leader does not know what its
+// predecessor granted, so it starts with a floor one full lease (plus
+// margin) after it took office, before which it treats every primary as
+// possibly still leased.
+//
+// Invariant: for every node, expiry(node) is no earlier than the end of
+// any lease that node may still believe it holds. The node times its lease
+// from the moment it sent the renewal; the leader times it from after it
+// verified its leadership for that renewal, and adds leaseMargin: the
+// node's view always ends first.
+type leaseTable struct {
+	mu sync.Mutex
+	// floor bounds leases granted by earlier leaders.
+	floor time.Time
+	// granted is, per node, the end of the last lease granted (leader's
+	// clock, margin included).
+	granted map[string]time.Time
+	// revoked holds the epoch up to which a node's renewals are refused (a
+	// forced failover or takeover is moving the role away).
+	revoked map[string]uint64
+}
+
+// reset starts a leadership term at now.
+func (lt *leaseTable) reset(now time.Time, lease time.Duration) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	lt.floor = now.Add(lease + leaseMargin(lease))
+	lt.granted = make(map[string]time.Time)
+	lt.revoked = make(map[string]uint64)
+}
+
+// grant records a lease for node in epoch, unless renewals of that node in
+// that epoch are revoked; it reports whether it granted.
+func (lt *leaseTable) grant(node string, epoch uint64, now time.Time, lease time.Duration) bool {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if r, ok := lt.revoked[node]; ok && epoch <= r {
+		return false
+	}
+	if lt.granted == nil {
+		lt.granted = make(map[string]time.Time)
+	}
+	lt.granted[node] = now.Add(lease + leaseMargin(lease))
+	return true
+}
+
+// revoke refuses node's renewals up to epoch from now on.
+func (lt *leaseTable) revoke(node string, epoch uint64) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.revoked == nil {
+		lt.revoked = make(map[string]uint64)
+	}
+	if epoch > lt.revoked[node] {
+		lt.revoked[node] = epoch
+	}
+}
+
+// expiry is when any lease node may hold has surely ended.
+func (lt *leaseTable) expiry(node string) time.Time {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	end := lt.floor
+	if g := lt.granted[node]; g.After(end) {
+		end = g
+	}
+	return end
+}

@@ -1,0 +1,145 @@
+package node
+
+import (
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// topo builds a topology whose members are n1..n3 on ports 7001..7003.
+func topo(epoch uint64, primary string) coordTopology {
+	t := coordTopology{Epoch: epoch, Primary: primary}
+	for i := 1; i <= 3; i++ {
+		t.Members = append(t.Members, coordMember{ID: "n" + strconv.Itoa(i), Addr: "127.0.0.1:700" + strconv.Itoa(i)})
+	}
+	return t
+}
+
+func Test_Coord_Decide(t *testing.T) {
+	primaryE3 := nodeView{id: "n1", epoch: 3}
+	replicaOfN2 := nodeView{id: "n1", epoch: 3, replica: true, primary: "127.0.0.1:7002"}
+	replicaOfN3 := nodeView{id: "n1", epoch: 3, replica: true, primary: "127.0.0.1:7003"}
+	noAddr := topo(4, "n9")
+	cases := []struct {
+		name string
+		topo coordTopology
+		view nodeView
+		want coordAction
+	}{
+		{"older epoch is ignored", topo(2, "n2"), primaryE3, coordAction{ignore: true}},
+		{"older epoch naming me is ignored", topo(2, "n1"), replicaOfN2, coordAction{ignore: true}},
+		{"primary stays primary", topo(3, "n1"), primaryE3, coordAction{epoch: 3, lead: true}},
+		{"primary of a newer epoch", topo(4, "n1"), primaryE3, coordAction{epoch: 4, lead: true}},
+		{"replica named primary promotes", topo(4, "n1"), replicaOfN2, coordAction{epoch: 4, lead: true, promote: true}},
+		{"primary demoted follows the new one", topo(4, "n2"), primaryE3, coordAction{epoch: 4, follow: "127.0.0.1:7002"}},
+		{"replica of the right primary does nothing", topo(3, "n2"), replicaOfN2, coordAction{epoch: 3}},
+		{"replica repoints to a new primary", topo(4, "n2"), replicaOfN3, coordAction{epoch: 4, follow: "127.0.0.1:7002"}},
+		{"a newer epoch with the same primary only raises", topo(5, "n2"), replicaOfN2, coordAction{epoch: 5}},
+		{"no primary", topo(4, ""), primaryE3, coordAction{epoch: 4}},
+		{"primary without an address", noAddr, replicaOfN2, coordAction{epoch: 4}},
+		{"fresh node, epoch 0", topo(1, "n2"), nodeView{id: "n1"}, coordAction{epoch: 1, follow: "127.0.0.1:7002"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := decide(tc.topo, tc.view)
+			got.reason = "" // free text, checked below
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("decide = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if a := decide(noAddr, replicaOfN2); a.reason == "" {
+		t.Errorf("a primary without an address must be explained")
+	}
+}
+
+func Test_Coord_NormalizeAddr(t *testing.T) {
+	cases := map[string]string{
+		"127.0.0.1:7001": "127.0.0.1:7001",
+		"[::1]:7001":     "[::1]:7001",
+		"::1":            "",
+		"host":           "",
+		":7001":          "",
+		"":               "",
+	}
+	for in, want := range cases {
+		if got := normalizeAddr(in); got != want {
+			t.Errorf("normalizeAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func Test_Coord_ParseTopology(t *testing.T) {
+	doc := `{"epoch":3,"primary":"n1","members":[{"id":"n1","addr":"127.0.0.1:7001"},{"id":"n2","addr":"127.0.0.1:7002"}],` +
+		`"state":"stable","takeover":null,"promoted_at":{"replid":"","lsn":0},` +
+		`"coordinators":[{"id":"c1","raft_addr":"x","api_addr":"127.0.0.1:6701"}]}`
+	got, err := parseTopology(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := coordTopology{Epoch: 3, Primary: "n1", Members: []coordMember{{"n1", "127.0.0.1:7001"}, {"n2", "127.0.0.1:7002"}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("parseTopology = %+v, want %+v", got, want)
+	}
+	if got.addrOf("n2") != "127.0.0.1:7002" || got.addrOf("n9") != "" {
+		t.Errorf("addrOf is wrong")
+	}
+	if _, err := parseTopology("{"); err == nil {
+		t.Errorf("a truncated document must not parse")
+	}
+}
+
+// Test_Coord_Reconcile drives reconcile with topologies (no coordinator):
+// a coordinated node named primary takes the lease role; named replica, it
+// drops the lease and replicates from the primary; an older topology
+// changes nothing.
+func Test_Coord_Reconcile(t *testing.T) {
+	prim := mustNewNode(t, Config{})
+	n := mustNewNode(t, coordConfig("n1"))
+	doc := coordTopology{Epoch: 2, Primary: "n1", Members: []coordMember{{"n1", n.addr}, {"n2", prim.addr}}}
+
+	n.reconcile(doc)
+	if n.Epoch() != 2 {
+		t.Fatalf("epoch = %d, want 2", n.Epoch())
+	}
+	if want, _, _ := n.coord.lease.wanted(); want != 2 {
+		t.Fatalf("lease role for epoch %d, want 2", want)
+	}
+	if !n.coord.lease.grant(2, time.Now(), time.Hour) {
+		t.Fatalf("a grant for the claimed epoch was refused")
+	}
+
+	// Epoch 3 makes n2 primary: n1 drops its lease at once and follows it.
+	if err := prim.SetEpoch(3); err != nil {
+		t.Fatal(err)
+	}
+	doc.Epoch, doc.Primary = 3, "n2"
+	n.reconcile(doc)
+	if g := n.coord.lease.cur.Load(); g != nil {
+		t.Fatalf("lease kept after losing the primary role: %v", g)
+	}
+	if want, _, _ := n.coord.lease.wanted(); want != 0 {
+		t.Fatalf("still renewing for epoch %d", want)
+	}
+	if v := n.view(); !v.replica || v.primary != prim.addr || v.epoch != 3 {
+		t.Fatalf("view after demotion = %+v, want replica of %s at epoch 3", v, prim.addr)
+	}
+
+	// An older topology naming n1 primary again is ignored.
+	doc.Epoch, doc.Primary = 2, "n1"
+	n.reconcile(doc)
+	if v := n.view(); !v.replica || v.epoch != 3 {
+		t.Fatalf("an older topology changed the node: %+v", v)
+	}
+
+	// Epoch 4 names n1 primary again: it promotes and takes the role.
+	doc.Epoch = 4
+	n.reconcile(doc)
+	if v := n.view(); v.replica || v.epoch != 4 {
+		t.Fatalf("view after promotion = %+v, want primary at epoch 4", v)
+	}
+	if want, _, _ := n.coord.lease.wanted(); want != 4 {
+		t.Fatalf("lease role for epoch %d, want 4", want)
+	}
+}
