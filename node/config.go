@@ -90,6 +90,9 @@ type Config struct {
 	// node at, as registered with the coordinators (default: the listening
 	// address).
 	AdvertiseAddr string
+	// LeaseLog, when set, is a file every granted write lease window is
+	// appended to (chaos and failover tests audit it for overlaps).
+	LeaseLog string
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -180,13 +181,15 @@ func (s *Server) leaseLoop(ctx context.Context) {
 			continue
 		}
 		next := time.Now().Add(interval)
-		_, err := co.lease.renew(epoch, time.Now, func() (time.Duration, error) {
+		var t0 time.Time
+		d, err := co.lease.renew(epoch, func() time.Time { t0 = time.Now(); return t0 }, func() (time.Duration, error) {
 			rctx, cancel := context.WithTimeout(ctx, interval)
 			defer cancel()
 			return cc.lease(rctx, s.cfg.NodeID, epoch)
 		})
 		switch {
 		case err == nil:
+			s.logLease(epoch, t0, d)
 		case errors.Is(err, errNotPrimary):
 			s.log.Warn("coordinator refused the write lease; checking the topology", "epoch", epoch, "err", err)
 			co.pollSoon()
@@ -205,6 +208,26 @@ func (s *Server) leaseLoop(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+// logLease appends a granted lease window to the lease log, if configured:
+// `node epoch from_us until_us` in wall-clock microseconds. Every write
+// this node accepts lies inside one of its windows, so a checker comparing
+// the windows of all nodes (on one host, one clock) proves that no two
+// nodes accepted writes at the same time. Written with write(2) at once: a
+// kill -9 loses nothing.
+func (s *Server) logLease(epoch uint64, t0 time.Time, d time.Duration) {
+	if s.cfg.LeaseLog == "" {
+		return
+	}
+	line := fmt.Sprintf("%s %d %d %d\n", s.cfg.NodeID, epoch, t0.UnixMicro(), t0.Add(d).UnixMicro())
+	f, err := os.OpenFile(s.cfg.LeaseLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		s.log.Warn("lease log", "err", err)
+		return
+	}
+	f.WriteString(line)
+	f.Close()
 }
 
 // fenceWrite reports why a write must be refused on this (non-replica)

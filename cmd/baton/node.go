@@ -41,6 +41,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	nodeID := fs.String("node-id", "", "this node's id in the coordinators' topology (required with --coordinators)")
 	clusterSecret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
 	advertiseAddr := fs.String("advertise-addr", "", "address other nodes reach this node at, registered with the coordinators (default: the listening address)")
+	leaseLog := fs.String("lease-log", "", "append every granted write lease window to this file (for audits of the one-writer invariant)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
 	if err := parseWithEnv(fs, args); err != nil {
@@ -75,7 +76,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		MaxBulkLen: *maxBulk, MaxQueryBuffer: *maxQuery,
 		BacklogBytes: *backlog, ReplicaOf: *replicaOf, PrimaryAuth: *primaryAuth,
 		SyncReplicas: *syncReplicas, SyncTimeout: *syncTimeout, Epoch: *epoch,
-		Coordinators: splitList(*coordinators), NodeID: *nodeID,
+		Coordinators: splitList(*coordinators), NodeID: *nodeID, LeaseLog: *leaseLog,
 		ClusterSecret: *clusterSecret, AdvertiseAddr: *advertiseAddr,
 		Logger: logger,
 	}
