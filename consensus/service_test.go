@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -159,8 +161,15 @@ func Test_Service_AuthRedirectAndRegister(t *testing.T) {
 	if top.Epoch != 1 || top.Primary != "n1" || len(top.Members) != 2 {
 		t.Fatalf("second registration: %+v", top)
 	}
-	if len(top.Coordinators) != 3 {
-		t.Fatalf("coordinators recorded: %+v, want all 3", top.Coordinators)
+	// The new leader records the bootstrap members' API addresses shortly
+	// after its election.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(top.Coordinators) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("coordinators recorded: %+v, want all 3", top.Coordinators)
+		}
+		time.Sleep(20 * time.Millisecond)
+		top = topo(t, lc.Do(ctx, "baton.topology"))
 	}
 	local := topo(t, g.client(t, fi, testSecret).Do(ctx, "baton.topology", "local"))
 	if local.Epoch > top.Epoch {
@@ -231,4 +240,79 @@ func readPush(t *testing.T, r *bufio.Reader, nc net.Conn) Topology {
 		t.Fatalf("watch push %q", lines)
 	}
 	return parseTopology(t, lines[4])
+}
+
+func Test_Service_JoinRemoveAndHTTP(t *testing.T) {
+	g := startGroup(t, nil)
+	ctx := context.Background()
+	li := g.leader(t)
+	// A fourth member joins through a follower (redirected to the leader).
+	ln := svcListen(t)
+	httpAddr := svcFreeAddr(t)
+	s4, err := New(Config{
+		ID: "c4", RaftAddr: svcFreeAddr(t), APIAddr: ln.Addr().String(), Dir: t.TempDir(),
+		Join: g.addrs[(li+1)%3], Secret: testSecret, HTTPAddr: httpAddr,
+		HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s4.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		s4.Close()
+		<-done
+	})
+	lc := g.client(t, li, testSecret)
+	members := func() []string {
+		v, err := lc.Do(ctx, "baton.members").StringSlice()
+		if err != nil {
+			t.Fatalf("BATON.MEMBERS: %v", err)
+		}
+		return v
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(members()) != 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("c4 never joined: %v", members())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// It follows the group: its local topology lists all coordinators.
+	deadline = time.Now().Add(10 * time.Second)
+	for len(s4.raft.Local().Coordinators) != 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("c4's topology lists %v", s4.raft.Local().Coordinators)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + httpAddr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health map[string]any
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || health["id"] != "c4" || health["leader"] == "" {
+		t.Fatalf("/healthz = %d %v", resp.StatusCode, health)
+	}
+	resp, err = http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "baton_coordinator_is_leader 0") {
+		t.Fatalf("/metrics lacks the leader gauge:\n%s", body)
+	}
+	if err := lc.Do(ctx, "baton.remove", "c4").Err(); err != nil {
+		t.Fatalf("BATON.REMOVE c4: %v", err)
+	}
+	if n := len(members()); n != 3 {
+		t.Fatalf("after removal: %d members", n)
+	}
 }
