@@ -158,6 +158,7 @@ func (c *Service) leaderLoop(ctx context.Context) {
 	tick := time.NewTicker(c.cfg.ProbeInterval)
 	defer tick.Stop()
 	leading := false
+	var lastWarn time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -177,7 +178,9 @@ func (c *Service) leaderLoop(ctx context.Context) {
 		}
 		t := c.raft.Local()
 		c.probes.probeAll(ctx, t)
-		if err := c.checkPrimary(ctx, t); err != nil && ctx.Err() == nil {
+		if err := c.checkPrimary(ctx, t); err != nil && ctx.Err() == nil && time.Since(lastWarn) > 2*time.Second {
+			// Retried every probe interval; said every 2 s.
+			lastWarn = time.Now()
 			c.log.Warn("failover not possible yet", "err", err)
 		}
 	}
