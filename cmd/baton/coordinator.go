@@ -1,14 +1,9 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/batonkv/baton/consensus"
 )
@@ -30,17 +25,9 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	downAfter := fs.Duration("down-after", 0, "how long the primary must miss probes to be declared down (default 1s)")
 	probe := fs.Duration("probe-interval", 0, "how often the leader probes every node (default 100ms)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	if err := parseWithEnv(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "baton coordinator:", err)
-		return 2
-	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		fmt.Fprintln(stderr, "baton coordinator:", err)
-		return 2
+	logger, code, ok := parseAndLog(fs, "coordinator", args, logLevel, stderr)
+	if !ok {
+		return code
 	}
 	ps, err := parsePeers(*peers)
 	if err != nil {
@@ -69,24 +56,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "baton coordinator listening on %s\n", ln.Addr())
 	served := make(chan error, 1)
 	go func() { served <- svc.Serve(ln) }()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	code := 0
-	select {
-	case s := <-sig:
-		logger.Info("signal received; shutting down", "signal", s.String())
-	case err := <-served:
-		if err != nil {
-			logger.Error("serve", "err", err)
-			code = 1
-		}
-	}
-	if err := svc.Close(); err != nil {
-		logger.Error("close", "err", err)
-		code = 1
-	}
-	return code
+	return waitAndClose(logger, svc, served, nil)
 }
 
 // parsePeers parses id=raft-addr/api-addr,...

@@ -44,17 +44,9 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	leaseLog := fs.String("lease-log", "", "append every granted write lease window to this file (for audits of the one-writer invariant)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
-	if err := parseWithEnv(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "baton node:", err)
-		return 2
-	}
-	logger, err := newLogger(stderr, *logLevel)
-	if err != nil {
-		fmt.Fprintln(stderr, "baton node:", err)
-		return 2
+	logger, code, ok := parseAndLog(fs, "node", args, logLevel, stderr)
+	if !ok {
+		return code
 	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
@@ -100,12 +92,12 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "baton node listening on %s\n", ln.Addr())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	return waitAndClose(logger, srv, served)
+	return waitAndClose(logger, srv, served, srv.ShutdownRequested())
 }
 
-// waitAndClose blocks until a signal or the server's own end, then closes
-// the server and reports the exit code.
-func waitAndClose(logger *slog.Logger, srv *node.Server, served <-chan error) int {
+// waitAndClose blocks until a signal, a shutdown request (nil: none) or
+// the server's own end, then closes the server and reports the exit code.
+func waitAndClose(logger *slog.Logger, srv interface{ Close() error }, served <-chan error, shutdown <-chan struct{}) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sig)
@@ -113,7 +105,7 @@ func waitAndClose(logger *slog.Logger, srv *node.Server, served <-chan error) in
 	select {
 	case s := <-sig:
 		logger.Info("signal received; shutting down", "signal", s.String())
-	case <-srv.ShutdownRequested():
+	case <-shutdown:
 		logger.Info("SHUTDOWN received; shutting down")
 	case err := <-served:
 		if err != nil {
@@ -126,6 +118,24 @@ func waitAndClose(logger *slog.Logger, srv *node.Server, served <-chan error) in
 		code = 1
 	}
 	return code
+}
+
+// parseAndLog parses a subcommand's flags (with environment fallbacks) and
+// builds its logger; when ok is false the subcommand exits with code.
+func parseAndLog(fs *flag.FlagSet, name string, args []string, level *string, stderr io.Writer) (logger *slog.Logger, code int, ok bool) {
+	if err := parseWithEnv(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0, false
+		}
+		fmt.Fprintf(stderr, "baton %s: %v\n", name, err)
+		return nil, 2, false
+	}
+	logger, err := newLogger(stderr, *level)
+	if err != nil {
+		fmt.Fprintf(stderr, "baton %s: %v\n", name, err)
+		return nil, 2, false
+	}
+	return logger, 0, true
 }
 
 // newLogger returns a text slog logger at the given level.
