@@ -279,3 +279,38 @@ func Test_Repl_LongFullSyncIsNotDropped(t *testing.T) {
 		t.Fatalf("sync_full = %s, want 1 (the first full sync was dropped and retried)", got)
 	}
 }
+
+// Test_Repl_DivergentTailIsDiscardedAndCounted: a replica is promoted while
+// its old primary goes on taking writes (no coordinator here to fence it);
+// when the old primary then follows the new one, its extra entries exist
+// nowhere else: the new primary counts and logs them, and the full sync
+// replaces them with the new history.
+func Test_Repl_DivergentTailIsDiscardedAndCounted(t *testing.T) {
+	oldp := mustNewNode(t, Config{})
+	newp := mustNewNode(t, Config{})
+	oc, nc := mustClient(t, oldp), mustClient(t, newp)
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		oc.Set(ctx, "k"+itoa(int64(i)), i, 0)
+	}
+	replicaOf(t, nc, oldp)
+	waitSynced(t, oldp, nc)
+	if err := nc.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 7; i++ { // the divergent tail
+		oc.Set(ctx, "lost"+itoa(int64(i)), i, 0)
+	}
+	nc.Set(ctx, "new", "history", 0)
+	replicaOf(t, oc, newp)
+	waitSynced(t, newp, oc)
+	if got := infoValue(t, nc, "stats", "baton_divergent_entries_discarded"); got != "7" {
+		t.Fatalf("divergent entries counted: %s, want 7", got)
+	}
+	if n := oc.Exists(ctx, "lost0").Val(); n != 0 {
+		t.Fatalf("the divergent tail survived")
+	}
+	if v := oc.Get(ctx, "new").Val(); v != "history" {
+		t.Fatalf("the old primary lacks the new history: %q", v)
+	}
+}
