@@ -7,7 +7,7 @@ DATA      ?= .data
 RUN_PORT  ?= 6379
 APT_PKGS  := redis-tools redis-server
 
-.PHONY: all build run test test-go compat fuzz bench-node bench-repl deps vet fmt-check clean
+.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover deps vet fmt-check clean
 
 all: build
 
@@ -70,6 +70,11 @@ bench-node: deps build
 ## baton node and redis-server side by side (BENCH_N, FULLSYNC_MB)
 bench-repl: build deps
 	scripts/bench-repl.sh $(BIN)
+
+## bench-failover: write-unavailability window over K kill -9 failovers of the
+## primary (Baton vs Redis Sentinel); env K (default 20), CLIENTS (default 20)
+bench-failover: build deps
+	scripts/bench-failover.sh $(BIN)
 
 clean:
 	rm -rf bin $(DATA) out

@@ -71,10 +71,14 @@ func (p *prober) close() {
 	p.clients = map[string]*redis.Client{}
 }
 
-// probeAll probes every member of t concurrently and records the results.
-func (p *prober) probeAll(ctx context.Context, t Topology) {
+// probeAll probes every member of t but skip concurrently and records the
+// results.
+func (p *prober) probeAll(ctx context.Context, t Topology, skip string) {
 	var wg sync.WaitGroup
 	for _, n := range t.Members {
+		if n.ID == skip {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -177,7 +181,7 @@ func (c *Service) leaderLoop(ctx context.Context) {
 			continue
 		}
 		t := c.raft.Local()
-		c.probes.probeAll(ctx, t)
+		c.probes.probeAll(ctx, t, "")
 		if err := c.checkPrimary(ctx, t); err != nil && ctx.Err() == nil && time.Since(lastWarn) > 2*time.Second {
 			// Retried every probe interval; said every 2 s.
 			lastWarn = time.Now()
@@ -212,7 +216,9 @@ func (c *Service) failover(ctx context.Context, t Topology, to, reason string) (
 			return t, ctx.Err()
 		}
 	}
-	c.probes.probeAll(ctx, t)
+	// Fresh replica states (not the lost primary's: a black-holed one would
+	// cost a whole probe timeout).
+	c.probes.probeAll(ctx, t, t.Primary)
 	statuses := c.probes.statuses(t)
 	if to != "" {
 		var only []ReplicaStatus
