@@ -163,6 +163,7 @@ func (c *Service) leaderLoop(ctx context.Context) {
 	defer tick.Stop()
 	leading := false
 	var lastWarn time.Time
+	var epoch uint64
 	for {
 		select {
 		case <-ctx.Done():
@@ -181,6 +182,11 @@ func (c *Service) leaderLoop(ctx context.Context) {
 			continue
 		}
 		t := c.raft.Local()
+		if t.Epoch != epoch {
+			// A new primary is due to renew from now on.
+			epoch = t.Epoch
+			c.leases.newEpoch(time.Now())
+		}
 		c.probes.probeAll(ctx, t, "")
 		if err := c.checkPrimary(ctx, t); err != nil && ctx.Err() == nil && time.Since(lastWarn) > 2*time.Second {
 			// Retried every probe interval; said every 2 s.
@@ -190,15 +196,24 @@ func (c *Service) leaderLoop(ctx context.Context) {
 	}
 }
 
-// checkPrimary fails over when the primary missed down-after of probes.
+// checkPrimary fails over when the primary missed down-after of probes, or
+// did not renew its lease for down-after: a primary the probes reach but
+// that cannot reach the coordinators has no lease, so it takes no writes —
+// for the shard it is as down as a dead one.
 func (c *Service) checkPrimary(ctx context.Context, t Topology) error {
 	if t.Primary == "" || t.State != StateStable && t.State != "" {
 		return nil
 	}
-	if time.Since(c.probes.lastSeen(t.Primary)) < c.cfg.DownAfter {
+	reason := ""
+	switch {
+	case time.Since(c.probes.lastSeen(t.Primary)) >= c.cfg.DownAfter:
+		reason = "primary down"
+	case time.Since(c.leases.lastRenewal(t.Primary)) >= c.cfg.DownAfter+c.cfg.Lease/3:
+		reason = "primary stopped renewing its lease"
+	default:
 		return nil
 	}
-	_, err := c.failover(ctx, t, "", "primary down")
+	_, err := c.failover(ctx, t, "", reason)
 	return err
 }
 

@@ -26,6 +26,11 @@ type leaseTable struct {
 	// revoked holds the epoch up to which a node's renewals are refused (a
 	// forced failover or takeover is moving the role away).
 	revoked map[string]uint64
+	// renewed is, per node, when it last renewed; since is when the
+	// current primary became due to renew (term start or its epoch's
+	// commit), for nodes that have not renewed since.
+	renewed map[string]time.Time
+	since   time.Time
 }
 
 // reset starts a leadership term at now.
@@ -35,6 +40,26 @@ func (lt *leaseTable) reset(now time.Time, lease time.Duration) {
 	lt.floor = now.Add(lease + leaseMargin(lease))
 	lt.granted = make(map[string]time.Time)
 	lt.revoked = make(map[string]uint64)
+	lt.renewed = make(map[string]time.Time)
+	lt.since = now
+}
+
+// newEpoch notes that a new primary became due to renew at now.
+func (lt *leaseTable) newEpoch(now time.Time) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	lt.since = now
+}
+
+// lastRenewal is when node last renewed in this term, or when it became
+// due to, whichever is later.
+func (lt *leaseTable) lastRenewal(node string) time.Time {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if r := lt.renewed[node]; r.After(lt.since) {
+		return r
+	}
+	return lt.since
 }
 
 // grant records a lease for node in epoch, unless renewals of that node in
@@ -47,8 +72,10 @@ func (lt *leaseTable) grant(node string, epoch uint64, now time.Time, lease time
 	}
 	if lt.granted == nil {
 		lt.granted = make(map[string]time.Time)
+		lt.renewed = make(map[string]time.Time)
 	}
 	lt.granted[node] = now.Add(lease + leaseMargin(lease))
+	lt.renewed[node] = now
 	return true
 }
 

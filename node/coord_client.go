@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"slices"
 	"strings"
 	"time"
 )
@@ -151,7 +152,7 @@ func (c *coordClient) rotate() string {
 }
 
 // do sends one leader-only command and returns its reply. REDIRECT is
-// followed, NOLEADER and connection errors move on to another coordinator,
+// followed when it names a configured coordinator address, NOLEADER and connection errors move on to another coordinator,
 // at most coordMaxHops times; NOTPRIMARY is errNotPrimary; any other error
 // reply is returned as an error. ctx bounds the whole request.
 func (c *coordClient) do(ctx context.Context, args ...string) (reply, error) {
@@ -188,8 +189,17 @@ func (c *coordClient) do(ctx context.Context, args ...string) (reply, error) {
 		code, rest, _ := strings.Cut(r.str, " ")
 		switch code {
 		case "REDIRECT":
+			// Only the configured addresses are used: the leader's own
+			// address may not be reachable from here (a proxy, another
+			// network), and a lease renewed around a cut link would keep
+			// an isolated primary writing. An unknown leader address means
+			// trying the configured ones in turn.
 			last = fmt.Errorf("%s: redirected by %s to %s", args[0], target, rest)
-			target = strings.TrimSpace(rest)
+			if to := strings.TrimSpace(rest); slices.Contains(c.addrs, to) {
+				target = to
+			} else {
+				target = c.rotate()
+			}
 		case "NOLEADER":
 			last = fmt.Errorf("%w (%s: %s)", errNoLeader, target, r.str)
 			target = c.rotate()
