@@ -51,9 +51,13 @@ func (p *prober) client(addr string) *redis.Client {
 	cl, ok := p.clients[addr]
 	if !ok {
 		timeout := max(2*p.c.cfg.ProbeInterval, 100*time.Millisecond)
+		// One dial attempt: go-redis would otherwise retry a refused dial
+		// 5 times 100 ms apart, and a dead node's probe would hold up the
+		// detection of its death by half a second.
 		cl = redis.NewClient(&redis.Options{
 			Addr: addr, Password: p.c.cfg.NodeAuth, MaxRetries: -1, PoolSize: 2,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
+			DialerRetries: 1, DialerRetryTimeout: time.Millisecond,
 			Protocol: 2, DisableIdentity: true,
 		})
 		p.clients[addr] = cl
@@ -72,8 +76,11 @@ func (p *prober) close() {
 }
 
 // probeAll probes every member of t but skip concurrently and records the
-// results.
+// results, within a bound of two probe intervals (at least 100 ms), so one
+// hung node never delays the verdict on the others.
 func (p *prober) probeAll(ctx context.Context, t Topology, skip string) {
+	ctx, cancel := context.WithTimeout(ctx, max(2*p.c.cfg.ProbeInterval, 100*time.Millisecond))
+	defer cancel()
 	var wg sync.WaitGroup
 	for _, n := range t.Members {
 		if n.ID == skip {
