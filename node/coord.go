@@ -30,6 +30,9 @@ const (
 	// black-holed connection would otherwise look healthy forever);
 	// coordinators repeat the topology every second on an idle stream.
 	coordWatchIdle = 3 * time.Second
+	// coordRetryMin is the first delay before a failed reconcile is
+	// retried.
+	coordRetryMin = 50 * time.Millisecond
 	// coordBackoffMin and coordBackoffMax bound retry backoff.
 	coordBackoffMin = 100 * time.Millisecond
 	coordBackoffMax = 2 * time.Second
@@ -139,12 +142,29 @@ func (s *Server) coordLoop(ctx context.Context) {
 	}
 	tick := time.NewTicker(coordPollInterval)
 	defer tick.Stop()
+	// A failed reconcile is retried after retryDelay (50 ms, doubling up
+	// to the poll interval) with the newest topology seen.
+	var last coordTopology
+	var retry <-chan time.Time
+	retryDelay := coordRetryMin
+	apply := func(t coordTopology) {
+		last = t
+		if s.reconcile(t) {
+			retry = time.After(retryDelay)
+			retryDelay = min(2*retryDelay, coordPollInterval)
+			return
+		}
+		retry, retryDelay = nil, coordRetryMin
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case t := <-co.topos:
-			s.reconcile(t)
+			apply(t)
+			continue
+		case <-retry:
+			apply(last)
 			continue
 		case <-tick.C:
 		case <-co.poll:
@@ -157,7 +177,7 @@ func (s *Server) coordLoop(ctx context.Context) {
 			s.log.Debug("topology poll failed", "err", err)
 			continue
 		}
-		s.reconcile(t)
+		apply(t)
 	}
 }
 

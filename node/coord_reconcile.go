@@ -95,14 +95,15 @@ func (s *Server) view() nodeView {
 
 // reconcile carries out the action a topology calls for. Failures (a
 // REPLICAOF whose handshake fails, an epoch that cannot be persisted) are
-// logged and retried at the next topology or poll: the node never gives
-// up.
-func (s *Server) reconcile(t coordTopology) {
+// logged and reported: the caller retries soon (a new primary often has
+// not adopted its epoch yet when its replicas first knock), and at every
+// later topology or poll: the node never gives up.
+func (s *Server) reconcile(t coordTopology) (failed bool) {
 	co := s.coord
 	a := decide(t, s.view())
 	if a.ignore {
 		s.log.Debug("topology ignored", "reason", a.reason)
-		return
+		return false
 	}
 	if !a.lead {
 		// First of all: stop taking writes.
@@ -110,7 +111,7 @@ func (s *Server) reconcile(t coordTopology) {
 	}
 	if err := s.raiseEpoch(a.epoch); err != nil {
 		s.log.Error("cannot adopt the topology's epoch", "epoch", a.epoch, "err", err)
-		return
+		return true
 	}
 	switch {
 	case a.lead:
@@ -123,13 +124,15 @@ func (s *Server) reconcile(t coordTopology) {
 		if a.follow == co.advertise {
 			s.log.Error("topology's primary has this node's address; not replicating from myself",
 				"primary", t.Primary, "addr", a.follow)
-			return
+			return false
 		}
 		s.log.Info("following the topology's primary", "epoch", a.epoch, "primary", t.Primary, "addr", a.follow)
 		if _, err := s.replicaof(a.follow); err != nil {
 			s.log.Warn("replicaof the topology's primary failed; will retry", "primary", t.Primary, "addr", a.follow, "err", err)
+			return true
 		}
 	case a.reason != "":
 		s.log.Debug("no primary to follow", "epoch", a.epoch, "reason", a.reason)
 	}
+	return false
 }
