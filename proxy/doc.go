@@ -1,5 +1,21 @@
-// Package proxy will hold Baton's RESP-aware proxy: the one endpoint
-// applications use. It holds client connections, routes each command to the
-// primary of the newest committed epoch, and holds and replays commands across
-// role changes so that a planned takeover costs clients nothing but a pause.
+// Package proxy is Baton's RESP-aware proxy: the one endpoint applications
+// use. It follows the primary of the newest epoch (polling the
+// coordinators' BATON.TOPOLOGY LOCAL, or a static backend), forwards each
+// client pipeline as one batch over a small pool of shared, pipelined
+// backend connections, and holds and replays commands across role changes.
+//
+// Invariants:
+//   - A batch is written to one backend connection under its lock and its
+//     replies are read back in FIFO order, so replies always reach the
+//     right client in the right order.
+//   - Only a strictly higher epoch moves the proxy to another primary; a
+//     lagging coordinator never moves it back.
+//   - Replies -TAKENOVER, -READONLY and -TRYAGAIN mean "not executed": the
+//     command is held (up to HoldTimeout) and replayed. A write whose
+//     connection broke before its reply is ambiguous and gets an error,
+//     never a silent retry; a read-only command is retried.
+//   - Stateful clients (MULTI/WATCH, SUBSCRIBE, blocking commands,
+//     connection state such as CLIENT SETNAME or SELECT) are pinned to a
+//     backend connection of their own, bytes forwarded 1:1; when that
+//     connection ends, the client's connection is closed.
 package proxy

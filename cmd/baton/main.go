@@ -15,6 +15,7 @@ var subcommands = map[string]struct {
 }{
 	"node":        {runNode, "run a datastore node (RESP server with a journal)"},
 	"coordinator": {runCoordinator, "run a coordinator: a Raft member recording primary epochs and leases"},
+	"proxy":       {runProxy, "run the RESP proxy applications connect to; it follows the primary"},
 }
 
 func main() {

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/batonkv/baton/proxy"
+)
+
+// runProxy runs `baton proxy`: the RESP endpoint applications use, until
+// SIGINT/SIGTERM.
+func runProxy(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("proxy", stderr)
+	addr := fs.String("addr", "127.0.0.1:6380", "RESP listen address for clients; port 0 picks a free port")
+	coordinators := fs.String("coordinators", "", "comma-separated coordinator API addresses to follow the primary through")
+	secret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
+	backend := fs.String("backend", "", "static primary address (host:port) when there are no coordinators")
+	backendAuth := fs.String("backend-auth", "", "password to AUTH with on the nodes")
+	pass := fs.String("requirepass", "", "password clients must AUTH with at the proxy")
+	hold := fs.Duration("hold-timeout", proxy.DefaultHoldTimeout, "how long a command is held while no primary takes it")
+	maxClients := fs.Int("maxclients", proxy.DefaultMaxClients, "maximum concurrent client connections")
+	poolSize := fs.Int("pool-size", proxy.DefaultPoolSize, "shared pipelined connections per primary")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	logger, code, ok := parseAndLog(fs, "proxy", args, logLevel, stderr)
+	if !ok {
+		return code
+	}
+	p, err := proxy.New(proxy.Config{
+		Addr: *addr, Coordinators: splitList(*coordinators), ClusterSecret: *secret,
+		Backend: *backend, BackendAuth: *backendAuth, RequirePass: *pass,
+		HoldTimeout: *hold, MaxClients: *maxClients, PoolSize: *poolSize, Logger: logger,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "baton proxy:", err)
+		return 2
+	}
+	ln, err := listen(*addr, false)
+	if err != nil {
+		p.Close()
+		logger.Error("listen", "addr", *addr, "err", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "baton proxy listening on %s\n", ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- p.Serve(ln) }()
+	return waitAndClose(logger, p, served, nil)
+}
