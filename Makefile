@@ -29,10 +29,11 @@ deps:
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/baton
 
-## run: start a local node on 127.0.0.1:6379 (or the next free port, printed)
+## run: start the local appliance (3 coordinators, 3 nodes, 1 proxy); the
+## proxy listens on 127.0.0.1:6379 (or the next free port, printed)
 run: build
-	@mkdir -p $(DATA)/node
-	$(BIN) node --addr 127.0.0.1:$(RUN_PORT) --next-free-port --dir $(DATA)/node --fsync everysec
+	@mkdir -p $(DATA)/appliance
+	$(BIN) up --addr 127.0.0.1:$(RUN_PORT) --dir $(DATA)/appliance
 
 ## test: everything CI runs: vet, unit and integration tests with -race
 ## (fuzz seed corpora included), and the redis-cli compatibility script

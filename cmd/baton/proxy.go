@@ -20,6 +20,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	hold := fs.Duration("hold-timeout", proxy.DefaultHoldTimeout, "how long a command is held while no primary takes it")
 	maxClients := fs.Int("maxclients", proxy.DefaultMaxClients, "maximum concurrent client connections")
 	poolSize := fs.Int("pool-size", proxy.DefaultPoolSize, "shared pipelined connections per primary")
+	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logger, code, ok := parseAndLog(fs, "proxy", args, logLevel, stderr)
 	if !ok {
@@ -34,7 +35,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "baton proxy:", err)
 		return 2
 	}
-	ln, err := listen(*addr, false)
+	ln, err := listen(*addr, *nextFree)
 	if err != nil {
 		p.Close()
 		logger.Error("listen", "addr", *addr, "err", err)

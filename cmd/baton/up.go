@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// upProc is one process of the local appliance.
+type upProc struct {
+	name string
+	cmd  *exec.Cmd
+	addr string
+}
+
+// runUp runs `baton up`: the whole appliance — 3 coordinators, 3 nodes and
+// a proxy — as child processes on loopback, until SIGINT/SIGTERM.
+func runUp(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("up", stderr)
+	addr := fs.String("addr", "127.0.0.1:6379", "the proxy's address; if the port is taken, the next free one is used (printed)")
+	dir := fs.String("dir", "", "data and logs directory (empty: a temporary one, removed on exit)")
+	secret := fs.String("cluster-secret", "baton-local", "cluster secret shared by the appliance's processes")
+	logLevel := fs.String("log-level", "info", "log level of `baton up` itself: debug, info, warn, error")
+	logger, code, ok := parseAndLog(fs, "up", args, logLevel, stderr)
+	if !ok {
+		return code
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "baton-up-")
+		if err != nil {
+			logger.Error("temp dir", "err", err)
+			return 1
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		logger.Error("own executable", "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	a := &appliance{bin: bin, dir: *dir, secret: *secret, log: logger}
+	defer a.stopAll()
+	proxyAddr, err := a.start(ctx, *addr)
+	if err != nil {
+		logger.Error("baton up", "err", err)
+		return 1
+	}
+	status, err := a.waitWritable(ctx, proxyAddr)
+	if err != nil {
+		logger.Error("baton up: the appliance did not become writable", "err", err, "logs", filepath.Join(*dir, "logs"))
+		return 1
+	}
+	fmt.Fprintf(stdout, "baton up listening on %s\n", proxyAddr)
+	fmt.Fprintf(stdout, "baton up: the proxy above fronts 3 coordinators and 3 nodes; data and logs in %s\n", *dir)
+	fmt.Fprintf(stdout, "baton up: %s\n", status)
+	<-ctx.Done()
+	logger.Info("stopping the appliance")
+	return 0
+}
+
+// appliance is the set of processes `baton up` runs.
+type appliance struct {
+	bin, dir, secret string
+	log              *slog.Logger
+	procs            []*upProc
+}
+
+// start launches coordinators, nodes and the proxy, and returns the proxy's
+// address.
+func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error) {
+	if err := os.MkdirAll(filepath.Join(a.dir, "logs"), 0o755); err != nil {
+		return "", err
+	}
+	ports, err := freePorts(6)
+	if err != nil {
+		return "", err
+	}
+	raftAddrs, apiAddrs := ports[:3], ports[3:]
+	var peers []string
+	for i := range 3 {
+		peers = append(peers, fmt.Sprintf("c%d=%s/%s", i+1, raftAddrs[i], apiAddrs[i]))
+	}
+	for i := range 3 {
+		id := fmt.Sprintf("c%d", i+1)
+		if _, err := a.spawn(ctx, id, "coordinator", "--id", id, "--raft-addr", raftAddrs[i], "--addr", apiAddrs[i],
+			"--dir", filepath.Join(a.dir, id), "--peers", strings.Join(peers, ","), "--cluster-secret", a.secret); err != nil {
+			return "", err
+		}
+	}
+	coords := strings.Join(apiAddrs, ",")
+	for i := range 3 {
+		id := fmt.Sprintf("n%d", i+1)
+		if _, err := a.spawn(ctx, id, "node", "--addr", "127.0.0.1:0", "--dir", filepath.Join(a.dir, id),
+			"--coordinators", coords, "--node-id", id, "--cluster-secret", a.secret, "--sync-replicas", "1"); err != nil {
+			return "", err
+		}
+	}
+	return a.spawn(ctx, "proxy", "proxy", "--addr", proxyAddr, "--next-free-port", "--coordinators", coords,
+		"--cluster-secret", a.secret)
+}
+
+// spawn starts `baton sub args…`, logs to dir/logs/name.log, and returns the
+// address from its "listening on" line.
+func (a *appliance) spawn(ctx context.Context, name, sub string, args ...string) (string, error) {
+	logf, err := os.Create(filepath.Join(a.dir, "logs", name+".log"))
+	if err != nil {
+		return "", err
+	}
+	defer logf.Close()
+	cmd := exec.Command(a.bin, append([]string{sub}, args...)...)
+	cmd.Stderr = logf
+	// Children die with `baton up`, even if it is killed outright.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &upProc{name: name, cmd: cmd}
+	a.procs = append(a.procs, p)
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	select {
+	case line := <-lines:
+		i := strings.LastIndex(line, " on ")
+		if i < 0 {
+			return "", fmt.Errorf("%s printed %q", name, line)
+		}
+		p.addr = line[i+4:]
+		return p.addr, nil
+	case <-time.After(15 * time.Second):
+		return "", fmt.Errorf("%s did not start within 15s (see %s)", name, logf.Name())
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// waitWritable waits until a write through the proxy succeeds and returns
+// a one-line status.
+func (a *appliance) waitWritable(ctx context.Context, proxyAddr string) (string, error) {
+	c := redis.NewClient(&redis.Options{Addr: proxyAddr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := c.Set(ctx, "baton:up", time.Now().Format(time.RFC3339), 0).Err()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return "", err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var nodes []string
+	for _, p := range a.procs {
+		if strings.HasPrefix(p.name, "n") {
+			nc := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+			role, _ := nc.Do(ctx, "role").Slice()
+			nc.Close()
+			r := "?"
+			if len(role) > 0 {
+				r, _ = role[0].(string)
+			}
+			nodes = append(nodes, fmt.Sprintf("%s %s %s", p.name, p.addr, r))
+		}
+	}
+	return "nodes: " + strings.Join(nodes, ", "), nil
+}
+
+// stopAll stops every process, proxy first, waiting up to 10 s each
+// before killing it.
+func (a *appliance) stopAll() {
+	for i := len(a.procs) - 1; i >= 0; i-- {
+		p := a.procs[i]
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() {
+			p.cmd.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			p.cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+// freePorts returns n distinct free loopback addresses, holding each until
+// all are picked.
+func freePorts(n int) ([]string, error) {
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	var out []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		out = append(out, ln.Addr().String())
+	}
+	return out, nil
+}
