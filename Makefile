@@ -7,7 +7,7 @@ DATA      ?= .data
 RUN_PORT  ?= 6379
 APT_PKGS  := redis-tools redis-server
 
-.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover deps vet fmt-check clean
+.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-proxy deps vet fmt-check clean
 
 all: build
 
@@ -79,6 +79,12 @@ bench-repl: build deps
 ## primary (Baton vs Redis Sentinel); env K (default 20), CLIENTS (default 20)
 bench-failover: build deps
 	scripts/bench-failover.sh $(BIN)
+
+## bench-proxy: what baton proxy costs over a direct connection to one node,
+## with twemproxy as the peer (installed when missing); env N (default
+## 500000), CLIENTS (default 50)
+bench-proxy: build deps
+	scripts/bench-proxy.sh $(BIN)
 
 clean:
 	rm -rf bin $(DATA) out

@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -64,4 +66,68 @@ func Test_Proxy_ClientKeepsItsConnectionAcrossAFailover(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged, %d ambiguous; the longest held write took %v", len(acked), ambiguous, held.Round(time.Millisecond))
+}
+
+// Test_Proxy_SubscriberSurvivesAFailover: a subscriber connected through
+// the proxy keeps its one TCP connection (a raw one: go-redis would quietly
+// reconnect and resubscribe) when the primary is killed, and receives what
+// is published (through the proxy) on the new primary.
+func Test_Proxy_SubscriberSurvivesAFailover(t *testing.T) {
+	c := startCluster(t, clusterOpts{syncReplicas: 1})
+	var apis []string
+	for _, m := range c.coords {
+		apis = append(apis, m.addr)
+	}
+	px := startBaton(t, "proxy", []string{"--addr", "127.0.0.1:0", "--coordinators", strings.Join(apis, ","),
+		"--cluster-secret", clusterSecret, "--log-level", "warn"})
+	ctx := context.Background()
+	pub := redis.NewClient(&redis.Options{Addr: px.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	defer pub.Close()
+	nc, err := net.Dial("tcp", px.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	fmt.Fprint(nc, "*2\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n")
+	msgs := make(chan string, 64)
+	go func() {
+		defer close(msgs)
+		r := bufio.NewReader(nc)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			// Message payloads are the only bulks starting with "m-".
+			if strings.HasPrefix(line, "m-") {
+				msgs <- strings.TrimSpace(line)
+			}
+		}
+	}()
+	receive := func(want string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			// Publish until it arrives: after a switch the subscriber is
+			// re-subscribed on the new primary a moment later.
+			pub.Publish(ctx, "news", want)
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					t.Fatalf("the proxy closed the subscriber's connection")
+				}
+				if m == want {
+					return
+				}
+			case <-time.After(100 * time.Millisecond):
+			case <-deadline:
+				t.Fatalf("the subscriber never received %q", want)
+			}
+		}
+	}
+	receive("m-before")
+	old := c.clusterPrimary()
+	c.kill9(old)
+	c.clusterPrimary(old.id)
+	receive("m-after")
 }
