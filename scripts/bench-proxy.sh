@@ -122,12 +122,19 @@ start_twemproxy() {
 }
 start_twemproxy
 
-# bench NAME PORT ARGS... runs redis-benchmark against 127.0.0.1:PORT and
-# writes $work/NAME.csv as "test,rps,avg,p50,p99" lines (latencies in ms;
-# empty where this redis-benchmark's CSV has no such column).
+# processed prints the node's total_commands_processed.
+processed() { redis-cli -p "$nport" INFO stats | tr -d '\r' | awk -F: '$1 == "total_commands_processed" { print $2 }'; }
+
+# bench NAME PORT COMMANDS ARGS... runs redis-benchmark against
+# 127.0.0.1:PORT and writes $work/NAME.csv as "test,rps,avg,p50,p99" lines
+# (latencies in ms; empty where this redis-benchmark's CSV has no such
+# column). redis-benchmark counts error replies as answered requests, so a
+# proxy failing fast would look fast: the node must have processed at least
+# COMMANDS commands during the run, or the run is refused.
 bench() {
-	local name=$1 port=$2
-	shift 2
+	local name=$1 port=$2 want=$3 before after
+	shift 3
+	before=$(processed)
 	timeout "$timeout_s" redis-benchmark -h 127.0.0.1 -p "$port" --csv -q "$@" \
 		>"$work/$name.raw" 2>"$work/$name.err" ||
 		die "redis-benchmark $* on :$port failed: $(tail -3 "$work/$name.err")"
@@ -138,6 +145,9 @@ bench() {
 			(col["p50_latency_ms"] ? $col["p50_latency_ms"] : "") "," (col["p99_latency_ms"] ? $col["p99_latency_ms"] : "") }
 	' "$work/$name.raw" >"$work/$name.csv"
 	[ -s "$work/$name.csv" ] || die "no redis-benchmark result for $name ($(head -3 "$work/$name.raw"))"
+	after=$(processed)
+	[ $((after - before)) -ge "$want" ] ||
+		die "$name: the node processed $((after - before)) commands, want at least $want (errors through the proxy?)"
 }
 
 # field NAME TEST COLUMN prints one value of $work/NAME.csv (2 = rps, 4 = p50,
@@ -152,12 +162,12 @@ paths="direct:$nport proxy:$pport"
 for p in 1 16; do
 	for pp in $paths; do
 		echo "bench-proxy: ${pp%%:*} -P $p" >&2
-		bench "${pp%%:*}.P$p" "${pp#*:}" -c "$c" -n "$n" -t set,get -P "$p"
+		bench "${pp%%:*}.P$p" "${pp#*:}" $((2 * n)) -c "$c" -n "$n" -t set,get -P "$p"
 	done
 done
 for pp in $paths; do
 	echo "bench-proxy: ${pp%%:*} latency -c 1" >&2
-	bench "${pp%%:*}.lat" "${pp#*:}" -c 1 -n "$lat_n" -t get -P 1
+	bench "${pp%%:*}.lat" "${pp#*:}" "$lat_n" -c 1 -n "$lat_n" -t get -P 1
 done
 
 echo "$(redis-benchmark --version | cut -d' ' -f1-2); $(nproc) cores; baton node --fsync everysec, standalone; all on loopback, one machine"
