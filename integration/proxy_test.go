@@ -20,12 +20,7 @@ import (
 // primary.
 func Test_Proxy_ClientKeepsItsConnectionAcrossAFailover(t *testing.T) {
 	c := startCluster(t, clusterOpts{syncReplicas: 1})
-	var apis []string
-	for _, m := range c.coords {
-		apis = append(apis, m.addr)
-	}
-	px := startBaton(t, "proxy", []string{"--addr", "127.0.0.1:0", "--coordinators", strings.Join(apis, ","),
-		"--cluster-secret", clusterSecret, "--log-level", "warn"})
+	px := startClusterProxy(t, c)
 	// One connection, so a reconnect would show as a new client id.
 	cl := redis.NewClient(&redis.Options{Addr: px.addr, MaxRetries: -1, PoolSize: 1, Protocol: 2, DisableIdentity: true,
 		ReadTimeout: 10 * time.Second})
@@ -74,12 +69,7 @@ func Test_Proxy_ClientKeepsItsConnectionAcrossAFailover(t *testing.T) {
 // is published (through the proxy) on the new primary.
 func Test_Proxy_SubscriberSurvivesAFailover(t *testing.T) {
 	c := startCluster(t, clusterOpts{syncReplicas: 1})
-	var apis []string
-	for _, m := range c.coords {
-		apis = append(apis, m.addr)
-	}
-	px := startBaton(t, "proxy", []string{"--addr", "127.0.0.1:0", "--coordinators", strings.Join(apis, ","),
-		"--cluster-secret", clusterSecret, "--log-level", "warn"})
+	px := startClusterProxy(t, c)
 	ctx := context.Background()
 	pub := redis.NewClient(&redis.Options{Addr: px.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
 	defer pub.Close()
@@ -130,4 +120,15 @@ func Test_Proxy_SubscriberSurvivesAFailover(t *testing.T) {
 	c.kill9(old)
 	c.clusterPrimary(old.id)
 	receive("m-after")
+}
+
+// startClusterProxy starts `baton proxy` following c's coordinators.
+func startClusterProxy(t *testing.T, c *testCluster) *nodeProc {
+	t.Helper()
+	var apis []string
+	for _, m := range c.coords {
+		apis = append(apis, m.addr)
+	}
+	return startBaton(t, "proxy", []string{"--addr", "127.0.0.1:0", "--coordinators", strings.Join(apis, ","),
+		"--cluster-secret", clusterSecret, "--log-level", "warn"})
 }
