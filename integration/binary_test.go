@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,39 +63,7 @@ type nodeProc struct {
 // from its first stdout line) and kills it when the test ends.
 func startNode(t testing.TB, env []string, args ...string) *nodeProc {
 	t.Helper()
-	full := append([]string{"node", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)
-	cmd := exec.Command(batonBinary(t), full...)
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &nodeProc{cmd: cmd, done: make(chan error, 1), log: &strings.Builder{}}
-	var logMu sync.Mutex
-	cmd.Stderr = writerFunc(func(b []byte) (int, error) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		return p.log.Write(b)
-	})
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.done
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("node did not report its address: %v (log: %s)", err, p.log.String())
-	}
-	const prefix = "baton node listening on "
-	if !strings.HasPrefix(line, prefix) {
-		t.Fatalf("unexpected first line %q", line)
-	}
-	p.addr = strings.TrimSpace(strings.TrimPrefix(line, prefix))
-	go io.Copy(io.Discard, stdout)
-	return p
+	return launch(t, env, "node", append([]string{"--addr", "127.0.0.1:0", "--log-level", "warn"}, args...))
 }
 
 type writerFunc func([]byte) (int, error)

@@ -46,7 +46,16 @@ const (
 // (digest, assertSameDigest, client...) whatever the subcommand.
 func startBaton(t *testing.T, sub string, args []string) *nodeProc {
 	t.Helper()
+	return launch(t, nil, sub, args)
+}
+
+// launch starts `baton sub args…` with env added to the environment, keeps
+// its stderr as the log, reads the address from its first stdout line
+// ("baton SUB listening on ADDR"), and kills it when the test ends.
+func launch(t testing.TB, env []string, sub string, args []string) *nodeProc {
+	t.Helper()
 	cmd := exec.Command(batonBinary(t), append([]string{sub}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
