@@ -19,6 +19,14 @@ func replicaOf(t *testing.T, replica *redis.Client, primary *testNode) {
 	}
 }
 
+// newReplPair starts two standalone nodes (to become primary and replica)
+// with a client each.
+func newReplPair(t *testing.T) (primary, replica *testNode, pc, rc *redis.Client) {
+	t.Helper()
+	primary, replica = mustNewNode(t, Config{}), mustNewNode(t, Config{})
+	return primary, replica, mustClient(t, primary), mustClient(t, replica)
+}
+
 // roleOf returns a replica's ROLE state and offset.
 func roleOf(t *testing.T, c *redis.Client) (string, int64) {
 	t.Helper()
@@ -77,9 +85,7 @@ func Test_Repl_FullSyncMidwayReportsOffsetZero(t *testing.T) {
 	release := func() { once.Do(func() { close(hold) }) }
 	t.Cleanup(release)
 
-	primary := mustNewNode(t, Config{})
-	replica := mustNewNode(t, Config{})
-	pc, rc := mustClient(t, primary), mustClient(t, replica)
+	primary, _, pc, rc := newReplPair(t)
 	ctx := context.Background()
 	for i := 0; i < 200; i++ {
 		pc.Set(ctx, "k"+itoa(int64(i)), i, 0)
@@ -120,9 +126,7 @@ func Test_Repl_FullSyncMidwayReportsOffsetZero(t *testing.T) {
 // Test_Repl_ReplicaIsReadOnly checks READONLY for writes (also queued in a
 // transaction, which then aborts) while reads work.
 func Test_Repl_ReplicaIsReadOnly(t *testing.T) {
-	primary := mustNewNode(t, Config{})
-	replica := mustNewNode(t, Config{})
-	pc, rc := mustClient(t, primary), mustClient(t, replica)
+	primary, _, pc, rc := newReplPair(t)
 	ctx := context.Background()
 	pc.Set(ctx, "a", "1", 0)
 	replicaOf(t, rc, primary)
@@ -148,9 +152,7 @@ func Test_Repl_ReplicaIsReadOnly(t *testing.T) {
 // keys through a replica: the replica never expires keys itself, the
 // primary's DELs keep both identical.
 func Test_Repl_TransactionsAndExpiryReplicate(t *testing.T) {
-	primary := mustNewNode(t, Config{})
-	replica := mustNewNode(t, Config{})
-	pc, rc := mustClient(t, primary), mustClient(t, replica)
+	primary, _, pc, rc := newReplPair(t)
 	ctx := context.Background()
 	replicaOf(t, rc, primary)
 	waitSynced(t, primary, rc)
@@ -235,9 +237,7 @@ func Test_Repl_SyncReplicasFailsOnlyTheWrites(t *testing.T) {
 // Test_Repl_FailedReplicaofChangesNothing points a replica at a port with
 // nothing listening: the error leaves it replicating from its primary.
 func Test_Repl_FailedReplicaofChangesNothing(t *testing.T) {
-	primary := mustNewNode(t, Config{})
-	replica := mustNewNode(t, Config{})
-	pc, rc := mustClient(t, primary), mustClient(t, replica)
+	primary, replica, pc, rc := newReplPair(t)
 	ctx := context.Background()
 	replicaOf(t, rc, primary)
 	waitSynced(t, primary, rc)
@@ -265,9 +265,7 @@ func Test_Repl_LongFullSyncIsNotDropped(t *testing.T) {
 	cowStepKeys, linkTimeout = 10, 300*time.Millisecond
 	fullSyncStepHook = func() { time.Sleep(20 * time.Millisecond) }
 
-	primary := mustNewNode(t, Config{})
-	replica := mustNewNode(t, Config{})
-	pc, rc := mustClient(t, primary), mustClient(t, replica)
+	primary, _, pc, rc := newReplPair(t)
 	ctx := context.Background()
 	for i := 0; i < 500; i++ { // 50 chunks: about 1 s, over 3 link timeouts
 		pc.Set(ctx, "k"+itoa(int64(i)), i, 0)
