@@ -38,15 +38,7 @@ die() {
 [ -x "$bin" ] || die "$bin is not an executable"
 command -v redis-benchmark >/dev/null 2>&1 || die "redis-benchmark is missing (make deps installs it)"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir
 
 # wait_port PORT waits until 127.0.0.1:PORT accepts connections (twemproxy
 # may not answer PING before it has a server connection).

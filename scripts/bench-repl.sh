@@ -54,15 +54,7 @@ case " $systems " in *" baton "*)
 	;;
 esac
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_workdir
 
 go build -o "$work/benchrepl" "$here/benchrepl" || die "building scripts/benchrepl failed"
 br="$work/benchrepl"

@@ -21,22 +21,30 @@ wait_ping() {
 	return 1
 }
 
+# make_workdir creates $work, a temp dir, and $pids, the background
+# processes to stop: when the calling script exits (Ctrl-C included) every
+# process in $pids is killed and $work removed.
+make_workdir() {
+	work=$(mktemp -d)
+	pids=()
+	trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+	trap 'exit 130' INT TERM
+}
+
 # start_pair BATON_BINARY starts redis-server (appendonly yes, appendfsync
 # everysec) and `baton node --fsync everysec` on free loopback ports, each
 # with its data in a new temp dir, sets $rport, $bport and $work, waits for
 # both to answer, and removes everything when the calling script exits.
 start_pair() {
-	work=$(mktemp -d)
-	pair_pids=()
-	trap 'for p in "${pair_pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+	make_workdir
 	rport=$(free_port)
 	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
 		--dir "$work" --daemonize no --logfile "$work/redis.log" &
-	pair_pids+=($!)
+	pids+=($!)
 	bport=$(free_port)
 	"$1" node --addr "127.0.0.1:$bport" --dir "$work/baton" --fsync everysec --log-level warn \
 		>"$work/baton.out" 2>"$work/baton.log" &
-	pair_pids+=($!)
+	pids+=($!)
 	wait_ping "$rport"
 	wait_ping "$bport"
 }
