@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/batonkv/baton/internal/redisinfo"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -135,25 +136,12 @@ type replInfo struct {
 }
 
 func getReplInfo(ctx context.Context, c *redis.Client) (replInfo, error) {
-	s, err := c.Info(ctx, "replication").Result()
+	f, err := redisinfo.Fetch(ctx, c, "replication")
 	if err != nil {
-		return replInfo{}, fmt.Errorf("INFO replication on %s: %w", c.Options().Addr, err)
+		return replInfo{}, err
 	}
-	var r replInfo
-	for _, line := range strings.Split(s, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "role":
-			r.role = v
-		case "master_link_status":
-			r.linkUp = v == "up"
-		case "connected_slaves":
-			fmt.Sscan(v, &r.replicas)
-		}
-	}
+	r := replInfo{role: f["role"], linkUp: f["master_link_status"] == "up"}
+	fmt.Sscan(f["connected_slaves"], &r.replicas)
 	return r, nil
 }
 

@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonkv/baton/internal/redisinfo"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -94,29 +95,16 @@ type replInfo struct {
 
 // info fetches and parses INFO replication from c.
 func info(ctx context.Context, c *redis.Client) (replInfo, error) {
-	s, err := c.Info(ctx, "replication").Result()
+	f, err := redisinfo.Fetch(ctx, c, "replication")
 	if err != nil {
-		return replInfo{}, fmt.Errorf("INFO replication on %s: %w", c.Options().Addr, err)
+		return replInfo{}, err
 	}
-	var r replInfo
-	for _, line := range strings.Split(s, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "role":
-			r.role = v
-		case "master_link_status":
-			r.linkUp = v == "up"
-		case "master_sync_in_progress":
-			r.syncing = v != "0"
-		case "slave_repl_offset":
-			r.replicaOffset, _ = strconv.ParseInt(v, 10, 64)
-		case "master_repl_offset":
-			r.masterOffset, _ = strconv.ParseInt(v, 10, 64)
-		}
+	r := replInfo{role: f["role"], linkUp: f["master_link_status"] == "up"}
+	if v, ok := f["master_sync_in_progress"]; ok {
+		r.syncing = v != "0"
 	}
+	r.replicaOffset, _ = strconv.ParseInt(f["slave_repl_offset"], 10, 64)
+	r.masterOffset, _ = strconv.ParseInt(f["master_repl_offset"], 10, 64)
 	return r, nil
 }
 
