@@ -418,6 +418,20 @@ func (c *testCluster) waitReplica(m *member) {
 	})
 }
 
+// checkAfterFailover ends a failover scenario: the old primary is back as a
+// connected replica, every write the load saw acknowledged is on the new
+// primary p, all nodes hold the same data, and no two nodes' lease windows
+// overlapped.
+func (c *testCluster) checkAfterFailover(l *clusterLoad, old, p *member) {
+	c.t.Helper()
+	c.waitReplica(old)
+	acked, ambiguous := l.verify(p)
+	c.t.Logf("%d acknowledged writes, %d ambiguous", acked, ambiguous)
+	c.waitCaughtUpAll(p)
+	assertSameDigest(c.t, c.nodeProcs(p)...)
+	c.auditLeases(2)
+}
+
 // waitCaughtUpAll waits until every node but primary is a connected replica
 // at primary's offset (no writes may be running).
 func (c *testCluster) waitCaughtUpAll(primary *member) {

@@ -129,12 +129,7 @@ func testIsolatedByToxiproxy(t *testing.T) {
 			t.Fatalf("enable proxy %s: %v", px.Name, err)
 		}
 	}
-	c.waitReplica(old)
-	acked, ambiguous := l.verify(p)
-	t.Logf("%d acknowledged writes, %d ambiguous", acked, ambiguous)
-	c.waitCaughtUpAll(p)
-	assertSameDigest(t, c.nodeProcs(p)...)
-	c.auditLeases(2)
+	c.checkAfterFailover(l, old, p)
 }
 
 // testIsolatedBySIGSTOP freezes the primary until another node is primary:
@@ -313,12 +308,7 @@ func Test_Cluster_RaftLeaderKilledMidFailover(t *testing.T) {
 	}
 
 	c.start(old)
-	c.waitReplica(old)
-	acked, ambiguous := l.verify(p)
-	t.Logf("%d acknowledged writes, %d ambiguous", acked, ambiguous)
-	c.waitCaughtUpAll(p)
-	assertSameDigest(t, c.nodeProcs(p)...)
-	c.auditLeases(2)
+	c.checkAfterFailover(l, old, p)
 }
 
 func Test_Cluster_FullRestartKeepsTopology(t *testing.T) {
