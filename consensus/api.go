@@ -67,6 +67,7 @@ var apiCommands = map[string]struct {
 	"baton.deregister": {(*Service).cmdDeregister, 2, true},
 	"baton.lease":      {(*Service).cmdLease, 3, true},
 	"baton.failover":   {(*Service).cmdFailover, -1, true},
+	"baton.takeover":   {(*Service).cmdTakeover, -1, true},
 	"baton.join":       {(*Service).cmdJoin, 4, true},
 	"baton.remove":     {(*Service).cmdRemove, 2, true},
 	"baton.members":    {(*Service).cmdMembers, 1, false},
@@ -259,6 +260,12 @@ func (c *Service) cmdLease(ctx context.Context, args [][]byte) any {
 		c.metrics.leaseRefusals.Inc()
 		return err
 	}
+	if t.State == StateTakeover && t.Takeover != nil && t.Takeover.From == node {
+		// The role is being handed over: a primary that restarted after
+		// its freeze must not take writes past the LSN the target matches.
+		c.metrics.leaseRefusals.Inc()
+		return fmt.Errorf("NOTPRIMARY the primary role of epoch %d is being handed over from %q", epoch, node)
+	}
 	if t.Primary != node || t.Epoch != epoch {
 		c.metrics.leaseRefusals.Inc()
 		return fmt.Errorf("NOTPRIMARY epoch %d's primary is %q (asked: %q for epoch %d)", t.Epoch, t.Primary, node, epoch)
@@ -332,4 +339,47 @@ func (c *Service) cmdMembers(ctx context.Context, _ [][]byte) any {
 		out = append(out, line)
 	}
 	return out
+}
+
+// cmdTakeover: BATON.TAKEOVER [TO node-id] [TIMEOUT ms] [GRACE ms] — a
+// coordinated takeover (see Takeover). The reply is the report as JSON,
+// for a rollback too (its outcome and failed step say why); an error only
+// when no takeover could start.
+func (c *Service) cmdTakeover(_ context.Context, args [][]byte) any {
+	to := ""
+	timeout, grace := DefaultTakeoverTimeout, time.Duration(0)
+	for i := 1; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			return errors.New("ERR syntax error")
+		}
+		val := string(args[i+1])
+		switch strings.ToLower(string(args[i])) {
+		case "to":
+			to = val
+		case "timeout", "grace":
+			ms, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || ms <= 0 {
+				return errors.New("ERR timeout and grace are positive milliseconds")
+			}
+			if strings.EqualFold(string(args[i]), "timeout") {
+				timeout = time.Duration(ms) * time.Millisecond
+			} else {
+				grace = time.Duration(ms) * time.Millisecond
+			}
+		default:
+			return errors.New("ERR syntax error")
+		}
+	}
+	// The takeover has its own bound (timeout), not the API's.
+	ctx, cancel := context.WithTimeout(c.ctx, timeout+5*time.Second)
+	defer cancel()
+	rep, err := c.Takeover(ctx, to, timeout, grace)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("ERR encode report: %v", err)
+	}
+	return string(b)
 }

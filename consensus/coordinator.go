@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -43,6 +44,10 @@ type Config struct {
 	// ProbeInterval is how often the leader probes every node (default
 	// 100 ms).
 	ProbeInterval time.Duration
+	// TakeoverGrace is how long a frozen old primary waits for its
+	// connections to pass the checkpoint before force-closing the rest
+	// (default DefaultTakeoverGrace); BATON.TAKEOVER GRACE overrides it.
+	TakeoverGrace time.Duration
 	// Raft timing (0: RaftConfig's defaults) and transport routing.
 	HeartbeatTimeout, ElectionTimeout time.Duration
 	AddressProvider                   raft.ServerAddressProvider
@@ -60,6 +65,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ProbeInterval == 0 {
 		c.ProbeInterval = 100 * time.Millisecond
+	}
+	if c.TakeoverGrace == 0 {
+		c.TakeoverGrace = DefaultTakeoverGrace
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -86,10 +94,13 @@ type Service struct {
 	ln     net.Listener
 	httpSv *http.Server
 
-	leases  leaseTable
-	probes  *prober
-	metrics *metrics
-	reg     *prometheus.Registry
+	leases leaseTable
+	probes *prober
+	// takeoverBusy is set while this member runs a takeover; a takeover
+	// record seen while it is clear is an orphan of an earlier leader.
+	takeoverBusy atomic.Bool
+	metrics      *metrics
+	reg          *prometheus.Registry
 
 	ctx    context.Context
 	cancel context.CancelFunc

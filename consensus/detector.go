@@ -195,6 +195,14 @@ func (c *Service) leaderLoop(ctx context.Context) {
 			c.leases.newEpoch(time.Now())
 		}
 		c.probes.probeAll(ctx, t, "")
+		if t.State == StateTakeover && !c.takeoverBusy.Load() {
+			// A takeover an earlier leader began and did not finish: roll
+			// it back (its commit would have left the record stable).
+			if err := c.rollbackTakeover(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("rolling back an orphaned takeover", "err", err)
+			}
+			continue
+		}
 		if err := c.checkPrimary(ctx, t); err != nil && ctx.Err() == nil && time.Since(lastWarn) > 2*time.Second {
 			// Retried every probe interval; said every 2 s.
 			lastWarn = time.Now()

@@ -17,6 +17,8 @@ type metrics struct {
 	leasesGranted prometheus.Counter
 	leaseRefusals prometheus.Counter
 	nodeUp        *prometheus.GaugeVec
+	takeovers     *prometheus.CounterVec
+	takeoverStep  *prometheus.HistogramVec
 }
 
 // newMetrics registers the coordinator's metrics on reg.
@@ -34,8 +36,15 @@ func newMetrics(reg *prometheus.Registry, c *Service) *metrics {
 		nodeUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "baton_coordinator_node_up", Help: "1 when the node answered the leader's last probe.",
 		}, []string{"node"}),
+		takeovers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_coordinator_takeovers_total", Help: "Coordinated takeovers this member ran as leader, by outcome (committed, rolled_back).",
+		}, []string{"outcome"}),
+		takeoverStep: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "baton_coordinator_takeover_step_seconds", Help: "Duration of each takeover step (intent, freeze, parity, commit, promoted).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"step"}),
 	}
-	reg.MustRegister(m.failovers, m.leasesGranted, m.leaseRefusals, m.nodeUp,
+	reg.MustRegister(m.failovers, m.leasesGranted, m.leaseRefusals, m.nodeUp, m.takeovers, m.takeoverStep,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "baton_coordinator_is_leader", Help: "1 on the Raft leader.",
 		}, func() float64 {

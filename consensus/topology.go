@@ -42,6 +42,10 @@ func (s State) valid() bool {
 // Takeover records a planned handover in Raft so that a new coordinator
 // leader can finish or roll back a takeover it did not start.
 type Takeover struct {
+	// ID is the topology Version at which the takeover was recorded; the
+	// old primary is frozen and unfrozen under this ID, so a late message
+	// of an earlier takeover never thaws a node a later one froze.
+	ID       uint64    `json:"id"`
 	From     string    `json:"from"`
 	To       string    `json:"to"`
 	Deadline time.Time `json:"deadline"`
@@ -61,6 +65,10 @@ type Promotion struct {
 // primary is primary *of an epoch*, and nothing acts on an epoch before it
 // is committed.
 type Topology struct {
+	// Version counts the commands applied: every change, including the
+	// steps of a takeover at an unchanged epoch, moves it up by one, so
+	// readers (proxies) can tell the newer of two records of one epoch.
+	Version      uint64        `json:"version"`
 	Epoch        uint64        `json:"epoch"`
 	Primary      string        `json:"primary"`
 	Members      []Node        `json:"members"`
@@ -146,6 +154,11 @@ type Command struct {
 	PromotedAt *Promotion `json:"promoted_at,omitempty"`
 	// Coordinator is the coordinator to add or update (set_coordinator).
 	Coordinator *Coordinator `json:"coordinator,omitempty"`
+	// FromVersion, when non-zero, is the Version the proposer saw: the
+	// command applies only if nothing else was applied since. A takeover
+	// chains its steps and its final promote this way, so a rollback
+	// committed by another leader makes every later step of it fail.
+	FromVersion uint64 `json:"from_version,omitempty"`
 	// State and Takeover are the new phase (set_state).
 	State    State     `json:"state,omitempty"`
 	Takeover *Takeover `json:"takeover,omitempty"`
@@ -179,11 +192,19 @@ var (
 //     ID (absent is not an error, so retries are harmless).
 //   - set_state: FromEpoch compare-and-set as promote; sets State and
 //     Takeover, the epoch does not move.
+//
+// Any command with a non-zero FromVersion also needs Version to equal it
+// (else ErrStaleEpoch). Every applied command increments Version.
 func (t *Topology) Apply(c Command) error {
+	if c.FromVersion != 0 && c.FromVersion != t.Version {
+		return fmt.Errorf("consensus: %s: %w: command from version %d, topology at version %d",
+			c.Op, ErrStaleEpoch, c.FromVersion, t.Version)
+	}
 	next := t.Clone()
 	if err := next.apply(c); err != nil {
 		return fmt.Errorf("consensus: %s: %w", c.Op, err)
 	}
+	next.Version++
 	*t = next
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 
 func threeNodes() Topology {
 	return Topology{
-		Epoch: 3, Primary: "n1", State: StateStable,
+		Version: 3, Epoch: 3, Primary: "n1", State: StateStable,
 		Members: []Node{{"n1", "h1:1"}, {"n2", "h2:1"}, {"n3", "h3:1"}},
 	}
 }
@@ -99,9 +99,32 @@ func Test_Topology_Apply(t *testing.T) {
 		{
 			name:  "set_state keeps the epoch",
 			start: threeNodes(),
-			cmds:  []Command{{Op: OpSetState, FromEpoch: 3, State: StateTakeover, Takeover: &Takeover{"n1", "n2", deadline, "hold"}}},
+			cmds:  []Command{{Op: OpSetState, FromEpoch: 3, State: StateTakeover, Takeover: &Takeover{From: "n1", To: "n2", Deadline: deadline, Step: "hold"}}},
 			check: func(t *testing.T, got Topology) {
 				if got.Epoch != 3 || got.State != StateTakeover || got.Takeover == nil || got.Takeover.To != "n2" || !got.Takeover.Deadline.Equal(deadline) {
+					t.Fatalf("got %+v", got)
+				}
+			},
+		},
+		{
+			name:  "version: every command counts, a stale FromVersion is refused",
+			start: threeNodes(),
+			cmds: []Command{
+				{Op: OpSetState, FromEpoch: 3, FromVersion: 3, State: StateTakeover, Takeover: &Takeover{ID: 4, From: "n1", To: "n2"}},
+				{Op: OpSetState, FromEpoch: 3, State: StateStable},
+				{Op: OpPromote, FromEpoch: 3, FromVersion: 4, Primary: "n2"},
+			},
+			wantErr: ErrStaleEpoch,
+		},
+		{
+			name:  "version chains a takeover's steps into its promote",
+			start: threeNodes(),
+			cmds: []Command{
+				{Op: OpSetState, FromEpoch: 3, FromVersion: 3, State: StateTakeover, Takeover: &Takeover{ID: 4, From: "n1", To: "n2"}},
+				{Op: OpPromote, FromEpoch: 3, FromVersion: 4, Primary: "n2"},
+			},
+			check: func(t *testing.T, got Topology) {
+				if got.Version != 5 || got.Epoch != 4 || got.Primary != "n2" || got.State != StateStable {
 					t.Fatalf("got %+v", got)
 				}
 			},

@@ -270,6 +270,8 @@ func (c *testCluster) node(id string) *member {
 
 // clusterTopology is the part of BATON.TOPOLOGY the tests read.
 type clusterTopology struct {
+	Version uint64 `json:"version"`
+	State   string `json:"state"`
 	Epoch   uint64 `json:"epoch"`
 	Primary string `json:"primary"`
 	Members []struct {
@@ -279,7 +281,7 @@ type clusterTopology struct {
 }
 
 // topology returns the newest topology any live coordinator has applied
-// (BATON.TOPOLOGY LOCAL, highest epoch), so a lagging or dead member does
+// (BATON.TOPOLOGY LOCAL, highest version), so a lagging or dead member does
 // not hide a failover.
 func (c *testCluster) topology() (clusterTopology, error) {
 	var best clusterTopology
@@ -298,7 +300,7 @@ func (c *testCluster) topology() (clusterTopology, error) {
 			lastErr = fmt.Errorf("%s: BATON.TOPOLOGY %q: %w", m.id, s, err)
 			continue
 		}
-		if !found || topo.Epoch > best.Epoch {
+		if !found || topo.Version > best.Version {
 			best, found = topo, true
 		}
 	}
@@ -518,11 +520,36 @@ func (c *testCluster) leaseWindows() []leaseWindow {
 		if err != nil {
 			c.t.Fatalf("lease log of %s: %v", m.id, err)
 		}
+		var mine []leaseWindow
+		var ends []int64
 		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 			var w leaseWindow
+			var end int64
+			if _, err := fmt.Sscanf(line, "%s %d end %d", &w.node, &w.epoch, &end); err == nil {
+				ends = append(ends, end)
+				continue
+			}
 			if _, err := fmt.Sscanf(line, "%s %d %d %d", &w.node, &w.epoch, &w.from, &w.until); err != nil || w.until <= w.from {
 				c.t.Fatalf("lease log of %s: bad line %q (%v)", m.id, line, err)
 			}
+			mine = append(mine, w)
+		}
+		out = append(out, cutLeaseWindows(mine, ends)...)
+	}
+	return out
+}
+
+// cutLeaseWindows applies a node's "end" records (a takeover froze it at
+// that instant): every window that began before an end stops there.
+func cutLeaseWindows(ws []leaseWindow, ends []int64) []leaseWindow {
+	var out []leaseWindow
+	for _, w := range ws {
+		for _, end := range ends {
+			if w.from < end && w.until > end {
+				w.until = end
+			}
+		}
+		if w.until > w.from {
 			out = append(out, w)
 		}
 	}

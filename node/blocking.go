@@ -151,6 +151,11 @@ func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 		c.w.WriteError("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
 		return nil
 	}
+	if s.frozen() {
+		// A takeover froze the node: the pop runs on the new primary.
+		c.w.WriteError(s.takenOverError())
+		return nil
+	}
 	if msg := s.fenceWrite(); msg != "" {
 		// The lease ended while the client waited: the pop must not run.
 		c.w.WriteError(msg)

@@ -56,6 +56,12 @@ type client struct {
 	// lies in the pipeline's output, to replace it if replicas time out.
 	syncReplies []syncReply
 
+	// busy is set while the connection runs a pipeline (replies written
+	// included); served counts finished pipelines. A takeover's checkpoint
+	// waits for connections busy at the freeze (node/takeover.go).
+	busy   atomic.Bool
+	served atomic.Uint64
+
 	// quit asks the serve loop to close after flushing the reply.
 	quit bool
 	// killed is set by CLIENT KILL and Close from other goroutines.

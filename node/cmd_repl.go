@@ -99,6 +99,7 @@ func (s *Server) switchPrimary(target string, hs *handshake) {
 	s.log.Info("replicating", "primary", target, "was_primary", wasPrimary)
 	if wasPrimary {
 		s.wakeAllBlockedLocked()
+		s.thaw(0, "demoted")
 	}
 }
 

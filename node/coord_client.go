@@ -50,6 +50,13 @@ type coordTopology struct {
 	Primary string `json:"primary"`
 	// Members are the registered nodes and the addresses they advertised.
 	Members []coordMember `json:"members"`
+	// Version counts the record's changes; State and Takeover tell
+	// whether a takeover is under way (see thawIfOver).
+	Version  uint64 `json:"version"`
+	State    string `json:"state"`
+	Takeover *struct {
+		ID uint64 `json:"id"`
+	} `json:"takeover"`
 }
 
 // coordMember is one registered node.

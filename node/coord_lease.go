@@ -216,11 +216,29 @@ func (s *Server) leaseLoop(ctx context.Context) {
 // the windows of all nodes (on one host, one clock) proves that no two
 // nodes accepted writes at the same time. Written with write(2) at once: a
 // kill -9 loses nothing.
+//
+// A takeover's freeze ends the node's windows early: it appends
+// `node epoch end at_us`, which cuts every window that began before at_us;
+// a thaw (rollback) logs the rest of its lease as a new window. Grants
+// that land while frozen are not logged: nothing is accepted under them.
 func (s *Server) logLease(epoch uint64, t0 time.Time, d time.Duration) {
+	if s.cfg.LeaseLog == "" || s.frozen() {
+		return
+	}
+	s.appendLeaseLog(fmt.Sprintf("%s %d %d %d\n", s.cfg.NodeID, epoch, t0.UnixMicro(), t0.Add(d).UnixMicro()))
+}
+
+// logLeaseEnd records in the lease log that the node stopped accepting
+// writes at t (a takeover froze it).
+func (s *Server) logLeaseEnd(epoch uint64, t time.Time) {
 	if s.cfg.LeaseLog == "" {
 		return
 	}
-	line := fmt.Sprintf("%s %d %d %d\n", s.cfg.NodeID, epoch, t0.UnixMicro(), t0.Add(d).UnixMicro())
+	s.appendLeaseLog(fmt.Sprintf("%s %d end %d\n", s.cfg.NodeID, epoch, t.UnixMicro()))
+}
+
+// appendLeaseLog appends one line to the lease log.
+func (s *Server) appendLeaseLog(line string) {
 	f, err := os.OpenFile(s.cfg.LeaseLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		s.log.Warn("lease log", "err", err)

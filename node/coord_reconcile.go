@@ -100,6 +100,7 @@ func (s *Server) view() nodeView {
 // later topology or poll: the node never gives up.
 func (s *Server) reconcile(t coordTopology) (failed bool) {
 	co := s.coord
+	s.thawIfOver(t)
 	a := decide(t, s.view())
 	if a.ignore {
 		s.log.Debug("topology ignored", "reason", a.reason)
@@ -135,4 +136,21 @@ func (s *Server) reconcile(t coordTopology) (failed bool) {
 		s.log.Debug("no primary to follow", "epoch", a.epoch, "reason", a.reason)
 	}
 	return false
+}
+
+// thawIfOver leaves TAKEN_OVER when the record shows the takeover that
+// froze this node over (rolled back, or replaced by a newer one) while the
+// node is still the primary of the record's epoch: a lost UNFREEZE must
+// not leave the shard without a writable primary. A record older than the
+// freeze (Version not above its ID) proves nothing and is ignored; a
+// committed takeover moved the epoch, and demotion thaws instead.
+func (s *Server) thawIfOver(t coordTopology) {
+	id := s.freeze.id.Load()
+	if id == 0 || t.Version <= id || t.Primary != s.cfg.NodeID || t.Epoch != s.repl.epoch.Load() {
+		return
+	}
+	if t.State == "takeover" && t.Takeover != nil && t.Takeover.ID == id {
+		return
+	}
+	s.thaw(id, "the coordinators' record shows the takeover over")
 }

@@ -71,14 +71,15 @@ func Test_Coord_NormalizeAddr(t *testing.T) {
 }
 
 func Test_Coord_ParseTopology(t *testing.T) {
-	doc := `{"epoch":3,"primary":"n1","members":[{"id":"n1","addr":"127.0.0.1:7001"},{"id":"n2","addr":"127.0.0.1:7002"}],` +
+	doc := `{"version":9,"epoch":3,"primary":"n1","members":[{"id":"n1","addr":"127.0.0.1:7001"},{"id":"n2","addr":"127.0.0.1:7002"}],` +
 		`"state":"stable","takeover":null,"promoted_at":{"replid":"","lsn":0},` +
 		`"coordinators":[{"id":"c1","raft_addr":"x","api_addr":"127.0.0.1:6701"}]}`
 	got, err := parseTopology(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := coordTopology{Epoch: 3, Primary: "n1", Members: []coordMember{{"n1", "127.0.0.1:7001"}, {"n2", "127.0.0.1:7002"}}}
+	want := coordTopology{Epoch: 3, Primary: "n1", Members: []coordMember{{"n1", "127.0.0.1:7001"}, {"n2", "127.0.0.1:7002"}},
+		Version: 9, State: "stable"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseTopology = %+v, want %+v", got, want)
 	}

@@ -19,6 +19,8 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 	// cl.pipe is reused pipeline after pipeline: only this connection's
 	// goroutine touches it, and nothing keeps it past runPipeline.
 	cl.pipe = append(append(cl.pipe[:0], cmd), conn.ReadPipeline()...)
+	cl.busy.Store(true)
+	defer cl.busy.Store(false)
 	s.runPipeline(cl, conn, cl.pipe)
 	clear(cl.pipe)
 	if cl.psync != nil {
@@ -37,7 +39,14 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 			w.Flush()
 		}
 		conn.Close()
+		return
 	}
+	// The replies are written here, not after the handler returns, so
+	// that busy covers them: a client that never reads stays busy.
+	if w := redcon.BaseWriter(conn); w != nil {
+		w.Flush()
+	}
+	cl.served.Add(1)
 }
 
 // runPipeline executes cmds in order for cl, holding the keyspace lock
@@ -139,6 +148,13 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 	if !cmd.arityOK(len(args)) {
 		cl.flagMultiError()
 		s.rejectCommand(cl, w, cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
+		return nil
+	}
+	if s.frozen() && !execing && refusedWhileFrozen(cmd) {
+		// TAKEN_OVER: nothing more runs here; the proxy replays it on
+		// the new primary (an EXEC discards its transaction).
+		cl.flagMultiError()
+		s.rejectCommand(cl, w, cmd, s.takenOverError())
 		return nil
 	}
 	if cmd.Flags&FlagWrite != 0 && s.isReplica() {

@@ -55,6 +55,8 @@ type Server struct {
 	nextID    atomic.Int64
 
 	stats stats
+	// freeze is the TAKEN_OVER state of a coordinated takeover.
+	freeze freezeState
 	// repl is the replication state (repl.go); replApplier is the client
 	// the primary's stream is applied as.
 	repl        replState
@@ -89,6 +91,9 @@ type stats struct {
 	syncFull       atomic.Int64
 	syncPartialOK  atomic.Int64
 	syncPartialErr atomic.Int64
+	// takeoverClosed counts connections force-closed at a takeover's
+	// checkpoint.
+	takeoverClosed atomic.Int64
 }
 
 // New recovers the node's state from cfg.DataDir (snapshot, then the journal
@@ -247,7 +252,7 @@ func (s *Server) activeExpireLoop(ctx context.Context) {
 // A coordinated primary without a valid lease does not either: deleting
 // would be a write its successor may never see.
 func (s *Server) activeExpire() bool {
-	return s.admin.pause.active() == pauseNone && !s.isReplica() && s.fenceWrite() == ""
+	return s.admin.pause.active() == pauseNone && !s.isReplica() && !s.frozen() && s.fenceWrite() == ""
 }
 
 // journalExpiry journals the deletion of an expired key as DEL, so replay

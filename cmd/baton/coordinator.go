@@ -23,6 +23,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	nodeAuth := fs.String("node-auth", "", "password to AUTH with on datastore nodes when probing them")
 	lease := fs.Duration("lease", 0, "write lease granted to the primary (default 1s)")
 	downAfter := fs.Duration("down-after", 0, "how long the primary must miss probes to be declared down (default 1s)")
+	grace := fs.Duration("takeover-grace", 0, "how long a takeover waits for the old primary's connections to pass the checkpoint before force-closing them (default 500ms)")
 	probe := fs.Duration("probe-interval", 0, "how often the leader probes every node (default 100ms)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logger, code, ok := parseAndLog(fs, "coordinator", args, logLevel, stderr)
@@ -46,7 +47,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	svc, err := consensus.New(consensus.Config{
 		ID: *id, RaftAddr: *raftAddr, APIAddr: ln.Addr().String(), HTTPAddr: *httpAddr, Dir: *dir,
 		Peers: ps, Join: *join, Secret: *secret, NodeAuth: *nodeAuth,
-		Lease: *lease, DownAfter: *downAfter, ProbeInterval: *probe, Logger: logger,
+		Lease: *lease, DownAfter: *downAfter, TakeoverGrace: *grace, ProbeInterval: *probe, Logger: logger,
 	})
 	if err != nil {
 		ln.Close()

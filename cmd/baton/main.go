@@ -17,6 +17,7 @@ var subcommands = map[string]struct {
 	"up":          {runUp, "run the whole local appliance (3 coordinators, 3 nodes, 1 proxy) on loopback"},
 	"coordinator": {runCoordinator, "run a coordinator: a Raft member recording primary epochs and leases"},
 	"proxy":       {runProxy, "run the RESP proxy applications connect to; it follows the primary"},
+	"ctl":         {runCtl, "operator commands to the coordinators (takeover)"},
 }
 
 func main() {

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ctlCommands are `baton ctl`'s operations.
+var ctlCommands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"takeover": runCtlTakeover,
+}
+
+// runCtl runs `baton ctl <operation>`: operator commands sent to the
+// coordinator group.
+func runCtl(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || ctlCommands[args[0]] == nil {
+		fmt.Fprintln(stderr, "Usage: baton ctl <operation> [flags]   (baton ctl <operation> --help)")
+		fmt.Fprintln(stderr, "\nOperations:\n  takeover   move the primary role in a planned handover (zero client errors)")
+		return 2
+	}
+	return ctlCommands[args[0]](args[1:], stdout, stderr)
+}
+
+// ctlConn is an operator's connection to the coordinator group: it sends
+// leader-only commands to whichever configured coordinator leads.
+type ctlConn struct {
+	addrs  []string
+	secret string
+}
+
+// client returns a go-redis client for one coordinator.
+func (c *ctlConn) client(addr string, timeout time.Duration) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr: addr, Password: c.secret, MaxRetries: -1, DialTimeout: time.Second,
+		ReadTimeout: timeout, WriteTimeout: time.Second, Protocol: 2, DisableIdentity: true,
+	})
+}
+
+// leaderDo sends a leader-only command, following -REDIRECT to configured
+// or announced leaders and trying every coordinator on other failures.
+func (c *ctlConn) leaderDo(ctx context.Context, timeout time.Duration, args ...any) (any, error) {
+	queue := slices.Clone(c.addrs)
+	var last error = errors.New("no coordinator answered")
+	for hops := 0; len(queue) > 0 && hops < 2*len(c.addrs)+2; hops++ {
+		addr := queue[0]
+		queue = queue[1:]
+		cl := c.client(addr, timeout)
+		v, err := cl.Do(ctx, args...).Result()
+		cl.Close()
+		if err == nil {
+			return v, nil
+		}
+		last = fmt.Errorf("%s: %w", addr, err)
+		if to, ok := strings.CutPrefix(err.Error(), "REDIRECT "); ok {
+			queue = append([]string{strings.TrimSpace(to)}, queue...)
+		}
+	}
+	return nil, last
+}
+
+// topologyStep reads one coordinator's committed record: its version,
+// state and takeover step.
+func (c *ctlConn) topologyStep(ctx context.Context, cl *redis.Client) (string, error) {
+	s, err := cl.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
+	if err != nil {
+		return "", err
+	}
+	var t struct {
+		Epoch    uint64 `json:"epoch"`
+		Primary  string `json:"primary"`
+		State    string `json:"state"`
+		Takeover *struct {
+			Step string `json:"step"`
+		} `json:"takeover"`
+	}
+	if err := jsonUnmarshal(s, &t); err != nil {
+		return "", err
+	}
+	step := ""
+	if t.Takeover != nil {
+		step = " step " + t.Takeover.Step
+	}
+	return fmt.Sprintf("epoch %d, primary %s, state %s%s", t.Epoch, t.Primary, t.State, step), nil
+}
+
+// follow prints every change of the committed record until ctx ends.
+func (c *ctlConn) follow(ctx context.Context, out io.Writer, start time.Time) {
+	cl := c.client(c.addrs[0], time.Second)
+	defer cl.Close()
+	last := ""
+	for ctx.Err() == nil {
+		if s, err := c.topologyStep(ctx, cl); err == nil && s != last {
+			fmt.Fprintf(out, "%8.1f ms  %s\n", float64(time.Since(start).Microseconds())/1000, s)
+			last = s
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/batonkv/baton/consensus"
+)
+
+// jsonUnmarshal decodes a JSON document held in a string.
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// runCtlTakeover runs `baton ctl takeover`: a coordinated takeover,
+// showing the committed steps as they happen and a summary at the end. It
+// exits 0 when the new epoch was committed, 1 on a rollback or an error.
+func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("ctl takeover", stderr)
+	coords := fs.String("coordinators", "127.0.0.1:7001", "comma-separated coordinator API addresses")
+	secret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
+	to := fs.String("to", "", "node id (or host:port) to hand the primary role to; default: the most caught-up replica")
+	timeout := fs.Duration("timeout", consensus.DefaultTakeoverTimeout, "deadline for the takeover up to its commit; missed → rollback")
+	grace := fs.Duration("grace", 0, "how long the old primary waits for hung connections before closing them (default: the coordinator's --takeover-grace)")
+	if err := parseWithEnv(fs, args); err != nil {
+		return 2
+	}
+	c := &ctlConn{addrs: splitList(*coords), secret: *secret}
+	if len(c.addrs) == 0 {
+		fmt.Fprintln(stderr, "baton ctl takeover: --coordinators is required")
+		return 2
+	}
+	cmd := []any{"BATON.TAKEOVER", "TIMEOUT", timeout.Milliseconds()}
+	if *to != "" {
+		cmd = append(cmd, "TO", *to)
+	}
+	if *grace > 0 {
+		cmd = append(cmd, "GRACE", grace.Milliseconds())
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout+10*time.Second)
+	defer cancel()
+	followCtx, stopFollow := context.WithCancel(ctx)
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		c.follow(followCtx, stdout, start)
+	}()
+	v, err := c.leaderDo(ctx, *timeout+5*time.Second, cmd...)
+	time.Sleep(20 * time.Millisecond) // let the follower print the final record
+	stopFollow()
+	<-followed
+	if err != nil {
+		fmt.Fprintln(stderr, "baton ctl takeover:", err)
+		return 1
+	}
+	s, _ := v.(string)
+	var rep consensus.TakeoverReport
+	if err := jsonUnmarshal(s, &rep); err != nil {
+		fmt.Fprintf(stderr, "baton ctl takeover: unexpected reply %q\n", s)
+		return 1
+	}
+	printTakeoverReport(stdout, rep)
+	if rep.Outcome != "committed" {
+		return 1
+	}
+	return 0
+}
+
+// printTakeoverReport writes the operator's summary of a takeover.
+func printTakeoverReport(w io.Writer, rep consensus.TakeoverReport) {
+	fmt.Fprintf(w, "\ntakeover %s → %s: %s", rep.From, rep.To, rep.Outcome)
+	if rep.Outcome != "committed" {
+		fmt.Fprintf(w, " at step %s: %s", rep.FailedStep, rep.Reason)
+	}
+	fmt.Fprintf(w, "\n  epoch %d, LSN at handover %d, connections force-closed %d, total %.1f ms\n",
+		rep.Epoch, rep.LSN, rep.ForceClosed, rep.TotalMs)
+	fmt.Fprintf(w, "  %-10s %10s\n", "step", "ms")
+	for _, st := range rep.Steps {
+		fmt.Fprintf(w, "  %-10s %10.1f\n", st.Name, st.Ms)
+	}
+}

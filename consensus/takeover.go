@@ -1,0 +1,359 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Takeover steps as recorded in Topology.Takeover.Step. Each is committed in
+// Raft before it is acted on, so a new leader knows how far one got.
+const (
+	// StepHold: the takeover is recorded; proxies hold new commands.
+	StepHold = "hold"
+	// StepParity: the old primary is frozen (TAKEN_OVER) at a final LSN;
+	// the target is catching up to it.
+	StepParity = "parity"
+)
+
+// Defaults of a takeover's bounds.
+const (
+	// DefaultTakeoverTimeout bounds a whole takeover up to its commit.
+	DefaultTakeoverTimeout = 5 * time.Second
+	// DefaultTakeoverGrace is how long the old primary waits for every
+	// connection to pass its checkpoint before force-closing the rest.
+	DefaultTakeoverGrace = 500 * time.Millisecond
+)
+
+// ErrTakeoverBusy is returned while this leader runs another takeover.
+var ErrTakeoverBusy = errors.New("ERR a takeover is already in progress")
+
+// TakeoverStep is one step of a takeover and how long it took.
+type TakeoverStep struct {
+	Name string  `json:"name"`
+	Ms   float64 `json:"ms"`
+}
+
+// TakeoverReport is what a takeover did: the operator's summary (baton ctl
+// takeover prints it) and the reply of BATON.TAKEOVER.
+type TakeoverReport struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Outcome is "committed" or "rolled_back".
+	Outcome string `json:"outcome"`
+	// FailedStep and Reason say why a takeover rolled back.
+	FailedStep string `json:"failed_step,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	// Epoch is the epoch after the takeover (unchanged on rollback).
+	Epoch uint64 `json:"epoch"`
+	// LSN is the old primary's final LSN, which the target matched.
+	LSN uint64 `json:"lsn"`
+	// ForceClosed counts connections of the old primary that missed the
+	// checkpoint within the grace period and were closed.
+	ForceClosed int64          `json:"force_closed"`
+	Steps       []TakeoverStep `json:"steps"`
+	TotalMs     float64        `json:"total_ms"`
+}
+
+// takeoverRun is one takeover in progress on this leader.
+type takeoverRun struct {
+	c        *Service
+	rep      TakeoverReport
+	t        Topology // the latest record this run committed
+	fromAddr string
+	toAddr   string
+	grace    time.Duration
+	start    time.Time
+	stepAt   time.Time
+}
+
+// Takeover moves the primary role to to (or the most caught-up replica) in
+// a planned handover: record the intent, freeze the old primary at a final
+// LSN (its connections pass a checkpoint or are force-closed after grace),
+// wait for the target to reach that LSN, and commit the next epoch. Any
+// failure before the commit rolls back: the old primary is thawed and the
+// epoch does not move. Only the leader runs it, one at a time.
+func (c *Service) Takeover(ctx context.Context, to string, timeout, grace time.Duration) (TakeoverReport, error) {
+	if !c.takeoverBusy.CompareAndSwap(false, true) {
+		return TakeoverReport{}, ErrTakeoverBusy
+	}
+	defer c.takeoverBusy.Store(false)
+	if timeout <= 0 {
+		timeout = DefaultTakeoverTimeout
+	}
+	if grace <= 0 {
+		grace = c.cfg.TakeoverGrace
+	}
+	t, err := c.raft.Read(ctx)
+	if err != nil {
+		return TakeoverReport{}, err
+	}
+	r := &takeoverRun{c: c, t: t, grace: grace, start: time.Now()}
+	r.stepAt = r.start
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := r.plan(ctx, to); err != nil {
+		return TakeoverReport{}, err
+	}
+	c.log.Info("takeover: starting", "from", r.rep.From, "to", r.rep.To, "epoch", t.Epoch, "timeout", timeout, "grace", grace)
+	if step, err := r.run(ctx, time.Now().Add(timeout)); err != nil {
+		return r.rollback(step, err), nil
+	}
+	r.rep.Outcome = "committed"
+	r.rep.Epoch = r.t.Epoch
+	r.awaitPromotion(ctx)
+	r.rep.TotalMs = msSince(r.start)
+	c.metrics.takeovers.WithLabelValues("committed").Inc()
+	c.log.Warn("takeover committed", "from", r.rep.From, "to", r.rep.To, "epoch", r.t.Epoch,
+		"lsn", r.rep.LSN, "force_closed", r.rep.ForceClosed, "total_ms", r.rep.TotalMs)
+	return r.rep, nil
+}
+
+// plan checks the shard can hand over now and picks the target.
+func (r *takeoverRun) plan(ctx context.Context, to string) error {
+	t := r.t
+	if t.Primary == "" {
+		return errors.New("ERR the shard has no primary to take over from")
+	}
+	if t.State != StateStable && t.State != "" {
+		return fmt.Errorf("ERR the shard is not stable (state %s)", t.State)
+	}
+	for _, m := range t.Members {
+		if to != "" && m.Addr == to {
+			to = m.ID // FAILOVER TO host port names the target by address
+		}
+	}
+	if to == t.Primary {
+		return fmt.Errorf("ERR %q is already the primary", to)
+	}
+	if _, ok := t.Member(to); to != "" && !ok {
+		return fmt.Errorf("ERR %q is not a member of this shard", to)
+	}
+	cand, err := r.chooseTarget(ctx, to)
+	if err != nil {
+		return fmt.Errorf("ERR no target for the takeover: %v", err)
+	}
+	from, _ := t.Member(t.Primary)
+	target, _ := t.Member(cand)
+	r.rep.From, r.rep.To = from.ID, target.ID
+	r.fromAddr, r.toAddr = from.Addr, target.Addr
+	return nil
+}
+
+// chooseTarget probes the replicas and picks to (or the best candidate)
+// once it is eligible: a replica of the current primary with a completed
+// sync. Right after an earlier takeover the old primary needs a moment to
+// become a replica, so it waits for that, within ctx.
+func (r *takeoverRun) chooseTarget(ctx context.Context, to string) (string, error) {
+	for {
+		r.c.probes.probeAll(ctx, r.t, r.t.Primary)
+		statuses := r.c.probes.statuses(r.t)
+		if to != "" {
+			statuses = slices.DeleteFunc(statuses, func(st ReplicaStatus) bool { return st.ID != to })
+		}
+		cand, err := ChooseCandidate(r.t, statuses)
+		if err == nil {
+			return cand, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// run performs the steps up to and including the commit. On error it
+// returns the step that failed.
+func (r *takeoverRun) run(ctx context.Context, deadline time.Time) (string, error) {
+	t := r.t
+	intent := Command{
+		Op: OpSetState, FromEpoch: t.Epoch, FromVersion: t.Version, State: StateTakeover,
+		Takeover: &Takeover{ID: t.Version + 1, From: r.rep.From, To: r.rep.To, Deadline: deadline, Step: StepHold},
+	}
+	if err := r.commit(ctx, intent); err != nil {
+		return "intent", err
+	}
+	r.done("intent")
+	lsn, closed, err := r.freeze(ctx)
+	if err != nil {
+		return "freeze", err
+	}
+	r.rep.LSN, r.rep.ForceClosed = lsn, closed
+	r.done("freeze")
+	next := *r.t.Takeover
+	next.Step = StepParity
+	if err := r.commit(ctx, Command{Op: OpSetState, FromEpoch: t.Epoch, FromVersion: r.t.Version, State: StateTakeover, Takeover: &next}); err != nil {
+		return "freeze", err
+	}
+	if err := r.awaitParity(ctx, lsn); err != nil {
+		return "parity", err
+	}
+	r.done("parity")
+	promote := Command{Op: OpPromote, FromEpoch: t.Epoch, FromVersion: r.t.Version, Primary: r.rep.To, PromotedAt: &Promotion{LSN: lsn}}
+	if err := r.commit(ctx, promote); err != nil {
+		return "commit", err
+	}
+	r.done("commit")
+	return "", nil
+}
+
+// commit applies one chained step; r.t becomes the committed record.
+func (r *takeoverRun) commit(ctx context.Context, cmd Command) error {
+	nt, err := r.c.raft.Apply(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	r.t = nt
+	return nil
+}
+
+// done records the end of a step.
+func (r *takeoverRun) done(name string) {
+	now := time.Now()
+	r.rep.Steps = append(r.rep.Steps, TakeoverStep{Name: name, Ms: float64(now.Sub(r.stepAt).Microseconds()) / 1000})
+	r.c.metrics.takeoverStep.WithLabelValues(name).Observe(now.Sub(r.stepAt).Seconds())
+	r.stepAt = now
+}
+
+// freeze puts the old primary in TAKEN_OVER under the takeover's ID and
+// returns its final LSN and how many connections it force-closed.
+func (r *takeoverRun) freeze(ctx context.Context) (uint64, int64, error) {
+	id := r.t.Takeover.ID
+	v, err := r.c.nodeCall(ctx, r.fromAddr, "BATON.FREEZE", id, r.t.Epoch, r.grace.Milliseconds()).Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("freeze %s: %w", r.rep.From, err)
+	}
+	if len(v) < 2 {
+		return 0, 0, fmt.Errorf("freeze %s: unexpected reply %v", r.rep.From, v)
+	}
+	lsn, _ := v[0].(int64)
+	closed, _ := v[1].(int64)
+	return uint64(lsn), closed, nil
+}
+
+// awaitParity waits until the target replicates the old primary and has
+// applied exactly its final LSN.
+func (r *takeoverRun) awaitParity(ctx context.Context, lsn uint64) error {
+	cl := r.c.nodeClient(r.toAddr)
+	defer cl.Close()
+	var last nodeStatus
+	var lastErr error
+	for {
+		st, err := probeRole(ctx, cl, r.rep.To)
+		if err == nil {
+			last, lastErr = st, nil
+			if st.Role == "slave" && st.Following == r.fromAddr && st.Offset == lsn {
+				return nil
+			}
+		} else {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr != nil {
+				return fmt.Errorf("target %s did not answer: %v", r.rep.To, lastErr)
+			}
+			return fmt.Errorf("target %s at LSN %d (following %s, link %s), old primary at %d",
+				r.rep.To, last.Offset, last.Following, last.LinkState, lsn)
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// awaitPromotion waits, briefly and for the report only, until the target
+// reports itself primary (the commit is already final).
+func (r *takeoverRun) awaitPromotion(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	cl := r.c.nodeClient(r.toAddr)
+	defer cl.Close()
+	for ctx.Err() == nil {
+		if st, err := probeRole(ctx, cl, r.rep.To); err == nil && st.Role == "master" {
+			r.done("promoted")
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// rollback undoes a takeover that failed at step: the record goes back to
+// stable at the same epoch, then the old primary is thawed.
+func (r *takeoverRun) rollback(step string, cause error) TakeoverReport {
+	r.rep.Outcome, r.rep.FailedStep, r.rep.Reason = "rolled_back", step, cause.Error()
+	r.rep.Epoch = r.t.Epoch
+	r.c.log.Warn("takeover: rolling back", "step", step, "err", cause)
+	ctx, cancel := context.WithTimeout(r.c.ctx, 2*time.Second)
+	defer cancel()
+	if err := r.c.rollbackTakeover(ctx); err != nil {
+		r.rep.Reason += "; rollback: " + err.Error()
+	}
+	r.rep.TotalMs = msSince(r.start)
+	r.c.metrics.takeovers.WithLabelValues("rolled_back").Inc()
+	return r.rep
+}
+
+// rollbackTakeover ends whatever takeover the committed record holds:
+// stable again at the same epoch (compare-and-set on the version, so a
+// concurrent commit wins or loses cleanly), then the old primary is thawed
+// under the takeover's ID. A new leader calls it for a takeover it did not
+// start.
+func (c *Service) rollbackTakeover(ctx context.Context) error {
+	for {
+		t, err := c.raft.Read(ctx)
+		if err != nil {
+			return err
+		}
+		if t.State != StateTakeover || t.Takeover == nil {
+			return nil
+		}
+		tk := *t.Takeover
+		_, err = c.raft.Apply(ctx, Command{Op: OpSetState, FromEpoch: t.Epoch, FromVersion: t.Version, State: StateStable})
+		if errors.Is(err, ErrStaleEpoch) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		from, ok := t.Member(tk.From)
+		if !ok {
+			return nil
+		}
+		if err := c.nodeCall(ctx, from.Addr, "BATON.UNFREEZE", tk.ID).Err(); err != nil {
+			// The node thaws itself once it sees the record stable again.
+			c.log.Warn("takeover rollback: unfreeze", "node", tk.From, "err", err)
+		}
+		c.log.Info("takeover rolled back", "from", tk.From, "to", tk.To, "epoch", t.Epoch, "id", tk.ID)
+		return nil
+	}
+}
+
+// nodeClient is a one-off client to a datastore node whose calls are
+// bounded by their context.
+func (c *Service) nodeClient(addr string) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr: addr, Password: c.cfg.NodeAuth, MaxRetries: -1, PoolSize: 1,
+		DialTimeout: time.Second, ContextTimeoutEnabled: true,
+		DialerRetries: 1, DialerRetryTimeout: time.Millisecond,
+		Protocol: 2, DisableIdentity: true,
+	})
+}
+
+// nodeCall sends one command to a node on a one-off client.
+func (c *Service) nodeCall(ctx context.Context, addr string, args ...any) *redis.Cmd {
+	cl := c.nodeClient(addr)
+	defer cl.Close()
+	return cl.Do(ctx, args...)
+}
+
+// msSince is the time since start in milliseconds.
+func msSince(start time.Time) float64 {
+	return float64(time.Since(start).Microseconds()) / 1000
+}

@@ -1,0 +1,159 @@
+package integration
+
+import (
+	"context"
+
+	"github.com/batonkv/baton/consensus"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// takeoverWriters is the number of clients writing through the proxy
+// during the takeover tests (issue 6: 50).
+const takeoverWriters = 50
+
+// Test_Takeover_BackAndForthUnderLoad: 50 clients append through the
+// proxy while the primary role moves n1 → n2 → n1 … 20 times. No client
+// sees an error, no acknowledged append is lost or reordered, and the
+// nodes end with equal datasets.
+func Test_Takeover_BackAndForthUnderLoad(t *testing.T) {
+	c := startCluster(t, clusterOpts{syncReplicas: 1})
+	px := startClusterProxy(t, c)
+	l := startAppendLoad(t, px.addr, takeoverWriters)
+	l.waitProgress(500)
+	targets := []string{"n2", "n1"}
+	var worst time.Duration
+	for i := range 20 {
+		to := targets[i%2]
+		rep := c.takeover("TO", to, "TIMEOUT", 5000)
+		if rep.Outcome != "committed" || rep.To != to {
+			t.Fatalf("takeover %d to %s: %+v", i, to, rep)
+		}
+		worst = max(worst, time.Duration(rep.TotalMs*float64(time.Millisecond)))
+		l.waitProgress(200)
+	}
+	if errs := l.errors(); len(errs) > 0 {
+		t.Fatalf("clients saw errors across 20 takeovers: %v", errs)
+	}
+	l.stop()
+	t.Logf("%d appends acknowledged; longest takeover %v; longest single append %v", l.total(), worst, l.maxPause)
+	p := c.node("n1")
+	l.verify(p.client)
+	c.waitCaughtUpAll(p)
+	assertSameDigest(t, c.nodeProcs(p)...)
+	c.auditLeases(2)
+}
+
+// Test_Takeover_HungClientsAreForceClosed: 20 clients connected straight
+// to the primary send a pipeline of large replies and never read. The
+// takeover does not wait for them past its grace: it completes and reports
+// them force-closed, and the proxy's writers see no error.
+func Test_Takeover_HungClientsAreForceClosed(t *testing.T) {
+	c := startCluster(t, clusterOpts{syncReplicas: 1})
+	px := startClusterProxy(t, c)
+	l := startAppendLoad(t, px.addr, takeoverWriters)
+	l.waitProgress(300)
+	hangClients(t, c.node("n1").addr, 20)
+	rep := c.takeover("TO", "n2", "TIMEOUT", 5000, "GRACE", 300)
+	if rep.Outcome != "committed" {
+		t.Fatalf("takeover with hung clients: %+v", rep)
+	}
+	if rep.ForceClosed < 20 {
+		t.Fatalf("takeover force-closed %d connections, want the 20 hung ones: %+v", rep.ForceClosed, rep)
+	}
+	l.waitProgress(300)
+	if errs := l.errors(); len(errs) > 0 {
+		t.Fatalf("clients saw errors: %v", errs)
+	}
+	t.Logf("takeover with 20 hung clients: %+v; longest single append %v", rep, l.maxPause)
+	p := c.node("n2")
+	l.verify(p.client)
+}
+
+// Test_Takeover_TargetDiesRollsBack: the target stops answering after the
+// takeover began (SIGSTOP, then kill -9): the takeover misses parity,
+// rolls back, the old primary serves again at the same epoch, and the
+// proxy's writers see no error. Hung clients on the old primary stretch
+// its checkpoint to the grace (1 s), which gives the test a wide window to
+// stop the target after the takeover started.
+func Test_Takeover_TargetDiesRollsBack(t *testing.T) {
+	c := startCluster(t, clusterOpts{syncReplicas: 1})
+	px := startClusterProxy(t, c)
+	l := startAppendLoad(t, px.addr, takeoverWriters)
+	l.waitProgress(300)
+	before, err := c.topology()
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := c.node("n2")
+	hangClients(t, c.node("n1").addr, 2)
+	done := make(chan struct{})
+	var rep consensus.TakeoverReport
+	go func() {
+		defer close(done)
+		rep = c.takeover("TO", "n2", "TIMEOUT", 2500, "GRACE", 1000)
+	}()
+	waitFor(t, "the takeover to be recorded", func() (bool, string) {
+		topo, err := c.topology()
+		return err == nil && topo.State == "takeover", ""
+	})
+	c.signal(target, syscall.SIGSTOP)
+	<-done
+	c.kill9(target)
+	if rep.Outcome != "rolled_back" || rep.FailedStep != "parity" {
+		t.Fatalf("want a rollback at parity: %+v", rep)
+	}
+	after, err := c.topology()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Epoch != before.Epoch || after.Primary != "n1" || after.State != "stable" {
+		t.Fatalf("after rollback: %+v (before %+v)", after, before)
+	}
+	l.waitProgress(500)
+	if errs := l.errors(); len(errs) > 0 {
+		t.Fatalf("clients saw errors: %v", errs)
+	}
+	t.Logf("rolled back: %+v", rep)
+	l.verify(c.node("n1").client)
+}
+
+// Test_Takeover_LeaderDiesMidway: the coordinator leader is killed while
+// its takeover is under way; the next leader rolls it back (or it had
+// committed), the shard ends stable with a writable primary, and the
+// proxy's writers see no error and lose nothing.
+func Test_Takeover_LeaderDiesMidway(t *testing.T) {
+	c := startCluster(t, clusterOpts{syncReplicas: 1})
+	px := startClusterProxy(t, c)
+	l := startAppendLoad(t, px.addr, takeoverWriters)
+	l.waitProgress(300)
+	leader, _ := c.raftLeader()
+	// Hung clients hold the freeze step for its grace (2 s): the leader
+	// is killed inside it.
+	hangClients(t, c.node("n1").addr, 2)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		leader.client.Do(ctx, "BATON.TAKEOVER", "TO", "n2", "TIMEOUT", 5000, "GRACE", 2000)
+	}()
+	waitFor(t, "the takeover to be recorded", func() (bool, string) {
+		topo, err := c.topology()
+		return err == nil && topo.State == "takeover", ""
+	})
+	c.kill9(leader)
+	<-done
+	waitFor(t, "the shard to be stable again", func() (bool, string) {
+		topo, err := c.topology()
+		return err == nil && topo.State == "stable", ""
+	})
+	l.waitProgress(500)
+	if errs := l.errors(); len(errs) > 0 {
+		t.Fatalf("clients saw errors: %v", errs)
+	}
+	topo, _ := c.topology()
+	t.Logf("after the leader's death: %+v", topo)
+	l.verify(c.node(topo.Primary).client)
+}

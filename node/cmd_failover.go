@@ -1,0 +1,104 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	register(&Command{Name: "failover", Arity: -1, Flags: FlagAdmin | FlagNoMulti, fn: cmdFailover})
+}
+
+// failoverDefaultTimeout bounds a FAILOVER without TIMEOUT (the
+// coordinators' default takeover timeout).
+const failoverDefaultTimeout = 5 * time.Second
+
+// cmdFailover: FAILOVER [TO host port] [TIMEOUT ms] — Redis' planned
+// failover, run as the coordinators' takeover (BATON.TAKEOVER) so that
+// redis-cli users get the same state machine as `baton ctl takeover`.
+// Unlike Redis it replies when the takeover is over: +OK once the new
+// epoch is committed, an error saying which step failed after a rollback.
+// FORCE is refused (a takeover never skips LSN parity), as is ABORT (it
+// rolls back by itself at its timeout).
+func cmdFailover(c *Ctx) {
+	s := c.s
+	if s.coord == nil {
+		c.err("ERR FAILOVER needs coordinators: this node runs without --coordinators")
+		return
+	}
+	if s.isReplica() {
+		c.err("ERR FAILOVER is not valid when server is a replica.")
+		return
+	}
+	args := []string{"BATON.TAKEOVER"}
+	timeout := failoverDefaultTimeout
+	for i := 1; i < len(c.args); i++ {
+		switch strings.ToLower(string(c.args[i])) {
+		case "to":
+			if i+2 >= len(c.args) {
+				c.err("ERR syntax error")
+				return
+			}
+			args = append(args, "TO", net.JoinHostPort(string(c.args[i+1]), string(c.args[i+2])))
+			i += 2
+		case "timeout":
+			ms, err := strconv.ParseInt(string(c.argOr(i+1)), 10, 64)
+			if err != nil || ms <= 0 {
+				c.err("ERR FAILOVER timeout must be greater than 0")
+				return
+			}
+			timeout = time.Duration(ms) * time.Millisecond
+			args = append(args, "TIMEOUT", strconv.FormatInt(ms, 10))
+			i++
+		case "force":
+			c.err("ERR FAILOVER FORCE is not supported: a takeover never skips LSN parity")
+			return
+		case "abort":
+			c.err("ERR FAILOVER ABORT is not supported: a takeover rolls back by itself at its timeout")
+			return
+		default:
+			c.err("ERR syntax error")
+			return
+		}
+	}
+	c.cl.deferred = func(w Replier) {
+		w.WriteRaw([]byte(s.runFailover(args, timeout)))
+	}
+}
+
+// argOr returns argument i, or nil past the end.
+func (c *Ctx) argOr(i int) []byte {
+	if i < len(c.args) {
+		return c.args[i]
+	}
+	return nil
+}
+
+// runFailover asks the coordinator leader for the takeover and turns its
+// report into a RESP reply.
+func (s *Server) runFailover(args []string, timeout time.Duration) string {
+	ctx, cancel := context.WithTimeout(s.ctx, timeout+5*time.Second)
+	defer cancel()
+	cc := newCoordClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
+	defer cc.close()
+	r, err := cc.do(ctx, args...)
+	if err != nil {
+		return "-ERR FAILOVER: " + sanitize(err.Error(), 400) + "\r\n"
+	}
+	var rep struct {
+		Outcome    string `json:"outcome"`
+		FailedStep string `json:"failed_step"`
+		Reason     string `json:"reason"`
+	}
+	if r.kind != '$' || json.Unmarshal([]byte(r.str), &rep) != nil {
+		return "-ERR FAILOVER: unexpected reply from the coordinators\r\n"
+	}
+	if rep.Outcome != "committed" {
+		return "-ERR FAILOVER rolled back at step " + rep.FailedStep + ": " + sanitize(rep.Reason, 400) + "\r\n"
+	}
+	return "+OK\r\n"
+}
