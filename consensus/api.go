@@ -63,7 +63,7 @@ var apiCommands = map[string]struct {
 	leaderOnly bool
 }{
 	"baton.topology":   {(*Service).cmdTopology, -1, false},
-	"baton.register":   {(*Service).cmdRegister, 3, true},
+	"baton.register":   {(*Service).cmdRegister, -3, true},
 	"baton.deregister": {(*Service).cmdDeregister, 2, true},
 	"baton.lease":      {(*Service).cmdLease, 3, true},
 	"baton.failover":   {(*Service).cmdFailover, -1, true},
@@ -216,11 +216,17 @@ func (c *Service) cmdTopology(ctx context.Context, args [][]byte) any {
 // updates its address). The first node of a fresh shard becomes primary of
 // epoch 1.
 func (c *Service) cmdRegister(ctx context.Context, args [][]byte) any {
+	if len(args) > 4 {
+		return errors.New("ERR syntax error")
+	}
 	n := Node{ID: string(args[1]), Addr: string(args[2])}
+	if len(args) == 4 && string(args[3]) != string(args[2]) {
+		n.ReplAddr = string(args[3])
+	}
 	if n.ID == "" || n.Addr == "" {
 		return errors.New("ERR node id and address must not be empty")
 	}
-	if cur, ok := c.raft.Local().Member(n.ID); ok && cur.Addr == n.Addr {
+	if cur, ok := c.raft.Local().Member(n.ID); ok && cur == n {
 		t, err := c.raft.Read(ctx)
 		if err != nil {
 			return err

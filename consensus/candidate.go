@@ -39,7 +39,7 @@ func ChooseCandidate(t Topology, st []ReplicaStatus) (string, error) {
 	for _, s := range st {
 		byID[s.ID] = s
 	}
-	primaryAddr := t.PrimaryAddr()
+	primary, _ := t.Member(t.Primary)
 	var best *ReplicaStatus
 	var reasons []string
 	for _, m := range t.Members {
@@ -51,7 +51,7 @@ func ChooseCandidate(t Topology, st []ReplicaStatus) (string, error) {
 			reasons = append(reasons, m.ID+": no status")
 			continue
 		}
-		if why := ineligible(s, primaryAddr); why != "" {
+		if why := ineligible(s, primary); why != "" {
 			reasons = append(reasons, m.ID+": "+why)
 			continue
 		}
@@ -70,15 +70,15 @@ func ChooseCandidate(t Topology, st []ReplicaStatus) (string, error) {
 }
 
 // ineligible returns why s may not be promoted, "" if it may.
-func ineligible(s ReplicaStatus, primaryAddr string) string {
+func ineligible(s ReplicaStatus, primary Node) string {
 	switch {
 	case !s.Reachable:
 		return "unreachable"
 	case s.Role != "slave":
 		return "role " + s.Role
-	case primaryAddr == "" || s.Following != primaryAddr:
+	case primary.Addr == "" || !primary.replicatedFrom(s.Following):
 		// A replica of another primary holds another history.
-		return "follows " + s.Following + ", not " + primaryAddr
+		return "follows " + s.Following + ", not " + primary.ReplicationAddr()
 	case s.LinkState == "sync":
 		// Mid full sync: its data is neither the old nor a prefix of the
 		// new. (Other states are fine: with the primary gone, a synced
@@ -88,4 +88,10 @@ func ineligible(s ReplicaStatus, primaryAddr string) string {
 		return "offset 0"
 	}
 	return ""
+}
+
+// replicatedFrom reports whether a replica that follows addr (ROLE)
+// follows n: through its replication address or its client address.
+func (n Node) replicatedFrom(addr string) bool {
+	return addr != "" && (addr == n.Addr || addr == n.ReplAddr)
 }

@@ -11,7 +11,7 @@ func ok(id string, off uint64) ReplicaStatus {
 }
 
 func Test_ChooseCandidate(t *testing.T) {
-	top := Topology{Epoch: 5, Primary: "n1", Members: []Node{{"n1", "h1:1"}, {"n2", "h2:1"}, {"n3", "h3:1"}, {"n4", "h4:1"}}}
+	top := Topology{Epoch: 5, Primary: "n1", Members: []Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}, {ID: "n4", Addr: "h4:1"}}}
 	mod := func(s ReplicaStatus, f func(*ReplicaStatus)) ReplicaStatus { f(&s); return s }
 	tests := []struct {
 		name    string
@@ -72,7 +72,7 @@ func Test_ChooseCandidate(t *testing.T) {
 }
 
 func Test_ChooseCandidate_NoPrimaryAddr(t *testing.T) {
-	top := Topology{Members: []Node{{"n2", "h2:1"}}}
+	top := Topology{Members: []Node{{ID: "n2", Addr: "h2:1"}}}
 	if _, err := ChooseCandidate(top, []ReplicaStatus{ok("n2", 3)}); !errors.Is(err, ErrNoCandidate) {
 		t.Fatalf("err = %v, want ErrNoCandidate", err)
 	}

@@ -188,7 +188,7 @@ func ctxT(t testing.TB) context.Context {
 func seed(t testing.TB, l *Raft) Topology {
 	t.Helper()
 	ctx := ctxT(t)
-	for _, n := range []Node{{"n1", "h1:1"}, {"n2", "h2:1"}} {
+	for _, n := range []Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}} {
 		if _, err := l.Apply(ctx, Command{Op: OpRegister, Node: &n}); err != nil {
 			t.Fatalf("register %s: %v", n.ID, err)
 		}
@@ -238,7 +238,7 @@ func Test_MultiNode_ReplicateAndRedirect(t *testing.T) {
 
 	// A follower refuses, naming the leader.
 	f := c.follower()
-	_, err := f.Apply(ctxT(t), Command{Op: OpRegister, Node: &Node{"n3", "h3:1"}})
+	_, err := f.Apply(ctxT(t), Command{Op: OpRegister, Node: &Node{ID: "n3", Addr: "h3:1"}})
 	var nle *NotLeaderError
 	if !errors.As(err, &nle) || !errors.Is(err, ErrNotLeader) || nle.LeaderID != l.cfg.ID || nle.LeaderRaftAddr != l.cfg.RaftAddr {
 		t.Fatalf("follower apply: %v (%+v)", err, nle)
@@ -319,7 +319,7 @@ func Test_MultiNode_SnapshotRestore(t *testing.T) {
 	ctx := ctxT(t)
 	var top Topology
 	for i := range 10 {
-		n := Node{"n1", "h1:" + string(rune('0'+i))}
+		n := Node{ID: "n1", Addr: "h1:" + string(rune('0'+i))}
 		var err error
 		if top, err = l.Apply(ctx, Command{Op: OpRegister, Node: &n}); err != nil {
 			t.Fatal(err)
@@ -401,7 +401,7 @@ func Test_MultiNode_ChangedFires(t *testing.T) {
 	c.waitCoordinators(l)
 	f := c.follower()
 	ch := f.Changed()
-	if _, err := l.Apply(ctxT(t), Command{Op: OpRegister, Node: &Node{"n1", "h1:1"}}); err != nil {
+	if _, err := l.Apply(ctxT(t), Command{Op: OpRegister, Node: &Node{ID: "n1", Addr: "h1:1"}}); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -64,6 +64,7 @@ type takeoverRun struct {
 	c        *Service
 	rep      TakeoverReport
 	t        Topology // the latest record this run committed
+	from     Node
 	fromAddr string
 	toAddr   string
 	grace    time.Duration
@@ -140,7 +141,7 @@ func (r *takeoverRun) plan(ctx context.Context, to string) error {
 	from, _ := t.Member(t.Primary)
 	target, _ := t.Member(cand)
 	r.rep.From, r.rep.To = from.ID, target.ID
-	r.fromAddr, r.toAddr = from.Addr, target.Addr
+	r.from, r.fromAddr, r.toAddr = from, from.Addr, target.Addr
 	return nil
 }
 
@@ -247,7 +248,7 @@ func (r *takeoverRun) awaitParity(ctx context.Context, lsn uint64) error {
 		st, err := probeRole(ctx, cl, r.rep.To)
 		if err == nil {
 			last, lastErr = st, nil
-			if st.Role == "slave" && st.Following == r.fromAddr && st.Offset == lsn {
+			if st.Role == "slave" && r.from.replicatedFrom(st.Following) && st.Offset == lsn {
 				return nil
 			}
 		} else {

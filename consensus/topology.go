@@ -11,6 +11,18 @@ import (
 type Node struct {
 	ID   string `json:"id"`
 	Addr string `json:"addr"`
+	// ReplAddr, when set, is where replicas reach this node for
+	// replication (a separate network, or a path with its own faults in
+	// chaos runs); clients, proxies and probes use Addr.
+	ReplAddr string `json:"repl_addr,omitempty"`
+}
+
+// ReplicationAddr is the address replicas of n dial.
+func (n Node) ReplicationAddr() string {
+	if n.ReplAddr != "" {
+		return n.ReplAddr
+	}
+	return n.Addr
 }
 
 // Coordinator is a member of the coordinator Raft group: its Raft address
@@ -263,6 +275,7 @@ func (t *Topology) register(c Command) error {
 		t.Members = append(t.Members, *c.Node)
 	} else {
 		t.Members[i].Addr = c.Node.Addr
+		t.Members[i].ReplAddr = c.Node.ReplAddr
 	}
 	if t.Primary == "" {
 		// A fresh shard: its first node is primary of a new epoch. No

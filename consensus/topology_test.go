@@ -11,7 +11,7 @@ import (
 func threeNodes() Topology {
 	return Topology{
 		Version: 3, Epoch: 3, Primary: "n1", State: StateStable,
-		Members: []Node{{"n1", "h1:1"}, {"n2", "h2:1"}, {"n3", "h3:1"}},
+		Members: []Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}},
 	}
 }
 
@@ -27,7 +27,7 @@ func Test_Topology_Apply(t *testing.T) {
 		{
 			name:  "first node of a fresh shard is primary of epoch 1",
 			start: Topology{},
-			cmds:  []Command{{Op: OpRegister, Node: &Node{"n1", "h1:1"}}, {Op: OpRegister, Node: &Node{"n2", "h2:1"}}},
+			cmds:  []Command{{Op: OpRegister, Node: &Node{ID: "n1", Addr: "h1:1"}}, {Op: OpRegister, Node: &Node{ID: "n2", Addr: "h2:1"}}},
 			check: func(t *testing.T, got Topology) {
 				if got.Epoch != 1 || got.Primary != "n1" || len(got.Members) != 2 || got.State != StateStable {
 					t.Fatalf("got %+v", got)
@@ -40,7 +40,7 @@ func Test_Topology_Apply(t *testing.T) {
 		{
 			name:  "register updates the address, epoch unchanged",
 			start: threeNodes(),
-			cmds:  []Command{{Op: OpRegister, Node: &Node{"n2", "h2:2"}}},
+			cmds:  []Command{{Op: OpRegister, Node: &Node{ID: "n2", Addr: "h2:2"}}},
 			check: func(t *testing.T, got Topology) {
 				if n, _ := got.Member("n2"); n.Addr != "h2:2" || got.Epoch != 3 || len(got.Members) != 3 {
 					t.Fatalf("got %+v", got)

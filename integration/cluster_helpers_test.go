@@ -157,6 +157,10 @@ type clusterOpts struct {
 	// beforeNodes runs after the coordinators are up and before any node
 	// starts (to create proxies to the coordinators).
 	beforeNodes func(coordAPIs []string)
+	// replicationAddr, when set, returns the --replication-addr of node i
+	// (0-based) listening at addr: replicas dial it instead of addr (a
+	// toxiproxy proxy puts faults on replication links only).
+	replicationAddr func(i int, addr string) string
 }
 
 // startCluster starts 3 coordinators, then n1 alone until it is the primary
@@ -203,6 +207,9 @@ func startCluster(t *testing.T, o clusterOpts) *testCluster {
 			"--sync-replicas", strconv.Itoa(o.syncReplicas),
 			"--lease-log", filepath.Join(c.dir, id+".leases"), "--log-level", "warn",
 		}}
+		if o.replicationAddr != nil {
+			m.args = append(m.args, "--replication-addr", o.replicationAddr(i, addr))
+		}
 		m.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true,
 			DialTimeout: time.Second, ReadTimeout: 2 * time.Second, PoolSize: 2})
 		t.Cleanup(func() { m.client.Close() })
@@ -275,8 +282,9 @@ type clusterTopology struct {
 	Epoch   uint64 `json:"epoch"`
 	Primary string `json:"primary"`
 	Members []struct {
-		ID   string `json:"id"`
-		Addr string `json:"addr"`
+		ID       string `json:"id"`
+		Addr     string `json:"addr"`
+		ReplAddr string `json:"repl_addr"`
 	} `json:"members"`
 }
 
@@ -407,7 +415,7 @@ func (c *testCluster) waitPrimary(write bool, not ...string) *member {
 func (c *testCluster) waitReplica(m *member) {
 	c.t.Helper()
 	waitFor(c.t, m.id+" to be a connected replica of the primary", func() (bool, string) {
-		addr, err := c.primaryAddr()
+		topo, err := c.topology()
 		if err != nil {
 			return false, err.Error()
 		}
@@ -415,8 +423,14 @@ func (c *testCluster) waitReplica(m *member) {
 		if err != nil {
 			return false, err.Error()
 		}
-		ok := r.kind == "slave" && r.state == "connected" && net.JoinHostPort(r.host, strconv.FormatInt(r.port, 10)) == addr
-		return ok, fmt.Sprintf("primary %s; %s ROLE %+v", addr, m.id, r)
+		following := net.JoinHostPort(r.host, strconv.FormatInt(r.port, 10))
+		ok := false
+		for _, p := range topo.Members {
+			if p.ID == topo.Primary && (following == p.Addr || following == p.ReplAddr) {
+				ok = r.kind == "slave" && r.state == "connected"
+			}
+		}
+		return ok, fmt.Sprintf("primary %s; %s ROLE %+v", topo.Primary, m.id, r)
 	})
 }
 

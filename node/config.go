@@ -90,6 +90,10 @@ type Config struct {
 	// node at, as registered with the coordinators (default: the listening
 	// address).
 	AdvertiseAddr string
+	// ReplicationAddr, when set, is registered as the address replicas
+	// dial to replicate from this node, instead of AdvertiseAddr (a
+	// separate replication network).
+	ReplicationAddr string
 	// LeaseLog, when set, is a file every granted write lease window is
 	// appended to (chaos and failover tests audit it for overlaps).
 	LeaseLog string
@@ -201,6 +205,14 @@ func (c Config) validateCoord() error {
 	if c.AdvertiseAddr != "" {
 		if _, _, err := splitHostPort(c.AdvertiseAddr); err != nil {
 			return fmt.Errorf("advertise address: %w", err)
+		}
+	}
+	if c.ReplicationAddr != "" {
+		if len(c.Coordinators) == 0 {
+			return errors.New("replication address needs coordinators")
+		}
+		if _, _, err := splitHostPort(c.ReplicationAddr); err != nil {
+			return fmt.Errorf("replication address: %w", err)
 		}
 	}
 	return nil

@@ -128,7 +128,11 @@ func (s *Server) coordLoop(ctx context.Context) {
 	cc := newCoordClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
 	defer cc.close()
 	for attempt := 0; ; attempt++ {
-		t, err := s.coordRequest(ctx, cc, "BATON.REGISTER", s.cfg.NodeID, co.advertise)
+		args := []string{"BATON.REGISTER", s.cfg.NodeID, co.advertise}
+		if s.cfg.ReplicationAddr != "" {
+			args = append(args, s.cfg.ReplicationAddr)
+		}
+		t, err := s.coordRequest(ctx, cc, args...)
 		if err == nil {
 			s.log.Info("registered with the coordinators", "node_id", s.cfg.NodeID, "addr", co.advertise,
 				"epoch", t.Epoch, "primary", t.Primary)

@@ -17,7 +17,7 @@ import (
 // declared here):
 //
 //	AUTH <secret>                       with a cluster secret, first
-//	BATON.REGISTER <node-id> <addr>     leader only → bulk topology JSON
+//	BATON.REGISTER <node-id> <addr> [<repl-addr>]  leader only → bulk topology JSON
 //	BATON.TOPOLOGY                      leader only → bulk topology JSON
 //	BATON.LEASE <node-id> <epoch>       leader only → :lease-ms | -NOTPRIMARY …
 //	BATON.WATCH                         any member → pushes *2 "topology" JSON
@@ -63,6 +63,19 @@ type coordTopology struct {
 type coordMember struct {
 	ID   string `json:"id"`
 	Addr string `json:"addr"`
+	// ReplAddr is where replicas dial it, when it differs from Addr.
+	ReplAddr string `json:"repl_addr"`
+}
+
+// replAddrOf is the address to replicate from node id ("" when not a
+// member).
+func (t *coordTopology) replAddrOf(id string) string {
+	for _, m := range t.Members {
+		if m.ID == id && m.ReplAddr != "" {
+			return m.ReplAddr
+		}
+	}
+	return t.addrOf(id)
 }
 
 // addrOf is the advertised address of node id ("" when not a member).

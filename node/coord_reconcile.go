@@ -57,7 +57,7 @@ func decide(t coordTopology, v nodeView) coordAction {
 		a.lead = true
 		a.promote = v.replica
 	default:
-		addr := normalizeAddr(t.addrOf(t.Primary))
+		addr := normalizeAddr(t.replAddrOf(t.Primary))
 		switch {
 		case addr == "":
 			a.reason = fmt.Sprintf("primary %q has no address in the topology", t.Primary)

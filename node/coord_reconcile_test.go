@@ -78,7 +78,7 @@ func Test_Coord_ParseTopology(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := coordTopology{Epoch: 3, Primary: "n1", Members: []coordMember{{"n1", "127.0.0.1:7001"}, {"n2", "127.0.0.1:7002"}},
+	want := coordTopology{Epoch: 3, Primary: "n1", Members: []coordMember{{ID: "n1", Addr: "127.0.0.1:7001"}, {ID: "n2", Addr: "127.0.0.1:7002"}},
 		Version: 9, State: "stable"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("parseTopology = %+v, want %+v", got, want)
@@ -98,7 +98,7 @@ func Test_Coord_ParseTopology(t *testing.T) {
 func Test_Coord_Reconcile(t *testing.T) {
 	prim := mustNewNode(t, Config{})
 	n := mustNewNode(t, coordConfig("n1"))
-	doc := coordTopology{Epoch: 2, Primary: "n1", Members: []coordMember{{"n1", n.addr}, {"n2", prim.addr}}}
+	doc := coordTopology{Epoch: 2, Primary: "n1", Members: []coordMember{{ID: "n1", Addr: n.addr}, {ID: "n2", Addr: prim.addr}}}
 
 	n.reconcile(doc)
 	if n.Epoch() != 2 {

@@ -40,6 +40,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	coordinators := fs.String("coordinators", "", "comma-separated coordinator API addresses: the coordinators decide this node's role (empty: standalone)")
 	nodeID := fs.String("node-id", "", "this node's id in the coordinators' topology (required with --coordinators)")
 	clusterSecret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
+	replAddr := fs.String("replication-addr", "", "address replicas dial to replicate from this node, registered with the coordinators (default: the advertise address)")
 	advertiseAddr := fs.String("advertise-addr", "", "address other nodes reach this node at, registered with the coordinators (default: the listening address)")
 	leaseLog := fs.String("lease-log", "", "append every granted write lease window to this file (for audits of the one-writer invariant)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -69,7 +70,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		BacklogBytes: *backlog, ReplicaOf: *replicaOf, PrimaryAuth: *primaryAuth,
 		SyncReplicas: *syncReplicas, SyncTimeout: *syncTimeout, Epoch: *epoch,
 		Coordinators: splitList(*coordinators), NodeID: *nodeID, LeaseLog: *leaseLog,
-		ClusterSecret: *clusterSecret, AdvertiseAddr: *advertiseAddr,
+		ClusterSecret: *clusterSecret, AdvertiseAddr: *advertiseAddr, ReplicationAddr: *replAddr,
 		Logger: logger,
 	}
 	if *dir != "" {
