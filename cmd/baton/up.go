@@ -68,6 +68,8 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "baton up listening on %s\n", proxyAddr)
 	fmt.Fprintf(stdout, "baton up: the proxy above fronts 3 coordinators and 3 nodes; data and logs in %s\n", *dir)
 	fmt.Fprintf(stdout, "baton up: %s\n", status)
+	fmt.Fprintf(stdout, "baton up: coordinators %s; move the primary with: baton ctl takeover --coordinators %s --cluster-secret %s\n",
+		a.coords, a.coords, a.secret)
 	<-ctx.Done()
 	logger.Info("stopping the appliance")
 	return 0
@@ -76,8 +78,10 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 // appliance is the set of processes `baton up` runs.
 type appliance struct {
 	bin, dir, secret string
-	log              *slog.Logger
-	procs            []*upProc
+	// coords are the coordinators' API addresses, comma-separated.
+	coords string
+	log    *slog.Logger
+	procs  []*upProc
 }
 
 // start launches coordinators, nodes and the proxy, and returns the proxy's
@@ -103,6 +107,7 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 		}
 	}
 	coords := strings.Join(apiAddrs, ",")
+	a.coords = coords
 	for i := range 3 {
 		id := fmt.Sprintf("n%d", i+1)
 		if _, err := a.spawn(ctx, id, "node", "--addr", "127.0.0.1:0", "--dir", filepath.Join(a.dir, id),
