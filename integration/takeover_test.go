@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"strings"
 
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
 	"github.com/batonkv/baton/consensus"
@@ -26,7 +28,10 @@ func Test_Takeover_BackAndForthUnderLoad(t *testing.T) {
 	l.waitProgress(500)
 	targets := []string{"n2", "n1"}
 	var worst time.Duration
-	for i := range 20 {
+	// The first one as an operator would: baton ctl takeover.
+	ctlTakeover(t, c, "n2", px.addr)
+	l.waitProgress(200)
+	for i := 1; i < 20; i++ {
 		to := targets[i%2]
 		rep := c.takeover("TO", to, "TIMEOUT", 5000)
 		if rep.Outcome != "committed" || rep.To != to {
@@ -197,4 +202,27 @@ func Test_Takeover_ReplicationLatency(t *testing.T) {
 	l.verify(p.client)
 	c.waitCaughtUpAll(p)
 	assertSameDigest(t, c.nodeProcs(p)...)
+}
+
+// ctlTakeover runs `baton ctl takeover --to to` against c with a pause
+// probe through proxyAddr and checks its exit code and summary.
+func ctlTakeover(t *testing.T, c *testCluster, to, proxyAddr string) {
+	t.Helper()
+	var apis []string
+	for _, m := range c.coords {
+		apis = append(apis, m.addr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, batonBinary(t), "ctl", "takeover", "--coordinators", strings.Join(apis, ","),
+		"--cluster-secret", clusterSecret, "--to", to, "--proxy", proxyAddr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("baton ctl takeover: %v\n%s", err, out)
+	}
+	for _, want := range []string{"state takeover step hold", "→ " + to + ": committed", "LSN at handover", "write pause seen through the proxy"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("baton ctl takeover output lacks %q:\n%s", want, out)
+		}
+	}
+	t.Logf("baton ctl takeover:\n%s", out)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/consensus"
+	"github.com/redis/go-redis/v9"
 )
 
 // jsonUnmarshal decodes a JSON document held in a string.
@@ -22,6 +23,7 @@ func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 	secret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
 	to := fs.String("to", "", "node id (or host:port) to hand the primary role to; default: the most caught-up replica")
 	timeout := fs.Duration("timeout", consensus.DefaultTakeoverTimeout, "deadline for the takeover up to its commit; missed → rollback")
+	probe := fs.String("proxy", "", "a proxy address to measure the write pause through: a probe key (baton:takeover:probe) is written continuously during the takeover")
 	grace := fs.Duration("grace", 0, "how long the old primary waits for hung connections before closing them (default: the coordinator's --takeover-grace)")
 	if err := parseWithEnv(fs, args); err != nil {
 		return 2
@@ -41,6 +43,10 @@ func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout+10*time.Second)
 	defer cancel()
+	var pw *pauseProbe
+	if *probe != "" {
+		pw = startPauseProbe(ctx, *probe)
+	}
 	followCtx, stopFollow := context.WithCancel(ctx)
 	followed := make(chan struct{})
 	go func() {
@@ -62,6 +68,11 @@ func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	printTakeoverReport(stdout, rep)
+	if pw != nil {
+		pause, writes, errs := pw.stop()
+		fmt.Fprintf(stdout, "  write pause seen through the proxy %s: %.1f ms (%d probe writes, %d errors)\n",
+			*probe, float64(pause.Microseconds())/1000, writes, errs)
+	}
 	if rep.Outcome != "committed" {
 		return 1
 	}
@@ -80,4 +91,47 @@ func printTakeoverReport(w io.Writer, rep consensus.TakeoverReport) {
 	for _, st := range rep.Steps {
 		fmt.Fprintf(w, "  %-10s %10.1f\n", st.Name, st.Ms)
 	}
+}
+
+// pauseProbe writes a probe key through a proxy in a loop and keeps the
+// longest time one write waited: the write pause a client saw.
+type pauseProbe struct {
+	stopc        chan struct{}
+	done         chan struct{}
+	cl           *redis.Client
+	longest      time.Duration
+	writes, errs int
+}
+
+// startPauseProbe starts writing through addr until stop.
+func startPauseProbe(ctx context.Context, addr string) *pauseProbe {
+	p := &pauseProbe{stopc: make(chan struct{}), done: make(chan struct{}),
+		cl: redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1, Protocol: 2, DisableIdentity: true})}
+	go func() {
+		defer close(p.done)
+		for n := 0; ; n++ {
+			select {
+			case <-p.stopc:
+				return
+			default:
+			}
+			t0 := time.Now()
+			err := p.cl.Set(ctx, "baton:takeover:probe", n, 0).Err()
+			p.longest = max(p.longest, time.Since(t0))
+			p.writes++
+			if err != nil {
+				p.errs++
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}()
+	return p
+}
+
+// stop ends the probe and returns the longest wait, writes and errors.
+func (p *pauseProbe) stop() (time.Duration, int, int) {
+	close(p.stopc)
+	<-p.done
+	p.cl.Close()
+	return p.longest, p.writes, p.errs
 }

@@ -68,8 +68,8 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "baton up listening on %s\n", proxyAddr)
 	fmt.Fprintf(stdout, "baton up: the proxy above fronts 3 coordinators and 3 nodes; data and logs in %s\n", *dir)
 	fmt.Fprintf(stdout, "baton up: %s\n", status)
-	fmt.Fprintf(stdout, "baton up: coordinators %s; move the primary with: baton ctl takeover --coordinators %s --cluster-secret %s\n",
-		a.coords, a.coords, a.secret)
+	fmt.Fprintf(stdout, "baton up: coordinators %s; move the primary with: baton ctl takeover --coordinators %s --cluster-secret %s --proxy %s\n",
+		a.coords, a.coords, a.secret, proxyAddr)
 	<-ctx.Done()
 	logger.Info("stopping the appliance")
 	return 0
