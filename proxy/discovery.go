@@ -5,18 +5,33 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
-// pollInterval is how often each coordinator is asked for the topology.
-const pollInterval = 200 * time.Millisecond
+// Fallback poll intervals of BATON.TOPOLOGY LOCAL on each coordinator. The
+// watch stream (watch.go) is the primary source; the poll only covers a
+// coordinator whose stream is down (pollInterval) and, slowly, one whose
+// stream is up (pollWhileWatching), in case the stream stalls in a way the
+// read deadline has not caught yet.
+const (
+	pollInterval      = 200 * time.Millisecond
+	pollWhileWatching = time.Second
+)
 
 // topology is the part of a coordinator's topology record the proxy acts on.
 type topology struct {
+	// Version counts the changes the coordinators applied; it orders two
+	// records of one epoch (0 from a coordinator that does not send it).
+	Version uint64 `json:"version"`
 	// Epoch only grows; the proxy follows the highest it has seen.
 	Epoch uint64 `json:"epoch"`
 	// Primary is the node id of the primary of Epoch ("" during a failover).
 	Primary string `json:"primary"`
+	// State is "takeover" while a coordinated takeover moves the primary
+	// role: the proxy then holds new commands instead of sending them to
+	// a primary that is about to refuse them with -TAKENOVER.
+	State string `json:"state"`
 	// Members are the registered nodes and their advertised addresses.
 	Members []struct {
 		ID   string `json:"id"`
@@ -24,14 +39,53 @@ type topology struct {
 	} `json:"members"`
 }
 
-// primaryAddr is the advertised address of the primary ("" when none).
+// primaryAddr is the advertised address of the primary ("" when none, or
+// while a takeover is handing the role over: commands are held).
 func (t *topology) primaryAddr() string {
+	if t.State == "takeover" {
+		return ""
+	}
 	for _, m := range t.Members {
 		if m.ID == t.Primary {
 			return m.Addr
 		}
 	}
 	return ""
+}
+
+// memberAddrs lists the advertised addresses of every member.
+func (t *topology) memberAddrs() []string {
+	out := make([]string, 0, len(t.Members))
+	for _, m := range t.Members {
+		out = append(out, m.Addr)
+	}
+	return out
+}
+
+// coordLink is the proxy's link to one coordinator: a watch stream and a
+// fallback poller share it.
+type coordLink struct {
+	addr string
+	// kick asks the poller to poll at once (buffered, 1).
+	kick chan struct{}
+	// watching is set while the watch stream delivers pushes; the poller
+	// then slows down to pollWhileWatching.
+	watching atomic.Bool
+}
+
+// startDiscovery starts, per coordinator, a watch stream and a fallback
+// poller (no poller with the test knob noPoll).
+func (p *Proxy) startDiscovery() {
+	for _, addr := range p.cfg.Coordinators {
+		l := &coordLink{addr: addr, kick: make(chan struct{}, 1)}
+		p.coords = append(p.coords, l)
+		p.wg.Add(1)
+		go p.watchCoordinator(l)
+		if !p.cfg.noPoll {
+			p.wg.Add(1)
+			go p.pollCoordinator(l)
+		}
+	}
 }
 
 // primary returns the current primary address ("" when none is known) and
@@ -63,34 +117,49 @@ func (p *Proxy) SetBackend(addr string) {
 	p.setPrimaryLocked(addr)
 }
 
-// observe folds one coordinator's answer into the proxy's view: only a
-// strictly higher epoch changes the primary, so a lagging coordinator can
-// never move the proxy back to an old primary.
+// observe folds one coordinator's answer (a poll or a push) into the
+// proxy's view. Only a newer record counts — a higher epoch, or a higher
+// version of the same epoch — so a lagging coordinator can never move the
+// proxy back to an old primary. Within an epoch the version orders a
+// takeover's start (hold: no primary) and its rollback (release to the
+// same primary); a registration changes only the member list. A
+// coordinator that sends no version (0) moves the primary only with the
+// epoch.
 func (p *Proxy) observe(t topology) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.haveEpoch && t.Epoch <= p.epoch {
+	if p.haveEpoch && (t.Epoch < p.epoch || t.Epoch == p.epoch && t.Version < p.topoVersion) {
 		return
 	}
-	p.epoch, p.haveEpoch = t.Epoch, true
-	p.setPrimaryLocked(t.primaryAddr())
+	newer := !p.haveEpoch || t.Epoch > p.epoch || t.Version > p.topoVersion
+	p.epoch, p.topoVersion, p.haveEpoch = t.Epoch, t.Version, true
+	p.members = t.memberAddrs()
+	if newer {
+		p.setPrimaryLocked(t.primaryAddr())
+	}
 }
 
 // refresh asks every coordinator poller to poll now (a backend told us the
 // role may have changed). Without coordinators it does nothing.
 func (p *Proxy) refresh() {
-	for _, ch := range p.kick {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
+	for _, l := range p.coords {
+		l.poke()
+	}
+}
+
+// poke asks the link's poller to poll at once.
+func (l *coordLink) poke() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
 	}
 }
 
 // pollCoordinator polls one coordinator with BATON.TOPOLOGY LOCAL (answered
-// by any member, leader or not) every pollInterval or when kicked, until the
-// proxy closes.
-func (p *Proxy) pollCoordinator(addr string, kick <-chan struct{}) {
+// by any member, leader or not) at once, then every pollInterval while its
+// watch stream is down or pollWhileWatching while it is up, and whenever
+// kicked, until the proxy closes.
+func (p *Proxy) pollCoordinator(l *coordLink) {
 	defer p.wg.Done()
 	var c *coordConn
 	defer func() {
@@ -98,33 +167,41 @@ func (p *Proxy) pollCoordinator(addr string, kick <-chan struct{}) {
 			c.nc.Close()
 		}
 	}()
-	t := time.NewTicker(pollInterval)
-	defer t.Stop()
 	for {
-		var err error
-		if c == nil {
-			c, err = p.dialCoord(addr)
+		c = p.pollOnce(l.addr, c)
+		every := pollInterval
+		if l.watching.Load() {
+			every = pollWhileWatching
 		}
-		if err == nil {
-			var top topology
-			top, err = c.topology()
-			if err == nil {
-				p.observe(top)
-			} else {
-				c.nc.Close()
-				c = nil
-			}
-		}
-		if err != nil {
-			p.log.Debug("poll coordinator", "addr", addr, "err", err)
-		}
+		t := time.NewTimer(every)
 		select {
 		case <-p.done:
+			t.Stop()
 			return
 		case <-t.C:
-		case <-kick:
+		case <-l.kick:
+			t.Stop()
 		}
 	}
+}
+
+// pollOnce asks the coordinator at addr for its topology over c (dialing
+// when c is nil) and returns the connection to reuse (nil after an error).
+func (p *Proxy) pollOnce(addr string, c *coordConn) *coordConn {
+	var err error
+	if c == nil {
+		c, err = p.dialCoord(addr)
+	}
+	if err == nil {
+		var top topology
+		if top, err = c.topology(); err == nil {
+			p.observe(top)
+			return c
+		}
+		c.nc.Close()
+	}
+	p.log.Debug("poll coordinator", "addr", addr, "err", err)
+	return nil
 }
 
 // coordConn is one open, authenticated connection to a coordinator.
@@ -134,7 +211,7 @@ type coordConn struct {
 }
 
 // dialCoord connects to a coordinator and authenticates with the cluster
-// secret. The connection is registered so Close can interrupt it.
+// secret; Close interrupts a dial in progress.
 func (p *Proxy) dialCoord(addr string) (*coordConn, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stop := context.AfterFunc(p.ctx, cancel)

@@ -13,7 +13,8 @@ import (
 )
 
 // fakeCoordinator answers AUTH and BATON.TOPOLOGY LOCAL with a settable
-// topology, like one coordinator member.
+// topology, like one coordinator member. It refuses BATON.WATCH, so tests
+// with it run on the fallback poll alone.
 type fakeCoordinator struct {
 	mu     sync.Mutex
 	topo   string

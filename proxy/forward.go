@@ -46,6 +46,11 @@ func (p *Proxy) forward(reqs []request) [][]byte {
 	for i := range todo {
 		todo[i] = i
 	}
+	// --read-from replicas (replicas.go): a read-only batch may be
+	// answered by a replica; what it could not answer goes on below.
+	if todo = p.readFromReplica(reqs, todo, out); len(todo) == 0 {
+		return out
+	}
 	deadline := time.Now().Add(p.cfg.HoldTimeout)
 	var lastErr []byte
 	for {

@@ -1,167 +1,107 @@
 package proxy
 
 import (
-	"io"
-	"net"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/tidwall/redcon"
 )
 
+// maxPinnedEntries bounds the commands a pinned session holds (sent and not
+// answered, or answered and waiting behind an earlier one): at the bound
+// it stops reading the client until replies go out.
+const maxPinnedEntries = 1024
+
+// maxEventBatch is how many buffered backend replies travel in one event,
+// so a pipeline's replies reach the client in few writes.
+const maxEventBatch = 64
+
 // pinnedSession is a client that owns a backend connection: from the
 // command that pinned it (MULTI, WATCH, SUBSCRIBE, a blocking pop, CLIENT
-// SETNAME, SELECT...) until it leaves, its commands and replies are
-// forwarded in both directions. When the backend connection ends (for
-// example the primary changed), a pure subscriber is moved to the new
-// primary with its subscriptions; any other client connection is closed:
-// its transaction or blocked pop cannot silently continue elsewhere.
+// SETNAME, SELECT...) until it leaves.
+//
+// One goroutine (run) owns the session's state. It reads the client's
+// commands (from a reader goroutine, so a client that leaves while a pop
+// waits is noticed and its backend connection closed) and the backend's
+// replies (from a reader goroutine), matches replies to commands in FIFO
+// order, and writes replies to the client in command order.
+//
+// When the primary changes (the proxy follows a new one, the backend
+// refuses a command with -TAKENOVER/-READONLY/-TRYAGAIN/-UNBLOCKED, or the
+// connection breaks), the session moves to the new primary: it restores the
+// client's name, database and subscriptions there first, then replays what
+// did not run (a pop with what is left of its timeout) and answers what may
+// have run (a write without a reply) with replyAmbiguous. A transaction or
+// WATCH open across the switch fails (see txView).
 type pinnedSession struct {
-	dc        redcon.DetachedConn
-	once      sync.Once
-	mu        sync.Mutex
-	moved     *sync.Cond // signalled when backend is replaced
-	backend   net.Conn
-	closedErr bool
-	hold      time.Duration
-	// subs and psubs are the client's subscriptions; stateful is set once
-	// it used its connection for anything else (see track).
-	subs, psubs map[string]bool
-	stateful    bool
+	p    *Proxy
+	dc   redcon.DetachedConn
+	c    *client
+	quit chan struct{} // closed by close
+	once sync.Once
+	// wg owns the client reader and the backend readers and writers.
+	wg     sync.WaitGroup
+	cmds   chan clientEvent
+	events chan backendEvent
+
+	// The rest belongs to the run goroutine.
+
+	// be is the backend connection (nil between connections); awaiting
+	// are the entries sent on it, in order, whose replies are due.
+	be       *pinnedBackend
+	awaiting []*entry
+	// draining: be is to be replaced (the primary moved, or refused a
+	// command) once awaiting is empty; nothing more is sent on it.
+	draining bool
+	// refusedBy is the address that last refused a command, asked again
+	// only after a retry interval.
+	refusedBy string
+	// holdUntil bounds the wait for a primary that takes the commands
+	// (zero: no wait in progress).
+	holdUntil time.Time
+	// entries are the client's commands not yet answered to it, in order;
+	// npending counts those with status entryPending.
+	entries  []*entry
+	npending int
+	// view is the transaction state after the last entry.
+	view txView
+	// state is the connection state confirmed by the backend's replies.
+	state connState
+	// out holds messages pushed to a subscriber, not yet written.
+	out []byte
+	// lastAddr is the address of the last backend connection (for logs).
+	lastAddr string
 }
 
-// close closes both sides (idempotent).
+// clientEvent is one command read from the client, or its end (err).
+type clientEvent struct {
+	args [][]byte
+	err  error
+}
+
+// close closes the client connection and stops the session (idempotent;
+// Proxy.Close calls it too). It closes the network connection itself, not
+// redcon's, whose Close flushes a writer only the run goroutine may use.
 func (s *pinnedSession) close() {
 	s.once.Do(func() {
-		s.dc.Close()
-		s.mu.Lock()
-		s.closedErr = true
-		if s.backend != nil {
-			s.backend.Close()
-		}
-		s.mu.Unlock()
+		close(s.quit)
+		s.dc.NetConn().Close()
 	})
 }
 
-// setBackend records the backend connection unless the session was closed
-// meanwhile (then it closes nc and reports false); a previous backend is
-// replaced (a subscriber moved to a new primary).
-func (s *pinnedSession) setBackend(nc net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closedErr {
-		nc.Close()
-		return false
-	}
-	s.backend = nc
-	s.moved.Broadcast()
-	return true
-}
-
-// send writes a command to the current backend. A subscriber whose backend
-// broke waits (up to the hold timeout) for the connection to the new
-// primary and sends it there.
-func (s *pinnedSession) send(b []byte) bool {
-	s.mu.Lock()
-	nc := s.backend
-	s.mu.Unlock()
-	if _, err := nc.Write(b); err == nil {
-		return true
-	}
-	if _, _, ok := s.resumable(); !ok {
-		return false
-	}
-	deadline := time.Now().Add(s.hold)
-	s.mu.Lock()
-	for s.backend == nc && !s.closedErr && time.Now().Before(deadline) {
-		waitTimeout(s.moved, 50*time.Millisecond)
-	}
-	nc2, closed := s.backend, s.closedErr
-	s.mu.Unlock()
-	if closed || nc2 == nc {
-		return false
-	}
-	_, err := nc2.Write(b)
-	return err == nil
-}
-
-// track follows what a client subscribes to, and whether it ever used its
-// connection for anything a new primary could not take over (a transaction,
-// a blocking pop, connection state): such a session is not resumable.
-func (s *pinnedSession) track(args [][]byte) {
-	if len(args) == 0 {
-		return
-	}
-	name := strings.ToLower(string(args[0]))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.subs == nil {
-		s.subs, s.psubs = map[string]bool{}, map[string]bool{}
-	}
-	set := func(m map[string]bool, on bool) {
-		if len(args) == 1 && !on {
-			clear(m)
-		}
-		for _, a := range args[1:] {
-			if on {
-				m[string(a)] = true
-			} else {
-				delete(m, string(a))
-			}
-		}
-	}
-	switch name {
-	case "subscribe":
-		set(s.subs, true)
-	case "unsubscribe":
-		set(s.subs, false)
-	case "psubscribe":
-		set(s.psubs, true)
-	case "punsubscribe":
-		set(s.psubs, false)
-	case "ping", "quit":
-	default:
-		s.stateful = true
-	}
-}
-
-// resumable reports whether the session is a pure subscriber, and what it
-// is subscribed to.
-func (s *pinnedSession) resumable() (chans, pats []string, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stateful || s.closedErr || len(s.subs)+len(s.psubs) == 0 {
-		return nil, nil, false
-	}
-	for ch := range s.subs {
-		chans = append(chans, ch)
-	}
-	for pt := range s.psubs {
-		pats = append(pats, pt)
-	}
-	return chans, pats, true
-}
-
-// waitTimeout waits on c (whose lock is held) for at most d.
-func waitTimeout(c *sync.Cond, d time.Duration) {
-	t := time.AfterFunc(d, c.Broadcast)
-	c.Wait()
-	t.Stop()
-}
-
-// pin detaches the client and starts a pinned session that first sends
+// pin detaches the client and starts a pinned session that first handles
 // cmds (the pinning command and the rest of its pipeline).
 func (p *Proxy) pin(conn redcon.Conn, c *client, cmds []redcon.Command) {
-	var pending []byte
-	for _, cmd := range cmds {
-		pending = encodeCommand(pending, cmd.Args)
+	// The arguments point into redcon's read buffer, which the detached
+	// connection reuses.
+	first := make([][][]byte, len(cmds))
+	for i, cmd := range cmds {
+		first[i] = copyArgs(cmd.Args)
 	}
 	c.detached = true
-	s := &pinnedSession{dc: conn.Detach(), hold: p.cfg.HoldTimeout}
-	s.moved = sync.NewCond(&s.mu)
-	for _, cmd := range cmds {
-		s.track(cmd.Args)
+	s := &pinnedSession{
+		p: p, dc: conn.Detach(), c: c, quit: make(chan struct{}),
+		cmds: make(chan clientEvent, 16), events: make(chan backendEvent, maxEventBatch),
 	}
 	p.mu.Lock()
 	if p.closed {
@@ -173,15 +113,24 @@ func (p *Proxy) pin(conn redcon.Conn, c *client, cmds []redcon.Command) {
 	p.pinned[s] = struct{}{}
 	p.wg.Add(1)
 	p.mu.Unlock()
-	go p.runPinned(s, pending)
+	go p.runPinned(s, first)
 }
 
-// runPinned connects the session to the primary (holding up to
-// HoldTimeout for one) and pumps bytes until either side ends.
-func (p *Proxy) runPinned(s *pinnedSession, pending []byte) {
+// copyArgs deep-copies command arguments.
+func copyArgs(args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = append([]byte(nil), a...)
+	}
+	return out
+}
+
+// runPinned runs a session until the client leaves, the proxy closes, or
+// no primary is found for a subscriber.
+func (p *Proxy) runPinned(s *pinnedSession, first [][][]byte) {
 	defer p.wg.Done()
 	defer func() {
-		s.close()
+		s.shutdown()
 		p.mu.Lock()
 		delete(p.pinned, s)
 		p.mu.Unlock()
@@ -191,112 +140,160 @@ func (p *Proxy) runPinned(s *pinnedSession, pending []byte) {
 	if err := s.dc.Flush(); err != nil {
 		return
 	}
-	nc := p.dialPrimary()
-	if nc == nil {
-		s.dc.WriteError("TRYAGAIN proxy: no primary available within the hold timeout")
-		s.dc.Flush()
-		return
-	}
-	if !s.setBackend(nc) {
-		return
-	}
-	if _, err := nc.Write(pending); err != nil {
-		return
-	}
-	copied := make(chan struct{})
+	s.wg.Add(1)
 	go func() {
-		defer close(copied)
-		p.pumpReplies(s, nc)
+		defer s.wg.Done()
+		s.readClient()
 	}()
-	var buf []byte
+	for _, args := range first {
+		s.accept(args)
+	}
+	s.run()
+}
+
+// shutdown closes the client and backend connections and waits for the
+// session's goroutines.
+func (s *pinnedSession) shutdown() {
+	s.close()
+	if s.be != nil {
+		s.be.close()
+		s.be = nil
+	}
+	s.wg.Wait()
+}
+
+// readClient reads the client's commands until it leaves or the session
+// ends.
+func (s *pinnedSession) readClient() {
 	for {
 		cmd, err := s.dc.ReadCommand()
-		if err != nil {
-			break
+		ev := clientEvent{err: err}
+		if err == nil {
+			ev.args = copyArgs(cmd.Args)
 		}
-		s.track(cmd.Args)
-		buf = encodeCommand(buf[:0], cmd.Args)
-		if !s.send(buf) {
-			break
+		select {
+		case s.cmds <- ev:
+		case <-s.quit:
+			return
+		}
+		if err != nil {
+			return
 		}
 	}
-	s.close()
-	<-copied
 }
 
-// pumpReplies copies the backend's replies and messages to the client.
-// When the backend connection ends and the session is a pure subscriber,
-// it reconnects to the (new) primary, subscribes again to everything the
-// client was subscribed to, swallows those confirmations, and carries on:
-// the client keeps its connection and receives what is published after the
-// switch. Any other session ends with its backend.
-func (p *Proxy) pumpReplies(s *pinnedSession, nc net.Conn) {
-	defer s.close()
-	io.Copy(s.dc.NetConn(), nc)
+// run is the session's loop; it returns when the session ends.
+func (s *pinnedSession) run() {
 	for {
-		chans, pats, ok := s.resumable()
-		if !ok {
+		// Commands already read first: a client that left while the
+		// session held for a primary must not have its pop sent (a push
+		// could be popped for nobody).
+		if !s.acceptReady() || !s.deliver() {
 			return
 		}
-		nc2 := p.dialPrimary()
-		if nc2 == nil {
-			return
+		if s.be != nil && !s.draining {
+			if addr, _ := s.p.primary(); addr != "" && addr != s.be.addr {
+				s.draining = true // the proxy follows another primary
+			}
 		}
-		var b []byte
-		for _, ch := range chans {
-			b = encodeCommand(b, [][]byte{[]byte("SUBSCRIBE"), []byte(ch)})
-		}
-		for _, pt := range pats {
-			b = encodeCommand(b, [][]byte{[]byte("PSUBSCRIBE"), []byte(pt)})
-		}
-		rr := newRespReader(nc2)
-		if _, err := nc2.Write(b); err != nil {
-			nc2.Close()
+		if s.be != nil && s.draining && len(s.awaiting) == 0 {
+			s.drop(false)
 			continue
 		}
-		ok = true
-		for range len(chans) + len(pats) {
-			if _, err := rr.next(); err != nil {
-				ok = false
-				break
+		if s.be == nil && (s.npending > 0 || s.state.subscribed()) {
+			if !s.connect() && s.state.subscribed() {
+				s.deliver()
+				return // a subscriber with no primary: as if it broke
 			}
+			continue
 		}
-		if !ok || !s.setBackend(nc2) {
-			nc2.Close()
-			if !ok {
-				continue
-			}
+		s.flushPending()
+		if !s.wait() {
 			return
-		}
-		p.log.Info("subscriber moved to the new primary", "channels", len(chans), "patterns", len(pats))
-		for {
-			msg, err := rr.next()
-			if err != nil {
-				break
-			}
-			if _, err := s.dc.NetConn().Write(msg); err != nil {
-				return
-			}
 		}
 	}
 }
 
-// dialPrimary connects to the primary, holding up to HoldTimeout while
-// none is known or reachable; nil when none could be reached.
-func (p *Proxy) dialPrimary() net.Conn {
-	deadline := time.Now().Add(p.cfg.HoldTimeout)
-	for {
-		addr, changed := p.primary()
-		if addr != "" {
-			nc, _, err := dialRESP(p.ctx, addr, p.cfg.BackendAuth)
-			if err == nil {
-				return nc
-			}
-			p.log.Debug("pinned dial", "addr", addr, "err", err)
-			p.refresh()
+// wait handles the next event(s); false ends the session.
+func (s *pinnedSession) wait() bool {
+	var cmds <-chan clientEvent
+	if len(s.entries) < maxPinnedEntries {
+		cmds = s.cmds
+	}
+	_, changed := s.p.primary()
+	select {
+	case ev := <-cmds:
+		if ev.err != nil {
+			return false
 		}
-		if !p.hold(deadline, changed) {
-			return nil
+		s.accept(ev.args)
+		return s.acceptReady()
+	case ev := <-s.events:
+		s.onBackend(ev)
+	case <-changed:
+	case <-s.quit:
+		return false
+	case <-s.p.done:
+		return false
+	}
+	return true
+}
+
+// acceptReady takes the commands already read (the rest of a pipeline, to
+// go out in the same write), up to the bound; false when the client left.
+func (s *pinnedSession) acceptReady() bool {
+	for len(s.entries) < maxPinnedEntries {
+		select {
+		case ev := <-s.cmds:
+			if ev.err != nil {
+				return false
+			}
+			s.accept(ev.args)
+		default:
+			return true
 		}
 	}
+	return true
+}
+
+// accept takes a command from the client: the proxy answers its own
+// commands (AUTH, HELLO, QUIT...) in place; the rest is routed against the
+// transaction state.
+func (s *pinnedSession) accept(args [][]byte) {
+	if len(args) == 0 {
+		return
+	}
+	e := newEntry(args)
+	s.entries = append(s.entries, e)
+	if isLocal(e.name, args) {
+		reply, quit := s.localReply(e.name, args)
+		e.quit = quit
+		s.answer(e, reply)
+		return
+	}
+	s.route(e, s.view)
+	s.view = e.post
+}
+
+// deliver writes pushed messages and the answered commands at the head of
+// the queue to the client; false when the client is gone or asked to quit.
+func (s *pinnedSession) deliver() bool {
+	quit := false
+	n := 0
+	for _, e := range s.entries {
+		if e.status != entryDone || quit {
+			break
+		}
+		s.out = append(s.out, e.reply...)
+		quit = e.quit
+		n++
+	}
+	clear(s.entries[:n])
+	s.entries = s.entries[n:]
+	if len(s.out) == 0 {
+		return !quit
+	}
+	s.dc.WriteRaw(s.out)
+	s.out = s.out[:0]
+	return s.dc.Flush() == nil && !quit
 }

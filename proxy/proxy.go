@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,8 @@ const (
 	DefaultMaxClients = 10000
 	// DefaultPoolSize is the number of shared connections per primary.
 	DefaultPoolSize = 4
+	// DefaultMaxReplicaLag bounds how stale a replica serving reads may be.
+	DefaultMaxReplicaLag = time.Second
 )
 
 // holdRetryInterval is how often a held command looks again for a primary
@@ -51,8 +54,24 @@ type Config struct {
 	MaxClients int
 	// PoolSize is the number of shared backend connections per primary.
 	PoolSize int
+	// ReadFrom is where read-only commands of the shared path go:
+	// ReadFromPrimary (default, "") or ReadFromReplicas (replicas.go).
+	ReadFrom string
+	// MaxReplicaLag bounds, with ReadFromReplicas, how far behind the
+	// primary a replica serving a read may be: it holds every write the
+	// primary acknowledged up to MaxReplicaLag ago.
+	MaxReplicaLag time.Duration
+	// Replicas are replica addresses for ReadFromReplicas with a static
+	// Backend; with Coordinators the replicas are the topology's members.
+	Replicas []string
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// noPoll (tests) turns the coordinators' fallback poll off, so only
+	// the watch stream informs the proxy.
+	noPoll bool
+	// replicaPoll (tests) replaces replicaPollInterval.
+	replicaPoll time.Duration
 }
 
 // Validate fills defaults and reports a configuration that cannot work.
@@ -68,6 +87,24 @@ func (c *Config) Validate() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.ReadFrom == "" {
+		c.ReadFrom = ReadFromPrimary
+	}
+	if c.ReadFrom != ReadFromPrimary && c.ReadFrom != ReadFromReplicas {
+		return fmt.Errorf("proxy: read-from must be %q or %q, not %q", ReadFromPrimary, ReadFromReplicas, c.ReadFrom)
+	}
+	if c.MaxReplicaLag < 0 {
+		return errors.New("proxy: the maximum replica lag must not be negative")
+	}
+	if c.MaxReplicaLag == 0 {
+		c.MaxReplicaLag = DefaultMaxReplicaLag
+	}
+	if c.replicaPoll <= 0 {
+		c.replicaPoll = replicaPollInterval
+	}
+	if len(c.Replicas) > 0 && len(c.Coordinators) > 0 {
+		return errors.New("proxy: static replicas go with a static backend; with coordinators the replicas come from the topology")
 	}
 	if len(c.Coordinators) == 0 && c.Backend == "" {
 		return errors.New("proxy: need coordinators or a static backend")
@@ -90,11 +127,14 @@ type Proxy struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   <-chan struct{}
-	// wg tracks the proxy's own goroutines (pollers, backend readers,
-	// pinned sessions).
+	// wg tracks the proxy's own goroutines (watchers, pollers, the replica
+	// tracker, backend readers, pinned sessions).
 	wg sync.WaitGroup
-	// kick has one channel per coordinator poller, to poll at once.
-	kick []chan struct{}
+	// coords are the links to the coordinators (discovery.go).
+	coords []*coordLink
+	// replicas decides which replicas may serve reads (nil unless
+	// ReadFromReplicas).
+	replicas *replicaTracker
 
 	mu sync.Mutex
 	// primaryAddr is where commands go ("" when unknown); changed is
@@ -109,6 +149,11 @@ type Proxy struct {
 	pinned    map[*pinnedSession]struct{}
 	closed    bool
 	serving   bool
+
+	// topoVersion and members (addresses) come from the newest topology
+	// record of epoch; guarded by mu.
+	topoVersion uint64
+	members     []string
 }
 
 // client is the proxy's per-connection state.
@@ -120,7 +165,7 @@ type client struct {
 }
 
 // New validates cfg and returns a proxy; with coordinators it starts
-// polling them at once.
+// watching (and polling) them at once.
 func New(cfg Config) (*Proxy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -135,12 +180,8 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	p.primaryAddr = cfg.Backend
 	p.srv = redcon.NewServerNetwork("tcp", cfg.Addr, p.handle, p.accept, p.closedConn)
-	for _, addr := range cfg.Coordinators {
-		ch := make(chan struct{}, 1)
-		p.kick = append(p.kick, ch)
-		p.wg.Add(1)
-		go p.pollCoordinator(addr, ch)
-	}
+	p.startDiscovery()
+	p.startReplicaTracker()
 	return p, nil
 }
 
@@ -337,59 +378,154 @@ func (p *Proxy) local(conn redcon.Conn, c *client, name string, args [][]byte) (
 		conn.WriteString("OK")
 		return true, true
 	case "client":
-		conn.WriteString("OK")
+		clientSetinfo(conn, args)
 	case "auth":
-		if len(args) < 2 || len(args) > 3 {
-			conn.WriteError("ERR wrong number of arguments for 'auth' command")
-			break
-		}
-		p.auth(conn, c, args[len(args)-1], false)
+		p.auth(conn, c, args)
 	case "hello":
 		p.hello(conn, c, args)
 	}
 	return true, false
 }
 
-// auth checks a password against RequirePass and writes the AUTH reply
-// (quiet: only errors, for HELLO's AUTH option).
-func (p *Proxy) auth(conn redcon.Conn, c *client, pass []byte, quiet bool) bool {
-	if p.cfg.RequirePass == "" {
-		conn.WriteError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+// Connection replies of the proxy's own commands, as Redis 7.0 words them
+// (the node uses the same words: a client sees no difference).
+const (
+	errWrongPass    = "WRONGPASS invalid username-password pair or user is disabled."
+	errAuthNoPass   = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	errNoProto      = "NOPROTO unsupported protocol version"
+	errProtoVersion = "ERR Protocol version is not an integer or out of range"
+	errHelloNoAuth  = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+	errClientName   = "ERR Client names cannot contain spaces, newlines or special characters."
+)
+
+// credentialsOK reports whether user/pass authenticate as Redis' default
+// user, the only one the proxy knows: any password when RequirePass is
+// empty (the default user is "nopass"), else RequirePass.
+func (p *Proxy) credentialsOK(user, pass []byte) bool {
+	if string(user) != "default" {
 		return false
 	}
-	if subtle.ConstantTimeCompare(pass, []byte(p.cfg.RequirePass)) != 1 {
-		conn.WriteError("WRONGPASS invalid username-password pair or user is disabled.")
-		return false
+	return p.cfg.RequirePass == "" || subtle.ConstantTimeCompare(pass, []byte(p.cfg.RequirePass)) == 1
+}
+
+// auth answers AUTH [username] password: the one-argument form needs a
+// RequirePass, the two-argument form authenticates as "default".
+func (p *Proxy) auth(conn redcon.Conn, c *client, args [][]byte) {
+	switch len(args) {
+	case 1:
+		conn.WriteError("ERR wrong number of arguments for 'auth' command")
+		return
+	case 2:
+		if p.cfg.RequirePass == "" {
+			conn.WriteError(errAuthNoPass)
+			return
+		}
+		if !p.credentialsOK([]byte("default"), args[1]) {
+			conn.WriteError(errWrongPass)
+			return
+		}
+	case 3:
+		if !p.credentialsOK(args[1], args[2]) {
+			conn.WriteError(errWrongPass)
+			return
+		}
+	default:
+		conn.WriteError("ERR syntax error")
+		return
 	}
 	c.authed = true
-	if !quiet {
-		conn.WriteString("OK")
+	conn.WriteString("OK")
+}
+
+// clientSetinfo answers CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2;
+// clients such as go-redis send it on every new connection) at the proxy,
+// so that it does not pin the client: the library name belongs to the
+// client's connection to the proxy, not to a backend connection.
+func clientSetinfo(conn redcon.Conn, args [][]byte) {
+	if len(args) != 4 {
+		conn.WriteError("ERR wrong number of arguments for 'client|setinfo' command")
+		return
+	}
+	attr := string(args[2])
+	if !strings.EqualFold(attr, "lib-name") && !strings.EqualFold(attr, "lib-ver") {
+		conn.WriteError("ERR Unrecognized option '" + sanitize(attr) + "'")
+		return
+	}
+	if !validClientName(args[3]) {
+		conn.WriteError("ERR " + sanitize(attr) + " cannot contain spaces, newlines or special characters.")
+		return
+	}
+	conn.WriteString("OK")
+}
+
+// validClientName reports whether name may be a client name (or library
+// name): printable ASCII without spaces.
+func validClientName(name []byte) bool {
+	for _, ch := range name {
+		if ch < '!' || ch > '~' {
+			return false
+		}
 	}
 	return true
 }
 
-// hello answers HELLO [2 [AUTH user pass] [SETNAME name]]; the proxy speaks
-// RESP2 only.
-func (p *Proxy) hello(conn redcon.Conn, c *client, args [][]byte) {
-	if len(args) >= 2 && string(args[1]) != "2" {
-		conn.WriteError("NOPROTO unsupported protocol version")
-		return
+// sanitize makes client text safe inside an error line: at most 128 bytes,
+// CR and LF replaced by spaces.
+func sanitize(s string) string {
+	if len(s) > 128 {
+		s = s[:128]
 	}
-	for j := 2; j < len(args); j++ {
-		if strings.EqualFold(string(args[j]), "auth") && j+2 < len(args) {
-			if !p.auth(conn, c, args[j+2], true) {
-				return
-			}
-			j += 2
-		} else if strings.EqualFold(string(args[j]), "setname") && j+1 < len(args) {
-			j++ // names are a backend-connection notion; ignored here
-		} else {
-			conn.WriteError("ERR Syntax error in HELLO option '" + string(args[j]) + "'")
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// hello answers HELLO [protover [AUTH user pass] [SETNAME name]] as the
+// node does, except that the proxy speaks RESP2 only, describes itself
+// (server baton-proxy, id 0) and does not keep the name: names belong to
+// backend connections, which the shared path does not own.
+func (p *Proxy) hello(conn redcon.Conn, c *client, args [][]byte) {
+	if len(args) >= 2 {
+		ver, err := strconv.ParseInt(string(args[1]), 10, 64)
+		if err != nil {
+			conn.WriteError(errProtoVersion)
+			return
+		}
+		if ver != 2 {
+			conn.WriteError(errNoProto)
 			return
 		}
 	}
+	var user, pass []byte
+	for j := 2; j < len(args); j++ {
+		more := len(args) - 1 - j
+		switch opt := string(args[j]); {
+		case strings.EqualFold(opt, "auth") && more >= 2:
+			user, pass = args[j+1], args[j+2]
+			j += 2
+		case strings.EqualFold(opt, "setname") && more >= 1:
+			if !validClientName(args[j+1]) {
+				conn.WriteError(errClientName)
+				return
+			}
+			j++
+		default:
+			conn.WriteError("ERR Syntax error in HELLO option '" + sanitize(opt) + "'")
+			return
+		}
+	}
+	if user != nil {
+		if !p.credentialsOK(user, pass) {
+			conn.WriteError(errWrongPass)
+			return
+		}
+		c.authed = true
+	}
 	if !c.authed {
-		conn.WriteError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		conn.WriteError(errHelloNoAuth)
 		return
 	}
 	conn.WriteArray(14)

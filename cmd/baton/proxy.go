@@ -12,7 +12,7 @@ import (
 func runProxy(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("proxy", stderr)
 	addr := fs.String("addr", "127.0.0.1:6380", "RESP listen address for clients; port 0 picks a free port")
-	coordinators := fs.String("coordinators", "", "comma-separated coordinator API addresses to follow the primary through")
+	coordinators := fs.String("coordinators", "", "comma-separated coordinator API addresses to follow the primary through (a BATON.WATCH push stream on each, with a BATON.TOPOLOGY poll as fallback)")
 	secret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
 	backend := fs.String("backend", "", "static primary address (host:port) when there are no coordinators")
 	backendAuth := fs.String("backend-auth", "", "password to AUTH with on the nodes")
@@ -20,6 +20,9 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	hold := fs.Duration("hold-timeout", proxy.DefaultHoldTimeout, "how long a command is held while no primary takes it")
 	maxClients := fs.Int("maxclients", proxy.DefaultMaxClients, "maximum concurrent client connections")
 	poolSize := fs.Int("pool-size", proxy.DefaultPoolSize, "shared pipelined connections per primary")
+	readFrom := fs.String("read-from", proxy.ReadFromPrimary, "where read-only commands go: primary, or replicas (a pipeline of reads goes to a replica within --max-replica-lag, else to the primary; writes and pinned clients always use the primary)")
+	maxLag := fs.Duration("max-replica-lag", proxy.DefaultMaxReplicaLag, "with --read-from replicas: a replica serves reads only while it holds every write the primary acknowledged up to this long ago (measured from the INFO replication of the primary and the replicas, read every 200 ms)")
+	replicas := fs.String("replicas", "", "with --backend and --read-from replicas: comma-separated replica addresses (with --coordinators the replicas are the topology's members)")
 	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logger, code, ok := parseAndLog(fs, "proxy", args, logLevel, stderr)
@@ -29,7 +32,8 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	p, err := proxy.New(proxy.Config{
 		Addr: *addr, Coordinators: splitList(*coordinators), ClusterSecret: *secret,
 		Backend: *backend, BackendAuth: *backendAuth, RequirePass: *pass,
-		HoldTimeout: *hold, MaxClients: *maxClients, PoolSize: *poolSize, Logger: logger,
+		HoldTimeout: *hold, MaxClients: *maxClients, PoolSize: *poolSize,
+		ReadFrom: *readFrom, MaxReplicaLag: *maxLag, Replicas: splitList(*replicas), Logger: logger,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "baton proxy:", err)

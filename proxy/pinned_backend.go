@@ -1,0 +1,271 @@
+package proxy
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// pinnedBackend is one backend connection of a pinned session, with a
+// reader goroutine (replies to the session's events) and a writer
+// goroutine (commands from out), so the session never blocks on the
+// backend: a backend that stops reading because nobody reads its replies
+// cannot deadlock it.
+type pinnedBackend struct {
+	addr string
+	nc   net.Conn
+	// out feeds the writer. Its capacity exceeds the entries a session
+	// holds, and each send carries at least one entry that has no reply
+	// yet, so a send never blocks.
+	out chan []byte
+}
+
+// backendEvent is replies (or the end) of a backend connection.
+type backendEvent struct {
+	be      *pinnedBackend
+	replies [][]byte
+	err     error
+}
+
+// dial connects to addr, restores the client's connection state (name,
+// database, subscriptions) and starts the connection's goroutines.
+func (s *pinnedSession) dial(addr string) (*pinnedBackend, error) {
+	nc, rr, err := dialRESP(s.p.ctx, addr, s.p.cfg.BackendAuth)
+	if err != nil {
+		return nil, err
+	}
+	if cmds, n := s.state.restoreCommands(); n > 0 {
+		nc.SetDeadline(time.Now().Add(dialTimeout))
+		err = restore(nc, rr, cmds, n)
+		nc.SetDeadline(time.Time{})
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("restoring the connection state on %s: %w", addr, err)
+		}
+	}
+	be := &pinnedBackend{addr: addr, nc: nc, out: make(chan []byte, maxPinnedEntries+1)}
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.readBackend(be, rr)
+	}()
+	go func() {
+		defer s.wg.Done()
+		be.writeLoop()
+	}()
+	return be, nil
+}
+
+// restore sends the state commands and checks their n replies. A message
+// published between two subscription confirmations is dropped: it belongs
+// to the gap of the switch (pub/sub is at most once).
+func restore(nc net.Conn, rr *respReader, cmds []byte, n int) error {
+	if _, err := nc.Write(cmds); err != nil {
+		return err
+	}
+	for got := 0; got < n; {
+		r, err := rr.next()
+		if err != nil {
+			return err
+		}
+		if r[0] == '-' {
+			return fmt.Errorf("%s", strings.TrimSpace(string(r[1:])))
+		}
+		if !isMessage(r) {
+			got++
+		}
+	}
+	return nil
+}
+
+// readBackend delivers the connection's replies to the session until it
+// breaks (or is closed), then one last event with the error. Replies
+// already buffered travel together (a pipeline's replies in one event).
+func (s *pinnedSession) readBackend(be *pinnedBackend, rr *respReader) {
+	for {
+		ev := backendEvent{be: be}
+		for {
+			r, err := rr.next()
+			if err != nil {
+				ev.err = err
+				break
+			}
+			ev.replies = append(ev.replies, r)
+			// respReader's buffer (backend.go): stop when the next reply
+			// would need a read from the network.
+			if rr.end == rr.start || len(ev.replies) == maxEventBatch {
+				break
+			}
+		}
+		select {
+		case s.events <- ev:
+		case <-s.quit:
+			return
+		}
+		if ev.err != nil {
+			return
+		}
+	}
+}
+
+// writeLoop writes commands until out is closed; after a write error it
+// closes the connection (the reader reports it) and discards the rest.
+func (be *pinnedBackend) writeLoop() {
+	failed := false
+	for b := range be.out {
+		if failed {
+			continue
+		}
+		if _, err := be.nc.Write(b); err != nil {
+			be.nc.Close()
+			failed = true
+		}
+	}
+}
+
+// close closes the connection and stops its writer.
+func (be *pinnedBackend) close() {
+	be.nc.Close()
+	close(be.out)
+}
+
+// connect connects the session to the primary, holding (up to the hold
+// timeout, counted from the first failure) while none is known or
+// reachable. A primary that just refused a command is asked again only
+// after the topology changed or a retry interval passed. When the hold
+// times out, the commands waiting to be sent are answered with an error.
+func (s *pinnedSession) connect() bool {
+	p := s.p
+	if s.holdUntil.IsZero() {
+		s.holdUntil = time.Now().Add(p.cfg.HoldTimeout)
+	}
+	var lastErr []byte
+	for attempt := 0; ; attempt++ {
+		addr, changed := p.primary()
+		if addr != "" && (attempt > 0 || addr != s.refusedBy) {
+			be, err := s.dial(addr)
+			if err == nil {
+				s.install(be)
+				return true
+			}
+			p.log.Debug("pinned dial", "addr", addr, "err", err)
+			lastErr = []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
+			p.refresh()
+		}
+		if !p.hold(s.holdUntil, changed) {
+			fail := []byte(replyNoPrimary)
+			switch {
+			case p.ctx.Err() != nil:
+				fail = []byte(replyClosed)
+			case lastErr != nil:
+				fail = lastErr
+			}
+			s.replan(fail)
+			s.holdUntil, s.refusedBy = time.Time{}, ""
+			return false
+		}
+	}
+}
+
+// install makes be the session's backend connection.
+func (s *pinnedSession) install(be *pinnedBackend) {
+	s.be, s.draining, s.refusedBy = be, false, ""
+	if s.npending == 0 {
+		s.holdUntil = time.Time{}
+	}
+	if s.lastAddr != "" && s.lastAddr != be.addr {
+		s.p.log.Info("pinned client moved to the new primary", "from", s.lastAddr, "to", be.addr,
+			"channels", len(s.state.subs), "patterns", len(s.state.psubs), "named", s.state.name != "")
+	}
+	s.lastAddr = be.addr
+}
+
+// drop closes the backend connection. Commands sent on it and not answered
+// go back to pending, marked lost when the connection broke (they may have
+// run); then every command not answered is routed again (replan).
+func (s *pinnedSession) drop(lost bool) {
+	s.be.close()
+	for _, e := range s.awaiting {
+		s.setStatus(e, entryPending)
+		e.lost = e.lost || lost
+		// Part of a (P)SUBSCRIBE's confirmations may have come: the
+		// replay answers all of them again.
+		e.reply, e.got = nil, 0
+	}
+	s.awaiting, s.be, s.draining = nil, nil, false
+	s.replan(nil)
+}
+
+// flushPending sends the pending commands, in client order, as one write.
+func (s *pinnedSession) flushPending() {
+	if s.be == nil || s.draining || s.npending == 0 {
+		return
+	}
+	var b []byte
+	now := time.Now()
+	for _, e := range s.entries {
+		if e.status != entryPending {
+			continue
+		}
+		var expired bool
+		b, expired = e.encode(b, now)
+		if expired {
+			s.answer(e, []byte(replyPopTimedOut))
+			continue
+		}
+		e.sends++
+		s.setStatus(e, entryAwaiting)
+		s.awaiting = append(s.awaiting, e)
+	}
+	if len(b) > 0 {
+		s.be.out <- b
+	}
+}
+
+// onBackend handles one event of a backend connection (a stale one, from a
+// connection already dropped, is ignored).
+func (s *pinnedSession) onBackend(ev backendEvent) {
+	for _, r := range ev.replies {
+		if ev.be != s.be {
+			return
+		}
+		s.onReply(r)
+	}
+	if ev.err != nil && ev.be == s.be {
+		s.p.log.Info("pinned backend connection lost", "addr", s.be.addr, "err", ev.err, "in_flight", len(s.awaiting))
+		s.p.refresh()
+		s.refusedBy = ""
+		s.drop(true)
+	}
+}
+
+// onReply matches one reply of the backend connection to its command.
+func (s *pinnedSession) onReply(r []byte) {
+	if len(s.awaiting) == 0 || (s.state.subscribed() && isMessage(r)) {
+		s.out = append(s.out, r...) // a message pushed to a subscriber
+		return
+	}
+	e := s.awaiting[0]
+	if e.got == 0 && notExecuted(r) {
+		// Refused before execution: replayed on the next primary once the
+		// commands sent after it are answered (draining).
+		s.awaiting = s.awaiting[1:]
+		s.setStatus(e, entryPending)
+		e.lastErr = r
+		s.draining, s.refusedBy = true, s.be.addr
+		if s.holdUntil.IsZero() {
+			s.holdUntil = time.Now().Add(s.p.cfg.HoldTimeout)
+		}
+		s.p.refresh()
+		return
+	}
+	s.holdUntil = time.Time{}
+	e.reply = append(e.reply, r...)
+	e.got++
+	s.state.apply(e, r)
+	if s.state.complete(e, r) {
+		s.awaiting = s.awaiting[1:]
+		s.setStatus(e, entryDone)
+	}
+}
