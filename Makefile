@@ -7,7 +7,7 @@ DATA      ?= .data
 RUN_PORT  ?= 6379
 APT_PKGS  := redis-tools redis-server
 
-.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-proxy deps vet fmt-check clean
+.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-proxy deps vet fmt-check clean
 
 all: build
 
@@ -49,15 +49,16 @@ test-go:
 	$(GO) test -race -timeout 20m $$($(GO) list ./... | grep -v /integration)
 	$(GO) test -race -timeout 20m -count=1 ./integration/...
 
-## compat: drive redis-cli through every command family against baton and
-## redis-server, and compare the replies
+## compat: drive redis-cli through every command family (pipelines, pub/sub
+## and blocking pops included) against redis-server and baton, and compare
+## the replies: first `baton node` directly, then `baton proxy` in front of one
 compat: deps build
-	scripts/compat.sh $(BIN)
+	scripts/compat.sh $(BIN) node proxy
 
 ## fuzz: run each fuzz target for a while (FUZZTIME=20s); `make test` runs
 ## only their checked-in seed corpora
 FUZZTIME ?= 20s
-FUZZPKGS := ./node ./node/journal
+FUZZPKGS := ./node ./node/journal ./internal/resplimit
 fuzz:
 	@for pkg in $(FUZZPKGS); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
@@ -79,6 +80,13 @@ bench-repl: build deps
 ## primary (Baton vs Redis Sentinel); env K (default 20), CLIENTS (default 20)
 bench-failover: build deps
 	scripts/bench-failover.sh $(BIN)
+
+## bench-takeover: write pause of K coordinated takeovers (BATON.TAKEOVER)
+## under a write load through the proxy, without and with hung clients on
+## the primary (Redis 7 FAILOVER as the anchor); env K (default 20), CLIENTS
+## (default 50), HUNG (default 20), TAKEOVER_SYSTEMS
+bench-takeover: build deps
+	scripts/bench-takeover.sh $(BIN)
 
 ## bench-proxy: what baton proxy costs over a direct connection to one node,
 ## with twemproxy as the peer (installed when missing); env N (default

@@ -12,28 +12,8 @@
 # The Sentinel anchor is skipped, and said so, when redis-server is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${1:?usage: bench-failover.sh path/to/baton}
-[ -x "$bin" ] || { echo "bench-failover: $bin is not an executable" >&2; exit 1; }
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-
-work=$(mktemp -d)
-child=
-cleanup() {
-	# The Go program kills its servers on SIGTERM (and they die with it via
-	# Pdeathsig if it is killed outright).
-	if [ -n "$child" ]; then kill "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-(cd "$here/.." && go build -o "$work/benchfailover" ./scripts/benchfailover) ||
-	{ echo "bench-failover: building scripts/benchfailover failed" >&2; exit 1; }
-
-"$work/benchfailover" -baton "$bin" -k "${K:-20}" -clients "${CLIENTS:-20}" \
-	-sync-replicas "${SYNC_REPLICAS:-1}" -systems "${FAILOVER_SYSTEMS:-baton,redis-sentinel}" &
-child=$!
-rc=0
-wait "$child" || rc=$?
-child=
-exit "$rc"
+. "$here/lib.sh"
+bin=$(abs_executable "${1:?usage: bench-failover.sh path/to/baton}")
+make_workdir
+run_go_program benchfailover -baton "$bin" -k "${K:-20}" -clients "${CLIENTS:-20}" \
+	-sync-replicas "${SYNC_REPLICAS:-1}" -systems "${FAILOVER_SYSTEMS:-baton,redis-sentinel}"

@@ -48,3 +48,25 @@ start_pair() {
 	wait_ping "$rport"
 	wait_ping "$bport"
 }
+
+# run_go_program NAME ARGS... builds the Go program scripts/NAME into $work
+# (call make_workdir first) and runs it with ARGS as a child in $pids, so
+# that Ctrl-C or the end of the calling script stops it: the benchmark
+# programs kill their servers on SIGTERM, and the servers die with them via
+# Pdeathsig if they are killed outright. Returns the program's status.
+run_go_program() {
+	local name=$1
+	shift
+	(cd "$(dirname "${BASH_SOURCE[0]}")/.." && go build -o "$work/$name" "./scripts/$name") ||
+		{ echo "building scripts/$name failed" >&2; return 1; }
+	"$work/$name" "$@" &
+	pids+=($!)
+	wait $!
+}
+
+# abs_executable PATH prints PATH made absolute (the Go programs run from
+# another directory), or fails when PATH is not an executable.
+abs_executable() {
+	[ -x "$1" ] || { echo "$1 is not an executable" >&2; return 1; }
+	echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/batonkv/baton/internal/benchkit"
 )
 
 // step is one line of the failover breakdown.
@@ -16,8 +18,8 @@ type step struct {
 // logEvent returns the time of the first line at or after since in p's log
 // (slog text format, time=RFC3339) whose message contains msg, and whether
 // one was found.
-func logEvent(p *proc, since time.Time, msg string) (time.Time, bool) {
-	f, err := os.Open(p.log)
+func logEvent(p *benchkit.Proc, since time.Time, msg string) (time.Time, bool) {
+	f, err := os.Open(p.Log)
 	if err != nil {
 		return time.Time{}, false
 	}
@@ -40,7 +42,7 @@ func logEvent(p *proc, since time.Time, msg string) (time.Time, bool) {
 }
 
 // firstEvent is logEvent over several processes: the earliest match.
-func firstEvent(ps []*proc, since time.Time, msg string) (time.Time, bool) {
+func firstEvent(ps []*benchkit.Proc, since time.Time, msg string) (time.Time, bool) {
 	var best time.Time
 	found := false
 	for _, p := range ps {
@@ -56,23 +58,23 @@ func firstEvent(ps []*proc, since time.Time, msg string) (time.Time, bool) {
 // millisecond resolution; the steps are points in time since the kill, not
 // durations, so a missing line leaves the others meaningful. The lease wait
 // is logged only when the old primary's lease outlived detection.
-func (b *batonCluster) breakdown(kill time.Time, killed *proc, firstAck time.Time) []step {
+func (b *batonCluster) breakdown(kill time.Time, killed *benchkit.Proc, firstAck time.Time) []step {
 	since := func(t time.Time, ok bool) string {
 		if !ok {
 			return "n/a"
 		}
-		return ms(t.Sub(kill))
+		return benchkit.Ms(t.Sub(kill))
 	}
-	var others []*proc
-	for _, p := range b.nodes {
+	var others []*benchkit.Proc
+	for _, p := range b.Nodes {
 		if p != killed {
 			others = append(others, p)
 		}
 	}
 	var out []step
-	t, ok := firstEvent(b.coords, kill, "failover: waiting for the primary's lease to end")
+	t, ok := firstEvent(b.Coords, kill, "failover: waiting for the primary's lease to end")
 	out = append(out, step{"primary declared down, waiting for its lease (logged only if a lease is left; expected ≈ down-after)", since(t, ok)})
-	t, ok = firstEvent(b.coords, kill, "failover committed")
+	t, ok = firstEvent(b.Coords, kill, "failover committed")
 	out = append(out, step{"epoch+1 committed in Raft (detection + lease wait + re-probe + commit)", since(t, ok)})
 	t, ok = firstEvent(others, kill, "topology names this node primary; promoting")
 	out = append(out, step{"new primary promotes itself (watch stream)", since(t, ok)})

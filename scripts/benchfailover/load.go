@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/batonkv/baton/internal/benchkit"
 )
 
 // load is the write load: clients that SET unique keys on whatever the
@@ -58,30 +55,20 @@ func (l *load) last() (string, time.Duration) {
 // that may have been applied: a write refused before execution is retried
 // with the same key, an ambiguous one is abandoned and the next key used.
 func (l *load) client(ctx context.Context, id int) {
-	conns := map[string]*redis.Client{}
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	hint := id
+	f := &benchkit.Follower{Backoff: l.backoff, Resolve: func(ctx context.Context) (string, error) {
+		hint++
+		return l.sys.discover(ctx, hint-1)
+	}}
+	defer f.Close()
 	val := strings.Repeat("v", 16)
-	addr, seq, hint := "", 0, id
+	seq := 0
 	var mine []time.Duration
 	defer func() { l.mu.Lock(); l.acks[id] = mine; l.mu.Unlock() }()
 	for ctx.Err() == nil {
-		if addr == "" {
-			a, err := l.sys.discover(ctx, hint)
-			hint++
-			if err != nil {
-				sleep(ctx, l.backoff)
-				continue
-			}
-			addr = a
-		}
-		c := conns[addr]
+		c, addr := f.Client(ctx)
 		if c == nil {
-			c = newClient(addr, "")
-			conns[addr] = c
+			continue
 		}
 		err := c.Set(ctx, fmt.Sprintf("bf:%d:%d", id, seq), val, 0).Err()
 		if err == nil {
@@ -93,16 +80,16 @@ func (l *load) client(ctx context.Context, id int) {
 			}
 			l.mu.Unlock()
 			seq++
-			sleep(ctx, l.interval)
+			benchkit.Sleep(ctx, l.interval)
 			continue
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		switch classify(err) {
-		case outcomeRejected:
+		switch benchkit.Classify(err) {
+		case benchkit.OutcomeRejected:
 			l.rejected.Add(1)
-		case outcomeAmbiguous:
+		case benchkit.OutcomeAmbiguous:
 			l.ambiguous.Add(1)
 			seq++
 		default:
@@ -111,50 +98,6 @@ func (l *load) client(ctx context.Context, id int) {
 			}
 			seq++
 		}
-		addr = ""
-		sleep(ctx, l.backoff)
-	}
-}
-
-// outcome is what a failed write means for the history.
-type outcome int
-
-const (
-	outcomeOther     outcome = iota
-	outcomeRejected          // certainly not applied: safe to retry the same key
-	outcomeAmbiguous         // maybe applied: never counted as acknowledged
-)
-
-// classify sorts a failed SET. Refusals before execution (TRYAGAIN: no write
-// lease; READONLY: a replica; LOADING / MASTERDOWN: not serving yet) and
-// failed dials are safe to retry. A connection that broke after the command
-// was sent, a timeout, or NOREPL (applied on the primary, not acknowledged by
-// enough replicas) is ambiguous.
-func classify(err error) outcome {
-	var re redis.Error
-	if errors.As(err, &re) {
-		msg := re.Error()
-		for _, p := range []string{"TRYAGAIN", "READONLY", "LOADING", "MASTERDOWN"} {
-			if strings.HasPrefix(msg, p) {
-				return outcomeRejected
-			}
-		}
-		if strings.HasPrefix(msg, "NOREPL") {
-			return outcomeAmbiguous
-		}
-		return outcomeOther
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Op == "dial" || errors.Is(err, syscall.ECONNREFUSED) {
-		return outcomeRejected
-	}
-	return outcomeAmbiguous
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
+		f.Failed(ctx)
 	}
 }

@@ -15,12 +15,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/batonkv/baton/internal/benchkit"
 )
 
 // config is the benchmark's flags.
@@ -56,13 +56,7 @@ func main() {
 	flag.DurationVar(&cfg.interval, "interval", 5*time.Millisecond, "each writer's pause between writes: the same offered load for every system, and a dataset Redis can full-sync within a cycle")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the servers' data and logs (temp dirs are printed)")
 	flag.Parse()
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
-	if err := run(ctx, cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "benchfailover:", err)
-		cancel()
-		os.Exit(1)
-	}
+	benchkit.Main("benchfailover", func(ctx context.Context) error { return run(ctx, cfg) })
 }
 
 // result is one system's measurements.
@@ -90,8 +84,8 @@ func run(ctx context.Context, cfg config) error {
 		var sys system
 		switch name {
 		case "baton":
-			sys = &batonCluster{bin: cfg.baton, dir: dir, secret: "bench-failover-secret", syncReplicas: cfg.syncReplicas,
-				downAfter: cfg.downAfter, lease: cfg.lease, waitTimeout: cfg.waitTimeout}
+			sys = &batonCluster{&benchkit.BatonCluster{Bin: cfg.baton, Dir: dir, Secret: "bench-failover-secret",
+				SyncReplicas: cfg.syncReplicas, DownAfter: cfg.downAfter, Lease: cfg.lease, WaitTimeout: cfg.waitTimeout}}
 		case "redis-sentinel":
 			if _, err := exec.LookPath("redis-server"); err != nil {
 				fmt.Fprintln(os.Stderr, "benchfailover: redis-server not installed; skipping the Sentinel anchor")
@@ -132,49 +126,49 @@ func measure(ctx context.Context, cfg config, sys system) (*result, error) {
 	lctx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	l.run(lctx, cfg.clients)
-	if err := poll(ctx, "the first acknowledged write", cfg.waitTimeout, func(context.Context) error {
+	if err := benchkit.Poll(ctx, "the first acknowledged write", cfg.waitTimeout, func(context.Context) error {
 		if a, _ := l.last(); a == "" {
-			return errNotYet
+			return benchkit.ErrNotYet
 		}
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	sleep(ctx, cfg.settle)
+	benchkit.Sleep(ctx, cfg.settle)
 	var kills []time.Duration
 	var firstKillWall time.Time
-	var killedFirst *proc
+	var killedFirst *benchkit.Proc
 	for i := 0; i < cfg.kills; i++ {
 		p, err := sys.primary(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("kill %d: %w", i+1, err)
 		}
 		killAt, killWall := time.Since(l.t0), time.Now()
-		if err := p.kill(); err != nil {
+		if err := p.Kill(); err != nil {
 			return nil, err
 		}
 		if i == 0 {
 			firstKillWall, killedFirst = killWall, p
 		}
 		kills = append(kills, killAt)
-		if err := poll(ctx, "writes acknowledged by a new primary", cfg.waitTimeout, func(context.Context) error {
-			if a, at := l.last(); a == p.addr || at <= killAt {
-				return errNotYet
+		if err := benchkit.Poll(ctx, "writes acknowledged by a new primary", cfg.waitTimeout, func(context.Context) error {
+			if a, at := l.last(); a == p.Addr || at <= killAt {
+				return benchkit.ErrNotYet
 			}
 			return nil
 		}); err != nil {
-			return nil, fmt.Errorf("kill %d of %s: %w", i+1, p.name, err)
+			return nil, fmt.Errorf("kill %d of %s: %w", i+1, p.Name, err)
 		}
 		_, back := l.last()
-		if err := p.start(); err != nil {
+		if err := p.Start(); err != nil {
 			return nil, err
 		}
 		if err := sys.waitReplica(ctx, p); err != nil {
 			return nil, fmt.Errorf("kill %d: restart: %w", i+1, err)
 		}
-		fmt.Fprintf(os.Stderr, "%s: kill %d/%d of %s: writes back after %v\n", sys.name(), i+1, cfg.kills, p.name,
+		fmt.Fprintf(os.Stderr, "%s: kill %d/%d of %s: writes back after %v\n", sys.name(), i+1, cfg.kills, p.Name,
 			(back - killAt).Round(time.Millisecond))
-		sleep(ctx, cfg.settle)
+		benchkit.Sleep(ctx, cfg.settle)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -193,7 +187,7 @@ func measure(ctx context.Context, cfg config, sys system) (*result, error) {
 		if i+1 < len(kills) {
 			to = min(to, kills[i+1])
 		}
-		r.windows = append(r.windows, window(acks, k, to))
+		r.windows = append(r.windows, benchkit.LongestGap(acks, k, to))
 	}
 	if b, ok := sys.(*batonCluster); ok && len(kills) > 0 {
 		var firstAck time.Time
@@ -204,8 +198,6 @@ func measure(ctx context.Context, cfg config, sys system) (*result, error) {
 	}
 	return r, nil
 }
-
-func ms(d time.Duration) string { return fmt.Sprintf("%d", d.Round(time.Millisecond).Milliseconds()) }
 
 // printTable writes the Markdown report.
 func printTable(cfg config, order []string, rs map[string]*result) {
@@ -246,8 +238,10 @@ func printTable(cfg config, order []string, rs map[string]*result) {
 		q     float64
 	}{{"p50", 0.5}, {"p99", 0.99}, {"max", 1}} {
 		q := q
-		f := func(r *result) float64 { return float64(percentile(append([]time.Duration{}, r.windows...), q.q)) }
-		row("write-unavailability window "+q.label+", ms", func(r *result) string { return ms(time.Duration(f(r))) }, f)
+		f := func(r *result) float64 {
+			return float64(benchkit.Percentile(append([]time.Duration{}, r.windows...), q.q))
+		}
+		row("write-unavailability window "+q.label+", ms", func(r *result) string { return benchkit.Ms(time.Duration(f(r))) }, f)
 	}
 	row("acknowledged writes", func(r *result) string { return fmt.Sprint(r.acked) }, nil)
 	row("ambiguous writes (no reply, or NOREPL)", func(r *result) string { return fmt.Sprint(r.ambiguous) }, nil)
@@ -263,12 +257,12 @@ func printTable(cfg config, order []string, rs map[string]*result) {
 	fmt.Printf("nearest-rank over the %d windows (p99 of 20 is the max). Clients look the primary up again after any error\n", cfg.kills)
 	fmt.Printf("(Baton: BATON.TOPOLOGY LOCAL on every coordinator, newest epoch; Sentinel: get-master-addr-by-name) after %v.\n", cfg.backoff)
 	if b := rs["baton"]; b != nil {
-		max := percentile(append([]time.Duration{}, b.windows...), 1)
+		max := benchkit.Percentile(append([]time.Duration{}, b.windows...), 1)
 		verdict := "met"
 		if max >= 2*time.Second {
 			verdict = "NOT met"
 		}
-		fmt.Printf("\nTarget (issue): baton max window < 2 s with --down-after 1s: %s (max %s ms).\n", verdict, ms(max))
+		fmt.Printf("\nTarget (issue): baton max window < 2 s with --down-after 1s: %s (max %s ms).\n", verdict, benchkit.Ms(max))
 		if len(b.breakdown) > 0 {
 			fmt.Println("\nBaton, first failover, from the coordinators' and nodes' logs (wall clock, ms resolution):")
 			fmt.Println()

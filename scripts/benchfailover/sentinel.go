@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonkv/baton/internal/benchkit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -18,7 +19,7 @@ type sentinelCluster struct {
 	dir              string
 	downAfter        time.Duration
 	waitTimeout      time.Duration
-	nodes, sentinels []*proc
+	nodes, sentinels []*benchkit.Proc
 	sClients         []*redis.Client
 }
 
@@ -27,33 +28,14 @@ const masterName = "mymaster"
 func (s *sentinelCluster) name() string { return "redis-sentinel" }
 
 func (s *sentinelCluster) start(ctx context.Context) error {
-	ports, err := freePorts(6)
+	ports, err := benchkit.FreePorts(6)
 	if err != nil {
 		return err
 	}
-	for i := 0; i < 3; i++ {
-		id := fmt.Sprintf("r%d", i+1)
-		d := filepath.Join(s.dir, id)
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("redis dir: %w", err)
-		}
-		// Persistence matched to baton node's default (--fsync everysec).
-		// A restart uses the same arguments without --replicaof: a returning
-		// old primary comes back as a primary and Sentinel demotes it, as it
-		// would in production.
-		p := &proc{name: id, addr: fmt.Sprintf("127.0.0.1:%d", ports[i]), bin: "redis-server",
-			log: filepath.Join(s.dir, id+".log"), args: []string{
-				"--port", fmt.Sprint(ports[i]), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-				"--appendfsync", "everysec", "--dir", d, "--daemonize", "no",
-			}}
-		args := p.args
-		if i > 0 {
-			args = append(append([]string{}, p.args...), "--replicaof", "127.0.0.1", fmt.Sprint(ports[0]))
-		}
-		if err := (&proc{name: p.name, bin: p.bin, args: args, log: p.log}).startInto(p); err != nil {
-			return err
-		}
-		s.nodes = append(s.nodes, p)
+	// A restarted node comes back as a primary and Sentinel demotes it.
+	s.nodes, err = benchkit.StartRedisGroup(s.dir, ports[:3])
+	if err != nil {
+		return err
 	}
 	for i := 0; i < 3; i++ {
 		id := fmt.Sprintf("s%d", i+1)
@@ -65,26 +47,16 @@ func (s *sentinelCluster) start(ctx context.Context) error {
 		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 			return fmt.Errorf("sentinel config: %w", err)
 		}
-		p := &proc{name: id, addr: fmt.Sprintf("127.0.0.1:%d", ports[3+i]), bin: "redis-server",
-			log: filepath.Join(s.dir, id+".log"), args: []string{conf, "--sentinel"}}
-		if err := p.start(); err != nil {
+		p := &benchkit.Proc{Name: id, Addr: fmt.Sprintf("127.0.0.1:%d", ports[3+i]), Bin: "redis-server",
+			Log: filepath.Join(s.dir, id+".log"), Args: []string{conf, "--sentinel"}}
+		if err := p.Start(); err != nil {
 			return err
 		}
 		s.sentinels = append(s.sentinels, p)
-		s.sClients = append(s.sClients, newClient(p.addr, ""))
+		s.sClients = append(s.sClients, benchkit.NewClient(p.Addr, ""))
 	}
 	_, err = s.primary(ctx)
 	return err
-}
-
-// startInto starts q's command and records the process in p, so p can be
-// restarted later with its own (different) arguments.
-func (q *proc) startInto(p *proc) error {
-	if err := q.start(); err != nil {
-		return err
-	}
-	p.cmd, p.done = q.cmd, q.done
-	return nil
 }
 
 // askSentinel is SENTINEL get-master-addr-by-name on sentinel i.
@@ -106,9 +78,9 @@ func (s *sentinelCluster) discover(ctx context.Context, hint int) (string, error
 	return s.askSentinel(ctx, hint)
 }
 
-func (s *sentinelCluster) primary(ctx context.Context) (*proc, error) {
-	var found *proc
-	err := poll(ctx, "all sentinels to agree on a primary with 2 connected replicas", s.waitTimeout, func(ctx context.Context) error {
+func (s *sentinelCluster) primary(ctx context.Context) (*benchkit.Proc, error) {
+	var found *benchkit.Proc
+	err := benchkit.Poll(ctx, "all sentinels to agree on a primary with 2 connected replicas", s.waitTimeout, func(ctx context.Context) error {
 		var addrs []string
 		for i := range s.sClients {
 			a, err := s.askSentinel(ctx, i)
@@ -118,7 +90,7 @@ func (s *sentinelCluster) primary(ctx context.Context) (*proc, error) {
 			addrs = append(addrs, a)
 		}
 		if addrs[0] != addrs[1] || addrs[1] != addrs[2] {
-			return fmt.Errorf("%w: sentinels say %s", errNotYet, strings.Join(addrs, ", "))
+			return fmt.Errorf("%w: sentinels say %s", benchkit.ErrNotYet, strings.Join(addrs, ", "))
 		}
 		// Each sentinel must also know both replicas as healthy and the two
 		// other sentinels: a kill before that (replicas are learnt from the
@@ -130,36 +102,36 @@ func (s *sentinelCluster) primary(ctx context.Context) (*proc, error) {
 			}
 		}
 		for _, p := range s.nodes {
-			if p.addr != addrs[0] {
+			if p.Addr != addrs[0] {
 				continue
 			}
-			c := newClient(p.addr, "")
+			c := benchkit.NewClient(p.Addr, "")
 			defer c.Close()
-			ri, err := getReplInfo(ctx, c)
+			ri, err := benchkit.GetReplInfo(ctx, c)
 			if err != nil {
 				return err
 			}
-			if ri.role != "master" || ri.replicas < 2 {
-				return fmt.Errorf("%w: %s role %s with %d replicas", errNotYet, p.name, ri.role, ri.replicas)
+			if ri.Role != "master" || ri.Replicas < 2 {
+				return fmt.Errorf("%w: %s role %s with %d replicas", benchkit.ErrNotYet, p.Name, ri.Role, ri.Replicas)
 			}
 			found = p
 			return nil
 		}
-		return fmt.Errorf("%w: sentinels name unknown primary %s", errNotYet, addrs[0])
+		return fmt.Errorf("%w: sentinels name unknown primary %s", benchkit.ErrNotYet, addrs[0])
 	})
 	return found, err
 }
 
-func (s *sentinelCluster) waitReplica(ctx context.Context, p *proc) error {
-	return waitLinkUp(ctx, p, s.waitTimeout)
+func (s *sentinelCluster) waitReplica(ctx context.Context, p *benchkit.Proc) error {
+	return benchkit.WaitLinkUp(ctx, p, s.waitTimeout)
 }
 
 func (s *sentinelCluster) stop() {
 	for _, c := range s.sClients {
 		c.Close()
 	}
-	for _, p := range append(append([]*proc{}, s.sentinels...), s.nodes...) {
-		_ = p.kill()
+	for _, p := range append(append([]*benchkit.Proc{}, s.sentinels...), s.nodes...) {
+		_ = p.Kill()
 	}
 }
 
@@ -173,7 +145,7 @@ func sentinelReady(ctx context.Context, c *redis.Client) error {
 	}
 	f := pairs(m)
 	if f["flags"] != "master" || f["num-other-sentinels"] != "2" {
-		return fmt.Errorf("%w: sentinel %s: flags %q, other sentinels %s", errNotYet, c.Options().Addr,
+		return fmt.Errorf("%w: sentinel %s: flags %q, other sentinels %s", benchkit.ErrNotYet, c.Options().Addr,
 			f["flags"], f["num-other-sentinels"])
 	}
 	rs, err := c.Do(ctx, "SENTINEL", "replicas", masterName).Slice()
@@ -187,7 +159,7 @@ func sentinelReady(ctx context.Context, c *redis.Client) error {
 		}
 	}
 	if ok < 2 {
-		return fmt.Errorf("%w: sentinel %s knows %d healthy replicas", errNotYet, c.Options().Addr, ok)
+		return fmt.Errorf("%w: sentinel %s knows %d healthy replicas", benchkit.ErrNotYet, c.Options().Addr, ok)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 
 func msd(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
-func Test_Window(t *testing.T) {
+func Test_LongestGap(t *testing.T) {
 	acks := []time.Duration{msd(90), msd(100), msd(110), msd(1300), msd(1310), msd(1320), msd(5000)}
 	cases := []struct {
 		name     string
@@ -26,11 +26,11 @@ func Test_Window(t *testing.T) {
 		{"ack at interval end", msd(1320), msd(5000), msd(3680)},
 	}
 	for _, c := range cases {
-		if got := window(acks, c.from, c.to); got != c.want {
-			t.Errorf("%s: window(%v, %v) = %v, want %v", c.name, c.from, c.to, got, c.want)
+		if got := LongestGap(acks, c.from, c.to); got != c.want {
+			t.Errorf("%s: LongestGap(%v, %v) = %v, want %v", c.name, c.from, c.to, got, c.want)
 		}
 	}
-	if got := window(nil, msd(0), msd(10)); got != msd(10) {
+	if got := LongestGap(nil, msd(0), msd(10)); got != msd(10) {
 		t.Errorf("no acks at all: got %v, want 10ms", got)
 	}
 }
@@ -44,11 +44,11 @@ func Test_Percentile(t *testing.T) {
 		q    float64
 		want time.Duration
 	}{{0.5, msd(10)}, {0.99, msd(20)}, {1, msd(20)}, {0.05, msd(1)}} {
-		if got := percentile(ds, c.q); got != c.want {
-			t.Errorf("percentile(1..20 ms, %v) = %v, want %v", c.q, got, c.want)
+		if got := Percentile(ds, c.q); got != c.want {
+			t.Errorf("Percentile(1..20 ms, %v) = %v, want %v", c.q, got, c.want)
 		}
 	}
-	if got := percentile(nil, 0.5); got != 0 {
-		t.Errorf("percentile(nil) = %v, want 0", got)
+	if got := Percentile(nil, 0.5); got != 0 {
+		t.Errorf("Percentile(nil) = %v, want 0", got)
 	}
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/batonkv/baton/consensus"
+	"github.com/batonkv/baton/internal/benchkit"
+	"github.com/redis/go-redis/v9"
+)
+
+// appliance is the shared 3-coordinator, 3-node cluster with one baton
+// proxy in front of it, the path the writers take.
+type appliance struct {
+	*benchkit.BatonCluster
+	proxy *benchkit.Proc
+}
+
+// startAppliance brings up the cluster (--sync-replicas syncReplicas) and
+// the proxy, and returns once a write through the proxy is acknowledged.
+func startAppliance(ctx context.Context, bin, dir string, syncReplicas int, wait time.Duration) (*appliance, error) {
+	a := &appliance{BatonCluster: &benchkit.BatonCluster{Bin: bin, Dir: dir, Secret: "bench-takeover-secret",
+		SyncReplicas: syncReplicas, WaitTimeout: wait}}
+	if err := a.Start(ctx); err != nil {
+		return a, err
+	}
+	ports, err := benchkit.FreePorts(1)
+	if err != nil {
+		return a, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	a.proxy = &benchkit.Proc{Name: "proxy", Addr: addr, Bin: bin, Log: filepath.Join(dir, "proxy.log"), Args: []string{
+		"proxy", "--addr", addr, "--coordinators", strings.Join(a.CoordAddrs(), ","),
+		"--cluster-secret", a.Secret, "--log-level", "warn",
+	}}
+	if err := a.proxy.Start(); err != nil {
+		return a, err
+	}
+	c := benchkit.NewClient(addr, "")
+	defer c.Close()
+	err = benchkit.Poll(ctx, "a write through the proxy", wait, func(ctx context.Context) error {
+		return c.Set(ctx, "bench-takeover:ready", "1", 0).Err()
+	})
+	if err != nil {
+		return a, fmt.Errorf("%w (proxy: %s)", err, a.proxy.Tail(3))
+	}
+	return a, nil
+}
+
+// stop kills the proxy and the cluster.
+func (a *appliance) stop() {
+	if a.proxy != nil {
+		_ = a.proxy.Kill()
+	}
+	a.Stop()
+}
+
+// takeover runs BATON.TAKEOVER TO to on the coordinator leader and returns
+// its report. The call is bounded by the takeover's own timeout plus the
+// slack the coordinator gives it.
+func (a *appliance) takeover(ctx context.Context, to string, timeout, grace time.Duration) (consensus.TakeoverReport, error) {
+	var rep consensus.TakeoverReport
+	ctx, cancel := context.WithTimeout(ctx, timeout+10*time.Second)
+	defer cancel()
+	args := []any{"BATON.TAKEOVER", "TO", to, "TIMEOUT", timeout.Milliseconds()}
+	if grace > 0 {
+		args = append(args, "GRACE", grace.Milliseconds())
+	}
+	v, err := a.leaderDo(ctx, args...)
+	if err != nil {
+		return rep, err
+	}
+	s, _ := v.(string)
+	if err := json.Unmarshal([]byte(s), &rep); err != nil {
+		return rep, fmt.Errorf("BATON.TAKEOVER reply %q: %w", s, err)
+	}
+	return rep, nil
+}
+
+// leaderDo sends a leader-only command to the coordinators in turn until
+// one answers other than -REDIRECT (a follower) or -NOLEADER (an election),
+// a bounded number of rounds.
+func (a *appliance) leaderDo(ctx context.Context, args ...any) (any, error) {
+	var last error
+	for round := 0; round < 20 && ctx.Err() == nil; round++ {
+		for _, addr := range a.CoordAddrs() {
+			o := benchkit.ClientOptions(addr, a.Secret)
+			o.ContextTimeoutEnabled = true
+			cl := redis.NewClient(o)
+			v, err := cl.Do(ctx, args...).Result()
+			cl.Close()
+			if err == nil {
+				return v, nil
+			}
+			last = fmt.Errorf("%s: %w", addr, err)
+			if !strings.HasPrefix(err.Error(), "REDIRECT") && !strings.HasPrefix(err.Error(), "NOLEADER") {
+				return nil, last
+			}
+		}
+		benchkit.Sleep(ctx, 100*time.Millisecond)
+	}
+	return nil, fmt.Errorf("no coordinator leader answered: %w", last)
+}
