@@ -21,7 +21,9 @@ type client struct {
 	name    string
 	authed  bool
 	lastCmd string
-	lastAt  time.Time
+	// lastAt is when the client's last pipeline started (Unix ns): CLIENT
+	// LIST reads it from other connections, so it is an atomic.
+	lastAt atomic.Int64
 	// pipe holds the pipeline being run (reused; connection goroutine only).
 	pipe []redcon.Command
 	// nowMs is the clock reading (Unix ms) for the pipeline being run.

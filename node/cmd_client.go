@@ -223,7 +223,7 @@ func (s *Server) clientLine(cl, self *client, curCmd string) string {
 	num("fd", int64(clientFD(cl)))
 	field("name", cl.name)
 	num("age", int64(now.Sub(cl.created)/time.Second))
-	num("idle", int64(now.Sub(cl.lastAt)/time.Second))
+	num("idle", int64(now.Sub(time.Unix(0, cl.lastAt.Load()))/time.Second))
 	field("flags", flags)
 	num("db", 0)
 	num("sub", int64(sub))

@@ -281,7 +281,8 @@ func infoReplication(s *Server, now time.Time, add func(k, v string)) {
 		add("slave"+strconv.Itoa(i), ri.infoLine(lsn))
 	}
 	h := s.jr.History()
-	add("master_failover_state", "no-failover")
+	// A frozen primary is mid-takeover (Redis' name for its own FAILOVER).
+	add("master_failover_state", map[bool]string{true: "failover-in-progress", false: "no-failover"}[s.frozen()])
 	add("master_replid", h.Replid)
 	replid2, second := strings.Repeat("0", 40), "-1"
 	if h.PrevReplid != "" {

@@ -56,8 +56,9 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 	// One clock reading serves the whole pipeline (Redis caches its clock
 	// per event-loop iteration in the same way).
-	cl.lastAt = time.Now()
-	cl.nowMs = cl.lastAt.UnixMilli()
+	now := time.Now()
+	cl.lastAt.Store(now.UnixNano())
+	cl.nowMs = now.UnixMilli()
 	locked := false
 	for _, cmd := range cmds {
 		if cl.quit || cl.killed.Load() {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/tidwall/redcon"
 )
@@ -146,11 +147,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.lnMu.Lock()
 	s.ln = ln
 	s.lnMu.Unlock()
-	lim := limits{
-		maxBulk:      s.cfg.MaxBulkLen,
-		maxMultibulk: s.cfg.MaxMultibulkLen,
-		maxQuery:     s.cfg.MaxQueryBuffer,
-		maxInline:    s.cfg.MaxInlineLen,
+	lim := resplimit.Limits{
+		MaxBulk:      s.cfg.MaxBulkLen,
+		MaxMultibulk: s.cfg.MaxMultibulkLen,
+		MaxQuery:     s.cfg.MaxQueryBuffer,
+		MaxInline:    s.cfg.MaxInlineLen,
 	}
 	s.replOnce.Do(s.startReplication)
 	s.coordOnce.Do(s.startCoord)
@@ -290,7 +291,7 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		created: time.Now(),
 		authed:  s.cfg.RequirePass == "",
 	}
-	cl.lastAt = cl.created
+	cl.lastAt.Store(cl.created.UnixNano())
 	if cc, ok := conn.NetConn().(*clientConn); ok {
 		cl.netConn = cc
 		cl.laddr = cc.LocalAddr().String()

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node"
 	"github.com/tidwall/redcon"
 )
@@ -185,7 +186,8 @@ func New(cfg Config) (*Proxy, error) {
 	return p, nil
 }
 
-// Serve accepts clients on ln until Close.
+// Serve accepts clients on ln until Close, each through the client input
+// limits (clientLimits).
 func (p *Proxy) Serve(ln net.Listener) error {
 	p.mu.Lock()
 	if p.closed {
@@ -196,7 +198,8 @@ func (p *Proxy) Serve(ln net.Listener) error {
 	p.serving = true
 	p.mu.Unlock()
 	p.log.Info("serving", "addr", ln.Addr().String())
-	if err := p.srv.Serve(ln); err != nil {
+	// Client input limits apply to the raw stream, before redcon buffers it.
+	if err := p.srv.Serve(resplimit.Listener{Listener: ln, Limits: clientLimits()}); err != nil {
 		return fmt.Errorf("proxy: serve: %w", err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 // ctlCommands are `baton ctl`'s operations.
 var ctlCommands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"takeover": runCtlTakeover,
+	"status":   runCtlStatus,
 }
 
 // runCtl runs `baton ctl <operation>`: operator commands sent to the
@@ -23,6 +24,7 @@ func runCtl(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || ctlCommands[args[0]] == nil {
 		fmt.Fprintln(stderr, "Usage: baton ctl <operation> [flags]   (baton ctl <operation> --help)")
 		fmt.Fprintln(stderr, "\nOperations:\n  takeover   move the primary role in a planned handover (zero client errors)")
+		fmt.Fprintln(stderr, "  status     the shard's nodes (role, epoch, LSN, lag, lease) and coordinators (Raft state); --watch redraws")
 		return 2
 	}
 	return ctlCommands[args[0]](args[1:], stdout, stderr)

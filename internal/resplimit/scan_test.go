@@ -1,17 +1,16 @@
-package node
+package resplimit
 
 import "testing"
 
 // scanAll feeds data to a fresh scanner in chunks of size step and reports
-// the error it recorded (if any) and the bytes accepted before it.
-func scanAll(data []byte, step int, lim limits) (accepted int, limitErr string) {
-	c := &clientConn{lim: lim}
+// the violation it found (if any) and the bytes accepted before it.
+func scanAll(data []byte, step int, lim Limits) (accepted int, violation string) {
+	s := NewScanner(lim)
 	for off := 0; off < len(data); off += step {
 		end := min(off+step, len(data))
-		n := c.scan(data[off:end])
-		accepted += n
-		if c.limitErr != "" {
-			return accepted, c.limitErr
+		accepted += s.Scan(data[off:end])
+		if s.Violation() != "" {
+			return accepted, s.Violation()
 		}
 	}
 	return accepted, ""
@@ -19,7 +18,9 @@ func scanAll(data []byte, step int, lim limits) (accepted int, limitErr string) 
 
 // FuzzClientConnScan checks the request-limit scanner: however a stream is
 // split into reads, it finds the same violation (or none), and it never
-// accepts bytes past the request that broke a limit.
+// accepts bytes past the request that broke a limit. (Its name dates from
+// when the scanner lived in the node's clientConn; the seed corpus in
+// testdata/fuzz keeps it.)
 func FuzzClientConnScan(f *testing.F) {
 	for _, seed := range []string{
 		"*1\r\n$4\r\nPING\r\n",
@@ -33,7 +34,7 @@ func FuzzClientConnScan(f *testing.F) {
 		f.Add([]byte(seed), uint8(1))
 		f.Add([]byte(seed), uint8(7))
 	}
-	lim := limits{maxBulk: 32, maxMultibulk: 4, maxQuery: 200, maxInline: 64}
+	lim := Limits{MaxBulk: 32, MaxMultibulk: 4, MaxQuery: 200, MaxInline: 64}
 	f.Fuzz(func(t *testing.T, data []byte, step uint8) {
 		whole, errWhole := scanAll(data, len(data)+1, lim)
 		split, errSplit := scanAll(data, int(step)%16+1, lim)

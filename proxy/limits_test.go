@@ -1,0 +1,108 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawExchange sends req on a new connection to addr and returns all it
+// reads until the proxy closes the connection (or 5 s pass: the test then
+// fails, a client over the limits must be closed).
+func rawExchange(t *testing.T, addr, req string) string {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	// The proxy may close before it has read everything: a failed write
+	// is expected then, the reply below is what counts.
+	nc.Write([]byte(req))
+	got, err := io.ReadAll(nc)
+	if err != nil && !errors.Is(err, net.ErrClosed) && !isReset(err) {
+		t.Fatalf("connection not closed by the proxy: %v (read %q)", err, got)
+	}
+	return string(got)
+}
+
+// isReset reports a connection reset: the proxy closed with unread bytes.
+func isReset(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "connection reset")
+}
+
+func Test_Proxy_ClientInputLimits(t *testing.T) {
+	ctx := context.Background()
+	n := mustNewNode(t)
+	_, addr := mustNewProxy(t, Config{Backend: n})
+	other := newClient(t, addr, "")
+	if err := other.Set(ctx, "k", "before", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ping := "*1\r\n$4\r\nPING\r\n"
+	cases := []struct{ name, req, want string }{
+		// 1 GB announced: over proto-max-bulk-len (512 MB), refused before
+		// the proxy buffers any of it; the PING before it is answered.
+		{"oversized bulk", ping + "*2\r\n$4\r\nECHO\r\n$1000000000\r\n",
+			"+PONG\r\n-ERR Protocol error: invalid bulk length\r\n"},
+		{"oversized multibulk", "*99999999\r\n", "-ERR Protocol error: invalid multibulk length\r\n"},
+		// Garbage with no line end: an inline request over 64 KB.
+		{"garbage without newline", strings.Repeat("\x00\xffgarbage", 10<<10),
+			"-ERR Protocol error: too big inline request\r\n"},
+		// Garbage in a multibulk: redcon's own protocol error. (Unlike
+		// Redis, redcon drops the replies of valid commands read in the
+		// same buffer before it: the node does the same.)
+		{"garbage in a multibulk", "*1\r\n!4\r\nPING\r\n", "-ERR Protocol error: expected '$', got '!'\r\n"},
+		{"header too long", "*1\r\n$" + strings.Repeat("9", 40) + "\r\n", "-ERR Protocol error: invalid bulk length\r\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := rawExchange(t, addr, tc.req); got != tc.want {
+				t.Fatalf("reply = %q, want %q", got, tc.want)
+			}
+			// The client connected all along keeps working.
+			if err := other.Set(ctx, "k", tc.name, 0).Err(); err != nil {
+				t.Fatalf("other client after %s: %v", tc.name, err)
+			}
+			if v, err := other.Get(ctx, "k").Result(); err != nil || v != tc.name {
+				t.Fatalf("other client GET = %q, %v", v, err)
+			}
+		})
+	}
+}
+
+// A pinned client (here in a transaction) is read through the same limits.
+func Test_Proxy_ClientInputLimits_Pinned(t *testing.T) {
+	ctx := context.Background()
+	n := mustNewNode(t)
+	_, addr := mustNewProxy(t, Config{Backend: n})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := nc.Write([]byte("*1\r\n$5\r\nMULTI\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(nc, buf); err != nil || string(buf) != "+OK\r\n" {
+		t.Fatalf("MULTI = %q, %v", buf, err)
+	}
+	nc.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000000\r\n"))
+	got, err := io.ReadAll(nc)
+	if err != nil && !isReset(err) {
+		t.Fatalf("connection not closed by the proxy: %v (read %q)", err, got)
+	}
+	if want := "-ERR Protocol error: invalid bulk length\r\n"; string(got) != want {
+		t.Fatalf("reply = %q, want %q", got, want)
+	}
+	if err := newClient(t, addr, "").Ping(ctx).Err(); err != nil {
+		t.Fatalf("another client: %v", err)
+	}
+}
