@@ -50,6 +50,32 @@ func Test_Takeover_BackAndForthUnderLoad(t *testing.T) {
 	c.waitCaughtUpAll(p)
 	assertSameDigest(t, c.nodeProcs(p)...)
 	c.auditLeases(2)
+	ctlStatus(t, c)
+}
+
+// ctlStatus runs `baton ctl status` against c and checks it shows the
+// primary n1 of epoch 21, both replicas and a Raft leader.
+func ctlStatus(t *testing.T, c *testCluster) {
+	t.Helper()
+	var apis []string
+	for _, m := range c.coords {
+		apis = append(apis, m.addr)
+	}
+	out, err := exec.Command(batonBinary(t), "ctl", "status", "--coordinators", strings.Join(apis, ","),
+		"--cluster-secret", clusterSecret).CombinedOutput()
+	if err != nil {
+		t.Fatalf("baton ctl status: %v\n%s", err, out)
+	}
+	s := string(out)
+	for _, want := range []string{"epoch 21, primary n1, state stable", "leader", "slave", "master"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("baton ctl status lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Count(s, " slave ") != 2 || strings.Count(s, "  ok") != 3 {
+		t.Fatalf("baton ctl status: want two healthy replicas and three healthy nodes:\n%s", s)
+	}
+	t.Logf("baton ctl status:\n%s", s)
 }
 
 // Test_Takeover_HungClientsAreForceClosed: 20 clients connected straight
