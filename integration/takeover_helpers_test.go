@@ -90,6 +90,13 @@ func (l *appendLoad) total() int {
 	return n
 }
 
+// longest is the longest time one append waited for its reply.
+func (l *appendLoad) longest() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.maxPause
+}
+
 // waitProgress waits until n more appends were acknowledged.
 func (l *appendLoad) waitProgress(n int) {
 	l.t.Helper()

@@ -44,7 +44,7 @@ func Test_Takeover_BackAndForthUnderLoad(t *testing.T) {
 		t.Fatalf("clients saw errors across 20 takeovers: %v", errs)
 	}
 	l.stop()
-	t.Logf("%d appends acknowledged; longest takeover %v; longest single append %v", l.total(), worst, l.maxPause)
+	t.Logf("%d appends acknowledged; longest takeover %v; longest single append %v", l.total(), worst, l.longest())
 	p := c.node("n1")
 	l.verify(p.client)
 	c.waitCaughtUpAll(p)
@@ -99,7 +99,7 @@ func Test_Takeover_HungClientsAreForceClosed(t *testing.T) {
 	if errs := l.errors(); len(errs) > 0 {
 		t.Fatalf("clients saw errors: %v", errs)
 	}
-	t.Logf("takeover with 20 hung clients: %+v; longest single append %v", rep, l.maxPause)
+	t.Logf("takeover with 20 hung clients: %+v; longest single append %v", rep, l.longest())
 	p := c.node("n2")
 	l.verify(p.client)
 }
@@ -223,7 +223,7 @@ func Test_Takeover_ReplicationLatency(t *testing.T) {
 		t.Fatalf("clients saw errors: %v", errs)
 	}
 	l.stop()
-	t.Logf("%d appends acknowledged with 100 ms replication latency; longest single append %v", l.total(), l.maxPause)
+	t.Logf("%d appends acknowledged with 100 ms replication latency; longest single append %v", l.total(), l.longest())
 	p := c.node("n1")
 	l.verify(p.client)
 	c.waitCaughtUpAll(p)

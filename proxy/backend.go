@@ -49,6 +49,15 @@ func newRespReader(r io.Reader) *respReader {
 // next returns the raw bytes of the next RESP value; the slice is a copy the
 // caller owns.
 func (rr *respReader) next() ([]byte, error) {
+	v, err := rr.nextView()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), v...), nil
+}
+
+// nextView is next without the copy: the slice is valid until the next call.
+func (rr *respReader) nextView() ([]byte, error) {
 	for {
 		if rr.end > rr.start {
 			switch rr.buf[rr.start] {
@@ -57,7 +66,7 @@ func (rr *respReader) next() ([]byte, error) {
 				return nil, fmt.Errorf("%w: leading byte %q", errBadReply, rr.buf[rr.start])
 			}
 			if n, _ := redcon.ReadNextRESP(rr.buf[rr.start:rr.end]); n > 0 {
-				out := append([]byte(nil), rr.buf[rr.start:rr.start+n]...)
+				out := rr.buf[rr.start : rr.start+n]
 				rr.start += n
 				return out, nil
 			}
@@ -136,103 +145,6 @@ func roundTrip(nc net.Conn, rr *respReader, cmd []byte) ([]byte, error) {
 	return rr.next()
 }
 
-// batch is one client pipeline in flight on a backend connection: the
-// backend answers its commands in order, so replies[i] belongs to command i.
-type batch struct {
-	want    int
-	replies [][]byte
-	// err is set (before done closes) when the connection broke before all
-	// replies arrived; replies then holds the ones that did.
-	err  error
-	done chan struct{}
-}
-
-// backendConn is one shared, pipelined connection to a node. Writers append
-// a whole batch under mu, so batches from different clients never
-// interleave and the FIFO queue matches the order of replies on the wire.
-type backendConn struct {
-	nc net.Conn
-	rr *respReader
-
-	mu     sync.Mutex
-	queue  []*batch
-	broken error // non-nil once the connection failed; no new batches
-}
-
-// send writes the encoded commands of b and queues it for replies.
-func (bc *backendConn) send(b *batch, payload []byte) error {
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	if bc.broken != nil {
-		return bc.broken
-	}
-	// Queue before writing: the reply may arrive before Write returns.
-	bc.queue = append(bc.queue, b)
-	if _, err := bc.nc.Write(payload); err != nil {
-		// Part of the payload may have reached the node, so the batch is
-		// failed like any other in-flight batch (ambiguous for writes).
-		bc.failLocked(fmt.Errorf("%w: write: %v", errBackendLost, err))
-		return nil
-	}
-	return nil
-}
-
-// failLocked marks the connection broken, closes it, and fails every
-// queued batch. bc.mu must be held.
-func (bc *backendConn) failLocked(err error) {
-	if bc.broken == nil {
-		bc.broken = err
-		bc.nc.Close()
-	}
-	for _, b := range bc.queue {
-		b.err = bc.broken
-		close(b.done)
-	}
-	bc.queue = nil
-}
-
-// readLoop delivers replies to queued batches in order until the
-// connection fails; then it fails whatever is still queued.
-func (bc *backendConn) readLoop() {
-	for {
-		reply, err := bc.rr.next()
-		bc.mu.Lock()
-		if err != nil {
-			bc.failLocked(fmt.Errorf("%w: %v", errBackendLost, err))
-			bc.mu.Unlock()
-			return
-		}
-		if len(bc.queue) == 0 {
-			// A reply nobody asked for: the stream is out of step.
-			bc.failLocked(fmt.Errorf("%w: unsolicited reply %q", errBadReply, reply))
-			bc.mu.Unlock()
-			return
-		}
-		b := bc.queue[0]
-		b.replies = append(b.replies, reply)
-		if len(b.replies) == b.want {
-			bc.queue[0] = nil
-			bc.queue = bc.queue[1:]
-			close(b.done)
-		}
-		bc.mu.Unlock()
-	}
-}
-
-// close fails the connection and every queued batch.
-func (bc *backendConn) close() {
-	bc.mu.Lock()
-	bc.failLocked(fmt.Errorf("%w: closed", errBackendLost))
-	bc.mu.Unlock()
-}
-
-// isBroken reports whether the connection has failed.
-func (bc *backendConn) isBroken() bool {
-	bc.mu.Lock()
-	defer bc.mu.Unlock()
-	return bc.broken != nil
-}
-
 // pool is a fixed number of shared connections to one node address, dialed
 // lazily and replaced when they break. Many clients' batches are
 // multiplexed onto them round-robin.
@@ -255,6 +167,13 @@ func (pl *pool) get(ctx context.Context) (*backendConn, error) {
 	if pl.closed {
 		return nil, fmt.Errorf("%w: proxy closed", errBackendLost)
 	}
+	// A connection with a write about to start takes the batch along:
+	// one write then carries more clients' batches.
+	for _, bc := range pl.conns {
+		if bc != nil && bc.flushing.Load() && !bc.isBroken() {
+			return bc, nil
+		}
+	}
 	i := pl.next % len(pl.conns)
 	pl.next++
 	if bc := pl.conns[i]; bc != nil && !bc.isBroken() {
@@ -266,12 +185,16 @@ func (pl *pool) get(ctx context.Context) (*backendConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	bc := &backendConn{nc: nc, rr: rr}
+	bc := newBackendConn(nc, rr)
 	pl.conns[i] = bc
-	pl.wg.Add(1)
+	pl.wg.Add(2)
 	go func() {
 		defer pl.wg.Done()
 		bc.readLoop()
+	}()
+	go func() {
+		defer pl.wg.Done()
+		bc.flushLoop()
 	}()
 	return bc, nil
 }

@@ -7,13 +7,15 @@
 // and holds and replays commands across role changes.
 //
 // Invariants:
-//   - A batch is written to one backend connection under its lock and its
-//     replies are read back in FIFO order, so replies always reach the
-//     right client in the right order.
+//   - A batch is queued, its commands contiguous, on one backend
+//     connection under its lock (the connection's flusher writes many
+//     clients' batches at once) and its replies are read back in FIFO
+//     order, so replies always reach the right client in the right order.
 //   - Only a strictly higher epoch moves the proxy to another primary; a
 //     lagging coordinator never moves it back.
 //   - Replies -TAKENOVER, -READONLY and -TRYAGAIN mean "not executed": the
-//     command is held (up to HoldTimeout) and replayed. A write whose
+//     command is held (up to HoldTimeout, at most MaxHeld commands at
+//     once) and replayed. A write whose
 //     connection broke before its reply is ambiguous and gets an error,
 //     never a silent retry; a read-only command is retried.
 //   - Stateful clients (MULTI/WATCH, SUBSCRIBE, blocking commands,

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/tidwall/redcon"
 )
 
 // Error replies the proxy gives when it cannot get an answer from a primary.
@@ -15,6 +17,9 @@ const (
 	replyAmbiguous = "-ERR proxy: the primary connection was lost before a reply; the write may or may not have been applied\r\n"
 	// replyNoPrimary is the answer after HoldTimeout without a primary.
 	replyNoPrimary = "-TRYAGAIN proxy: no primary available within the hold timeout\r\n"
+	// replyTooManyHeld is the answer to a command that would be held while
+	// MaxHeld commands already are.
+	replyTooManyHeld = "-TRYAGAIN proxy: too many commands held waiting for a primary\r\n"
 	// replyClosed is the answer to commands caught by Close.
 	replyClosed = "-ERR proxy: shutting down\r\n"
 )
@@ -27,65 +32,206 @@ func retriable(reply []byte) bool {
 		bytes.HasPrefix(reply, []byte("-TRYAGAIN"))
 }
 
-// forward sends reqs to the primary as one pipelined batch and returns one
-// raw reply per request, in order. It holds, don't fail: with no primary,
-// or for commands the primary rejected before execution, it waits for a
-// (new) primary up to HoldTimeout and replays them. A command whose
-// connection broke before its reply is replayed only if it is read-only;
-// a write gets replyAmbiguous.
+// request is one client command on its way to the primary.
+type request struct {
+	args [][]byte
+	// raw is redcon.Command.Raw: the client's own bytes of a multibulk
+	// command, redcon's RESP encoding of an inline one. Should it not be
+	// RESP, args are encoded again.
+	raw      []byte
+	readonly bool
+}
+
+// appendRESP appends the command as a RESP array of bulk strings.
+func (r *request) appendRESP(b []byte) []byte {
+	if len(r.raw) > 0 && r.raw[0] == '*' {
+		return append(b, r.raw...)
+	}
+	return encodeCommand(b, r.args)
+}
+
+// forwarder is one client connection's state for forwarding its
+// pipelines, reused from one pipeline to the next so that the shared path
+// allocates nothing in the steady state. Only the goroutine serving the
+// client uses it.
+type forwarder struct {
+	// reqs are the commands queued for the next forward.
+	reqs []request
+	// b is the batch in flight; todo the indexes of reqs it carries.
+	b    batch
+	todo []int
+	// joined holds the replies of a pipeline that needed more than one
+	// attempt, back to back.
+	joined []byte
+}
+
+// add queues one command for the next forward.
+func (fw *forwarder) add(cmd redcon.Command, readonly bool) {
+	fw.reqs = append(fw.reqs, request{args: cmd.Args, raw: cmd.Raw, readonly: readonly})
+}
+
+// flush forwards the queued commands and writes their replies to conn.
+func (p *Proxy) flush(conn redcon.Conn, fw *forwarder) {
+	if len(fw.reqs) == 0 {
+		return
+	}
+	conn.WriteRaw(p.forward(fw))
+	// Drop the references to the commands' buffers.
+	clear(fw.reqs)
+	fw.reqs = fw.reqs[:0]
+}
+
+// forward sends fw.reqs to the primary as one pipelined batch and returns
+// their raw replies, back to back, in order; the slice is fw's until the
+// next forward. It holds, don't fail: with no primary, or for commands the
+// primary rejected before execution, it waits for a (new) primary up to
+// HoldTimeout and replays them, holding at most MaxHeld commands across
+// all clients (the excess is answered with replyTooManyHeld). A command
+// whose connection broke before its reply is replayed only if it is
+// read-only; a write gets replyAmbiguous.
 //
 // Replays can reorder a pipeline: if command i was rejected and command
 // i+1 ran, i runs after i+1. A primary rejects every command once it stops
 // taking writes, so this needs a read after a rejected write.
-func (p *Proxy) forward(reqs []request) [][]byte {
-	out := make([][]byte, len(reqs))
-	if len(reqs) == 0 {
-		return out
+func (p *Proxy) forward(fw *forwarder) []byte {
+	if len(fw.reqs) == 0 {
+		return nil
 	}
-	todo := make([]int, len(reqs))
-	for i := range todo {
-		todo[i] = i
-	}
-	// --read-from replicas (replicas.go): a read-only batch may be
-	// answered by a replica; what it could not answer goes on below.
-	if todo = p.readFromReplica(reqs, todo, out); len(todo) == 0 {
-		return out
+	fw.todo = fw.todo[:0]
+	for i := range fw.reqs {
+		fw.todo = append(fw.todo, i)
 	}
 	deadline := time.Now().Add(p.cfg.HoldTimeout)
+	// out is allocated once a pipeline needs more than one attempt; until
+	// then every reply is still in fw.b.
+	var out [][]byte
+	held := 0 // commands of fw counted in p.held
+	defer func() { p.held.Add(-int64(held)) }()
+	// --read-from replicas (replicas.go): a read-only batch goes to a
+	// replica first; what it could not answer goes on to the primary at
+	// once, as if no replica had been tried.
+	if replica := p.replicaFor(fw.reqs); replica != "" {
+		if replies, done, _ := p.tryOnce(replica, fw, &out); done {
+			return replies
+		}
+		p.replicaFailed(replica, len(fw.todo))
+	}
 	var lastErr []byte
-	for {
+	for attempt := 0; ; attempt++ {
 		addr, changed := p.primary()
 		if addr != "" {
-			todo, lastErr = p.attempt(addr, reqs, todo, out)
-			if len(todo) == 0 {
-				return out
+			replies, done, e := p.tryOnce(addr, fw, &out)
+			if done {
+				return replies
 			}
+			lastErr = e
 			p.refresh()
 		}
-		if !p.hold(deadline, changed) {
-			fill := []byte(replyNoPrimary)
-			if lastErr != nil {
-				fill = lastErr
-			}
-			if p.ctx.Err() != nil {
-				fill = []byte(replyClosed)
-			}
-			for _, i := range todo {
-				out[i] = fill
-			}
-			return out
+		if out == nil {
+			out = make([][]byte, len(fw.reqs))
+		}
+		held = p.keepHeld(fw, out, held)
+		if len(fw.todo) == 0 {
+			return fw.join(out)
+		}
+		if !p.hold(deadline, changed, attempt) {
+			return p.giveUp(fw, out, lastErr)
 		}
 	}
 }
 
+// tryOnce sends the commands of fw still to do (fw.todo) to addr. done
+// reports that every command of fw has its final reply: replies are then
+// all of them, back to back. Otherwise fw.todo holds the commands to
+// replay and lastErr the error reply to give if the hold times out.
+func (p *Proxy) tryOnce(addr string, fw *forwarder, out *[][]byte) (replies []byte, done bool, lastErr []byte) {
+	sent, refusal := p.attempt(addr, fw)
+	if !sent {
+		return nil, false, refusal
+	}
+	if *out == nil && fw.b.err == nil && !fw.b.anyRetriable() {
+		return fw.b.replies, true, nil // the fast path: every reply final, in order
+	}
+	if *out == nil {
+		*out = make([][]byte, len(fw.reqs))
+	}
+	lastErr = p.settle(fw, *out)
+	if len(fw.todo) == 0 {
+		return fw.join(*out), true, nil
+	}
+	return nil, false, lastErr
+}
+
+// giveUp answers the commands still held when the hold ended (timeout or
+// Close) and returns all replies.
+func (p *Proxy) giveUp(fw *forwarder, out [][]byte, lastErr []byte) []byte {
+	fill := []byte(replyNoPrimary)
+	if lastErr != nil {
+		fill = lastErr
+	}
+	if p.ctx.Err() != nil {
+		fill = []byte(replyClosed)
+	}
+	for _, i := range fw.todo {
+		out[i] = fill
+	}
+	return fw.join(out)
+}
+
+// keepHeld adjusts the commands of fw counted against MaxHeld (held of
+// them so far) to the ones still to do; those beyond the limit leave todo
+// with replyTooManyHeld. It returns the new count.
+func (p *Proxy) keepHeld(fw *forwarder, out [][]byte, held int) int {
+	need := len(fw.todo)
+	if need < held {
+		p.held.Add(-int64(held - need))
+		return need
+	}
+	for held < need {
+		cur := p.held.Load()
+		grant := min(int64(need-held), int64(p.cfg.MaxHeld)-cur)
+		if grant <= 0 {
+			break
+		}
+		if p.held.CompareAndSwap(cur, cur+grant) {
+			held += int(grant)
+		}
+	}
+	for _, i := range fw.todo[held:] {
+		out[i] = []byte(replyTooManyHeld)
+	}
+	fw.todo = fw.todo[:held]
+	return held
+}
+
+// join returns the replies of out back to back.
+func (fw *forwarder) join(out [][]byte) []byte {
+	if cap(fw.joined) > maxKeptBuffer {
+		fw.joined = nil
+	}
+	fw.joined = fw.joined[:0]
+	for _, r := range out {
+		fw.joined = append(fw.joined, r...)
+	}
+	return fw.joined
+}
+
 // hold waits until the primary changes, the retry interval passes, or the
-// deadline or Close; it reports whether to try again.
-func (p *Proxy) hold(deadline time.Time, changed <-chan struct{}) bool {
+// deadline or Close; it reports whether to try again. The interval starts
+// at holdRetryMin and doubles with attempt up to holdRetryInterval: a new
+// primary refuses writes for the few milliseconds until it has promoted
+// itself and holds its first lease, and the proxy learns of it at the same
+// instant as the node — the first retries must come quickly.
+func (p *Proxy) hold(deadline time.Time, changed <-chan struct{}, attempt int) bool {
 	left := time.Until(deadline)
 	if left <= 0 {
 		return false
 	}
-	t := time.NewTimer(min(left, holdRetryInterval))
+	wait := holdRetryInterval
+	if attempt < 8 {
+		wait = min(holdRetryMin<<attempt, holdRetryInterval)
+	}
+	t := time.NewTimer(min(left, wait))
 	defer t.Stop()
 	select {
 	case <-p.done:
@@ -96,45 +242,52 @@ func (p *Proxy) hold(deadline time.Time, changed <-chan struct{}) bool {
 	return true
 }
 
-// attempt sends the requests at indexes todo to addr, stores final replies
-// in out, and returns the indexes to replay (with the last error reply
-// seen for them, to give the client if the hold times out).
-func (p *Proxy) attempt(addr string, reqs []request, todo []int, out [][]byte) ([]int, []byte) {
+// attempt sends the requests at indexes fw.todo to addr and waits for the
+// batch to finish. sent is false, with the error reply to give if the hold
+// times out, when none of them was written (all are to be replayed).
+func (p *Proxy) attempt(addr string, fw *forwarder) (sent bool, refusal []byte) {
 	pl, err := p.poolFor(addr)
 	if err != nil {
-		return todo, []byte(replyClosed)
+		return false, []byte(replyClosed)
 	}
 	bc, err := pl.get(p.ctx)
 	if err != nil {
 		p.log.Debug("backend unavailable", "addr", addr, "err", err)
-		return todo, []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
+		return false, []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
 	}
-	var payload []byte
-	for _, i := range todo {
-		payload = encodeCommand(payload, reqs[i].args)
+	fw.b.reset(len(fw.todo))
+	if err := bc.send(&fw.b, fw.reqs, fw.todo); err != nil {
+		return false, []byte("-TRYAGAIN proxy: primary " + addr + " connection lost\r\n")
 	}
-	b := &batch{want: len(todo), done: make(chan struct{})}
-	if err := bc.send(b, payload); err != nil {
-		// Refused before anything was written: replay all.
-		return todo, []byte("-TRYAGAIN proxy: primary " + addr + " connection lost\r\n")
+	<-fw.b.done // the pool is closed by Close, which fails every batch
+	if errors.Is(fw.b.err, errNotSent) {
+		return false, []byte("-TRYAGAIN proxy: primary " + addr + " connection lost\r\n")
 	}
-	<-b.done // the pool is closed by Close, which fails every batch
-	var again []int
-	var lastErr []byte
-	for k, i := range todo {
+	if fw.b.err != nil {
+		p.log.Info("backend connection lost", "addr", addr, "err", fw.b.err)
+	}
+	return true, nil
+}
+
+// settle stores the final replies of the batch fw.b into out (copies: the
+// batch is reused) and leaves in fw.todo the indexes to replay. It returns
+// the last retriable error reply seen, to give the client if the hold
+// times out.
+func (p *Proxy) settle(fw *forwarder, out [][]byte) (lastErr []byte) {
+	b := &fw.b
+	again := fw.todo[:0] // filters in place: writes never pass reads
+	for k, i := range fw.todo {
 		switch {
-		case k < len(b.replies) && retriable(b.replies[k]):
-			again, lastErr = append(again, i), b.replies[k]
-		case k < len(b.replies):
-			out[i] = b.replies[k]
-		case reqs[i].readonly && !errors.Is(p.ctx.Err(), context.Canceled):
+		case k < b.got() && retriable(b.reply(k)):
+			again, lastErr = append(again, i), append([]byte(nil), b.reply(k)...)
+		case k < b.got():
+			out[i] = append([]byte(nil), b.reply(k)...)
+		case fw.reqs[i].readonly && !errors.Is(p.ctx.Err(), context.Canceled):
 			again = append(again, i)
 		default:
 			out[i] = []byte(replyAmbiguous)
 		}
 	}
-	if b.err != nil {
-		p.log.Info("backend connection lost", "addr", addr, "err", b.err)
-	}
-	return again, lastErr
+	fw.todo = again
+	return lastErr
 }

@@ -153,7 +153,7 @@ func (s *pinnedSession) connect() bool {
 			lastErr = []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
 			p.refresh()
 		}
-		if !p.hold(s.holdUntil, changed) {
+		if !p.hold(s.holdUntil, changed, attempt) {
 			fail := []byte(replyNoPrimary)
 			switch {
 			case p.ctx.Err() != nil:

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonkv/baton/internal/resplimit"
@@ -25,6 +26,8 @@ const (
 	DefaultMaxClients = 10000
 	// DefaultPoolSize is the number of shared connections per primary.
 	DefaultPoolSize = 4
+	// DefaultMaxHeld bounds the commands held waiting for a primary.
+	DefaultMaxHeld = 10000
 	// DefaultMaxReplicaLag bounds how stale a replica serving reads may be.
 	DefaultMaxReplicaLag = time.Second
 )
@@ -32,6 +35,9 @@ const (
 // holdRetryInterval is how often a held command looks again for a primary
 // that will take it, when no topology change wakes it first.
 const holdRetryInterval = 50 * time.Millisecond
+
+// holdRetryMin is the first retry interval of a held command (see hold).
+const holdRetryMin = 2 * time.Millisecond
 
 // Config configures a Proxy. Exactly one of Coordinators and Backend is set.
 type Config struct {
@@ -55,6 +61,11 @@ type Config struct {
 	MaxClients int
 	// PoolSize is the number of shared backend connections per primary.
 	PoolSize int
+	// MaxHeld bounds the commands held at once (no primary, or replaying
+	// after -TAKENOVER/-READONLY/-TRYAGAIN), across all clients: beyond it
+	// a command is answered at once with -TRYAGAIN instead of queuing, so a
+	// long role change cannot pile up unbounded memory.
+	MaxHeld int
 	// ReadFrom is where read-only commands of the shared path go:
 	// ReadFromPrimary (default, "") or ReadFromReplicas (replicas.go).
 	ReadFrom string
@@ -85,6 +96,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PoolSize <= 0 {
 		c.PoolSize = DefaultPoolSize
+	}
+	if c.MaxHeld <= 0 {
+		c.MaxHeld = DefaultMaxHeld
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -137,6 +151,9 @@ type Proxy struct {
 	// ReadFromReplicas).
 	replicas *replicaTracker
 
+	// held counts the commands held waiting for a primary (see MaxHeld).
+	held atomic.Int64
+
 	mu sync.Mutex
 	// primaryAddr is where commands go ("" when unknown); changed is
 	// closed and replaced whenever it changes.
@@ -163,6 +180,8 @@ type client struct {
 	// detached is set when the connection was handed to a pinned session,
 	// which then owns its accounting.
 	detached bool
+	// fw forwards the client's pipelines on the shared path.
+	fw forwarder
 }
 
 // New validates cfg and returns a proxy; with coordinators it starts
@@ -279,36 +298,32 @@ func (p *Proxy) poolFor(addr string) (*pool, error) {
 	return pl, nil
 }
 
-// request is one client command on its way to the primary.
-type request struct {
-	args     [][]byte
-	readonly bool
-}
+// maxCommandName is the longest command name handle lower-cases (on the
+// stack); no known command has a longer one.
+const maxCommandName = 32
 
 // handle serves one command and the rest of its pipeline: commands are
 // forwarded in order as one batch; a command that needs a pinned
 // connection hands the client, with whatever follows it, to a pinned
-// session.
+// session. The shared path allocates nothing per command: names are
+// lower-cased into a stack buffer for the table lookup, commands go out as
+// the client's RESP bytes, and the replies come back as one buffer.
 func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
-	cmds := append([]redcon.Command{first}, conn.ReadPipeline()...)
 	c := conn.Context().(*client)
-	var reqs []request
-	flush := func() {
-		for _, r := range p.forward(reqs) {
-			conn.WriteRaw(r)
+	rest := conn.ReadPipeline()
+	fw := &c.fw
+	for i := -1; i < len(rest); i++ {
+		cmd := first
+		if i >= 0 {
+			cmd = rest[i]
 		}
-		reqs = reqs[:0]
-	}
-	for i, cmd := range cmds {
-		name := strings.ToLower(string(cmd.Args[0]))
+		var nb [maxCommandName]byte
+		name := string(lowerName(nb[:0], cmd.Args[0])) // stays on the stack
 		if isLocal(name, cmd.Args) || !c.authed {
 			// The proxy's own replies must stay in order with forwarded
 			// ones: send what is queued first.
-			flush()
-		}
-		if handled, quit := p.local(conn, c, name, cmd.Args); handled {
-			if quit {
-				flush()
+			p.flush(conn, fw)
+			if _, quit := p.local(conn, c, name, cmd.Args); quit {
 				conn.Close()
 				return
 			}
@@ -317,18 +332,33 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 		def := node.Commands()[name]
 		if def != nil && !arityOK(def.Arity, len(cmd.Args)) {
 			// Order matters: earlier commands' replies go first.
-			flush()
-			conn.WriteError("ERR wrong number of arguments for '" + name + "' command")
+			p.flush(conn, fw)
+			conn.WriteError("ERR wrong number of arguments for '" + def.Name + "' command")
 			continue
 		}
 		if needsPin(name, def, cmd.Args) {
-			flush()
-			p.pin(conn, c, cmds[i:])
+			p.flush(conn, fw)
+			p.pin(conn, c, append([]redcon.Command{cmd}, rest[i+1:]...))
 			return
 		}
-		reqs = append(reqs, request{args: cmd.Args, readonly: def != nil && def.Flags&node.FlagReadonly != 0})
+		fw.add(cmd, def != nil && def.Flags&node.FlagReadonly != 0)
 	}
-	flush()
+	p.flush(conn, fw)
+}
+
+// lowerName appends name lower-cased (ASCII) to buf, or returns name as it
+// is when it does not fit buf's capacity.
+func lowerName(buf, name []byte) []byte {
+	if len(name) > cap(buf) {
+		return name
+	}
+	for _, ch := range name {
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf = append(buf, ch)
+	}
+	return buf
 }
 
 // arityOK reports whether n arguments (including the name) fit arity.

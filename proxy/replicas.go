@@ -236,33 +236,31 @@ func (p *Proxy) replicaCandidates(primary string) []string {
 	return out
 }
 
-// readFromReplica is forward's hook for ReadFromReplicas: a batch of
-// read-only commands goes to a fresh replica, and the indexes it could not
-// answer (its connection broke, or it refused before executing) are
-// returned for the primary, like every index of any other batch. A batch
-// with a write stays whole on the primary, so a pipeline reads its own
-// writes.
-func (p *Proxy) readFromReplica(reqs []request, todo []int, out [][]byte) []int {
+// replicaFor is forward's hook for ReadFromReplicas: the fresh replica a
+// batch of read-only commands goes to first ("" for none). What the
+// replica could not answer (its connection broke, or it refused before
+// executing) goes on to the primary like any other batch (replicaFailed).
+// A batch with a write stays whole on the primary, so a pipeline reads its
+// own writes.
+func (p *Proxy) replicaFor(reqs []request) string {
 	rt := p.replicas
-	if rt == nil || len(todo) == 0 {
-		return todo
+	if rt == nil || len(reqs) == 0 {
+		return ""
 	}
-	for _, i := range todo {
+	for i := range reqs {
 		if !reqs[i].readonly {
-			return todo
+			return ""
 		}
 	}
 	primary, _ := p.primary()
-	addr := rt.pick(primary, time.Now())
-	if addr == "" {
-		return todo
-	}
-	again, _ := p.attempt(addr, reqs, todo, out)
-	if len(again) > 0 {
-		p.log.Debug("read on replica failed; retrying on the primary", "replica", addr, "commands", len(again))
-		rt.suspect(addr)
-	}
-	return again
+	return rt.pick(primary, time.Now())
+}
+
+// replicaFailed notes that replica addr left n commands of a batch to the
+// primary.
+func (p *Proxy) replicaFailed(addr string, n int) {
+	p.log.Debug("read on replica failed; retrying on the primary", "replica", addr, "commands", n)
+	p.replicas.suspect(addr)
 }
 
 // keepConns closes the INFO connections to addresses no longer tracked.

@@ -20,6 +20,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	hold := fs.Duration("hold-timeout", proxy.DefaultHoldTimeout, "how long a command is held while no primary takes it")
 	maxClients := fs.Int("maxclients", proxy.DefaultMaxClients, "maximum concurrent client connections")
 	poolSize := fs.Int("pool-size", proxy.DefaultPoolSize, "shared pipelined connections per primary")
+	maxHeld := fs.Int("max-held", proxy.DefaultMaxHeld, "most commands held at once waiting for a primary; beyond it they get -TRYAGAIN at once")
 	readFrom := fs.String("read-from", proxy.ReadFromPrimary, "where read-only commands go: primary, or replicas (a pipeline of reads goes to a replica within --max-replica-lag, else to the primary; writes and pinned clients always use the primary)")
 	maxLag := fs.Duration("max-replica-lag", proxy.DefaultMaxReplicaLag, "with --read-from replicas: a replica serves reads only while it holds every write the primary acknowledged up to this long ago (measured from the INFO replication of the primary and the replicas, read every 200 ms)")
 	replicas := fs.String("replicas", "", "with --backend and --read-from replicas: comma-separated replica addresses (with --coordinators the replicas are the topology's members)")
@@ -32,7 +33,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	p, err := proxy.New(proxy.Config{
 		Addr: *addr, Coordinators: splitList(*coordinators), ClusterSecret: *secret,
 		Backend: *backend, BackendAuth: *backendAuth, RequirePass: *pass,
-		HoldTimeout: *hold, MaxClients: *maxClients, PoolSize: *poolSize,
+		HoldTimeout: *hold, MaxClients: *maxClients, PoolSize: *poolSize, MaxHeld: *maxHeld,
 		ReadFrom: *readFrom, MaxReplicaLag: *maxLag, Replicas: splitList(*replicas), Logger: logger,
 	})
 	if err != nil {
