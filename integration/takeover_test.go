@@ -193,7 +193,7 @@ func Test_Takeover_LeaderDiesMidway(t *testing.T) {
 
 // Test_Takeover_ReplicationLatency: with 100 ms of latency on every
 // replication link (toxiproxy between each node and its replicas), the
-// back-and-forth takeovers still complete with no client error and no
+// 20 back-and-forth takeovers still complete with no client error and no
 // lost append: parity simply takes longer.
 func Test_Takeover_ReplicationLatency(t *testing.T) {
 	x := startToxiproxy(t)
@@ -212,7 +212,7 @@ func Test_Takeover_ReplicationLatency(t *testing.T) {
 	l := startAppendLoad(t, px.addr, takeoverWriters)
 	l.waitProgress(200)
 	targets := []string{"n2", "n1"}
-	for i := range 10 {
+	for i := range 20 {
 		rep := c.takeover("TO", targets[i%2], "TIMEOUT", 5000)
 		if rep.Outcome != "committed" {
 			t.Fatalf("takeover %d under replication latency: %+v", i, rep)
