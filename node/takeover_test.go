@@ -96,7 +96,7 @@ func Test_Takeover_CheckpointClosesHungConnections(t *testing.T) {
 	if _, err := hung.Write(pipeline); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the hung connection to be stuck", func() bool {
+	pollUntil(t, "the hung connection to be stuck", func() bool {
 		list, _ := c.ClientList(ctx).Result()
 		return strings.Contains(list, "cmd=get")
 	})
@@ -109,24 +109,12 @@ func Test_Takeover_CheckpointClosesHungConnections(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond every 5 ms for up to 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // waitBlocked waits until n clients are parked on a blocking command.
 func waitBlocked(t *testing.T, s *testNode, n int) {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: s.addr, Protocol: 2, DisableIdentity: true})
 	defer c.Close()
-	waitUntil(t, "blocked clients", func() bool {
+	pollUntil(t, "blocked clients", func() bool {
 		info, _ := c.Info(context.Background(), "clients").Result()
 		return strings.Contains(info, "blocked_clients:"+itoa(int64(n)))
 	})

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -305,29 +304,4 @@ func famServer(e *famEnv) {
 	m, err := c.Do(ctx, "hello", "2", "auth", "default", "x").Slice()
 	e.addf("HELLO 2 AUTH default x: %d fields, %v", len(m), err)
 	e.add(c.Do(ctx, "client", "kill", "id", strconv.Itoa(1<<30)), c.Do(ctx, "client", "pause", "10"))
-}
-
-// mustNewNodeConfig starts an in-memory node with cfg on a free port and
-// returns its address.
-func mustNewNodeConfig(t *testing.T, cfg node.Config) string {
-	t.Helper()
-	cfg.Addr, cfg.Logger = "127.0.0.1:0", testLogger(t)
-	srv, err := node.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-served
-	})
-	return ln.Addr().String()
 }

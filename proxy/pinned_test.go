@@ -11,36 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonkv/baton/node"
 	"github.com/redis/go-redis/v9"
 )
 
 // pinnedWait bounds every wait of these tests.
 const pinnedWait = 10 * time.Second
-
-// newNodeServer starts an in-memory node and returns it with its address
-// (for tests that stop it).
-func newNodeServer(t *testing.T) (*node.Server, string) {
-	t.Helper()
-	srv, err := node.New(node.Config{Addr: "127.0.0.1:0", Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-served
-	})
-	return srv, ln.Addr().String()
-}
 
 // waitUntil polls cond until it holds, failing the test after pinnedWait.
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -282,7 +257,7 @@ func Test_Pinned_RefusedCommandIsReplayedOnTheNewPrimary(t *testing.T) {
 
 func Test_Pinned_PopCutByACrashIsAmbiguous(t *testing.T) {
 	ctx := context.Background()
-	srvA, a := newNodeServer(t)
+	srvA, a := mustStartNode(t)
 	b := mustNewNode(t)
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
 	c := newClient(t, addr, "")

@@ -46,8 +46,28 @@ func (w *tWriter) Write(b []byte) (int, error) {
 // mustNewNode starts an in-memory node on a free port and returns its
 // address.
 func mustNewNode(t *testing.T) string {
+	_, addr := startNode(t, node.Config{})
+	return addr
+}
+
+// mustNewNodeConfig is mustNewNode with cfg.
+func mustNewNodeConfig(t *testing.T, cfg node.Config) string {
+	_, addr := startNode(t, cfg)
+	return addr
+}
+
+// mustStartNode is mustNewNode that also returns the server, for tests
+// that stop it.
+func mustStartNode(t *testing.T) (*node.Server, string) {
+	return startNode(t, node.Config{})
+}
+
+// startNode starts an in-memory node with cfg on a free port; it is
+// closed, and its Serve awaited, when the test ends.
+func startNode(t *testing.T, cfg node.Config) (*node.Server, string) {
 	t.Helper()
-	srv, err := node.New(node.Config{Addr: "127.0.0.1:0", Logger: testLogger(t)})
+	cfg.Addr, cfg.Logger = "127.0.0.1:0", testLogger(t)
+	srv, err := node.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,9 +75,16 @@ func mustNewNode(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return ln.Addr().String()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.Serve(ln)
+	}()
+	t.Cleanup(func() {
+		srv.Close()
+		<-served
+	})
+	return srv, ln.Addr().String()
 }
 
 // mustNewProxy starts a proxy in front of backend and returns it and its

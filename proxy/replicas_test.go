@@ -2,40 +2,14 @@ package proxy
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/batonkv/baton/internal/redisinfo"
-	"github.com/batonkv/baton/node"
 	"github.com/redis/go-redis/v9"
 )
-
-// mustStartNode is mustNewNode that also returns the server, for tests
-// that stop it.
-func mustStartNode(t *testing.T) (*node.Server, string) {
-	t.Helper()
-	srv, err := node.New(node.Config{Addr: "127.0.0.1:0", Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-served
-	})
-	return srv, ln.Addr().String()
-}
 
 // keyspaceHits is a node's INFO keyspace_hits: how many reads of an
 // existing key it served (the proxy's INFO polls do not count).
