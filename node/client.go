@@ -32,6 +32,10 @@ type client struct {
 	// pendingLSN is the last journal entry this client's pipeline caused;
 	// with fsync always the replies wait until it is durable.
 	pendingLSN uint64
+	// pendingGen is the replication generation of pendingLSN (repl.go).
+	pendingGen uint64
+	// lastWriteGen is the replication generation of lastWriteLSN.
+	lastWriteGen uint64
 
 	// MULTI state.
 	inMulti    bool

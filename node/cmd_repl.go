@@ -100,6 +100,7 @@ func (s *Server) switchPrimary(target string, hs *handshake) {
 	if wasPrimary {
 		s.wakeAllBlockedLocked()
 		s.thaw(0, "demoted")
+		s.newGeneration()
 	}
 }
 
@@ -119,6 +120,7 @@ func (s *Server) promote() {
 	s.repl.primary = ""
 	s.repl.synced = false
 	h := s.jr.NewHistory()
+	s.newGeneration()
 	s.mu.Unlock()
 	// The new history's first segment is on disk before REPLICAOF NO ONE
 	// replies, so a restart finds the boundary (and the previous id).
@@ -162,8 +164,8 @@ func cmdWait(c *Ctx) {
 		c.err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 		return
 	}
-	lsn := c.cl.lastWriteLSN
-	got := s.ackedReplicas(lsn)
+	lsn, gen := c.cl.lastWriteLSN, c.cl.lastWriteGen
+	got := s.ackedIn(lsn, gen)
 	if c.execing || n <= 0 || int64(got) >= n {
 		c.w.WriteInt(got)
 		return
@@ -173,7 +175,7 @@ func cmdWait(c *Ctx) {
 		deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
 	}
 	c.cl.deferred = func(w Replier) {
-		w.WriteInt(s.waitAcks(c.cl, lsn, int(n), deadline))
+		w.WriteInt(s.waitAcks(c.cl, lsn, gen, int(n), deadline))
 	}
 }
 

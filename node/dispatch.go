@@ -92,8 +92,12 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 			start = replyLen(w)
 		}
 		blocked := s.call(cl, w, cmd.Args, false)
-		if s.lastLSN > before && blocked == nil && start >= 0 {
-			s.noteSyncReply(cl, start, w, s.lastLSN)
+		if blocked == nil && start >= 0 {
+			if s.lastLSN > before {
+				s.noteSyncReply(cl, start, w, s.lastLSN)
+			} else if observes(lookupCommand(cmd.Args[0])) {
+				s.noteSyncRead(cl, start, w)
+			}
 		}
 		s.serveReady()
 		if fn := cl.deferred; fn != nil {
@@ -213,7 +217,9 @@ func (s *Server) exec(c *Ctx) *waiter {
 	if c.cl != nil {
 		if s.lastLSN > before {
 			c.cl.pendingLSN = s.lastLSN
+			c.cl.pendingGen = s.repl.gen.Load()
 			c.cl.lastWriteLSN = s.lastLSN
+			c.cl.lastWriteGen = c.cl.pendingGen
 		}
 		c.cl.lastCmd = c.cmd.Name
 	}

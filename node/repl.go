@@ -88,6 +88,12 @@ type replState struct {
 	// ackWaiters counts clients waiting for acks: while any does, the
 	// stream asks replicas to ack every batch at once.
 	ackWaiters atomic.Int32
+	// gen counts role changes (promotion, demotion). Replicas' acks are
+	// LSNs of the current history only: a write made in an earlier
+	// generation may have been discarded with its history, so an ack of the
+	// same LSN number in a later one proves nothing about it. Waiters
+	// remember the generation of their write and fail when it moved.
+	gen atomic.Uint64
 }
 
 // initRepl sets up replication state at start: the persisted epoch and, for

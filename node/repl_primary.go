@@ -191,6 +191,13 @@ func (s *Server) readAcks(r *replica, dc redcon.DetachedConn) {
 	}
 }
 
+// newGeneration records a role change and wakes every ack waiter: those of
+// the previous generation fail (see replState.gen).
+func (s *Server) newGeneration() {
+	s.repl.gen.Add(1)
+	s.signalAcks()
+}
+
 // signalAcks wakes every client waiting for acknowledgements.
 func (s *Server) signalAcks() {
 	s.repl.replicasMu.Lock()
@@ -323,10 +330,26 @@ func (s *Server) ackedReplicas(lsn uint64) int {
 	return n
 }
 
+// ackedIn is ackedReplicas for an LSN of generation gen: 0 once the
+// generation moved on.
+func (s *Server) ackedIn(lsn, gen uint64) int {
+	if s.repl.gen.Load() != gen {
+		return 0
+	}
+	n := s.ackedReplicas(lsn)
+	if s.repl.gen.Load() != gen {
+		return 0
+	}
+	return n
+}
+
 // waitAcks waits until n replicas acknowledged lsn, the deadline passes
 // (zero: no deadline) or cl disconnects, asking every replica for an ack at
 // once, and returns how many did.
-func (s *Server) waitAcks(cl *client, lsn uint64, n int, deadline time.Time) int {
+//
+// gen is the generation lsn belongs to: once the node changed role the
+// wait ends with 0 (acks of a new history say nothing about lsn).
+func (s *Server) waitAcks(cl *client, lsn, gen uint64, n int, deadline time.Time) int {
 	s.repl.ackWaiters.Add(1)
 	defer s.repl.ackWaiters.Add(-1)
 	s.requestAcks()
@@ -346,19 +369,19 @@ func (s *Server) waitAcks(cl *client, lsn uint64, n int, deadline time.Time) int
 		s.repl.replicasMu.Lock()
 		ch := s.repl.ackCh
 		s.repl.replicasMu.Unlock()
-		got := s.ackedReplicas(lsn)
-		if got >= n {
+		got := s.ackedIn(lsn, gen)
+		if got >= n || s.repl.gen.Load() != gen {
 			return got
 		}
 		select {
 		case <-ch:
 		case <-timeout:
-			return s.ackedReplicas(lsn)
+			return s.ackedIn(lsn, gen)
 		case <-gone:
 			cl.killed.Store(true)
-			return s.ackedReplicas(lsn)
+			return s.ackedIn(lsn, gen)
 		case <-s.ctx.Done():
-			return s.ackedReplicas(lsn)
+			return s.ackedIn(lsn, gen)
 		}
 	}
 }

@@ -12,6 +12,9 @@ import (
 type syncReply struct {
 	start, end int
 	lsn        uint64
+	// read is set for a read's reply: it showed the dataset as of lsn,
+	// which must be replicated before anyone sees it (no dirty reads).
+	read bool
 }
 
 // replyLen is the length of the reply buffer behind w, or -1 when w is not
@@ -34,6 +37,29 @@ func (s *Server) noteSyncReply(cl *client, start int, w Replier, lsn uint64) {
 	cl.syncReplies = append(cl.syncReplies, syncReply{start: start, end: replyLen(w), lsn: lsn})
 }
 
+// noteSyncRead holds a read's reply, under --sync-replicas, until the
+// writes it may show (everything up to the current LSN) are acknowledged
+// by the replicas, like a write's: otherwise a client could read a value
+// whose write is still waiting for its replicas, and a failover then
+// could take back what it saw (a dirty read, found by the chaos suite's
+// linearizability check). The caller holds s.mu.
+func (s *Server) noteSyncRead(cl *client, start int, w Replier) {
+	if start < 0 || s.lastLSN == 0 {
+		return
+	}
+	cl.syncReplies = append(cl.syncReplies, syncReply{start: start, end: replyLen(w), lsn: s.lastLSN, read: true})
+	if s.lastLSN > cl.pendingLSN {
+		cl.pendingLSN = s.lastLSN
+		cl.pendingGen = s.repl.gen.Load()
+	}
+}
+
+// observes reports whether cmd's reply can show the dataset (a read, or
+// EXEC of reads): under --sync-replicas it waits for replication too.
+func observes(cmd *Command) bool {
+	return cmd != nil && (cmd.Flags&FlagReadonly != 0 || cmd.Name == "exec")
+}
+
 // settle makes the client's writes so far as durable as the fsync policy
 // promises and, under --sync-replicas k, acknowledged by k replicas: a
 // write whose acknowledgements do not arrive within the sync timeout has
@@ -43,7 +69,7 @@ func (s *Server) noteSyncReply(cl *client, start int, w Replier, lsn uint64) {
 // it did not happen — like a Redis client whose WAIT returned too few.
 // Called without s.mu.
 func (s *Server) settle(cl *client, w Replier) {
-	lsn := cl.pendingLSN
+	lsn, gen := cl.pendingLSN, cl.pendingGen
 	if lsn == 0 {
 		return
 	}
@@ -58,18 +84,22 @@ func (s *Server) settle(cl *client, w Replier) {
 		return
 	}
 	defer func() { cl.syncReplies = cl.syncReplies[:0] }()
-	if s.ackedReplicas(lsn) >= k {
+	if unsafeAckBeforeSync {
 		return
 	}
-	if got := s.waitAcks(cl, lsn, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
+	if s.ackedIn(lsn, gen) >= k {
 		return
 	}
-	s.failUnreplicated(cl, w, k)
+	if got := s.waitAcks(cl, lsn, gen, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
+		return
+	}
+	s.failUnreplicated(cl, w, k, gen)
 }
 
-// failUnreplicated replaces the replies of the writes that fewer than k
-// replicas acknowledged with a NOREPL error.
-func (s *Server) failUnreplicated(cl *client, w Replier, k int) {
+// failUnreplicated replaces the replies of the writes (and reads) that
+// fewer than k replicas acknowledged in generation gen with a NOREPL
+// error.
+func (s *Server) failUnreplicated(cl *client, w Replier, k int, gen uint64) {
 	conn, ok := w.(redcon.Conn)
 	if !ok {
 		return
@@ -85,7 +115,7 @@ func (s *Server) failUnreplicated(cl *client, w Replier, k int) {
 		if r.end > len(old) || r.start < pos {
 			break // the buffer was flushed meanwhile; nothing left to fix
 		}
-		got := s.ackedReplicas(r.lsn)
+		got := s.ackedIn(r.lsn, gen)
 		if got >= k {
 			continue
 		}
@@ -94,8 +124,13 @@ func (s *Server) failUnreplicated(cl *client, w Replier, k int) {
 		}
 		out = append(out, old[pos:r.start]...)
 		out = append(out, '-')
-		out = fmt.Appendf(out, "NOREPL write applied and journaled at LSN %d but acknowledged by %d of %d required replicas within %s; it may be lost on failover",
-			r.lsn, got, k, s.cfg.SyncTimeout)
+		if r.read {
+			out = fmt.Appendf(out, "NOREPL read not answered: the data it saw (up to LSN %d) was acknowledged by %d of %d required replicas within %s and may not survive a failover",
+				r.lsn, got, k, s.cfg.SyncTimeout)
+		} else {
+			out = fmt.Appendf(out, "NOREPL write applied and journaled at LSN %d but acknowledged by %d of %d required replicas within %s; it may be lost on failover",
+				r.lsn, got, k, s.cfg.SyncTimeout)
+		}
 		out = append(out, '\r', '\n')
 		pos = r.end
 	}

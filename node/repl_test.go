@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -197,7 +198,9 @@ func Test_Repl_WaitInsideMultiDoesNotBlock(t *testing.T) {
 
 // Test_Repl_SyncReplicasFailsOnlyTheWrites pipelines reads and writes
 // against a primary that needs one replica ack and has none: only the
-// writes' replies become NOREPL errors, and the writes stay applied.
+// writes' replies become NOREPL errors (a read of nothing unreplicated
+// keeps its reply), a later read of the unreplicated data is refused too
+// (no dirty read), and the writes stay applied.
 func Test_Repl_SyncReplicasFailsOnlyTheWrites(t *testing.T) {
 	primary := mustNewNode(t, Config{SyncReplicas: 1, SyncTimeout: 100 * time.Millisecond})
 	pc := mustClient(t, primary)
@@ -220,8 +223,8 @@ func Test_Repl_SyncReplicasFailsOnlyTheWrites(t *testing.T) {
 	if v := cmds[2].(*redis.StringCmd).Val(); v != "between" {
 		t.Fatalf("ECHO reply: %q", v)
 	}
-	if v := pc.Get(ctx, "a").Val(); v != "1" {
-		t.Fatalf("the write did not stay applied: %q", v)
+	if err := pc.Get(ctx, "a").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOREPL read") {
+		t.Fatalf("a read of unreplicated data: %v, want NOREPL read", err)
 	}
 	replica := mustNewNode(t, Config{})
 	rc := mustClient(t, replica)
@@ -231,6 +234,9 @@ func Test_Repl_SyncReplicasFailsOnlyTheWrites(t *testing.T) {
 	}
 	if v := rc.Get(ctx, "b").Val(); v != "2" {
 		t.Fatalf("replica lacks an acknowledged write: %q", v)
+	}
+	if v := pc.Get(ctx, "a").Val(); v != "1" {
+		t.Fatalf("the NOREPL write did not stay applied: %q", v)
 	}
 }
 
@@ -310,5 +316,53 @@ func Test_Repl_DivergentTailIsDiscardedAndCounted(t *testing.T) {
 	}
 	if v := oc.Get(ctx, "new").Val(); v != "history" {
 		t.Fatalf("the old primary lacks the new history: %q", v)
+	}
+}
+
+// Test_Repl_SyncWaitEndsWithItsHistory: a write waiting for its replica
+// ack when its primary is demoted never gets +OK from acks of a later
+// history, even one whose LSNs pass the write's: the node leaves and
+// re-takes the primary role while the write waits, a replica of the new
+// history acks beyond its LSN, and the write still answers NOREPL. (The
+// chaos suite found a write acknowledged this way after its history had
+// been discarded.)
+func Test_Repl_SyncWaitEndsWithItsHistory(t *testing.T) {
+	p := mustNewNode(t, Config{SyncReplicas: 1, SyncTimeout: 20 * time.Second})
+	q := mustNewNode(t, Config{})
+	pc, qc := mustClient(t, p), mustClient(t, q)
+	ctx := context.Background()
+	reply := make(chan error, 1)
+	wc := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, ReadTimeout: 30 * time.Second})
+	defer wc.Close()
+	go func() { reply <- wc.Set(ctx, "lost", "1", 0).Err() }()
+	pollUntil(t, "the write to wait for its ack", func() bool { return lsnOf(p) > 0 })
+	// P becomes a replica of Q (its unreplicated write is discarded by the
+	// full sync), Q moves past P's LSN, then the roles swap back.
+	for i := range 10 {
+		if err := qc.Set(ctx, fmt.Sprint("q", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replicaOf(t, pc, q)
+	pollUntil(t, "P to sync from Q", func() bool { st, off := roleOf(t, pc); return st == "connected" && off >= 10 })
+	if err := pc.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	replicaOf(t, qc, p)
+	for i := range 10 {
+		if err := pc.Set(ctx, fmt.Sprint("p", i), i, 0).Err(); err != nil {
+			t.Fatalf("write in the new history: %v", err)
+		}
+	}
+	select {
+	case err := <-reply:
+		if err == nil || !strings.HasPrefix(err.Error(), "NOREPL") {
+			t.Fatalf("a write whose history was discarded answered %v; want NOREPL", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the waiting write did not end with its history")
+	}
+	if v, err := pc.Get(ctx, "lost").Result(); err != redis.Nil {
+		t.Fatalf("the discarded write reads %q, %v", v, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/batonkv/baton/consensus"
+	"github.com/hashicorp/raft"
 )
 
 // runCoordinator runs `baton coordinator`: one member of the Raft group of
@@ -25,6 +26,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 	downAfter := fs.Duration("down-after", 0, "how long the primary must miss probes to be declared down (default 1s)")
 	grace := fs.Duration("takeover-grace", 0, "how long a takeover waits for the old primary's connections to pass the checkpoint before force-closing them (default 500ms)")
 	probe := fs.Duration("probe-interval", 0, "how often the leader probes every node (default 100ms)")
+	raftDial := fs.String("raft-dial", "", "id=host:port,... : dial these members' Raft at these addresses instead of their --peers Raft address (a toxiproxy proxy per link, for chaos runs)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logger, code, ok := parseAndLog(fs, "coordinator", args, logLevel, stderr)
 	if !ok {
@@ -39,6 +41,11 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "baton coordinator: --id, --raft-addr and --dir are required")
 		return 2
 	}
+	dial, err := parseRaftDial(*raftDial, *id, *raftAddr)
+	if err != nil {
+		fmt.Fprintln(stderr, "baton coordinator: --raft-dial:", err)
+		return 2
+	}
 	ln, err := listen(*addr, false)
 	if err != nil {
 		logger.Error("listen", "addr", *addr, "err", err)
@@ -48,6 +55,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		ID: *id, RaftAddr: *raftAddr, APIAddr: ln.Addr().String(), HTTPAddr: *httpAddr, Dir: *dir,
 		Peers: ps, Join: *join, Secret: *secret, NodeAuth: *nodeAuth,
 		Lease: *lease, DownAfter: *downAfter, TakeoverGrace: *grace, ProbeInterval: *probe, Logger: logger,
+		AddressProvider: dial,
 	})
 	if err != nil {
 		ln.Close()
@@ -75,4 +83,37 @@ func parsePeers(s string) ([]consensus.Peer, error) {
 		out = append(out, consensus.Peer{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr})
 	}
 	return out, nil
+}
+
+// raftDialMap routes Raft RPCs to a member through the address --raft-dial
+// names for it (members it does not name: their own Raft address).
+type raftDialMap map[raft.ServerID]raft.ServerAddress
+
+// ServerAddr implements raft.ServerAddressProvider.
+func (m raftDialMap) ServerAddr(id raft.ServerID) (raft.ServerAddress, error) {
+	if a, ok := m[id]; ok {
+		return a, nil
+	}
+	return "", fmt.Errorf("no --raft-dial address for %s", id)
+}
+
+// parseRaftDial parses id=host:port,...; empty gives nil (no provider).
+// The member's own id maps to its own Raft address unless named (Raft
+// asks the provider about every server, itself included).
+func parseRaftDial(s, selfID, selfAddr string) (raft.ServerAddressProvider, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	m := raftDialMap{}
+	for _, item := range splitList(s) {
+		id, addr, ok := strings.Cut(item, "=")
+		if !ok || id == "" || addr == "" {
+			return nil, fmt.Errorf("%q: want id=host:port", item)
+		}
+		m[raft.ServerID(id)] = raft.ServerAddress(addr)
+	}
+	if _, ok := m[raft.ServerID(selfID)]; !ok {
+		m[raft.ServerID(selfID)] = raft.ServerAddress(selfAddr)
+	}
+	return m, nil
 }

@@ -17,7 +17,8 @@ var subcommands = map[string]struct {
 	"up":          {runUp, "run the whole local appliance (3 coordinators, 3 nodes, 1 proxy) on loopback"},
 	"coordinator": {runCoordinator, "run a coordinator: a Raft member recording primary epochs and leases"},
 	"proxy":       {runProxy, "run the RESP proxy applications connect to; it follows the primary"},
-	"ctl":         {runCtl, "operator commands to the coordinators (takeover)"},
+	"ctl":         {runCtl, "operator commands to the coordinators (status, takeover)"},
+	"chaos":       {runChaos, "run the chaos suite: faults on every link and process, workloads, checkers, reports"},
 }
 
 func main() {

@@ -1,0 +1,237 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// localSecret is the cluster secret of a local target.
+const localSecret = "baton-chaos"
+
+// Local is the local target: 3 coordinators, 3 nodes and 1 proxy of a
+// baton binary on loopback, with an embedded toxiproxy on every link:
+// client→proxy, proxy→node (the nodes advertise their link), node→node
+// replication (--replication-addr), node→coordinator (the nodes'
+// --coordinators) and coordinator→coordinator (Raft, --raft-dial).
+type Local struct {
+	cfg   TargetConfig
+	toxi  *toxi
+	procs map[string]*process
+	// clients talk to each member directly (coordinators AUTHed).
+	clients map[string]*redis.Client
+	// entry talks to the proxy through the client link (health writes).
+	entry      *redis.Client
+	clientLink *Link
+
+	mu        sync.Mutex
+	healthSeq int
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// StartLocal starts a local target in cfg.Dir and returns once n1 is the
+// primary and n2, n3 its connected replicas; on error nothing is left
+// running.
+func StartLocal(ctx context.Context, cfg TargetConfig) (*Local, error) {
+	l := &Local{cfg: cfg, procs: map[string]*process{}, clients: map[string]*redis.Client{}}
+	ok := false
+	defer func() {
+		if !ok {
+			l.Close()
+		}
+	}()
+	for _, d := range []string{"logs", "data", "leases"} {
+		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	x, err := startToxiproxy()
+	if err != nil {
+		return nil, err
+	}
+	l.toxi = x
+	if err := l.plan(); err != nil {
+		return nil, err
+	}
+	if err := l.boot(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return l, nil
+}
+
+// plan reserves every address, creates every link and records each
+// process's flags. The addresses stay held until the links exist, so
+// toxiproxy cannot pick one of them.
+func (l *Local) plan() error {
+	lns, addrs, err := reserve(10)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	raftAddrs, apis, nodeAddrs, proxyAddr := addrs[:3], addrs[3:6], addrs[6:9], addrs[9]
+	var peers []string
+	for i := range 3 {
+		peers = append(peers, fmt.Sprintf("c%d=%s/%s", i+1, raftAddrs[i], apis[i]))
+	}
+	for i := range 3 {
+		id := fmt.Sprintf("c%d", i+1)
+		var dial []string
+		for j := range 3 {
+			if j == i {
+				continue
+			}
+			to := fmt.Sprintf("c%d", j+1)
+			lk, err := l.toxi.add(id+"-"+to, LinkRaft, id, to, raftAddrs[j])
+			if err != nil {
+				return err
+			}
+			dial = append(dial, to+"="+lk.Listen)
+		}
+		l.add(id, KindCoordinator, apis[i], "--id", id, "--raft-addr", raftAddrs[i], "--addr", apis[i],
+			"--dir", filepath.Join(l.cfg.Dir, "data", id), "--peers", strings.Join(peers, ","),
+			"--raft-dial", strings.Join(dial, ","), "--cluster-secret", localSecret, "--log-level", "warn")
+	}
+	for i := range 3 {
+		if err := l.planNode(i, nodeAddrs[i], apis); err != nil {
+			return err
+		}
+	}
+	l.add("proxy", KindProxy, proxyAddr, "--addr", proxyAddr, "--coordinators", strings.Join(apis, ","),
+		"--cluster-secret", localSecret, "--log-level", "warn")
+	lk, err := l.toxi.add("client-proxy", LinkClient, "client", "proxy", proxyAddr)
+	if err != nil {
+		return err
+	}
+	l.clientLink = lk
+	l.entry = redis.NewClient(&redis.Options{Addr: lk.Listen, MaxRetries: -1, Protocol: 2, DisableIdentity: true,
+		PoolSize: 2, DialTimeout: time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: time.Second})
+	return nil
+}
+
+// planNode creates node i's links and records its flags.
+func (l *Local) planNode(i int, addr string, apis []string) error {
+	id := fmt.Sprintf("n%d", i+1)
+	adv, err := l.toxi.add(id, LinkNode, "proxy", id, addr)
+	if err != nil {
+		return err
+	}
+	repl, err := l.toxi.add("repl-"+id, LinkReplication, "replicas", id, addr)
+	if err != nil {
+		return err
+	}
+	var coords []string
+	for j, api := range apis {
+		c := fmt.Sprintf("c%d", j+1)
+		lk, err := l.toxi.add(id+"-"+c, LinkNodeCoord, id, c, api)
+		if err != nil {
+			return err
+		}
+		coords = append(coords, lk.Listen)
+	}
+	l.add(id, KindNode, addr, "--addr", addr, "--dir", filepath.Join(l.cfg.Dir, "data", id),
+		"--node-id", id, "--coordinators", strings.Join(coords, ","), "--cluster-secret", localSecret,
+		"--advertise-addr", adv.Listen, "--replication-addr", repl.Listen,
+		"--sync-replicas", strconv.Itoa(l.cfg.SyncReplicas),
+		"--lease-log", l.leaseLog(id), "--log-level", "warn")
+	return nil
+}
+
+// add records a process and its direct client.
+func (l *Local) add(id, kind, addr string, args ...string) {
+	l.procs[id] = &process{id: id, sub: kind, bin: l.cfg.Bin, args: args, env: l.cfg.Env, addr: addr,
+		logPath: filepath.Join(l.cfg.Dir, "logs", id+".log")}
+	opts := &redis.Options{Addr: addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, PoolSize: 2,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: time.Second}
+	if kind == KindCoordinator {
+		opts.Password = localSecret
+	}
+	l.clients[id] = redis.NewClient(opts)
+}
+
+// leaseLog is node id's lease log.
+func (l *Local) leaseLog(id string) string {
+	return filepath.Join(l.cfg.Dir, "leases", id+".leases")
+}
+
+// boot starts the coordinators, then n1 alone until it is the primary of
+// epoch 1, then n2 and n3 and the proxy, and waits until it is healthy.
+func (l *Local) boot(ctx context.Context) error {
+	for _, id := range []string{"c1", "c2", "c3", "n1"} {
+		if err := l.procs[id].start(ctx); err != nil {
+			return err
+		}
+	}
+	err := poll(ctx, 30*time.Second, func() error {
+		t, err := l.Topology(ctx)
+		if err == nil && t.Primary != "n1" {
+			err = fmt.Errorf("primary %q", t.Primary)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("n1 did not become the primary: %w", err)
+	}
+	for _, id := range []string{"n2", "n3", "proxy"} {
+		if err := l.procs[id].start(ctx); err != nil {
+			return err
+		}
+	}
+	if err := poll(ctx, 30*time.Second, func() error { return l.Health(ctx) }); err != nil {
+		return fmt.Errorf("the new appliance is not healthy: %w", err)
+	}
+	return nil
+}
+
+// reserve listens on n free loopback ports and returns the listeners (the
+// caller closes them) and their addresses.
+func reserve(n int) ([]net.Listener, []string, error) {
+	var lns []net.Listener
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, nil, err
+		}
+		lns = append(lns, ln)
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return lns, addrs, nil
+}
+
+// poll calls f every 100 ms until it returns nil, limit passes or ctx
+// ends; it returns f's last error.
+func poll(ctx context.Context, limit time.Duration, f func() error) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

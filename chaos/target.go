@@ -1,0 +1,131 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/batonkv/baton/chaos/check"
+)
+
+// Member kinds of an appliance.
+const (
+	KindCoordinator = "coordinator"
+	KindNode        = "node"
+	KindProxy       = "proxy"
+)
+
+// Capabilities a nemesis may need from a target (Target.Supports).
+const (
+	// CapLinks: toxiproxy sits on every link (toxics, partitions).
+	CapLinks = "links"
+	// CapProcesses: processes can be killed, restarted and signalled.
+	CapProcesses = "processes"
+	// CapDirect: the runner can dial nodes directly (hung clients).
+	CapDirect = "direct"
+)
+
+// ErrComposeUnavailable is returned for --target compose until the compose
+// appliance exists.
+var ErrComposeUnavailable = errors.New("target compose is not available until the compose appliance exists (issue 8); use --target local")
+
+// Target is a running Baton appliance the chaos suite drives: where the
+// workloads connect, what can be broken, and how its health is read.
+type Target interface {
+	// Name is the target's kind ("local").
+	Name() string
+	// ClientAddr is where workloads connect (the client→proxy link).
+	ClientAddr() string
+	// Members returns the ids of the members of one kind, sorted.
+	Members(kind string) []string
+	// DirectAddr is a member's own RESP address, bypassing every link.
+	DirectAddr(id string) string
+	// Links returns every toxiproxy link, sorted by name.
+	Links() []*Link
+	// Supports reports whether the target offers a capability (Cap…).
+	Supports(capability string) bool
+
+	// Topology is the newest topology the coordinators applied.
+	Topology(ctx context.Context) (Topology, error)
+	// RaftLeader is the id of the coordinators' Raft leader.
+	RaftLeader(ctx context.Context) (string, error)
+	// CoordinatorDo sends a leader-only command (BATON.TAKEOVER…) to the
+	// coordinator group, following -REDIRECT; timeout bounds the reply.
+	CoordinatorDo(ctx context.Context, timeout time.Duration, args ...any) (any, error)
+
+	// Kill9 kills a member with SIGKILL; Restart starts it again with
+	// the same flags; Stop ends it with SIGTERM; Signal sends a signal
+	// (SIGSTOP/SIGCONT).
+	Kill9(id string) error
+	Restart(ctx context.Context, id string) error
+	Stop(id string) error
+	Signal(id string, sig syscall.Signal) error
+
+	// Health returns nil when every member answers, the coordinators
+	// agree on one primary that says so, every other node is a connected
+	// replica of it, and a write through ClientAddr succeeds.
+	Health(ctx context.Context) error
+	// HealAll removes every toxic and brings every link up.
+	HealAll() error
+	// LeaseWindows reads the nodes' lease logs.
+	LeaseWindows() ([]check.LeaseWindow, error)
+	// Close stops every process and link; nothing is left running.
+	Close() error
+}
+
+// Topology is the part of BATON.TOPOLOGY the suite reads.
+type Topology struct {
+	Version uint64           `json:"version"`
+	State   string           `json:"state"`
+	Epoch   uint64           `json:"epoch"`
+	Primary string           `json:"primary"`
+	Members []TopologyMember `json:"members"`
+}
+
+// TopologyMember is one node of a topology: its id, the address proxies
+// and coordinators dial, and the address replicas dial.
+type TopologyMember struct {
+	ID       string `json:"id"`
+	Addr     string `json:"addr"`
+	ReplAddr string `json:"repl_addr"`
+}
+
+// Replicas returns the node ids of the topology other than the primary,
+// sorted as the topology lists them.
+func (t Topology) Replicas() []string {
+	var out []string
+	for _, m := range t.Members {
+		if m.ID != t.Primary {
+			out = append(out, m.ID)
+		}
+	}
+	return out
+}
+
+// TargetConfig chooses and shapes a target.
+type TargetConfig struct {
+	// Kind is "local" or "compose".
+	Kind string
+	// Bin is the baton binary the local target runs.
+	Bin string
+	// Dir holds the processes' data, logs and lease logs.
+	Dir string
+	// SyncReplicas is every node's --sync-replicas.
+	SyncReplicas int
+	// Env is added to every process's environment (test-only switches).
+	Env []string
+}
+
+// StartTarget starts (local) or connects to (compose) a target.
+func StartTarget(ctx context.Context, cfg TargetConfig) (Target, error) {
+	switch cfg.Kind {
+	case "", "local":
+		return StartLocal(ctx, cfg)
+	case "compose":
+		return nil, ErrComposeUnavailable
+	default:
+		return nil, fmt.Errorf("unknown target %q (local or compose)", cfg.Kind)
+	}
+}
