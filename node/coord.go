@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,8 +42,10 @@ const (
 // coordState is a coordinated node's coordination state; Server.coord is
 // nil on a standalone node.
 type coordState struct {
-	// advertise is the address registered for this node.
-	advertise string
+	// advertise is the address registered for this node; set once by
+	// startCoord (the listening address is known only then) and read by
+	// the reconciler, hence atomic.
+	advertise atomic.Pointer[string]
 	// lease is the write lease.
 	lease *leaseHolder
 	// poll asks the coordination loop to poll the topology now.
@@ -58,13 +61,18 @@ func newCoordState(cfg Config) *coordState {
 	if len(cfg.Coordinators) == 0 {
 		return nil
 	}
-	return &coordState{
-		advertise: cfg.AdvertiseAddr,
-		lease:     newLeaseHolder(),
-		poll:      make(chan struct{}, 1),
-		topos:     make(chan coordTopology, 1),
+	co := &coordState{
+		lease: newLeaseHolder(),
+		poll:  make(chan struct{}, 1),
+		topos: make(chan coordTopology, 1),
 	}
+	addr := cfg.AdvertiseAddr
+	co.advertise.Store(&addr)
+	return co
 }
+
+// advertised is the address registered for this node.
+func (co *coordState) advertised() string { return *co.advertise.Load() }
 
 // pollSoon asks for an immediate topology poll.
 func (co *coordState) pollSoon() {
@@ -97,16 +105,16 @@ func (s *Server) startCoord() {
 	if co == nil {
 		return
 	}
-	if co.advertise == "" {
+	if co.advertised() == "" {
+		addr := s.cfg.Addr
 		if a := s.Addr(); a != nil {
-			co.advertise = a.String()
-		} else {
-			co.advertise = s.cfg.Addr
+			addr = a.String()
 		}
-		if host, _, err := net.SplitHostPort(co.advertise); err == nil {
+		co.advertise.Store(&addr)
+		if host, _, err := net.SplitHostPort(addr); err == nil {
 			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 				s.log.Warn("advertising a wildcard address to the coordinators; set --advertise-addr",
-					"addr", co.advertise)
+					"addr", addr)
 			}
 		}
 	}
@@ -128,13 +136,13 @@ func (s *Server) coordLoop(ctx context.Context) {
 	cc := newCoordClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
 	defer cc.close()
 	for attempt := 0; ; attempt++ {
-		args := []string{"BATON.REGISTER", s.cfg.NodeID, co.advertise}
+		args := []string{"BATON.REGISTER", s.cfg.NodeID, co.advertised()}
 		if s.cfg.ReplicationAddr != "" {
 			args = append(args, s.cfg.ReplicationAddr)
 		}
 		t, err := s.coordRequest(ctx, cc, args...)
 		if err == nil {
-			s.log.Info("registered with the coordinators", "node_id", s.cfg.NodeID, "addr", co.advertise,
+			s.log.Info("registered with the coordinators", "node_id", s.cfg.NodeID, "addr", co.advertised(),
 				"epoch", t.Epoch, "primary", t.Primary)
 			s.reconcile(t)
 			break

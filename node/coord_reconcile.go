@@ -122,7 +122,7 @@ func (s *Server) reconcile(t coordTopology) (failed bool) {
 		}
 		co.lease.claim(a.epoch)
 	case a.follow != "":
-		if a.follow == co.advertise {
+		if a.follow == co.advertised() {
 			s.log.Error("topology's primary has this node's address; not replicating from myself",
 				"primary", t.Primary, "addr", a.follow)
 			return false
