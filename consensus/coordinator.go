@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
@@ -89,10 +89,9 @@ type Service struct {
 	log  *slog.Logger
 	raft *Raft
 
-	rs     *redcon.Server
-	lnMu   sync.Mutex
-	ln     net.Listener
-	httpSv *http.Server
+	rs   *redcon.Server
+	lnMu sync.Mutex
+	ln   net.Listener
 
 	leases leaseTable
 	probes *prober
@@ -106,10 +105,12 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// conns are the API connections, closed by Close (detached ones too).
+	// conns are the API connections, closed by Close (detached ones too);
+	// web serves /metrics and /healthz (metrics.go), nil when off.
 	connsMu sync.Mutex
 	conns   map[*apiConn]struct{}
 	closed  bool
+	web     *metricshttp.Server
 }
 
 // New opens the member's Raft state (bootstrapping a fresh group from Peers
@@ -119,10 +120,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.ID == "" || cfg.RaftAddr == "" || cfg.Dir == "" {
 		return nil, errors.New("coordinator: id, raft address and data directory are required")
 	}
+	m := newMetrics()
 	r, err := OpenRaft(RaftConfig{
 		ID: cfg.ID, RaftAddr: cfg.RaftAddr, APIAddr: cfg.APIAddr, Dir: cfg.Dir, Peers: cfg.Peers,
 		Logger: cfg.Logger, HeartbeatTimeout: cfg.HeartbeatTimeout, ElectionTimeout: cfg.ElectionTimeout,
 		LeaderLeaseTimeout: cfg.HeartbeatTimeout / 2, AddressProvider: cfg.AddressProvider,
+		OnApply: m.observeApply, OnLeaderChange: m.leaderChanges.Inc,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("coordinator %s: %w", cfg.ID, err)
@@ -132,8 +135,8 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Logger.With("component", "coordinator", "id", cfg.ID), raft: r,
 		ctx: ctx, cancel: cancel, conns: make(map[*apiConn]struct{}),
 	}
-	c.reg = prometheus.NewRegistry()
-	c.metrics = newMetrics(c.reg, c)
+	c.metrics = m
+	c.reg = m.register(c)
 	c.probes = newProber(c)
 	c.rs = redcon.NewServerNetwork("tcp", cfg.APIAddr, redcon.HandlerFunc(c.serveRESP), c.accept, c.closedConn)
 	c.goBackground(c.leaderLoop)
@@ -181,6 +184,7 @@ func (c *Service) Close() error {
 	for ac := range c.conns {
 		ac.nc.Close()
 	}
+	web := c.web
 	c.connsMu.Unlock()
 	c.cancel()
 	c.lnMu.Lock()
@@ -190,8 +194,8 @@ func (c *Service) Close() error {
 		c.rs.Close()
 		ln.Close()
 	}
-	if c.httpSv != nil {
-		c.httpSv.Close()
+	if web != nil {
+		web.Close()
 	}
 	c.wg.Wait()
 	c.probes.close()

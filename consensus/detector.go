@@ -261,6 +261,7 @@ func (c *Service) failover(ctx context.Context, t Topology, to, reason string) (
 	}
 	cand, err := ChooseCandidate(t, statuses)
 	if err != nil {
+		c.metrics.failovers.WithLabelValues(failoverNoCandidate).Inc()
 		return t, err
 	}
 	var lsn uint64
@@ -271,9 +272,10 @@ func (c *Service) failover(ctx context.Context, t Topology, to, reason string) (
 	}
 	nt, err := c.raft.Apply(ctx, Command{Op: OpPromote, FromEpoch: t.Epoch, Primary: cand, PromotedAt: &Promotion{LSN: lsn}})
 	if err != nil {
+		c.metrics.failovers.WithLabelValues(failoverFailed).Inc()
 		return t, fmt.Errorf("commit epoch %d: %w", t.Epoch+1, err)
 	}
-	c.metrics.failovers.Inc()
+	c.metrics.failovers.WithLabelValues(failoverCommitted).Inc()
 	c.log.Warn("failover committed", "reason", reason, "old_primary", t.Primary, "new_primary", cand,
 		"epoch", nt.Epoch, "lsn", lsn)
 	return nt, nil

@@ -41,6 +41,12 @@ type RaftConfig struct {
 	SnapshotInterval  time.Duration
 	// AddressProvider optionally routes peer links (tests: via toxiproxy).
 	AddressProvider raft.ServerAddressProvider
+	// OnApply, when set, is told how long each Apply took and its error
+	// (nil: committed and applied), for metrics; it must not block.
+	OnApply func(took time.Duration, err error)
+	// OnLeaderChange, when set, is called whenever this member learns of a
+	// newly elected leader (metrics); it must not block.
+	OnLeaderChange func()
 }
 
 // withDefaults fills zero fields.
@@ -243,6 +249,9 @@ func (r *Raft) watchLeader(obs <-chan raft.Observation) {
 		case o := <-obs:
 			lo, _ := o.Data.(raft.LeaderObservation)
 			r.log.Info("raft leader changed", "member", r.cfg.ID, "leader", string(lo.LeaderID))
+			if lo.LeaderID != "" && r.cfg.OnLeaderChange != nil {
+				r.cfg.OnLeaderChange()
+			}
 			signal(r.leaderCh)
 			if string(lo.LeaderID) == r.cfg.ID {
 				signal(r.kick)
@@ -328,8 +337,13 @@ func (r *Raft) Apply(ctx context.Context, c Command) (Topology, error) {
 	if err != nil {
 		return Topology{}, fmt.Errorf("consensus: encode %s: %w", c.Op, err)
 	}
+	start := time.Now()
 	f := r.raft.Apply(b, enqueueTimeout(ctx))
-	if err := r.wait(ctx, f, true); err != nil {
+	err = r.wait(ctx, f, true)
+	if r.cfg.OnApply != nil {
+		r.cfg.OnApply(time.Since(start), err)
+	}
+	if err != nil {
 		return Topology{}, fmt.Errorf("consensus: apply %s: %w", c.Op, err)
 	}
 	res, ok := f.Response().(ApplyResult)

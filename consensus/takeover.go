@@ -98,6 +98,7 @@ func (c *Service) Takeover(ctx context.Context, to string, timeout, grace time.D
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if err := r.plan(ctx, to); err != nil {
+		c.metrics.takeovers.WithLabelValues("refused").Inc()
 		return TakeoverReport{}, err
 	}
 	c.log.Info("takeover: starting", "from", r.rep.From, "to", r.rep.To, "epoch", t.Epoch, "timeout", timeout, "grace", grace)

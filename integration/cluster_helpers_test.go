@@ -161,6 +161,9 @@ type clusterOpts struct {
 	// (0-based) listening at addr: replicas dial it instead of addr (a
 	// toxiproxy proxy puts faults on replication links only).
 	replicationAddr func(i int, addr string) string
+	// extraArgs, when set, returns more flags for the member with id
+	// (c1..c3, n1..n3).
+	extraArgs func(id string) []string
 }
 
 // startCluster starts 3 coordinators, then n1 alone until it is the primary
@@ -184,6 +187,9 @@ func startCluster(t *testing.T, o clusterOpts) *testCluster {
 			"--down-after", clusterDownAfter.String(), "--probe-interval", clusterProbe.String(),
 			"--log-level", "warn",
 		}}
+		if o.extraArgs != nil {
+			m.args = append(m.args, o.extraArgs(id)...)
+		}
 		m.client = redis.NewClient(&redis.Options{Addr: apis[i], Password: clusterSecret, MaxRetries: -1,
 			Protocol: 2, DisableIdentity: true, DialTimeout: time.Second, ReadTimeout: 2 * time.Second})
 		t.Cleanup(func() { m.client.Close() })
@@ -209,6 +215,9 @@ func startCluster(t *testing.T, o clusterOpts) *testCluster {
 		}}
 		if o.replicationAddr != nil {
 			m.args = append(m.args, "--replication-addr", o.replicationAddr(i, addr))
+		}
+		if o.extraArgs != nil {
+			m.args = append(m.args, o.extraArgs(id)...)
 		}
 		m.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true,
 			DialTimeout: time.Second, ReadTimeout: 2 * time.Second, PoolSize: 2})

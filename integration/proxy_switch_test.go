@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,6 +82,7 @@ func Test_ProxySwitch_PinnedClientsFollowThePrimary(t *testing.T) {
 
 	// A write in flight when the primary dies: its replicas are stopped,
 	// so the primary applies it and waits for an acknowledgement.
+	keysBefore := keyCount(t, np)
 	var replicas []*member
 	for _, m := range c.nodes {
 		if m != np {
@@ -90,9 +92,11 @@ func Test_ProxySwitch_PinnedClientsFollowThePrimary(t *testing.T) {
 	}
 	setErr := make(chan error, 1)
 	go func() { setErr <- named.Set(ctx, "inflight", "x", 0).Err() }()
+	// Applied, waiting for its ack: a read there is refused (no dirty
+	// reads under --sync-replicas), so look at the key count instead.
 	waitFor(t, "the in-flight write to be applied on "+np.id, func() (bool, string) {
-		v, err := np.client.Get(ctx, "inflight").Result()
-		return v == "x", fmt.Sprintf("GET inflight = %q, %v", v, err)
+		n := keyCount(t, np)
+		return n == keysBefore+1, fmt.Sprintf("%d keys, %d before", n, keysBefore)
 	})
 	c.kill9(np)
 	for _, m := range replicas {
@@ -238,4 +242,20 @@ func (w *heldWriter) stopAndVerify(t *testing.T, m *member) {
 		t.Fatalf("%d of %d acknowledged writes on %s (%v)", n, len(w.acked), m.id, err)
 	}
 	t.Logf("%d writes through the switch, all acknowledged and on %s", len(w.acked), m.id)
+}
+
+// keyCount is the node's key count from INFO keyspace (an admin command:
+// it does not wait for replication as a read would).
+func keyCount(t *testing.T, m *member) int {
+	t.Helper()
+	info, err := m.client.Info(context.Background(), "keyspace").Result()
+	if err != nil {
+		t.Fatalf("INFO keyspace on %s: %v", m.id, err)
+	}
+	_, rest, ok := strings.Cut(info, "keys=")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+	return n
 }

@@ -284,13 +284,22 @@ func Test_Repl_SyncReplicas(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "NOREPL ") {
 		t.Fatalf("SET without a replica = %v, want a NOREPL error", err)
 	}
-	if v, err := pc.Get(ctx, "unreplicated").Result(); err != nil || v != "v" {
-		t.Fatalf("GET of the NOREPL write on the primary = %q, %v; want it applied", v, err)
+	// No dirty read: the primary does not show the unreplicated value.
+	if err := pc.Get(ctx, "unreplicated").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOREPL read") {
+		t.Fatalf("GET of the NOREPL write on the primary = %v; want NOREPL read", err)
 	}
 
 	r = restartNode(t, r, rargs...)
 	waitCaughtUp(t, p, r)
 	rc = r.client(t)
+	// The NOREPL write stayed applied: it reaches the replica, and the
+	// primary shows it once it is replicated.
+	if v, err := rc.Get(ctx, "unreplicated").Result(); err != nil || v != "v" {
+		t.Fatalf("GET of the NOREPL write on the replica = %q, %v; want it applied", v, err)
+	}
+	if v, err := pc.Get(ctx, "unreplicated").Result(); err != nil || v != "v" {
+		t.Fatalf("GET of the NOREPL write on the primary = %q, %v; want it once replicated", v, err)
+	}
 	assertSyncedWrites(t, pc, rc, "after")
 	assertSameDigest(t, p, r)
 }

@@ -28,6 +28,11 @@ type client struct {
 	pipe []redcon.Command
 	// nowMs is the clock reading (Unix ms) for the pipeline being run.
 	nowMs int64
+	// pipeStart is when the pipeline being run started, and parked is set
+	// once one of its commands parked (blocking pop): the pipeline latency
+	// metric leaves those out (connection goroutine only).
+	pipeStart time.Time
+	parked    bool
 
 	// pendingLSN is the last journal entry this client's pipeline caused;
 	// with fsync always the replies wait until it is durable.

@@ -101,6 +101,7 @@ func (s *Server) switchPrimary(target string, hs *handshake) {
 		s.wakeAllBlockedLocked()
 		s.thaw(0, "demoted")
 		s.newGeneration()
+		s.resetUnacked(false)
 	}
 }
 
@@ -121,6 +122,7 @@ func (s *Server) promote() {
 	s.repl.synced = false
 	h := s.jr.NewHistory()
 	s.newGeneration()
+	s.resetUnacked(true)
 	s.mu.Unlock()
 	// The new history's first segment is on disk before REPLICAOF NO ONE
 	// replies, so a restart finds the boundary (and the previous id).

@@ -135,5 +135,6 @@ func (s *Server) rejectCommand(cl *client, w Replier, cmd *Command, msg string) 
 		s.unwatchAll(cl)
 		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
 	}
+	s.met.countCommand(cmd, errorResult(msg))
 	w.WriteError(msg)
 }

@@ -51,11 +51,17 @@ type Command struct {
 	fn func(c *Ctx)
 	// nameBytes is Name as journaled.
 	nameBytes []byte
+	// idx is the command's position in commandTable (see Index).
+	idx int
 }
 
 // commands is the command table, filled by register calls from each
 // family's file at init time.
 var commands = map[string]*Command{}
+
+// commandTable is the command table in registration order: commandTable[i]
+// has idx i.
+var commandTable []*Command
 
 // register adds commands to the table; a duplicate name is a programming
 // error.
@@ -65,7 +71,9 @@ func register(cmds ...*Command) {
 			panic("node: command registered twice: " + cmd.Name)
 		}
 		cmd.nameBytes = []byte(cmd.Name)
+		cmd.idx = len(commandTable)
 		commands[cmd.Name] = cmd
+		commandTable = append(commandTable, cmd)
 	}
 }
 
@@ -91,6 +99,15 @@ func lookupCommand(name []byte) *Command {
 // Commands returns the command table, for COMMAND and for the proxy's
 // routing decisions.
 func Commands() map[string]*Command { return commands }
+
+// CommandList returns the command table ordered by Index. Callers must not
+// modify it.
+func CommandList() []*Command { return commandTable }
+
+// Index is the command's position in CommandList, fixed for the life of
+// the process: metrics keep per-command counters in arrays indexed by it,
+// so counting a command costs no map lookup.
+func (cmd *Command) Index() int { return cmd.idx }
 
 // KeyIndexes returns the indexes of the key arguments in args.
 func (cmd *Command) KeyIndexes(args [][]byte) []int {

@@ -97,6 +97,9 @@ type Config struct {
 	// LeaseLog, when set, is a file every granted write lease window is
 	// appended to (chaos and failover tests audit it for overlaps).
 	LeaseLog string
+	// HTTPAddr, when set, serves Prometheus metrics on /metrics and the
+	// node's health on /healthz (empty: off).
+	HTTPAddr string
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 }

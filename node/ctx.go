@@ -62,6 +62,9 @@ type Ctx struct {
 	// that its deadline passed, so it replies its timeout value.
 	blocked  *waiter
 	timedOut bool
+	// result is the command's result for metrics: resultOK unless it
+	// replied an error through err or wrongArity.
+	result uint8
 }
 
 // arg returns args[i] as a string.
@@ -119,11 +122,15 @@ func (c *Ctx) touch(key string) {
 
 // wrongArity writes Redis' arity error for the current command.
 func (c *Ctx) wrongArity() {
+	c.result = resultErr
 	c.w.WriteError(fmt.Sprintf("ERR wrong number of arguments for '%s' command", lowerName(c.args[0])))
 }
 
 // err writes an error reply.
-func (c *Ctx) err(msg string) { c.w.WriteError(msg) }
+func (c *Ctx) err(msg string) {
+	c.result = errorResult(msg)
+	c.w.WriteError(msg)
+}
 
 // ok writes +OK.
 func (c *Ctx) ok() { c.w.WriteString("OK") }

@@ -47,6 +47,9 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 		w.Flush()
 	}
 	cl.served.Add(1)
+	if !cl.parked {
+		s.met.pipeline.Observe(time.Since(cl.pipeStart).Seconds())
+	}
 }
 
 // runPipeline executes cmds in order for cl, holding the keyspace lock
@@ -59,6 +62,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 	now := time.Now()
 	cl.lastAt.Store(now.UnixNano())
 	cl.nowMs = now.UnixMilli()
+	cl.pipeStart, cl.parked = now, false
 	locked := false
 	for _, cmd := range cmds {
 		if cl.quit || cl.killed.Load() {
@@ -95,8 +99,8 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		if blocked == nil && start >= 0 {
 			if s.lastLSN > before {
 				s.noteSyncReply(cl, start, w, s.lastLSN)
-			} else if observes(lookupCommand(cmd.Args[0])) {
-				s.noteSyncRead(cl, start, w)
+			} else if rc := lookupCommand(cmd.Args[0]); observes(rc) {
+				s.noteSyncRead(cl, start, w, s.readLSN(rc, cmd.Args))
 			}
 		}
 		s.serveReady()
@@ -109,6 +113,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 			s.mu.Lock()
 		}
 		for blocked != nil {
+			cl.parked = true
 			s.mu.Unlock()
 			timedOut := s.park(cl, w, blocked)
 			cl.nowMs = time.Now().UnixMilli()
@@ -142,6 +147,7 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 	cmd := lookupCommand(args[0])
 	if cmd == nil {
 		cl.flagMultiError()
+		s.met.countCommand(nil, resultErr)
 		w.WriteError(unknownCommand(args))
 		return nil
 	}
@@ -194,7 +200,9 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 		now = time.Now().UnixMilli()
 	}
 	c := Ctx{s: s, db: s.db, cl: cl, w: w, args: args, cmd: cmd, now: now, execing: execing}
-	return s.exec(&c)
+	blocked := s.exec(&c)
+	s.met.countCommand(cmd, c.result)
+	return blocked
 }
 
 // exec runs c's handler and journals and signals its effects.
@@ -213,6 +221,9 @@ func (s *Server) exec(c *Ctx) *waiter {
 			clear(s.entry)
 		}
 		c.cmd.eachKey(c.args, func(i int) { s.touchKey(string(c.args[i])) })
+		if s.lastLSN > before && !c.replay {
+			s.noteUnacked(c.cmd, c.args)
+		}
 	}
 	if c.cl != nil {
 		if s.lastLSN > before {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"time"
 
 	"github.com/batonkv/baton/node/journal"
 )
@@ -31,7 +32,8 @@ type snapshotData struct {
 // last journal record is cut off and logged; corruption anywhere else, or
 // an LSN gap, refuses to start.
 func (s *Server) recover() (*journal.Journal, error) {
-	opts := journal.Options{Dir: s.cfg.DataDir, Fsync: journal.Policy(s.cfg.Fsync), BacklogBytes: s.cfg.BacklogBytes}
+	opts := journal.Options{Dir: s.cfg.DataDir, Fsync: journal.Policy(s.cfg.Fsync), BacklogBytes: s.cfg.BacklogBytes,
+		OnFsync: func(d time.Duration) { s.met.fsync.Observe(d.Seconds()) }}
 	if s.cfg.DataDir == "" {
 		return journal.Open(opts)
 	}

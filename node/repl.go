@@ -94,6 +94,10 @@ type replState struct {
 	// same LSN number in a later one proves nothing about it. Waiters
 	// remember the generation of their write and fail when it moved.
 	gen atomic.Uint64
+	// ackedFloor is the highest LSN of this generation that
+	// --sync-replicas replicas acknowledged (monotonic; 0 at a new
+	// generation).
+	ackedFloor atomic.Uint64
 }
 
 // initRepl sets up replication state at start: the persisted epoch and, for

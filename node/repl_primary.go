@@ -36,6 +36,13 @@ type replica struct {
 	// sync's snapshot in progress (nil for a partial sync).
 	cur *journal.Cursor
 	cs  *cowSnapshot
+	// freshAt (Unix ns) is a moment before which the replica holds every
+	// write: the basis of its lag in seconds (metrics). target, targetAt
+	// and checkedAt belong to the ack reader (noteFresh).
+	freshAt   atomic.Int64
+	target    uint64
+	targetAt  int64
+	checkedAt int64
 }
 
 // cmdPsync: BATON.PSYNC replid lsn — the replica offers the history and
@@ -182,20 +189,81 @@ func (s *Server) readAcks(r *replica, dc redcon.DetachedConn) {
 			if err != nil {
 				return
 			}
-			r.ackAt.Store(time.Now().UnixNano())
+			now := time.Now().UnixNano()
+			r.ackAt.Store(now)
+			s.noteFresh(r, lsn, now)
 			if lsn > r.ack.Load() {
 				r.ack.Store(lsn)
+				s.raiseAckFloor()
 				s.signalAcks()
 			}
 		}
 	}
 }
 
+// freshCheckInterval bounds how often an ack reader reads the journal's
+// LSN for noteFresh (acks may come once per frame under --sync-replicas).
+const freshCheckInterval = int64(50 * time.Millisecond)
+
+// noteFresh advances r.freshAt after an ack of lsn at now (Unix ns): the
+// ack reader remembers the node's LSN at some moment (target, targetAt);
+// once the replica acknowledged it, the replica held every write made
+// before that moment, and the next target is the node's LSN now. A replica
+// that acknowledged the node's current LSN is fresh as of now.
+func (s *Server) noteFresh(r *replica, lsn uint64, now int64) {
+	if r.checkedAt != 0 && now-r.checkedAt < freshCheckInterval {
+		return
+	}
+	r.checkedAt = now
+	cur := s.jr.LSN()
+	switch {
+	case lsn >= cur:
+		r.freshAt.Store(now)
+	case r.targetAt != 0 && lsn >= r.target:
+		r.freshAt.Store(r.targetAt)
+	case r.targetAt != 0:
+		return // still short of the target
+	}
+	r.target, r.targetAt = cur, now
+}
+
 // newGeneration records a role change and wakes every ack waiter: those of
 // the previous generation fail (see replState.gen).
 func (s *Server) newGeneration() {
 	s.repl.gen.Add(1)
+	s.repl.ackedFloor.Store(0)
 	s.signalAcks()
+}
+
+// raiseAckFloor moves the high-water mark of what --sync-replicas k
+// replicas acknowledged in this generation up to the k-th highest ack.
+func (s *Server) raiseAckFloor() {
+	k := s.cfg.SyncReplicas
+	if k <= 0 {
+		return
+	}
+	gen := s.repl.gen.Load()
+	floor := s.ackFloor(k)
+	for {
+		cur := s.repl.ackedFloor.Load()
+		if floor <= cur || s.repl.gen.Load() != gen {
+			return
+		}
+		if s.repl.ackedFloor.CompareAndSwap(cur, floor) {
+			return
+		}
+	}
+}
+
+// floorCovers reports whether lsn of generation gen was acknowledged by
+// --sync-replicas replicas at some point: once acknowledged it stays so,
+// even if those replicas went away since.
+func (s *Server) floorCovers(lsn, gen uint64) bool {
+	if s.repl.gen.Load() != gen {
+		return false
+	}
+	covered := lsn <= s.repl.ackedFloor.Load()
+	return covered && s.repl.gen.Load() == gen
 }
 
 // signalAcks wakes every client waiting for acknowledgements.
@@ -372,6 +440,9 @@ func (s *Server) waitAcks(cl *client, lsn, gen uint64, n int, deadline time.Time
 		got := s.ackedIn(lsn, gen)
 		if got >= n || s.repl.gen.Load() != gen {
 			return got
+		}
+		if n <= s.cfg.SyncReplicas && s.floorCovers(lsn, gen) {
+			return n
 		}
 		select {
 		case <-ch:

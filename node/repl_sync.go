@@ -38,18 +38,18 @@ func (s *Server) noteSyncReply(cl *client, start int, w Replier, lsn uint64) {
 }
 
 // noteSyncRead holds a read's reply, under --sync-replicas, until the
-// writes it may show (everything up to the current LSN) are acknowledged
-// by the replicas, like a write's: otherwise a client could read a value
-// whose write is still waiting for its replicas, and a failover then
-// could take back what it saw (a dirty read, found by the chaos suite's
+// writes it may show (up to lsn: see readLSN) are acknowledged by the
+// replicas, like a write's: otherwise a client could read a value whose
+// write is still waiting for its replicas, and a failover then could take
+// back what it saw (a dirty read, found by the chaos suite's
 // linearizability check). The caller holds s.mu.
-func (s *Server) noteSyncRead(cl *client, start int, w Replier) {
-	if start < 0 || s.lastLSN == 0 {
+func (s *Server) noteSyncRead(cl *client, start int, w Replier, lsn uint64) {
+	if start < 0 || lsn == 0 || lsn <= s.repl.ackedFloor.Load() {
 		return
 	}
-	cl.syncReplies = append(cl.syncReplies, syncReply{start: start, end: replyLen(w), lsn: s.lastLSN, read: true})
-	if s.lastLSN > cl.pendingLSN {
-		cl.pendingLSN = s.lastLSN
+	cl.syncReplies = append(cl.syncReplies, syncReply{start: start, end: replyLen(w), lsn: lsn, read: true})
+	if lsn > cl.pendingLSN {
+		cl.pendingLSN = lsn
 		cl.pendingGen = s.repl.gen.Load()
 	}
 }
@@ -87,7 +87,7 @@ func (s *Server) settle(cl *client, w Replier) {
 	if unsafeAckBeforeSync {
 		return
 	}
-	if s.ackedIn(lsn, gen) >= k {
+	if s.floorCovers(lsn, gen) || s.ackedIn(lsn, gen) >= k {
 		return
 	}
 	if got := s.waitAcks(cl, lsn, gen, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
@@ -116,12 +116,13 @@ func (s *Server) failUnreplicated(cl *client, w Replier, k int, gen uint64) {
 			break // the buffer was flushed meanwhile; nothing left to fix
 		}
 		got := s.ackedIn(r.lsn, gen)
-		if got >= k {
+		if got >= k || s.floorCovers(r.lsn, gen) {
 			continue
 		}
 		if out == nil {
 			out = make([]byte, 0, len(old)+128)
 		}
+		s.met.noRepl.Inc()
 		out = append(out, old[pos:r.start]...)
 		out = append(out, '-')
 		if r.read {

@@ -9,8 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node/journal"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
 )
 
@@ -58,6 +60,9 @@ type Server struct {
 	stats stats
 	// freeze is the TAKEN_OVER state of a coordinated takeover.
 	freeze freezeState
+	// unacked tracks keys of writes the replicas have not acknowledged yet
+	// (repl_unacked.go; guarded by mu).
+	unacked unackedWrites
 	// repl is the replication state (repl.go); replApplier is the client
 	// the primary's stream is applied as.
 	repl        replState
@@ -71,6 +76,13 @@ type Server struct {
 	// admin holds CLIENT PAUSE, SHUTDOWN and run-time CONFIG state
 	// (cmd_server.go, pause.go).
 	admin adminState
+
+	// met are the node's own metric instruments, reg the registry that
+	// also reads its state (metrics.go); web serves them on
+	// Config.HTTPAddr (nil when off).
+	met *metrics
+	reg *prometheus.Registry
+	web *metricshttp.Server
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -116,7 +128,9 @@ func New(cfg Config) (*Server, error) {
 		ctx:     ctx,
 		cancel:  cancel,
 		coord:   newCoordState(cfg),
+		met:     newMetrics(),
 	}
+	s.reg = s.newRegistry()
 	s.db.onExpire = s.journalExpiry
 	s.db.touched = s.touchKey
 	jr, err := s.recover()
@@ -132,6 +146,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, redcon.HandlerFunc(s.serveRESP), s.accept, s.closedConn)
+	if cfg.HTTPAddr != "" {
+		if s.web, err = metricshttp.Start(cfg.HTTPAddr, s.reg, s.health); err != nil {
+			cancel()
+			jr.Close()
+			return nil, err
+		}
+	}
 	s.goBackground(s.activeExpireLoop)
 	if s.snap != nil {
 		s.goBackground(s.snapshotLoop)
@@ -205,6 +226,9 @@ func (s *Server) Close() error {
 	s.clientsMu.Unlock()
 	s.wakeAllBlocked()
 	s.wg.Wait()
+	if s.web != nil {
+		s.web.Close()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.jr.Close(); err != nil {
@@ -261,6 +285,7 @@ func (s *Server) activeExpire() bool {
 func (s *Server) journalExpiry(key string) {
 	s.stats.expiredKeys.Add(1)
 	s.appendJournal([][]byte{[]byte("del"), []byte(key)})
+	s.noteUnackedKey(key)
 }
 
 // appendJournal appends an entry; the caller holds s.mu.

@@ -138,10 +138,12 @@ func cmdSave(c *Ctx) {
 		return
 	}
 	defer sn.running.Store(false)
+	start := time.Now()
 	if err := c.s.finishSnapshot(c.s.beginSnapshot()); err != nil {
 		c.err("ERR " + err.Error())
 		return
 	}
+	c.s.met.snapshot.WithLabelValues("save").Observe(time.Since(start).Seconds())
 	c.ok()
 }
 
@@ -248,7 +250,9 @@ func (s *Server) backgroundSnapshot() {
 		s.log.Error("snapshot failed", "lsn", p.lsn, "err", err)
 		return
 	}
-	s.log.Info("snapshot saved", "lsn", p.lsn, "bytes", len(p.data), "longest_pause", pause, "took", time.Since(start))
+	took := time.Since(start)
+	s.met.snapshot.WithLabelValues("background").Observe(took.Seconds())
+	s.log.Info("snapshot saved", "lsn", p.lsn, "bytes", len(p.data), "longest_pause", pause, "took", took)
 }
 
 // pendingSnapshot is a serialized keyspace not yet on disk.

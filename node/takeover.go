@@ -90,6 +90,7 @@ func cmdFreeze(c *Ctx) {
 		return
 	}
 	s.freeze.id.Store(id)
+	s.met.freezes.Inc()
 	s.logLeaseEnd(epoch, time.Now())
 	s.wakeAllBlockedLocked()
 	lsn := s.lastLSN

@@ -104,6 +104,14 @@ func (p *Proxy) setPrimaryLocked(addr string) {
 	}
 	p.log.Info("primary changed", "from", p.primaryAddr, "to", addr, "epoch", p.epoch)
 	p.primaryAddr = addr
+	if addr != "" {
+		// A takeover passes through "" (hold); a switchover is arriving
+		// at another primary than the last one.
+		if p.lastPrimary != "" && addr != p.lastPrimary {
+			p.met.switchovers.Inc()
+		}
+		p.lastPrimary = addr
+	}
 	close(p.changed)
 	p.changed = make(chan struct{})
 }

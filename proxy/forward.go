@@ -40,6 +40,8 @@ type request struct {
 	// RESP, args are encoded again.
 	raw      []byte
 	readonly bool
+	// row is the command's row in the command counters (metrics.go).
+	row int32
 }
 
 // appendRESP appends the command as a RESP array of bulk strings.
@@ -63,11 +65,14 @@ type forwarder struct {
 	// joined holds the replies of a pipeline that needed more than one
 	// attempt, back to back.
 	joined []byte
+	// out holds, per command, the replies of a pipeline that needed more
+	// than one attempt (nil while every reply is still in b).
+	out [][]byte
 }
 
 // add queues one command for the next forward.
-func (fw *forwarder) add(cmd redcon.Command, readonly bool) {
-	fw.reqs = append(fw.reqs, request{args: cmd.Args, raw: cmd.Raw, readonly: readonly})
+func (fw *forwarder) add(cmd redcon.Command, readonly bool, row int) {
+	fw.reqs = append(fw.reqs, request{args: cmd.Args, raw: cmd.Raw, readonly: readonly, row: int32(row)})
 }
 
 // flush forwards the queued commands and writes their replies to conn.
@@ -75,10 +80,13 @@ func (p *Proxy) flush(conn redcon.Conn, fw *forwarder) {
 	if len(fw.reqs) == 0 {
 		return
 	}
+	start := time.Now()
 	conn.WriteRaw(p.forward(fw))
-	// Drop the references to the commands' buffers.
+	p.met.latencyShared.Observe(time.Since(start).Seconds())
+	p.met.countForwarded(fw)
+	// Drop the references to the commands' buffers and replies.
 	clear(fw.reqs)
-	fw.reqs = fw.reqs[:0]
+	fw.reqs, fw.out = fw.reqs[:0], nil
 }
 
 // forward sends fw.reqs to the primary as one pipelined batch and returns
@@ -102,40 +110,49 @@ func (p *Proxy) forward(fw *forwarder) []byte {
 		fw.todo = append(fw.todo, i)
 	}
 	deadline := time.Now().Add(p.cfg.HoldTimeout)
-	// out is allocated once a pipeline needs more than one attempt; until
-	// then every reply is still in fw.b.
-	var out [][]byte
+	// fw.out is allocated once a pipeline needs more than one attempt;
+	// until then every reply is still in fw.b.
+	fw.out = nil
 	held := 0 // commands of fw counted in p.held
-	defer func() { p.held.Add(-int64(held)) }()
+	var holdStart time.Time
+	defer func() {
+		p.held.Add(-int64(held))
+		p.met.observeHold(holdStart)
+	}()
 	// --read-from replicas (replicas.go): a read-only batch goes to a
 	// replica first; what it could not answer goes on to the primary at
 	// once, as if no replica had been tried.
 	if replica := p.replicaFor(fw.reqs); replica != "" {
-		if replies, done, _ := p.tryOnce(replica, fw, &out); done {
+		if replies, done, _ := p.tryOnce(replica, fw, &fw.out); done {
+			p.met.replicaServed.Add(float64(len(fw.reqs)))
 			return replies
 		}
+		p.met.replicaServed.Add(float64(len(fw.reqs) - len(fw.todo)))
 		p.replicaFailed(replica, len(fw.todo))
 	}
 	var lastErr []byte
 	for attempt := 0; ; attempt++ {
 		addr, changed := p.primary()
 		if addr != "" {
-			replies, done, e := p.tryOnce(addr, fw, &out)
+			replies, done, e := p.tryOnce(addr, fw, &fw.out)
 			if done {
 				return replies
 			}
 			lastErr = e
 			p.refresh()
 		}
-		if out == nil {
-			out = make([][]byte, len(fw.reqs))
+		if fw.out == nil {
+			fw.out = make([][]byte, len(fw.reqs))
 		}
-		held = p.keepHeld(fw, out, held)
+		held = p.keepHeld(fw, fw.out, held)
 		if len(fw.todo) == 0 {
-			return fw.join(out)
+			return fw.join(fw.out)
+		}
+		if holdStart.IsZero() {
+			holdStart = time.Now()
 		}
 		if !p.hold(deadline, changed, attempt) {
-			return p.giveUp(fw, out, lastErr)
+			return p.giveUp(fw, fw.out, lastErr)
 		}
 	}
 }
@@ -171,6 +188,8 @@ func (p *Proxy) giveUp(fw *forwarder, out [][]byte, lastErr []byte) []byte {
 	}
 	if p.ctx.Err() != nil {
 		fill = []byte(replyClosed)
+	} else {
+		p.met.holdTimeouts.Add(float64(len(fw.todo)))
 	}
 	for _, i := range fw.todo {
 		out[i] = fill
@@ -197,6 +216,7 @@ func (p *Proxy) keepHeld(fw *forwarder, out [][]byte, held int) int {
 			held += int(grant)
 		}
 	}
+	p.met.tooManyHeld.Add(float64(len(fw.todo) - held))
 	for _, i := range fw.todo[held:] {
 		out[i] = []byte(replyTooManyHeld)
 	}
@@ -253,13 +273,20 @@ func (p *Proxy) attempt(addr string, fw *forwarder) (sent bool, refusal []byte) 
 	bc, err := pl.get(p.ctx)
 	if err != nil {
 		p.log.Debug("backend unavailable", "addr", addr, "err", err)
+		if p.ctx.Err() == nil {
+			p.met.backendErrors.WithLabelValues(backendDial).Inc()
+		}
 		return false, []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
 	}
 	fw.b.reset(len(fw.todo))
 	if err := bc.send(&fw.b, fw.reqs, fw.todo); err != nil {
+		p.met.backendErrors.WithLabelValues(backendSend).Inc()
 		return false, []byte("-TRYAGAIN proxy: primary " + addr + " connection lost\r\n")
 	}
 	<-fw.b.done // the pool is closed by Close, which fails every batch
+	if fw.b.err != nil && p.ctx.Err() == nil {
+		p.met.backendError(fw.b.err)
+	}
 	if errors.Is(fw.b.err, errNotSent) {
 		return false, []byte("-TRYAGAIN proxy: primary " + addr + " connection lost\r\n")
 	}
@@ -280,12 +307,15 @@ func (p *Proxy) settle(fw *forwarder, out [][]byte) (lastErr []byte) {
 		switch {
 		case k < b.got() && retriable(b.reply(k)):
 			again, lastErr = append(again, i), append([]byte(nil), b.reply(k)...)
+			p.met.replayed.Inc()
 		case k < b.got():
 			out[i] = append([]byte(nil), b.reply(k)...)
 		case fw.reqs[i].readonly && !errors.Is(p.ctx.Err(), context.Canceled):
 			again = append(again, i)
+			p.met.replayed.Inc()
 		default:
 			out[i] = []byte(replyAmbiguous)
+			p.met.ambiguous.Inc()
 		}
 	}
 	fw.todo = again

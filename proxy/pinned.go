@@ -287,6 +287,7 @@ func (s *pinnedSession) deliver() bool {
 		s.out = append(s.out, e.reply...)
 		quit = e.quit
 		n++
+		s.p.met.countPinned(e)
 	}
 	clear(s.entries[:n])
 	s.entries = s.entries[n:]

@@ -141,6 +141,8 @@ func (s *pinnedSession) connect() bool {
 		s.holdUntil = time.Now().Add(p.cfg.HoldTimeout)
 	}
 	var lastErr []byte
+	var holdStart time.Time
+	defer func() { p.met.observeHold(holdStart) }()
 	for attempt := 0; ; attempt++ {
 		addr, changed := p.primary()
 		if addr != "" && (attempt > 0 || addr != s.refusedBy) {
@@ -149,9 +151,15 @@ func (s *pinnedSession) connect() bool {
 				s.install(be)
 				return true
 			}
+			if p.ctx.Err() == nil {
+				p.met.backendErrors.WithLabelValues(backendDial).Inc()
+			}
 			p.log.Debug("pinned dial", "addr", addr, "err", err)
 			lastErr = []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
 			p.refresh()
+		}
+		if holdStart.IsZero() {
+			holdStart = time.Now()
 		}
 		if !p.hold(s.holdUntil, changed, attempt) {
 			fail := []byte(replyNoPrimary)
@@ -160,6 +168,9 @@ func (s *pinnedSession) connect() bool {
 				fail = []byte(replyClosed)
 			case lastErr != nil:
 				fail = lastErr
+			}
+			if p.ctx.Err() == nil {
+				p.met.holdTimeouts.Add(float64(s.npending))
 			}
 			s.replan(fail)
 			s.holdUntil, s.refusedBy = time.Time{}, ""
@@ -214,6 +225,9 @@ func (s *pinnedSession) flushPending() {
 			s.answer(e, []byte(replyPopTimedOut))
 			continue
 		}
+		if e.sends > 0 {
+			s.p.met.replayed.Inc()
+		}
 		e.sends++
 		s.setStatus(e, entryAwaiting)
 		s.awaiting = append(s.awaiting, e)
@@ -233,6 +247,9 @@ func (s *pinnedSession) onBackend(ev backendEvent) {
 		s.onReply(r)
 	}
 	if ev.err != nil && ev.be == s.be {
+		if s.p.ctx.Err() == nil {
+			s.p.met.backendError(ev.err)
+		}
 		s.p.log.Info("pinned backend connection lost", "addr", s.be.addr, "err", ev.err, "in_flight", len(s.awaiting))
 		s.p.refresh()
 		s.refusedBy = ""

@@ -58,6 +58,7 @@ func (s *pinnedSession) route(e *entry, v txView) {
 			e.post = txView{}
 			if e.lost {
 				// It may have run on the old primary.
+				s.p.met.ambiguous.Inc()
 				s.answer(e, []byte(replyAmbiguous))
 			} else {
 				s.answer(e, []byte(replyTxAborted))
@@ -77,6 +78,7 @@ func (s *pinnedSession) route(e *entry, v txView) {
 		e.post = txView{multi: v.multi || e.name == "multi", watch: v.watch || e.name == "watch", stale: true}
 		s.answer(e, []byte(replyOK))
 	case e.lost && !e.replayable():
+		s.p.met.ambiguous.Inc()
 		s.answer(e, []byte(replyAmbiguous))
 	default:
 		e.post = v.after(e.name)

@@ -13,8 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
 )
 
@@ -76,6 +78,9 @@ type Config struct {
 	// Replicas are replica addresses for ReadFromReplicas with a static
 	// Backend; with Coordinators the replicas are the topology's members.
 	Replicas []string
+	// HTTPAddr, when set, serves Prometheus metrics on /metrics and the
+	// proxy's health on /healthz (empty: off).
+	HTTPAddr string
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
 
@@ -172,6 +177,15 @@ type Proxy struct {
 	// record of epoch; guarded by mu.
 	topoVersion uint64
 	members     []string
+	// lastPrimary is the last non-empty primary address (a switchover is
+	// a move to another one); guarded by mu.
+	lastPrimary string
+
+	// met are the proxy's metric instruments, reg its registry
+	// (metrics.go); web serves them on Config.HTTPAddr (nil when off).
+	met *metrics
+	reg *prometheus.Registry
+	web *metricshttp.Server
 }
 
 // client is the proxy's per-connection state.
@@ -197,9 +211,19 @@ func New(cfg Config) (*Proxy, error) {
 		changed: make(chan struct{}),
 		pools:   map[string]*pool{},
 		pinned:  map[*pinnedSession]struct{}{},
+		met:     newMetrics(),
 	}
-	p.primaryAddr = cfg.Backend
+	p.reg = p.newRegistry()
+	p.primaryAddr, p.lastPrimary = cfg.Backend, cfg.Backend
 	p.srv = redcon.NewServerNetwork("tcp", cfg.Addr, p.handle, p.accept, p.closedConn)
+	if cfg.HTTPAddr != "" {
+		web, err := metricshttp.Start(cfg.HTTPAddr, p.reg, p.health)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("proxy: %w", err)
+		}
+		p.web = web
+	}
 	p.startDiscovery()
 	p.startReplicaTracker()
 	return p, nil
@@ -251,6 +275,9 @@ func (p *Proxy) Close() error {
 		s.close()
 	}
 	p.wg.Wait()
+	if p.web != nil {
+		p.web.Close()
+	}
 	return nil
 }
 
@@ -259,9 +286,11 @@ func (p *Proxy) accept(conn redcon.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed || p.clients >= p.cfg.MaxClients {
+		p.met.rejected.Inc()
 		conn.WriteError("ERR max number of clients reached")
 		return false
 	}
+	p.met.connections.Inc()
 	p.clients++
 	conn.SetContext(&client{authed: p.cfg.RequirePass == ""})
 	return true
@@ -333,6 +362,7 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 		if def != nil && !arityOK(def.Arity, len(cmd.Args)) {
 			// Order matters: earlier commands' replies go first.
 			p.flush(conn, fw)
+			p.met.count(def.Index(), resultErr, 1)
 			conn.WriteError("ERR wrong number of arguments for '" + def.Name + "' command")
 			continue
 		}
@@ -341,7 +371,7 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 			p.pin(conn, c, append([]redcon.Command{cmd}, rest[i+1:]...))
 			return
 		}
-		fw.add(cmd, def != nil && def.Flags&node.FlagReadonly != 0)
+		fw.add(cmd, def != nil && def.Flags&node.FlagReadonly != 0, p.met.row(def))
 	}
 	p.flush(conn, fw)
 }
@@ -401,6 +431,7 @@ func isLocal(name string, args [][]byte) bool {
 func (p *Proxy) local(conn redcon.Conn, c *client, name string, args [][]byte) (handled, quit bool) {
 	if !isLocal(name, args) {
 		if !c.authed {
+			p.met.count(p.met.row(node.Commands()[name]), resultNoAuth, 1)
 			conn.WriteError("NOAUTH Authentication required.")
 			return true, false
 		}

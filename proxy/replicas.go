@@ -260,6 +260,8 @@ func (p *Proxy) replicaFor(reqs []request) string {
 // primary.
 func (p *Proxy) replicaFailed(addr string, n int) {
 	p.log.Debug("read on replica failed; retrying on the primary", "replica", addr, "commands", n)
+	p.met.replicaFell.Add(float64(n))
+	p.met.backendErrors.WithLabelValues(backendReplicaRd).Inc()
 	p.replicas.suspect(addr)
 }
 

@@ -19,6 +19,7 @@ var subcommands = map[string]struct {
 	"proxy":       {runProxy, "run the RESP proxy applications connect to; it follows the primary"},
 	"ctl":         {runCtl, "operator commands to the coordinators (status, takeover)"},
 	"chaos":       {runChaos, "run the chaos suite: faults on every link and process, workloads, checkers, reports"},
+	"healthcheck": {runHealthcheck, "check a process's /healthz: exit 0 when healthy, 1 otherwise (container healthchecks)"},
 }
 
 func main() {

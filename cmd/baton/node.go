@@ -43,6 +43,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	replAddr := fs.String("replication-addr", "", "address replicas dial to replicate from this node, registered with the coordinators (default: the advertise address)")
 	advertiseAddr := fs.String("advertise-addr", "", "address other nodes reach this node at, registered with the coordinators (default: the listening address)")
 	leaseLog := fs.String("lease-log", "", "append every granted write lease window to this file (for audits of the one-writer invariant)")
+	httpAddr := fs.String("http-addr", "", "address for Prometheus /metrics and /healthz (empty: off)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
 	logger, code, ok := parseAndLog(fs, "node", args, logLevel, stderr)
@@ -71,7 +72,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		SyncReplicas: *syncReplicas, SyncTimeout: *syncTimeout, Epoch: *epoch,
 		Coordinators: splitList(*coordinators), NodeID: *nodeID, LeaseLog: *leaseLog,
 		ClusterSecret: *clusterSecret, AdvertiseAddr: *advertiseAddr, ReplicationAddr: *replAddr,
-		Logger: logger,
+		HTTPAddr: *httpAddr, Logger: logger,
 	}
 	if *dir != "" {
 		if err := os.MkdirAll(*dir, 0o755); err != nil {
@@ -91,6 +92,9 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "baton node listening on %s\n", ln.Addr())
+	if a := srv.HTTPAddr(); a != nil {
+		fmt.Fprintf(stdout, "baton node serving /metrics and /healthz on %s\n", a)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	return waitAndClose(logger, srv, served, srv.ShutdownRequested())

@@ -25,6 +25,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	maxLag := fs.Duration("max-replica-lag", proxy.DefaultMaxReplicaLag, "with --read-from replicas: a replica serves reads only while it holds every write the primary acknowledged up to this long ago (measured from the INFO replication of the primary and the replicas, read every 200 ms)")
 	replicas := fs.String("replicas", "", "with --backend and --read-from replicas: comma-separated replica addresses (with --coordinators the replicas are the topology's members)")
 	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
+	httpAddr := fs.String("http-addr", "", "address for Prometheus /metrics and /healthz (empty: off)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logger, code, ok := parseAndLog(fs, "proxy", args, logLevel, stderr)
 	if !ok {
@@ -34,7 +35,8 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		Addr: *addr, Coordinators: splitList(*coordinators), ClusterSecret: *secret,
 		Backend: *backend, BackendAuth: *backendAuth, RequirePass: *pass,
 		HoldTimeout: *hold, MaxClients: *maxClients, PoolSize: *poolSize, MaxHeld: *maxHeld,
-		ReadFrom: *readFrom, MaxReplicaLag: *maxLag, Replicas: splitList(*replicas), Logger: logger,
+		ReadFrom: *readFrom, MaxReplicaLag: *maxLag, Replicas: splitList(*replicas), HTTPAddr: *httpAddr,
+		Logger: logger,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "baton proxy:", err)
@@ -47,6 +49,9 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "baton proxy listening on %s\n", ln.Addr())
+	if a := p.HTTPAddr(); a != nil {
+		fmt.Fprintf(stdout, "baton proxy serving /metrics and /healthz on %s\n", a)
+	}
 	served := make(chan error, 1)
 	go func() { served <- p.Serve(ln) }()
 	return waitAndClose(logger, p, served, nil)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Entry is one journaled write: the command in its effective, deterministic
@@ -63,6 +64,10 @@ type Options struct {
 	// Apply, when set, is called by Open for every entry after After, in
 	// LSN order. The entry's Args are not reused by the journal.
 	Apply func(Entry) error
+	// OnFsync, when set, is told the duration of every fsync of segment
+	// data (metrics). It runs on the goroutine doing the fsync and must
+	// not block.
+	OnFsync func(time.Duration)
 }
 
 // RecoveryInfo describes what Open found on disk.
@@ -128,6 +133,8 @@ type Journal struct {
 	kick   chan struct{}
 	done   chan struct{}
 	fsyncs atomic.Int64
+	// bytesOut counts the record bytes written to segment files.
+	bytesOut atomic.Uint64
 
 	// fileMu lets the everysec fsync use f while a writer writes to it;
 	// only a rotation (which swaps f) excludes it.
@@ -342,6 +349,10 @@ func (j *Journal) Recovery() RecoveryInfo { return j.info }
 // Fsyncs is the number of fsyncs of segment data so far (group commit makes
 // it smaller than the number of acknowledged writes under "always").
 func (j *Journal) Fsyncs() int64 { return j.fsyncs.Load() }
+
+// BytesWritten is the number of record bytes written to segment files so
+// far (0 for a journal kept in memory).
+func (j *Journal) BytesWritten() uint64 { return j.bytesOut.Load() }
 
 // Rotate starts a new segment at the next LSN (the writer creates the file;
 // Rotate itself does no I/O, so it may be called under the caller's lock).

@@ -67,7 +67,9 @@ func (j *Journal) syncWrittenLocked() {
 	j.mu.Unlock()
 	j.fileMu.RLock()
 	j.fsyncs.Add(1)
+	start := time.Now()
 	err := j.f.Sync()
+	j.observeFsync(start)
 	name := j.f.Name()
 	j.fileMu.RUnlock()
 	j.mu.Lock()
@@ -149,7 +151,9 @@ func (j *Journal) write(b []byte) error {
 			return fmt.Errorf("journal: write %s: %w", j.f.Name(), err)
 		}
 	}
-	if _, err := j.f.Write(b); err != nil {
+	n, err := j.f.Write(b)
+	j.bytesOut.Add(uint64(n))
+	if err != nil {
 		return fmt.Errorf("journal: write %s: %w", j.f.Name(), err)
 	}
 	return nil
@@ -161,10 +165,20 @@ func (j *Journal) fsync() error {
 		j.beforeFsync()
 	}
 	j.fsyncs.Add(1)
-	if err := j.f.Sync(); err != nil {
+	start := time.Now()
+	err := j.f.Sync()
+	j.observeFsync(start)
+	if err != nil {
 		return fmt.Errorf("journal: fsync %s: %w", j.f.Name(), err)
 	}
 	return nil
+}
+
+// observeFsync reports an fsync that began at start to Options.OnFsync.
+func (j *Journal) observeFsync(start time.Time) {
+	if j.opts.OnFsync != nil {
+		j.opts.OnFsync(time.Since(start))
+	}
 }
 
 // rotateFile fsyncs and closes the active segment and creates the next one,
