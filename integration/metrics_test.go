@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,6 +99,7 @@ func Test_Metrics_EveryProcess(t *testing.T) {
 		}
 	}
 	checkMoved(t, pages, old.id, primary.id, rep.Epoch, 400)
+	checkDocumented(t, pages)
 	for _, id := range ids {
 		if code, out := healthcheck(t, "--http-addr", web[id]); code != 0 {
 			t.Errorf("baton healthcheck of %s: exit %d: %s", id, code, out)
@@ -152,6 +155,26 @@ func checkMoved(t *testing.T, pages map[string]testutil.Metrics, old, primary st
 	}
 	if committed != 1 || leaders != 1 {
 		t.Errorf("coordinators: %v committed takeovers and %v leaders, want 1 and 1", committed, leaders)
+	}
+}
+
+// checkDocumented fails for every baton_ family of pages that
+// docs/OPERATIONS.md does not list.
+func checkDocumented(t *testing.T, pages map[string]testutil.Metrics) {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "OPERATIONS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, ms := range pages {
+		for _, mf := range ms {
+			name := mf.GetName()
+			if strings.HasPrefix(name, "baton_") && !seen[name] && !strings.Contains(string(doc), "`"+name+"`") {
+				t.Errorf("docs/OPERATIONS.md does not list %s", name)
+			}
+			seen[name] = true
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -218,26 +219,51 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 // Health is what a node's /healthz reports.
 type Health struct {
 	// Serving is true once Serve started and until Close.
-	Serving bool   `json:"serving"`
-	NodeID  string `json:"node_id,omitempty"`
-	// Role is "primary" or "replica".
-	Role   string `json:"role"`
-	Epoch  uint64 `json:"epoch"`
-	LSN    uint64 `json:"lsn"`
-	Frozen bool   `json:"frozen"`
+	Serving bool `json:"serving"`
+	// NodeID is the node's id with the coordinators ("" standalone).
+	NodeID string `json:"node_id,omitempty"`
+	// Role is "primary" or "replica"; "busy" when the keyspace lock was
+	// held throughout healthBusyWait (a SAVE, say): the node is alive.
+	Role string `json:"role"`
+	// Epoch is the newest primary epoch the node has seen.
+	Epoch uint64 `json:"epoch"`
+	// LSN is the node's last LSN (0 when busy).
+	LSN uint64 `json:"lsn"`
+	// Frozen is true while a takeover holds the node TAKEN_OVER.
+	Frozen bool `json:"frozen"`
 }
+
+// healthBusyWait bounds how long /healthz waits for the keyspace lock: a
+// health check must answer within its own timeout even while SAVE holds
+// the lock.
+const healthBusyWait = 200 * time.Millisecond
 
 // health answers /healthz: 200 while the node serves clients.
 func (s *Server) health() (bool, any) {
-	s.mu.Lock()
-	h := Health{Role: "primary", LSN: s.lastLSN, NodeID: s.cfg.NodeID}
-	if s.isReplica() {
-		h.Role = "replica"
+	h := Health{Role: "busy", NodeID: s.cfg.NodeID}
+	if s.lockWithin(healthBusyWait) {
+		h.Role, h.LSN = "primary", s.lastLSN
+		if s.isReplica() {
+			h.Role = "replica"
+		}
+		s.mu.Unlock()
 	}
-	s.mu.Unlock()
 	h.Epoch, h.Frozen = s.repl.epoch.Load(), s.frozen()
 	h.Serving = s.Addr() != nil && !s.isClosing()
 	return h.Serving, h
+}
+
+// lockWithin takes the keyspace lock if it can within d and reports
+// whether it did.
+func (s *Server) lockWithin(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !s.mu.TryLock() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
 }
 
 // HTTPAddr is the address /metrics and /healthz are served on (nil when

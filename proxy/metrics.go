@@ -261,10 +261,13 @@ func (p *Proxy) Registry() *prometheus.Registry { return p.reg }
 // Health is what a proxy's /healthz reports.
 type Health struct {
 	// Serving is true once Serve started and until Close.
-	Serving bool   `json:"serving"`
+	Serving bool `json:"serving"`
+	// Primary is the address commands go to ("" while holding).
 	Primary string `json:"primary"`
-	Epoch   uint64 `json:"epoch"`
-	Clients int    `json:"clients"`
+	// Epoch is the newest primary epoch seen from the coordinators.
+	Epoch uint64 `json:"epoch"`
+	// Clients is the number of open client connections.
+	Clients int `json:"clients"`
 }
 
 // health answers /healthz: 200 while the proxy serves clients (with or
