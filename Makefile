@@ -7,7 +7,7 @@ DATA      ?= .data
 RUN_PORT  ?= 6379
 APT_PKGS  := redis-tools redis-server
 
-.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-proxy chaos deps vet fmt-check clean
+.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-proxy chaos dashboards-check deps vet fmt-check clean
 
 all: build
 
@@ -93,6 +93,16 @@ bench-takeover: build deps
 ## 500000), CLIENTS (default 50)
 bench-proxy: build deps
 	scripts/bench-proxy.sh $(BIN)
+
+## dashboards-check: Debian's prometheus (installed when missing) scrapes a
+## local appliance under load and a takeover; every dashboards/*.json query
+## is evaluated through its HTTP API and must return series (table printed)
+dashboards-check: deps build
+	@command -v prometheus >/dev/null 2>&1 || { \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq prometheus >/dev/null; \
+		(command -v systemctl >/dev/null 2>&1 && $$SUDO systemctl stop prometheus >/dev/null 2>&1) || true; }
+	scripts/dashboards-check.sh $(BIN)
 
 ## chaos: the full chaos suite on the local target: every scenario with
 ## CHAOS_SEEDS (default 5) consecutive seeds from CHAOS_SEED (default 1),

@@ -1,3 +1,5 @@
-// Package dashboards will hold Baton's Grafana dashboard JSON and the tests
-// proving that every panel query names metrics the binaries really export.
+// Package dashboards holds Baton's Grafana dashboards (the *.json files,
+// provisioned by deploy/grafana) and reads their panel queries, so that
+// tests and `make dashboards-check` can prove every query names metrics the
+// binaries really export and returns data from a live appliance.
 package dashboards

@@ -46,7 +46,8 @@ var (
 // appends through the proxy and a takeover, every page lints clean, has
 // the expected families, and the key metrics moved (the proxy switched,
 // the old primary was frozen once, the leader counted one committed
-// takeover). `baton healthcheck` exits 0 on every process and 1 on a port
+// takeover), and every metric the dashboards query is exported.
+// `baton healthcheck` exits 0 on every process and 1 on a port
 // nothing serves.
 func Test_Metrics_EveryProcess(t *testing.T) {
 	ids := []string{"c1", "c2", "c3", "n1", "n2", "n3", "proxy"}
@@ -100,6 +101,7 @@ func Test_Metrics_EveryProcess(t *testing.T) {
 	}
 	checkMoved(t, pages, old.id, primary.id, rep.Epoch, 400)
 	checkDocumented(t, pages)
+	checkDashboards(t, pages)
 	for _, id := range ids {
 		if code, out := healthcheck(t, "--http-addr", web[id]); code != 0 {
 			t.Errorf("baton healthcheck of %s: exit %d: %s", id, code, out)
