@@ -1,4 +1,5 @@
-// Package deploy will hold what an operator deploys: Dockerfiles for FROM
-// scratch images of static binaries, Prometheus configuration, Grafana
-// provisioning and Kubernetes manifests, with tests that validate them.
+// Package deploy holds what an operator deploys: Prometheus configuration
+// (prometheus/prometheus.yml) and Grafana provisioning (grafana/) for the
+// dashboards in dashboards/; the compose appliance's Dockerfiles and the
+// Kubernetes manifests come with issue 8.
 package deploy
