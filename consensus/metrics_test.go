@@ -2,7 +2,6 @@ package consensus
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -53,24 +52,9 @@ func Test_Service_Metrics(t *testing.T) {
 	testutil.Lint(t, reg)
 	// A follower reports its state and serves the same page over HTTP.
 	fi := (li + 1) % len(g.svcs)
-	page := httpGetOK(t, "http://"+g.svcs[fi].HTTPAddr().String()+"/metrics")
+	page := testutil.HTTPGet(t, "http://"+g.svcs[fi].HTTPAddr().String()+"/metrics", http.StatusOK)
 	ms := testutil.ParseMetrics(t, page)
 	if v, ok := ms.Sample("baton_coordinator_raft_state", map[string]string{"state": "follower"}); !ok || v != 1 {
 		t.Errorf("follower's raft_state{follower} = %v (%v), want 1", v, ok)
 	}
-}
-
-// httpGetOK GETs url, expects 200 and returns the body.
-func httpGetOK(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s, %v; body %s", url, resp.Status, err, b)
-	}
-	return string(b)
 }

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -163,35 +162,17 @@ func Test_Metrics_HTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + n.HTTPAddr().String()
-	body := httpGet(t, base+"/metrics", http.StatusOK)
+	body := testutil.HTTPGet(t, base+"/metrics", http.StatusOK)
 	for _, want := range []string{`baton_node_commands_total{cmd="set",result="ok"} 1`, "go_memstats_heap_alloc_bytes", "baton_node_epoch 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
 	var h Health
-	if err := json.Unmarshal([]byte(httpGet(t, base+"/healthz", http.StatusOK)), &h); err != nil {
+	if err := json.Unmarshal([]byte(testutil.HTTPGet(t, base+"/healthz", http.StatusOK)), &h); err != nil {
 		t.Fatal(err)
 	}
 	if !h.Serving || h.Role != "primary" || h.LSN != 1 {
 		t.Errorf("/healthz = %+v, want serving primary at LSN 1", h)
 	}
-}
-
-// httpGet GETs url, checks the status and returns the body.
-func httpGet(t *testing.T, url string, status int) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	if resp.StatusCode != status {
-		t.Fatalf("GET %s: %s, want %d; body %s", url, resp.Status, status, b)
-	}
-	return string(b)
 }

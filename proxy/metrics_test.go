@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -149,31 +148,16 @@ func Test_Proxy_Metrics_HTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + p.HTTPAddr().String()
-	page := httpGet(t, base+"/metrics")
+	page := testutil.HTTPGet(t, base+"/metrics", http.StatusOK)
 	ms := testutil.ParseMetrics(t, page)
 	if v, ok := ms.Sample("baton_proxy_commands_total", cmdLabels("set", "ok")); !ok || v != 1 {
 		t.Errorf("/metrics: commands_total{set,ok} = %v (%v), want 1", v, ok)
 	}
 	var h Health
-	if err := json.Unmarshal([]byte(httpGet(t, base+"/healthz")), &h); err != nil {
+	if err := json.Unmarshal([]byte(testutil.HTTPGet(t, base+"/healthz", http.StatusOK)), &h); err != nil {
 		t.Fatal(err)
 	}
 	if !h.Serving || h.Primary == "" {
 		t.Errorf("/healthz = %+v, want serving with a primary", h)
 	}
-}
-
-// httpGet GETs url, expects 200 and returns the body.
-func httpGet(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s, %v; body %s", url, resp.Status, err, b)
-	}
-	return string(b)
 }
