@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/internal/coordapi"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/chaos/check"
-	"github.com/redis/go-redis/v9"
 )
 
 // Name implements Target.
@@ -110,32 +110,21 @@ func (l *Local) RaftLeader(ctx context.Context) (string, error) {
 	return leader, nil
 }
 
-// CoordinatorDo implements Target.
+// CoordinatorDo implements Target: the live coordinators in turn,
+// following -REDIRECT (internal/coordapi), each call bounded by timeout.
 func (l *Local) CoordinatorDo(ctx context.Context, timeout time.Duration, args ...any) (any, error) {
-	var last error = errors.New("no live coordinator")
-	for attempt := 0; attempt < 30 && ctx.Err() == nil; attempt++ {
-		for _, id := range l.Members(KindCoordinator) {
-			if !l.procs[id].alive() {
-				continue
-			}
-			cl := redis.NewClient(&redis.Options{Addr: l.procs[id].addr, Password: localSecret, MaxRetries: -1,
-				Protocol: 2, DisableIdentity: true, DialTimeout: time.Second, ReadTimeout: timeout})
-			v, err := cl.Do(ctx, args...).Result()
-			cl.Close()
-			if err == nil {
-				return v, nil
-			}
-			last = fmt.Errorf("%s: %w", id, err)
-			if !strings.HasPrefix(err.Error(), "REDIRECT") && !strings.HasPrefix(err.Error(), "NOLEADER") {
-				return nil, last
-			}
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(100 * time.Millisecond):
+	var addrs []string
+	for _, id := range l.Members(KindCoordinator) {
+		if l.procs[id].alive() {
+			addrs = append(addrs, l.procs[id].addr)
 		}
 	}
-	return nil, last
+	if len(addrs) == 0 {
+		return nil, errors.New("no live coordinator")
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return coordapi.LeaderDo(ctx, addrs, localSecret, 30, args...)
 }
 
 // proc returns the process id, or an error naming it.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/consensus"
+	"github.com/batonkv/baton/internal/coordapi"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -143,32 +144,16 @@ func (l *appendLoad) verify(cl *redis.Client) {
 	}
 }
 
-// coordLeaderDo sends a leader-only command to the coordinator group,
-// following -REDIRECT.
+// coordLeaderDo sends a leader-only command to the live coordinators,
+// following -REDIRECT (internal/coordapi).
 func (c *testCluster) coordLeaderDo(ctx context.Context, args ...any) (any, error) {
-	var last error
-	for attempt := 0; attempt < 20; attempt++ {
-		for _, m := range c.coords {
-			if !m.alive() {
-				continue
-			}
-			// The member's own client times reads out after 2 s; a
-			// takeover may take longer.
-			cl := redis.NewClient(&redis.Options{Addr: m.addr, Password: clusterSecret, MaxRetries: -1,
-				Protocol: 2, DisableIdentity: true, DialTimeout: time.Second, ContextTimeoutEnabled: true})
-			v, err := cl.Do(ctx, args...).Result()
-			cl.Close()
-			if err == nil {
-				return v, nil
-			}
-			last = err
-			if !strings.HasPrefix(err.Error(), "REDIRECT") && !strings.HasPrefix(err.Error(), "NOLEADER") {
-				return nil, err
-			}
+	var addrs []string
+	for _, m := range c.coords {
+		if m.alive() {
+			addrs = append(addrs, m.addr)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
-	return nil, fmt.Errorf("no coordinator leader: %w", last)
+	return coordapi.LeaderDo(ctx, addrs, clusterSecret, 20, args...)
 }
 
 // takeover runs BATON.TAKEOVER with args (TO id, TIMEOUT ms…) and returns

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/batonkv/baton/internal/coordapi"
 	"io"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -45,26 +43,12 @@ func (c *ctlConn) client(addr string, timeout time.Duration) *redis.Client {
 	})
 }
 
-// leaderDo sends a leader-only command, following -REDIRECT to configured
-// or announced leaders and trying every coordinator on other failures.
+// leaderDo sends a leader-only command to the coordinator leader
+// (internal/coordapi), bounded by timeout.
 func (c *ctlConn) leaderDo(ctx context.Context, timeout time.Duration, args ...any) (any, error) {
-	queue := slices.Clone(c.addrs)
-	var last error = errors.New("no coordinator answered")
-	for hops := 0; len(queue) > 0 && hops < 2*len(c.addrs)+2; hops++ {
-		addr := queue[0]
-		queue = queue[1:]
-		cl := c.client(addr, timeout)
-		v, err := cl.Do(ctx, args...).Result()
-		cl.Close()
-		if err == nil {
-			return v, nil
-		}
-		last = fmt.Errorf("%s: %w", addr, err)
-		if to, ok := strings.CutPrefix(err.Error(), "REDIRECT "); ok {
-			queue = append([]string{strings.TrimSpace(to)}, queue...)
-		}
-	}
-	return nil, last
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return coordapi.LeaderDo(ctx, c.addrs, c.secret, 10, args...)
 }
 
 // topologyStep reads one coordinator's committed record: its version,

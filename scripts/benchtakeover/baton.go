@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/batonkv/baton/internal/coordapi"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/batonkv/baton/consensus"
 	"github.com/batonkv/baton/internal/benchkit"
-	"github.com/redis/go-redis/v9"
 )
 
 // appliance is the shared 3-coordinator, 3-node cluster with one baton
@@ -81,27 +81,8 @@ func (a *appliance) takeover(ctx context.Context, to string, timeout, grace time
 	return rep, nil
 }
 
-// leaderDo sends a leader-only command to the coordinators in turn until
-// one answers other than -REDIRECT (a follower) or -NOLEADER (an election),
-// a bounded number of rounds.
+// leaderDo sends a leader-only command to the coordinator leader
+// (internal/coordapi).
 func (a *appliance) leaderDo(ctx context.Context, args ...any) (any, error) {
-	var last error
-	for round := 0; round < 20 && ctx.Err() == nil; round++ {
-		for _, addr := range a.CoordAddrs() {
-			o := benchkit.ClientOptions(addr, a.Secret)
-			o.ContextTimeoutEnabled = true
-			cl := redis.NewClient(o)
-			v, err := cl.Do(ctx, args...).Result()
-			cl.Close()
-			if err == nil {
-				return v, nil
-			}
-			last = fmt.Errorf("%s: %w", addr, err)
-			if !strings.HasPrefix(err.Error(), "REDIRECT") && !strings.HasPrefix(err.Error(), "NOLEADER") {
-				return nil, last
-			}
-		}
-		benchkit.Sleep(ctx, 100*time.Millisecond)
-	}
-	return nil, fmt.Errorf("no coordinator leader answered: %w", last)
+	return coordapi.LeaderDo(ctx, a.CoordAddrs(), a.Secret, 20, args...)
 }
