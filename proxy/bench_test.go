@@ -35,20 +35,7 @@ func benchNode(b *testing.B) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(ln)
-	}()
-	b.Cleanup(func() {
-		srv.Close()
-		<-served
-	})
-	return ln.Addr().String()
+	return serveLoopback(b, srv, false)
 }
 
 // benchProxy starts a proxy in front of backend and returns its address.
@@ -58,20 +45,7 @@ func benchProxy(b *testing.B, backend string) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		p.Serve(ln)
-	}()
-	b.Cleanup(func() {
-		p.Close()
-		<-served
-	})
-	return ln.Addr().String()
+	return serveLoopback(b, p, false)
 }
 
 // runPipelined sends b.N commands from benchClients connections to addr in

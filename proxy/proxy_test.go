@@ -71,20 +71,37 @@ func startNode(t *testing.T, cfg node.Config) (*node.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Tests close some nodes themselves: a second Close is not checked.
+	return srv, serveLoopback(t, srv, false)
+}
+
+// server is what serveLoopback runs: a node or a proxy.
+type server interface {
+	Serve(net.Listener) error
+	Close() error
+}
+
+// serveLoopback serves srv on a free loopback port until the test or
+// benchmark ends; then it closes srv (checking the error when checkClose)
+// and waits for Serve to return. It returns the address.
+func serveLoopback(tb testing.TB, srv server, checkClose bool) string {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
 		srv.Serve(ln)
 	}()
-	t.Cleanup(func() {
-		srv.Close()
+	tb.Cleanup(func() {
+		if err := srv.Close(); err != nil && checkClose {
+			tb.Error(err)
+		}
 		<-served
 	})
-	return srv, ln.Addr().String()
+	return ln.Addr().String()
 }
 
 // mustNewProxy starts a proxy in front of backend and returns it and its
@@ -96,19 +113,7 @@ func mustNewProxy(t *testing.T, cfg Config) (*Proxy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- p.Serve(ln) }()
-	t.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			t.Error(err)
-		}
-		<-served
-	})
-	return p, ln.Addr().String()
+	return p, serveLoopback(t, p, true)
 }
 
 // newClient returns a go-redis client that shows every error (no retries).
