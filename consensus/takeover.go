@@ -61,15 +61,14 @@ type TakeoverReport struct {
 
 // takeoverRun is one takeover in progress on this leader.
 type takeoverRun struct {
-	c        *Service
-	rep      TakeoverReport
-	t        Topology // the latest record this run committed
-	from     Node
-	fromAddr string
-	toAddr   string
-	grace    time.Duration
-	start    time.Time
-	stepAt   time.Time
+	c      *Service
+	rep    TakeoverReport
+	t      Topology // the latest record this run committed
+	from   Node
+	toAddr string
+	grace  time.Duration
+	start  time.Time
+	stepAt time.Time
 }
 
 // Takeover moves the primary role to to (or the most caught-up replica) in
@@ -142,7 +141,7 @@ func (r *takeoverRun) plan(ctx context.Context, to string) error {
 	from, _ := t.Member(t.Primary)
 	target, _ := t.Member(cand)
 	r.rep.From, r.rep.To = from.ID, target.ID
-	r.from, r.fromAddr, r.toAddr = from, from.Addr, target.Addr
+	r.from, r.toAddr = from, target.Addr
 	return nil
 }
 
@@ -226,7 +225,7 @@ func (r *takeoverRun) done(name string) {
 // returns its final LSN and how many connections it force-closed.
 func (r *takeoverRun) freeze(ctx context.Context) (uint64, int64, error) {
 	id := r.t.Takeover.ID
-	v, err := r.c.nodeCall(ctx, r.fromAddr, "BATON.FREEZE", id, r.t.Epoch, r.grace.Milliseconds()).Slice()
+	v, err := r.c.nodeCall(ctx, r.from.Addr, "BATON.FREEZE", id, r.t.Epoch, r.grace.Milliseconds()).Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("freeze %s: %w", r.rep.From, err)
 	}

@@ -51,22 +51,23 @@ func (c *ctlConn) leaderDo(ctx context.Context, timeout time.Duration, args ...a
 	return coordapi.LeaderDo(ctx, c.addrs, c.secret, 10, args...)
 }
 
-// topologyStep reads one coordinator's committed record: its version,
-// state and takeover step.
-func (c *ctlConn) topologyStep(ctx context.Context, cl *redis.Client) (string, error) {
+// localTopology reads one coordinator's applied record (BATON.TOPOLOGY
+// LOCAL, answered by any member).
+func localTopology(ctx context.Context, cl *redis.Client) (ctlTopology, error) {
+	var t ctlTopology
 	s, err := cl.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
 	if err != nil {
-		return "", err
+		return t, err
 	}
-	var t struct {
-		Epoch    uint64 `json:"epoch"`
-		Primary  string `json:"primary"`
-		State    string `json:"state"`
-		Takeover *struct {
-			Step string `json:"step"`
-		} `json:"takeover"`
-	}
-	if err := jsonUnmarshal(s, &t); err != nil {
+	err = jsonUnmarshal(s, &t)
+	return t, err
+}
+
+// topologyStep describes one coordinator's committed record: its epoch,
+// primary, state and takeover step.
+func (c *ctlConn) topologyStep(ctx context.Context, cl *redis.Client) (string, error) {
+	t, err := localTopology(ctx, cl)
+	if err != nil {
 		return "", err
 	}
 	step := ""

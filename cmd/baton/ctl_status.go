@@ -60,10 +60,13 @@ type shardStatus struct {
 
 // ctlTopology is the part of the committed record ctl shows.
 type ctlTopology struct {
-	Version uint64 `json:"version"`
-	Epoch   uint64 `json:"epoch"`
-	Primary string `json:"primary"`
-	State   string `json:"state"`
+	Version  uint64 `json:"version"`
+	Epoch    uint64 `json:"epoch"`
+	Primary  string `json:"primary"`
+	State    string `json:"state"`
+	Takeover *struct {
+		Step string `json:"step"`
+	} `json:"takeover"`
 	Members []struct {
 		ID   string `json:"id"`
 		Addr string `json:"addr"`
@@ -92,13 +95,16 @@ type nodeStatus struct {
 func (c *ctlConn) status(ctx context.Context, nodeAuth string) (shardStatus, error) {
 	var st shardStatus
 	leader := ""
+	// views are the records the coordinators asked so far applied, by API
+	// address: the second round (every member the record names) reuses
+	// them.
+	views := map[string]ctlTopology{}
 	found := false
 	for _, addr := range c.addrs {
 		cl := c.client(addr, time.Second)
-		s, err := cl.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
-		if err == nil {
-			var t ctlTopology
-			if jsonUnmarshal(s, &t) == nil && (!found || t.Version > st.topo.Version) {
+		if t, err := localTopology(ctx, cl); err == nil {
+			views[addr] = t
+			if !found || t.Version > st.topo.Version {
 				st.topo, found = t, true
 			}
 		}
@@ -118,17 +124,20 @@ func (c *ctlConn) status(ctx context.Context, nodeAuth string) (shardStatus, err
 	}
 	for _, co := range st.topo.Coordinators {
 		cs := coordStatus{id: co.ID, api: co.APIAddr, raft: co.RaftAddr, state: "unreachable"}
-		cl := c.client(co.APIAddr, time.Second)
-		if s, err := cl.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text(); err == nil {
-			var t ctlTopology
-			if jsonUnmarshal(s, &t) == nil {
-				cs.state, cs.version, cs.epoch = "follower", t.Version, t.Epoch
-				if co.ID == leader {
-					cs.state = "leader"
-				}
+		t, ok := views[co.APIAddr]
+		if !ok {
+			cl := c.client(co.APIAddr, time.Second)
+			var err error
+			t, err = localTopology(ctx, cl)
+			ok = err == nil
+			cl.Close()
+		}
+		if ok {
+			cs.state, cs.version, cs.epoch = "follower", t.Version, t.Epoch
+			if co.ID == leader {
+				cs.state = "leader"
 			}
 		}
-		cl.Close()
 		st.coords = append(st.coords, cs)
 	}
 	for _, m := range st.topo.Members {
