@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/consensus"
 	"github.com/batonkv/baton/internal/coordapi"
 	"io"
 	"time"
@@ -53,8 +54,8 @@ func (c *ctlConn) leaderDo(ctx context.Context, timeout time.Duration, args ...a
 
 // localTopology reads one coordinator's applied record (BATON.TOPOLOGY
 // LOCAL, answered by any member).
-func localTopology(ctx context.Context, cl *redis.Client) (ctlTopology, error) {
-	var t ctlTopology
+func localTopology(ctx context.Context, cl *redis.Client) (consensus.Topology, error) {
+	var t consensus.Topology
 	s, err := cl.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
 	if err != nil {
 		return t, err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/consensus"
 	"io"
 	"strconv"
 	"strings"
@@ -53,29 +54,9 @@ func runCtlStatus(args []string, stdout, stderr io.Writer) int {
 
 // shardStatus is what ctl status shows.
 type shardStatus struct {
-	topo   ctlTopology
+	topo   consensus.Topology
 	coords []coordStatus
 	nodes  []nodeStatus
-}
-
-// ctlTopology is the part of the committed record ctl shows.
-type ctlTopology struct {
-	Version  uint64 `json:"version"`
-	Epoch    uint64 `json:"epoch"`
-	Primary  string `json:"primary"`
-	State    string `json:"state"`
-	Takeover *struct {
-		Step string `json:"step"`
-	} `json:"takeover"`
-	Members []struct {
-		ID   string `json:"id"`
-		Addr string `json:"addr"`
-	} `json:"members"`
-	Coordinators []struct {
-		ID       string `json:"id"`
-		RaftAddr string `json:"raft_addr"`
-		APIAddr  string `json:"api_addr"`
-	} `json:"coordinators"`
 }
 
 // coordStatus is one coordinator as seen from ctl.
@@ -98,7 +79,7 @@ func (c *ctlConn) status(ctx context.Context, nodeAuth string) (shardStatus, err
 	// views are the records the coordinators asked so far applied, by API
 	// address: the second round (every member the record names) reuses
 	// them.
-	views := map[string]ctlTopology{}
+	views := map[string]consensus.Topology{}
 	found := false
 	for _, addr := range c.addrs {
 		cl := c.client(addr, time.Second)
