@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/consensus"
 	"io"
 	"net"
 	"net/http"
@@ -284,24 +285,11 @@ func (c *testCluster) node(id string) *member {
 	return nil
 }
 
-// clusterTopology is the part of BATON.TOPOLOGY the tests read.
-type clusterTopology struct {
-	Version uint64 `json:"version"`
-	State   string `json:"state"`
-	Epoch   uint64 `json:"epoch"`
-	Primary string `json:"primary"`
-	Members []struct {
-		ID       string `json:"id"`
-		Addr     string `json:"addr"`
-		ReplAddr string `json:"repl_addr"`
-	} `json:"members"`
-}
-
 // topology returns the newest topology any live coordinator has applied
 // (BATON.TOPOLOGY LOCAL, highest version), so a lagging or dead member does
 // not hide a failover.
-func (c *testCluster) topology() (clusterTopology, error) {
-	var best clusterTopology
+func (c *testCluster) topology() (consensus.Topology, error) {
+	var best consensus.Topology
 	var lastErr error
 	found := false
 	for _, m := range c.coords {
@@ -312,7 +300,7 @@ func (c *testCluster) topology() (clusterTopology, error) {
 			lastErr = fmt.Errorf("%s: %w", m.id, err)
 			continue
 		}
-		var topo clusterTopology
+		var topo consensus.Topology
 		if err := json.Unmarshal([]byte(s), &topo); err != nil {
 			lastErr = fmt.Errorf("%s: BATON.TOPOLOGY %q: %w", m.id, s, err)
 			continue
