@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -87,18 +86,7 @@ func Test_Proxy_Metrics_SwitchoverHoldReplay(t *testing.T) {
 	c := newClient(t, addr, "")
 	// A becomes a replica of B and answers writes with -READONLY: the
 	// proxy holds the write and replays it once it follows B.
-	ca := newClient(t, a, "")
-	host, port, _ := net.SplitHostPort(b)
-	if err := ca.Do(ctx, "replicaof", host, port).Err(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for ca.Set(ctx, "probe", "x", 0).Err() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("A never became read-only")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	demote(t, a, b)
 	done := make(chan error, 1)
 	go func() { done <- c.Set(ctx, "k", "v", 0).Err() }()
 	waitValue(t, p, "baton_proxy_held_commands", nil, 1)

@@ -300,18 +300,7 @@ func Test_Proxy_Switch_HeldCommandsCompleteOnNewPrimary(t *testing.T) {
 
 	// A becomes a replica of B and answers writes with -READONLY: a write
 	// sent to A is held and replayed on B once the proxy follows B.
-	ca := newClient(t, a, "")
-	host, port, _ := net.SplitHostPort(b)
-	if err := ca.Do(ctx, "replicaof", host, port).Err(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for ca.Set(ctx, "probe", "x", 0).Err() == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("A never became read-only")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	demote(t, a, b)
 	p.SetBackend(a)
 	go func() { done <- c.Set(ctx, "replayed", "1", 0).Err() }()
 	select {
@@ -336,5 +325,25 @@ func Test_Proxy_HoldTimeout(t *testing.T) {
 	err := newClient(t, addr, "").Set(ctx, "k", "v", 0).Err()
 	if err == nil || !strings.Contains(err.Error(), "TRYAGAIN") {
 		t.Fatalf("SET with no primary: %v", err)
+	}
+}
+
+// demote makes node a a replica of b and waits until a refuses writes
+// (-READONLY), so a write the proxy sends there is refused before
+// execution.
+func demote(t *testing.T, a, b string) {
+	t.Helper()
+	ctx := context.Background()
+	ca := newClient(t, a, "")
+	host, port, _ := net.SplitHostPort(b)
+	if err := ca.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for ca.Set(ctx, "probe", "x", 0).Err() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("A never became read-only")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
