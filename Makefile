@@ -7,7 +7,7 @@ DATA      ?= .data
 RUN_PORT  ?= 6379
 APT_PKGS  := redis-tools redis-server
 
-.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-proxy chaos dashboards-check deps vet fmt-check clean
+.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-proxy chaos dashboards-check deps vet fmt-check clean images up down logs chaos-compose chaos-smoke
 
 all: build
 
@@ -116,6 +116,44 @@ CHAOS_SYNC_REPLICAS ?= 1
 chaos: build
 	$(BIN) chaos run --scenario all --seed $(CHAOS_SEED) --seeds $(CHAOS_SEEDS) --duration $(CHAOS_DURATION) \
 		--sync-replicas $(CHAOS_SYNC_REPLICAS) --out $(DATA)/chaos
+
+## images: the compose appliance's images, FROM scratch (nothing pulled):
+## baton:local (the static baton binary) and baton-toxiproxy:local
+## (toxiproxy's server from go.mod's tool directive, with the appliance's
+## links in deploy/compose/toxiproxy.json)
+IMAGES := bin/images
+images:
+	@mkdir -p $(IMAGES)/baton $(IMAGES)/toxiproxy
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(IMAGES)/baton/baton ./cmd/baton
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(IMAGES)/toxiproxy/toxiproxy-server github.com/Shopify/toxiproxy/v2/cmd/server
+	cp $(IMAGES)/baton/baton $(IMAGES)/toxiproxy/baton
+	cp deploy/compose/toxiproxy.json $(IMAGES)/toxiproxy/toxiproxy.json
+	docker build -q -t baton:local -f deploy/docker/baton.Dockerfile $(IMAGES)/baton
+	docker build -q -t baton-toxiproxy:local -f deploy/docker/toxiproxy.Dockerfile $(IMAGES)/toxiproxy
+
+## up / down / logs: the compose appliance (docker-compose.yml) with
+## `docker compose` or `docker-compose`; up waits until every container is
+## healthy and prints the proxies' ports (127.0.0.1:6380 and :6381)
+up: images
+	scripts/compose.sh up
+down:
+	scripts/compose.sh down
+logs:
+	scripts/compose.sh logs
+
+## chaos-compose: the chaos suite against a fresh compose appliance (its own
+## project, torn down after): every scenario × CHAOS_SEEDS seeds,
+## containers killed, paused and restarted, toxics through the toxiproxy
+## container; report in $(DATA)/chaos-compose, exit code 1 if a check failed
+chaos-compose: images
+	BATON_SYNC_REPLICAS=$(CHAOS_SYNC_REPLICAS) scripts/compose.sh chaos $(DATA)/chaos-compose --scenario all --seed $(CHAOS_SEED) --seeds $(CHAOS_SEEDS) \
+		--duration $(CHAOS_DURATION) --sync-replicas $(CHAOS_SYNC_REPLICAS)
+
+## chaos-smoke: the short compose run CI makes when a Docker engine answers:
+## a takeover with hung clients, then a kill -9 of the primary
+chaos-smoke: images
+	BATON_SYNC_REPLICAS=1 scripts/compose.sh chaos $(DATA)/chaos-smoke --scenario hung-clients,kill9-primary --seed 1 --seeds 1 \
+		--duration 10s --sync-replicas 1
 
 clean:
 	rm -rf bin $(DATA) out

@@ -16,37 +16,37 @@ const healthLimit = 5 * time.Second
 // newest topology is stable and its primary says ROLE master; every other
 // node is a connected replica of that primary; a SET through the client
 // link succeeds.
-func (l *Local) Health(ctx context.Context) error {
+func (c *cluster) Health(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, healthLimit)
 	defer cancel()
 	for _, kind := range []string{KindCoordinator, KindNode, KindProxy} {
-		for _, id := range l.Members(kind) {
-			if !l.procs[id].alive() {
+		for _, id := range c.Members(kind) {
+			if !c.alive(id) {
 				return fmt.Errorf("%s is not running", id)
 			}
-			if err := l.clients[id].Ping(ctx).Err(); err != nil {
+			if err := c.clients[id].Ping(ctx).Err(); err != nil {
 				return fmt.Errorf("%s does not answer: %w", id, err)
 			}
 		}
 	}
-	if _, err := l.RaftLeader(ctx); err != nil {
+	if _, err := c.RaftLeader(ctx); err != nil {
 		return err
 	}
-	t, err := l.Topology(ctx)
+	t, err := c.Topology(ctx)
 	if err != nil {
 		return err
 	}
 	if t.State != "stable" {
 		return fmt.Errorf("topology epoch %d is %s", t.Epoch, t.State)
 	}
-	if err := l.checkRoles(ctx, t); err != nil {
+	if err := c.checkRoles(ctx, t); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	l.healthSeq++
-	n := l.healthSeq
-	l.mu.Unlock()
-	if err := l.entry.Set(ctx, "chaos:health", n, 0).Err(); err != nil {
+	c.mu.Lock()
+	c.healthSeq++
+	n := c.healthSeq
+	c.mu.Unlock()
+	if err := c.entry.Set(ctx, "chaos:health", n, 0).Err(); err != nil {
 		return fmt.Errorf("write through the proxy: %w", err)
 	}
 	return nil
@@ -55,7 +55,7 @@ func (l *Local) Health(ctx context.Context) error {
 // checkRoles checks that the topology's primary says master and every
 // other node is a connected replica following the primary's replication
 // (or advertised) address.
-func (l *Local) checkRoles(ctx context.Context, t Topology) error {
+func (c *cluster) checkRoles(ctx context.Context, t Topology) error {
 	want := map[string]bool{}
 	for _, m := range t.Members {
 		if m.ID == t.Primary {
@@ -65,8 +65,8 @@ func (l *Local) checkRoles(ctx context.Context, t Topology) error {
 	if len(want) == 0 {
 		return fmt.Errorf("topology epoch %d names no primary member (%q)", t.Epoch, t.Primary)
 	}
-	for _, id := range l.Members(KindNode) {
-		v, err := l.clients[id].Do(ctx, "ROLE").Slice()
+	for _, id := range c.Members(KindNode) {
+		v, err := c.clients[id].Do(ctx, "ROLE").Slice()
 		if err != nil || len(v) == 0 {
 			return fmt.Errorf("%s ROLE: %v %v", id, v, err)
 		}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // localSecret is the cluster secret of a local target.
@@ -23,17 +21,11 @@ const localSecret = "baton-chaos"
 // replication (--replication-addr), node→coordinator (the nodes'
 // --coordinators) and coordinator→coordinator (Raft, --raft-dial).
 type Local struct {
-	cfg   TargetConfig
-	toxi  *toxi
-	procs map[string]*process
-	// clients talk to each member directly (coordinators AUTHed).
-	clients map[string]*redis.Client
-	// entry talks to the proxy through the client link (health writes).
-	entry      *redis.Client
+	*cluster
+	cfg        TargetConfig
+	toxi       *toxi
+	procs      map[string]*process
 	clientLink *Link
-
-	mu        sync.Mutex
-	healthSeq int
 
 	closeOnce sync.Once
 	closeErr  error
@@ -43,7 +35,8 @@ type Local struct {
 // primary and n2, n3 its connected replicas; on error nothing is left
 // running.
 func StartLocal(ctx context.Context, cfg TargetConfig) (*Local, error) {
-	l := &Local{cfg: cfg, procs: map[string]*process{}, clients: map[string]*redis.Client{}}
+	l := &Local{cfg: cfg, procs: map[string]*process{}}
+	l.cluster = newCluster(localSecret, func(id string) bool { p := l.procs[id]; return p != nil && p.alive() })
 	ok := false
 	defer func() {
 		if !ok {
@@ -118,8 +111,7 @@ func (l *Local) plan() error {
 		return err
 	}
 	l.clientLink = lk
-	l.entry = redis.NewClient(&redis.Options{Addr: lk.Listen, MaxRetries: -1, Protocol: 2, DisableIdentity: true,
-		PoolSize: 2, DialTimeout: time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: time.Second})
+	l.setEntry(lk.Listen)
 	return nil
 }
 
@@ -155,12 +147,7 @@ func (l *Local) planNode(i int, addr string, apis []string) error {
 func (l *Local) add(id, kind, addr string, args ...string) {
 	l.procs[id] = &process{id: id, sub: kind, bin: l.cfg.Bin, args: args, env: l.cfg.Env, addr: addr,
 		logPath: filepath.Join(l.cfg.Dir, "logs", id+".log")}
-	opts := &redis.Options{Addr: addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true, PoolSize: 2,
-		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: time.Second}
-	if kind == KindCoordinator {
-		opts.Password = localSecret
-	}
-	l.clients[id] = redis.NewClient(opts)
+	l.addMember(id, kind, addr)
 }
 
 // leaseLog is node id's lease log.

@@ -3,14 +3,10 @@ package chaos
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/internal/coordapi"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -24,108 +20,11 @@ func (l *Local) Name() string { return "local" }
 // ClientAddr implements Target: the client→proxy link.
 func (l *Local) ClientAddr() string { return l.clientLink.Listen }
 
-// Members implements Target.
-func (l *Local) Members(kind string) []string {
-	var out []string
-	for id, p := range l.procs {
-		if p.sub == kind {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// DirectAddr implements Target.
-func (l *Local) DirectAddr(id string) string {
-	if p := l.procs[id]; p != nil {
-		return p.addr
-	}
-	return ""
-}
-
 // Links implements Target.
 func (l *Local) Links() []*Link { return l.toxi.sorted() }
 
 // Supports implements Target: the local target can do everything.
 func (l *Local) Supports(string) bool { return true }
-
-// Topology implements Target: the newest topology any live coordinator
-// applied (BATON.TOPOLOGY LOCAL, highest version), so a lagging or dead
-// member does not hide a change.
-func (l *Local) Topology(ctx context.Context) (Topology, error) {
-	var best Topology
-	var last error = errors.New("no coordinator answered")
-	found := false
-	for _, id := range l.Members(KindCoordinator) {
-		if !l.procs[id].alive() {
-			continue
-		}
-		s, err := l.clients[id].Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
-		if err != nil {
-			last = fmt.Errorf("%s: %w", id, err)
-			continue
-		}
-		var t Topology
-		if err := json.Unmarshal([]byte(s), &t); err != nil {
-			last = fmt.Errorf("%s: BATON.TOPOLOGY %q: %w", id, s, err)
-			continue
-		}
-		if !found || t.Version > best.Version {
-			best, found = t, true
-		}
-	}
-	if !found {
-		return best, last
-	}
-	return best, nil
-}
-
-// RaftLeader implements Target: the leader every live coordinator's
-// BATON.MEMBERS agrees on.
-func (l *Local) RaftLeader(ctx context.Context) (string, error) {
-	leader := ""
-	for _, id := range l.Members(KindCoordinator) {
-		if !l.procs[id].alive() {
-			continue
-		}
-		lines, err := l.clients[id].Do(ctx, "BATON.MEMBERS").StringSlice()
-		if err != nil {
-			return "", fmt.Errorf("%s: BATON.MEMBERS: %w", id, err)
-		}
-		seen := ""
-		for _, line := range lines {
-			if f := strings.Fields(line); len(f) == 4 && f[3] == "leader" {
-				seen = f[0]
-			}
-		}
-		if seen == "" || (leader != "" && seen != leader) {
-			return "", fmt.Errorf("no agreed Raft leader (%s sees %q, others %q)", id, seen, leader)
-		}
-		leader = seen
-	}
-	if leader == "" {
-		return "", errors.New("no live coordinator")
-	}
-	return leader, nil
-}
-
-// CoordinatorDo implements Target: the live coordinators in turn,
-// following -REDIRECT (internal/coordapi), each call bounded by timeout.
-func (l *Local) CoordinatorDo(ctx context.Context, timeout time.Duration, args ...any) (any, error) {
-	var addrs []string
-	for _, id := range l.Members(KindCoordinator) {
-		if l.procs[id].alive() {
-			addrs = append(addrs, l.procs[id].addr)
-		}
-	}
-	if len(addrs) == 0 {
-		return nil, errors.New("no live coordinator")
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return coordapi.LeaderDo(ctx, addrs, localSecret, 30, args...)
-}
 
 // proc returns the process id, or an error naming it.
 func (l *Local) proc(id string) (*process, error) {
@@ -186,9 +85,19 @@ func (l *Local) HealAll() error { return l.toxi.heal() }
 
 // LeaseWindows implements Target.
 func (l *Local) LeaseWindows() ([]check.LeaseWindow, error) {
-	var all []byte
+	var paths []string
 	for _, id := range l.Members(KindNode) {
-		b, err := os.ReadFile(l.leaseLog(id))
+		paths = append(paths, l.leaseLog(id))
+	}
+	return readLeaseLogs(paths)
+}
+
+// readLeaseLogs parses the lease logs at paths as one log; a missing
+// file is a node that never held a lease.
+func readLeaseLogs(paths []string) ([]check.LeaseWindow, error) {
+	var all []byte
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -228,12 +137,7 @@ func (l *Local) close() error {
 	if l.toxi != nil {
 		l.toxi.close()
 	}
-	for _, c := range l.clients {
-		c.Close()
-	}
-	if l.entry != nil {
-		l.entry.Close()
-	}
+	l.closeClients()
 	errs = append(errs, os.RemoveAll(filepath.Join(l.cfg.Dir, "data")))
 	return errors.Join(errs...)
 }

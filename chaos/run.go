@@ -63,12 +63,10 @@ func (o Options) withDefaults() (Options, []Scenario, error) {
 		o.Progress = io.Discard
 	}
 	switch {
-	case o.Target == "compose":
-		return o, nil, ErrComposeUnavailable
-	case o.Target != "local":
+	case o.Target != "local" && o.Target != "compose":
 		return o, nil, fmt.Errorf("unknown target %q (local or compose)", o.Target)
-	case o.Out == "" || o.Bin == "":
-		return o, nil, errors.New("chaos: Out and Bin are required")
+	case o.Out == "" || (o.Bin == "" && o.Target == "local"):
+		return o, nil, errors.New("chaos: Out (and Bin for the local target) are required")
 	}
 	all := Scenarios()
 	if len(o.Scenarios) == 0 || slices.Contains(o.Scenarios, "all") {

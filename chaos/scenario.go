@@ -54,6 +54,8 @@ func Scenarios() []Scenario {
 			func(e *Env) Nemesis { return Partition(e, "partition", cutGroups, anyStream) }, 3 * time.Second},
 		{"kill9", "kill -9 of a process (primary, replica, coordinator, proxy), restarted on heal",
 			func(e *Env) Nemesis { return Kill9(e, processRoles...) }, 3 * time.Second},
+		{"kill9-primary", "kill -9 of the primary, restarted on heal (the coordinators fail over)",
+			func(e *Env) Nemesis { return Kill9(e, RolePrimary) }, 3 * time.Second},
 		{"pause", "SIGSTOP of a process, SIGCONT on heal",
 			func(e *Env) Nemesis { return Pause(e, RolePrimary, RolePrimary, RoleReplica, RoleRaftLeader) }, 3 * time.Second},
 		{"hung-clients", "clients that pipeline and never read, straight to the primary, during a takeover",

@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"syscall"
 	"time"
@@ -26,10 +25,6 @@ const (
 	// CapDirect: the runner can dial nodes directly (hung clients).
 	CapDirect = "direct"
 )
-
-// ErrComposeUnavailable is returned for --target compose until the compose
-// appliance exists.
-var ErrComposeUnavailable = errors.New("target compose is not available until the compose appliance exists (issue 8); use --target local")
 
 // Target is a running Baton appliance the chaos suite drives: where the
 // workloads connect, what can be broken, and how its health is read.
@@ -124,7 +119,7 @@ func StartTarget(ctx context.Context, cfg TargetConfig) (Target, error) {
 	case "", "local":
 		return StartLocal(ctx, cfg)
 	case "compose":
-		return nil, ErrComposeUnavailable
+		return StartCompose(ctx, cfg)
 	default:
 		return nil, fmt.Errorf("unknown target %q (local or compose)", cfg.Kind)
 	}

@@ -28,6 +28,10 @@ const (
 	LinkNodeCoord = "node-coord"
 	// LinkRaft carries one coordinator's Raft RPCs to another.
 	LinkRaft = "raft"
+	// LinkProxyCoord carries one baton proxy's topology stream from one
+	// coordinator (the compose appliance; the local target's proxy dials
+	// the coordinators directly).
+	LinkProxyCoord = "proxy-coord"
 )
 
 // Link is one toxiproxy proxy on a link of the appliance: From dials
@@ -138,8 +142,13 @@ func (x *toxi) sorted() []*Link {
 	for _, l := range x.links {
 		out = append(out, l)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sortLinks(out)
 	return out
+}
+
+// sortLinks sorts links by name.
+func sortLinks(links []*Link) {
+	sort.Slice(links, func(i, j int) bool { return links[i].Name < links[j].Name })
 }
 
 // close stops the API and every proxy (their connections close).

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 )
 
 // runChaos runs `baton chaos <run|list>`: the chaos suite against an
-// appliance it starts (--target local) or, later, a compose deployment.
+// appliance it starts (--target local) or the compose appliance it runs
+// in (--target compose, from the compose service "chaos").
 func runChaos(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "list" {
 		for _, s := range chaos.Scenarios() {
@@ -35,11 +37,11 @@ func runChaos(args []string, stdout, stderr io.Writer) int {
 // the summary table; the exit code is 1 if any checker failed.
 func runChaosRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("chaos run", stderr)
-	scenario := fs.String("scenario", "all", "scenario to run, or all (baton chaos list names them)")
+	scenario := fs.String("scenario", "all", "scenarios to run, comma-separated, or all (baton chaos list names them)")
 	seed := fs.Uint64("seed", 0, "seed of the first run; the same seed reproduces a run's fault schedule (0: a random seed, printed)")
 	seeds := fs.Int("seeds", 1, "runs per scenario, with consecutive seeds from --seed")
 	duration := fs.Duration("duration", 30*time.Second, "how long each run keeps injecting faults (at least one fault per run)")
-	target := fs.String("target", "local", "local: start 3 coordinators, 3 nodes and a proxy of --bin with toxiproxy on every link; compose: the compose appliance (issue 8, not yet available)")
+	target := fs.String("target", "local", "local: start 3 coordinators, 3 nodes and a proxy of --bin with toxiproxy on every link; compose: the running compose appliance (docker-compose.yml), from its \"chaos\" service (make chaos-compose, make chaos-smoke): containers killed, paused and restarted through the Docker Engine socket, toxics through the toxiproxy container")
 	out := fs.String("out", "", "report directory: report.json, report.html and each run's logs, lease logs, history and check artifacts (default: ./baton-chaos-<time>)")
 	syncReplicas := fs.Int("sync-replicas", 1, "every node's --sync-replicas; with 0 the report counts the acknowledged writes failovers lost")
 	bin := fs.String("bin", "", "baton binary the local target runs (default: this executable)")
@@ -62,9 +64,9 @@ func runChaosRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "baton chaos run:", err)
 		return 2
 	}
-	o := chaos.Options{Bin: *bin, Out: *out, Scenarios: []string{*scenario}, Seed: *seed, Seeds: *seeds,
+	o := chaos.Options{Bin: *bin, Out: *out, Scenarios: strings.Split(*scenario, ","), Seed: *seed, Seeds: *seeds,
 		Duration: *duration, Target: *target, SyncReplicas: *syncReplicas, LinearizableTimeout: *linTimeout, Progress: stdout}
-	if o.Bin == "" {
+	if o.Bin == "" && o.Target == "local" {
 		exe, err := os.Executable()
 		if err != nil {
 			fmt.Fprintln(stderr, "baton chaos run: own executable:", err)

@@ -25,8 +25,11 @@ func LeaderDo(ctx context.Context, addrs []string, secret string, rounds int, ar
 	var last error = errors.New("no coordinator address")
 	for round := 0; round < rounds && ctx.Err() == nil; round++ {
 		for _, addr := range addrs {
+			// Reads are bounded by ctx alone: go-redis's default 3 s read
+			// timeout would cut a takeover that waits for its target.
 			cl := redis.NewClient(&redis.Options{Addr: addr, Password: secret, MaxRetries: -1,
-				DialTimeout: time.Second, ContextTimeoutEnabled: true, Protocol: 2, DisableIdentity: true})
+				DialTimeout: time.Second, ReadTimeout: -1, WriteTimeout: -1, ContextTimeoutEnabled: true,
+				Protocol: 2, DisableIdentity: true})
 			v, err := cl.Do(ctx, args...).Result()
 			cl.Close()
 			if err == nil {
