@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,16 +105,20 @@ func Test_Chaos_CheckersCatchUnsafeAck(t *testing.T) {
 	}
 }
 
-// Test_Chaos_ComposeTargetUnavailable: the compose target names the issue
-// it waits for, in the library and on the command line (exit code 2).
-func Test_Chaos_ComposeTargetUnavailable(t *testing.T) {
-	_, err := chaos.Run(context.Background(), chaos.Options{Bin: "baton", Out: t.TempDir(), Target: "compose"})
-	if !errors.Is(err, chaos.ErrComposeUnavailable) {
-		t.Fatalf("Run with target compose: %v, want ErrComposeUnavailable", err)
+// Test_Chaos_ComposeTargetOutsideTheAppliance: the compose target runs
+// from the appliance's chaos service; started anywhere else it says so
+// (the run fails with the reason; exit code 1), without hanging.
+func Test_Chaos_ComposeTargetOutsideTheAppliance(t *testing.T) {
+	t.Setenv("BATON_DOCKER_SOCKET", filepath.Join(t.TempDir(), "no-docker.sock"))
+	rep, err := chaos.Run(context.Background(), chaos.Options{Out: t.TempDir(), Target: "compose",
+		Scenarios: []string{"takeover"}, Duration: time.Second})
+	if err != nil || rep.Passed || len(rep.Runs) != 1 || !strings.Contains(rep.Runs[0].Error, "chaos service") {
+		t.Fatalf("Run with target compose outside the appliance: %v, passed %v, runs %+v; want a failed run naming the chaos service", err, rep != nil && rep.Passed, rep)
 	}
-	out, err := exec.Command(batonBinary(t), "chaos", "run", "--target", "compose", "--out", t.TempDir()).CombinedOutput()
+	cmd := exec.Command(batonBinary(t), "chaos", "run", "--target", "compose", "--scenario", "takeover", "--out", t.TempDir())
+	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "issue 8") {
-		t.Fatalf("baton chaos run --target compose: %v, output %q; want exit code 2 naming issue 8", err, out)
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "chaos service") {
+		t.Fatalf("baton chaos run --target compose: %v, output %q; want exit code 1 naming the chaos service", err, out)
 	}
 }
