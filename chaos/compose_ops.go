@@ -125,6 +125,7 @@ func (c *Compose) Close() error {
 	for _, m := range composeMembers {
 		c.saveLog(ctx, m.id)
 	}
+	c.saveLeaseLogs()
 	c.closeClients()
 	c.docker.Close()
 	return err
@@ -140,5 +141,19 @@ func (c *Compose) saveLog(ctx context.Context, id string) {
 	defer f.Close()
 	if err := c.docker.Logs(ctx, c.containers[id], c.started, f); err != nil {
 		fmt.Fprintf(f, "\n=== chaos: reading the log failed: %v\n", err)
+	}
+}
+
+// saveLeaseLogs copies the nodes' lease logs into the run's leases/, as
+// the local target keeps them (best effort: an artifact, not a check).
+func (c *Compose) saveLeaseLogs() {
+	dir := filepath.Join(c.cfg.Dir, "leases")
+	if os.MkdirAll(dir, 0o755) != nil {
+		return
+	}
+	for _, id := range c.Members(KindNode) {
+		if b, err := os.ReadFile(filepath.Join(c.leases, id+".leases")); err == nil {
+			os.WriteFile(filepath.Join(dir, id+".leases"), b, 0o644)
+		}
 	}
 }
