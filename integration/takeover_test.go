@@ -150,6 +150,26 @@ func Test_Takeover_TargetDiesRollsBack(t *testing.T) {
 	}
 	t.Logf("rolled back: %+v", rep)
 	l.verify(c.node("n1").client)
+	ctlRefused(t, c, "n2", "n2: unreachable")
+}
+
+// ctlRefused runs `baton ctl takeover --to to --timeout 4s` against c while
+// to cannot be the target: the coordinators look for it until the
+// timeout, longer than a client's default 3 s read timeout, and ctl must
+// print their refusal (want), not a timeout of its own.
+func ctlRefused(t *testing.T, c *testCluster, to, want string) {
+	t.Helper()
+	var apis []string
+	for _, m := range c.coords {
+		apis = append(apis, m.addr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, batonBinary(t), "ctl", "takeover", "--coordinators", strings.Join(apis, ","),
+		"--cluster-secret", clusterSecret, "--to", to, "--timeout", "4s").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no target for the takeover") || !strings.Contains(string(out), want) {
+		t.Fatalf("baton ctl takeover --to %s: %v, want the coordinators' refusal naming %q:\n%s", to, err, want, out)
+	}
 }
 
 // Test_Takeover_LeaderDiesMidway: the coordinator leader is killed while
