@@ -159,14 +159,7 @@ func Test_Takeover_TargetDiesRollsBack(t *testing.T) {
 // print their refusal (want), not a timeout of its own.
 func ctlRefused(t *testing.T, c *testCluster, to, want string) {
 	t.Helper()
-	var apis []string
-	for _, m := range c.coords {
-		apis = append(apis, m.addr)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, batonBinary(t), "ctl", "takeover", "--coordinators", strings.Join(apis, ","),
-		"--cluster-secret", clusterSecret, "--to", to, "--timeout", "4s").CombinedOutput()
+	out, err := runCtlTakeover(t, c, "--to", to, "--timeout", "4s")
 	if err == nil || !strings.Contains(string(out), "no target for the takeover") || !strings.Contains(string(out), want) {
 		t.Fatalf("baton ctl takeover --to %s: %v, want the coordinators' refusal naming %q:\n%s", to, err, want, out)
 	}
@@ -254,14 +247,7 @@ func Test_Takeover_ReplicationLatency(t *testing.T) {
 // probe through proxyAddr and checks its exit code and summary.
 func ctlTakeover(t *testing.T, c *testCluster, to, proxyAddr string) {
 	t.Helper()
-	var apis []string
-	for _, m := range c.coords {
-		apis = append(apis, m.addr)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, batonBinary(t), "ctl", "takeover", "--coordinators", strings.Join(apis, ","),
-		"--cluster-secret", clusterSecret, "--to", to, "--proxy", proxyAddr).CombinedOutput()
+	out, err := runCtlTakeover(t, c, "--to", to, "--proxy", proxyAddr)
 	if err != nil {
 		t.Fatalf("baton ctl takeover: %v\n%s", err, out)
 	}
@@ -271,4 +257,18 @@ func ctlTakeover(t *testing.T, c *testCluster, to, proxyAddr string) {
 		}
 	}
 	t.Logf("baton ctl takeover:\n%s", out)
+}
+
+// runCtlTakeover runs `baton ctl takeover ARGS` against c's coordinators
+// (at most 30 s) and returns its output.
+func runCtlTakeover(t *testing.T, c *testCluster, args ...string) ([]byte, error) {
+	t.Helper()
+	var apis []string
+	for _, m := range c.coords {
+		apis = append(apis, m.addr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	args = append([]string{"ctl", "takeover", "--coordinators", strings.Join(apis, ","), "--cluster-secret", clusterSecret}, args...)
+	return exec.CommandContext(ctx, batonBinary(t), args...).CombinedOutput()
 }
