@@ -63,7 +63,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 	cl.lastAt.Store(now.UnixNano())
 	cl.nowMs = now.UnixMilli()
 	cl.pipeStart, cl.parked = now, false
-	locked := false
+	locked, lockedAt := false, 0
 	for _, cmd := range cmds {
 		if cl.quit || cl.killed.Load() {
 			break
@@ -73,7 +73,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		}
 		if !locked {
 			s.mu.Lock()
-			locked = true
+			locked, lockedAt = true, replyLen(w)
 		}
 		// Checked with the lock held: CLIENT PAUSE takes effect under the
 		// same lock, so no command overtakes a pause that replied OK.
@@ -133,12 +133,24 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 				s.serveReady()
 			}
 		}
+		if locked && replyLen(w)-lockedAt > lockYieldBytes {
+			// A pipeline of large replies (GETs of big values) lets other
+			// clients in between its commands: each command still runs
+			// whole under the lock, as in Redis, but copying megabytes
+			// of replies does not stall every writer behind it.
+			s.mu.Unlock()
+			locked = false
+		}
 	}
 	if locked {
 		s.mu.Unlock()
 	}
 	s.settle(cl, w)
 }
+
+// lockYieldBytes is how many reply bytes a pipeline builds under one hold
+// of the keyspace lock before it lets other clients in.
+const lockYieldBytes = 64 << 10
 
 // call executes one command with the keyspace lock held. execing is true for
 // commands run by EXEC. It returns a waiter when the command must block.

@@ -199,6 +199,18 @@ func (pl *pool) get(ctx context.Context) (*backendConn, error) {
 	return bc, nil
 }
 
+// breakConns fails every connection (and the batches waiting on them);
+// the next get dials afresh.
+func (pl *pool) breakConns() {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for _, bc := range pl.conns {
+		if bc != nil {
+			bc.close()
+		}
+	}
+}
+
 // close closes every connection; get fails afterwards.
 func (pl *pool) close() {
 	pl.mu.Lock()

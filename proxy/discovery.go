@@ -109,11 +109,45 @@ func (p *Proxy) setPrimaryLocked(addr string) {
 		// at another primary than the last one.
 		if p.lastPrimary != "" && addr != p.lastPrimary {
 			p.met.switchovers.Inc()
+			p.retireLocked(p.lastPrimary)
 		}
 		p.lastPrimary = addr
 	}
 	close(p.changed)
 	p.changed = make(chan struct{})
+}
+
+// retireGrace is how long the old primary's shared connections keep
+// waiting for replies after a switchover. A planned takeover flushes every
+// reply before it commits, so they arrive within it; a primary that died
+// without a reset (a host or container gone: no RST, just silence) would
+// otherwise keep its in-flight commands waiting forever.
+const retireGrace = time.Second
+
+// retireLocked breaks the shared connections to old after retireGrace,
+// unless old is the primary again by then: their unanswered writes get
+// the ambiguous error and their reads are retried on the new primary.
+// p.mu must be held.
+func (p *Proxy) retireLocked(old string) {
+	pl := p.pools[old]
+	if pl == nil {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		select {
+		case <-p.done:
+			return
+		case <-time.After(retireGrace):
+		}
+		p.mu.Lock()
+		again := p.primaryAddr == old || p.lastPrimary == old
+		p.mu.Unlock()
+		if !again {
+			pl.breakConns()
+		}
+	}()
 }
 
 // SetBackend points the proxy at a new primary address by hand, as the
