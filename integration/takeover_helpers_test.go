@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,6 +174,10 @@ func (c *testCluster) takeover(args ...any) consensus.TakeoverReport {
 	return rep
 }
 
+// stuckRE matches a CLIENT LIST line of a connection with at least 1 MB of
+// replies waiting to be written.
+var stuckRE = regexp.MustCompile(`omem=\d{7,}`)
+
 // hangClients opens n connections to addr that each send a pipeline of
 // GETs of a large value and never read: the node blocks writing their
 // replies, as behind a hung application. They are closed at the end of the
@@ -200,10 +205,11 @@ func hangClients(t *testing.T, addr string, n int) {
 			t.Fatalf("hung client write: %v", err)
 		}
 	}
-	// Wait until the node is stuck writing to all of them (it served their
-	// GETs), so the test measures the takeover, not the node's copying.
+	// Wait until the node is stuck writing to all of them (it built their
+	// replies: 8 MB each, pending in CLIENT LIST omem), so the test
+	// measures the takeover, not the node's copying.
 	waitFor(t, "the hung clients to be served", func() (bool, string) {
 		list, err := setup.ClientList(context.Background()).Result()
-		return err == nil && strings.Count(list, "cmd=get") >= n, list
+		return err == nil && len(stuckRE.FindAllString(list, -1)) >= n, list
 	})
 }

@@ -83,7 +83,15 @@ func ctlStatus(t *testing.T, c *testCluster) {
 // takeover does not wait for them past its grace: it completes and reports
 // them force-closed, and the proxy's writers see no error.
 func Test_Takeover_HungClientsAreForceClosed(t *testing.T) {
-	c := startCluster(t, clusterOpts{syncReplicas: 1})
+	// Building 20 × 8 MB of replies stalls the primary for up to ~0.5 s
+	// (more under -race): failure detection is slowed so that the stall
+	// does not fail the primary over before the takeover is asked for.
+	c := startCluster(t, clusterOpts{syncReplicas: 1, extraArgs: func(id string) []string {
+		if strings.HasPrefix(id, "c") {
+			return []string{"--down-after", "5s"}
+		}
+		return nil
+	}})
 	px := startClusterProxy(t, c)
 	l := startAppendLoad(t, px.addr, takeoverWriters)
 	l.waitProgress(300)

@@ -72,6 +72,9 @@ type client struct {
 	// waits for connections busy at the freeze (node/takeover.go).
 	busy   atomic.Bool
 	served atomic.Uint64
+	// omem is the size of the replies being written to the connection
+	// (CLIENT LIST omem): large and lasting for a client that does not read.
+	omem atomic.Int64
 
 	// quit asks the serve loop to close after flushing the reply.
 	quit bool

@@ -230,9 +230,11 @@ func (s *Server) clientLine(cl, self *client, curCmd string) string {
 	num("psub", int64(psub))
 	num("ssub", 0)
 	num("multi", int64(multi))
-	for _, k := range []string{"qbuf", "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem"} {
+	for _, k := range []string{"qbuf", "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll"} {
 		num(k, 0)
 	}
+	num("omem", cl.omem.Load())
+	num("tot-mem", cl.omem.Load())
 	field("events", "r")
 	field("cmd", cmd)
 	field("user", "default")
