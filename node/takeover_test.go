@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -97,8 +98,9 @@ func Test_Takeover_CheckpointClosesHungConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	pollUntil(t, "the hung connection to be stuck", func() bool {
+		// Its replies are built and waiting to be written (omem ≥ 1 MB).
 		list, _ := c.ClientList(ctx).Result()
-		return strings.Contains(list, "cmd=get")
+		return regexp.MustCompile(`omem=\d{7,}`).MatchString(list)
 	})
 	v, err := c.Do(ctx, "BATON.FREEZE", 3, n.repl.epoch.Load(), 50).Slice()
 	if err != nil || v[1].(int64) != 1 {

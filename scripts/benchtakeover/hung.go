@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -20,7 +21,7 @@ type hungClients struct {
 }
 
 // hangClients opens n hung connections to addr and returns once the node
-// has served their GETs (CLIENT LIST shows n connections with cmd=get), so
+// has built their replies (CLIENT LIST shows n connections with omem ≥ 1 MB), so
 // the takeover, not the node's copying, is measured.
 func hangClients(ctx context.Context, addr string, n int, wait time.Duration) (*hungClients, error) {
 	setup := benchkit.NewClient(addr, "")
@@ -61,8 +62,8 @@ func hangClients(ctx context.Context, addr string, n int, wait time.Duration) (*
 		if err != nil {
 			return err
 		}
-		if got := strings.Count(list, "cmd=get"); got < n {
-			return fmt.Errorf("%w: %d of %d connections with cmd=get", benchkit.ErrNotYet, got, n)
+		if got := len(stuckRE.FindAllString(list, -1)); got < n {
+			return fmt.Errorf("%w: %d of %d connections with their replies built (omem ≥ 1 MB)", benchkit.ErrNotYet, got, n)
 		}
 		return nil
 	})
@@ -84,3 +85,7 @@ func (h *hungClients) close() {
 	}
 	h.conns = nil
 }
+
+// stuckRE matches a CLIENT LIST line of a connection with at least 1 MB of
+// replies waiting to be written.
+var stuckRE = regexp.MustCompile(`omem=\d{7,}`)
