@@ -126,8 +126,9 @@ func (c collector) collectReplicas(ch chan<- prometheus.Metric, now time.Time, l
 	s.repl.replicasMu.Lock()
 	defer s.repl.replicasMu.Unlock()
 	emit(ch, descReplicas, prometheus.GaugeValue, float64(len(s.repl.replicas)))
+	names := replicaNames(s.repl.replicas)
 	for r := range s.repl.replicas {
-		name := net.JoinHostPort(r.ip, strconv.Itoa(r.port))
+		name := names[r]
 		ack := r.ack.Load()
 		emit(ch, descReplicaAck, prometheus.GaugeValue, float64(ack), name)
 		emit(ch, descReplicaLag, prometheus.GaugeValue, float64(lsn-min(ack, lsn)), name)
@@ -151,4 +152,23 @@ func (s *Server) leaseLeft(now time.Time, epoch uint64) time.Duration {
 		return 0
 	}
 	return d
+}
+
+// replicaNames labels each replica ip:port, as INFO shows it. Replicas
+// behind one address translator (containers reached through toxiproxy, a
+// NAT) can share it, and two series with one label break the whole
+// scrape: those are labelled by their connection's remote address instead.
+func replicaNames(replicas map[*replica]struct{}) map[*replica]string {
+	names := make(map[*replica]string, len(replicas))
+	count := map[string]int{}
+	for r := range replicas {
+		names[r] = net.JoinHostPort(r.ip, strconv.Itoa(r.port))
+		count[names[r]]++
+	}
+	for r, name := range names {
+		if count[name] > 1 && r.cl != nil {
+			names[r] = r.cl.addr
+		}
+	}
+	return names
 }
