@@ -66,7 +66,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 	cl.nowMs = now.UnixMilli()
 	cl.pipeStart, cl.parked = now, false
 	locked, lockedAt := false, 0
-	out := baseWriter(w) // nil when w is not a connection: no yields
+	out := replyBuffer(w) // none when w is not a connection: no yields
 	for _, cmd := range cmds {
 		if cl.quit || cl.killed.Load() {
 			break
@@ -76,7 +76,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		}
 		if !locked {
 			s.mu.Lock()
-			locked, lockedAt = true, out.size()
+			locked, lockedAt = true, out.len()
 		}
 		// Checked with the lock held: CLIENT PAUSE takes effect under the
 		// same lock, so no command overtakes a pause that replied OK.
@@ -96,7 +96,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		}
 		before, start := s.lastLSN, -1
 		if s.cfg.SyncReplicas > 0 {
-			start = replyLen(w)
+			start = out.len()
 		}
 		blocked := s.call(cl, w, cmd.Args, false)
 		if blocked == nil && start >= 0 {
@@ -136,7 +136,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 				s.serveReady()
 			}
 		}
-		if locked && out.size()-lockedAt > lockYieldBytes {
+		if locked && out.len()-lockedAt > lockYieldBytes {
 			// A pipeline of large replies (GETs of big values) lets other
 			// clients in between its commands: each command still runs
 			// whole under the lock, as in Redis, but copying megabytes
@@ -149,25 +149,6 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		s.mu.Unlock()
 	}
 	s.settle(cl, w)
-}
-
-// replyWriter is a connection's reply buffer, looked up once a pipeline.
-type replyWriter struct{ w *redcon.Writer }
-
-// baseWriter returns w's reply buffer (empty when w is not a connection).
-func baseWriter(w Replier) replyWriter {
-	if conn, ok := w.(redcon.Conn); ok {
-		return replyWriter{redcon.BaseWriter(conn)}
-	}
-	return replyWriter{}
-}
-
-// size is the length of the replies built so far (0 without a buffer).
-func (r replyWriter) size() int {
-	if r.w == nil {
-		return 0
-	}
-	return len(r.w.Buffer())
 }
 
 // lockYieldBytes is how many reply bytes a pipeline builds under one hold

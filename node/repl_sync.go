@@ -17,16 +17,30 @@ type syncReply struct {
 	read bool
 }
 
+// replyBuf is the reply buffer of a connection, looked up once per
+// pipeline (runPipeline) or per use (replyLen).
+type replyBuf struct{ w *redcon.Writer }
+
+// replyBuffer returns w's reply buffer; it has none when w is not a
+// buffered connection.
+func replyBuffer(w Replier) replyBuf {
+	if conn, ok := w.(redcon.Conn); ok {
+		return replyBuf{redcon.BaseWriter(conn)}
+	}
+	return replyBuf{}
+}
+
+// len is the length of the replies built so far, or -1 without a buffer.
+func (r replyBuf) len() int {
+	if r.w == nil {
+		return -1
+	}
+	return len(r.w.Buffer())
+}
+
 // replyLen is the length of the reply buffer behind w, or -1 when w is not
 // a buffered connection.
-func replyLen(w Replier) int {
-	if conn, ok := w.(redcon.Conn); ok {
-		if bw := redcon.BaseWriter(conn); bw != nil {
-			return len(bw.Buffer())
-		}
-	}
-	return -1
-}
+func replyLen(w Replier) int { return replyBuffer(w).len() }
 
 // noteSyncReply records a write's reply position for --sync-replicas; the
 // caller holds s.mu.
