@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/batonkv/baton/consensus"
 	"github.com/batonkv/baton/internal/coordapi"
+	"github.com/batonkv/baton/internal/redisinfo"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -174,10 +174,6 @@ func (c *testCluster) takeover(args ...any) consensus.TakeoverReport {
 	return rep
 }
 
-// stuckRE matches a CLIENT LIST line of a connection with at least 1 MB of
-// replies waiting to be written.
-var stuckRE = regexp.MustCompile(`omem=\d{7,}`)
-
 // hangClients opens n connections to addr that each send a pipeline of
 // GETs of a large value and never read: the node blocks writing their
 // replies, as behind a hung application. They are closed at the end of the
@@ -210,6 +206,6 @@ func hangClients(t *testing.T, addr string, n int) {
 	// measures the takeover, not the node's copying.
 	waitFor(t, "the hung clients to be served", func() (bool, string) {
 		list, err := setup.ClientList(context.Background()).Result()
-		return err == nil && len(stuckRE.FindAllString(list, -1)) >= n, list
+		return err == nil && redisinfo.CountPendingOutput(list, 1<<20) >= n, list
 	})
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/batonkv/baton/internal/benchkit"
+	"github.com/batonkv/baton/internal/redisinfo"
 )
 
 // hungClients are connections straight to a primary that each sent a
@@ -62,7 +62,7 @@ func hangClients(ctx context.Context, addr string, n int, wait time.Duration) (*
 		if err != nil {
 			return err
 		}
-		if got := len(stuckRE.FindAllString(list, -1)); got < n {
+		if got := redisinfo.CountPendingOutput(list, 1<<20); got < n {
 			return fmt.Errorf("%w: %d of %d connections with their replies built (omem ≥ 1 MB)", benchkit.ErrNotYet, got, n)
 		}
 		return nil
@@ -85,7 +85,3 @@ func (h *hungClients) close() {
 	}
 	h.conns = nil
 }
-
-// stuckRE matches a CLIENT LIST line of a connection with at least 1 MB of
-// replies waiting to be written.
-var stuckRE = regexp.MustCompile(`omem=\d{7,}`)
