@@ -40,6 +40,8 @@ type Compose struct {
 	links      []*Link
 	leases     string
 	started    time.Time
+	// clientAddr is where workloads connect; toxiAddr toxiproxy's API.
+	clientAddr, toxiAddr string
 }
 
 // composeMembers are docker-compose.yml's services and their kinds and
@@ -59,8 +61,9 @@ func StartCompose(ctx context.Context, cfg TargetConfig) (*Compose, error) {
 		return nil, errors.New("the compose target cannot change its processes' environment (test-only switches need --target local)")
 	}
 	c := &Compose{cfg: cfg, docker: dockerapi.New(envOr("BATON_DOCKER_SOCKET", composeSocket)),
-		toxi: toxiclient.NewClient(envOr("BATON_TOXIPROXY", composeToxiproxy)), started: time.Now(),
-		leases: envOr("BATON_LEASE_DIR", composeLeases)}
+		started: time.Now(), leases: envOr("BATON_LEASE_DIR", composeLeases),
+		clientAddr: envOr("BATON_CHAOS_CLIENT", composeClient), toxiAddr: envOr("BATON_TOXIPROXY", composeToxiproxy)}
+	c.toxi = toxiclient.NewClient(c.toxiAddr)
 	c.cluster = newCluster(envOr("BATON_CLUSTER_SECRET", "baton-compose"), c.running)
 	ok := false
 	defer func() {
@@ -78,7 +81,7 @@ func StartCompose(ctx context.Context, cfg TargetConfig) (*Compose, error) {
 	for _, m := range composeMembers {
 		c.addMember(m.id, m.kind, m.addr)
 	}
-	c.setEntry(envOr("BATON_CHAOS_CLIENT", composeClient))
+	c.setEntry(c.clientAddr)
 	if err := c.findLinks(); err != nil {
 		return nil, err
 	}
@@ -133,7 +136,7 @@ func (c *Compose) findContainers(ctx context.Context) error {
 func (c *Compose) findLinks() error {
 	proxies, err := c.toxi.Proxies()
 	if err != nil {
-		return fmt.Errorf("toxiproxy at %s: %w", envOr("BATON_TOXIPROXY", composeToxiproxy), err)
+		return fmt.Errorf("toxiproxy at %s: %w", c.toxiAddr, err)
 	}
 	for name, p := range proxies {
 		kind, from, to, err := parseLinkName(name)

@@ -18,7 +18,7 @@ const composeCall = 30 * time.Second
 func (c *Compose) Name() string { return "compose" }
 
 // ClientAddr implements Target: proxy1 through its client link.
-func (c *Compose) ClientAddr() string { return envOr("BATON_CHAOS_CLIENT", composeClient) }
+func (c *Compose) ClientAddr() string { return c.clientAddr }
 
 // Links implements Target.
 func (c *Compose) Links() []*Link { return c.links }
@@ -48,24 +48,20 @@ func (c *Compose) container(id string) (string, error) {
 // engine treats it as a manual stop, so its restart policy leaves it
 // down until Restart.
 func (c *Compose) Kill9(id string) error {
-	return c.withContainer(id, func(ctx context.Context, ct string) error { return c.docker.Kill(ctx, ct, "KILL") })
+	return c.withContainer(context.Background(), id, func(ctx context.Context, ct string) error {
+		return c.docker.Kill(ctx, ct, "KILL")
+	})
 }
 
 // Restart implements Target: the container starts again with the same
 // command and volumes.
 func (c *Compose) Restart(ctx context.Context, id string) error {
-	ct, err := c.container(id)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, composeCall)
-	defer cancel()
-	return c.docker.Start(ctx, ct)
+	return c.withContainer(ctx, id, c.docker.Start)
 }
 
 // Stop implements Target: SIGTERM, SIGKILL after 15 s.
 func (c *Compose) Stop(id string) error {
-	return c.withContainer(id, func(ctx context.Context, ct string) error {
+	return c.withContainer(context.Background(), id, func(ctx context.Context, ct string) error {
 		return c.docker.Stop(ctx, ct, 15*time.Second)
 	})
 }
@@ -74,7 +70,7 @@ func (c *Compose) Stop(id string) error {
 // container (every process in it frozen, as docker pause does); other
 // signals go to its main process.
 func (c *Compose) Signal(id string, sig syscall.Signal) error {
-	return c.withContainer(id, func(ctx context.Context, ct string) error {
+	return c.withContainer(context.Background(), id, func(ctx context.Context, ct string) error {
 		switch sig {
 		case syscall.SIGSTOP:
 			return c.docker.Pause(ctx, ct)
@@ -85,13 +81,14 @@ func (c *Compose) Signal(id string, sig syscall.Signal) error {
 	})
 }
 
-// withContainer calls f with a member's container id under composeCall.
-func (c *Compose) withContainer(id string, f func(ctx context.Context, ct string) error) error {
+// withContainer calls f with a member's container id, bounded by ctx and
+// composeCall.
+func (c *Compose) withContainer(ctx context.Context, id string, f func(ctx context.Context, ct string) error) error {
 	ct, err := c.container(id)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), composeCall)
+	ctx, cancel := context.WithTimeout(ctx, composeCall)
 	defer cancel()
 	return f(ctx, ct)
 }
