@@ -1,4 +1,5 @@
-// Package internal holds only what two or more of Baton's components truly
-// share (the RESP client codec, test cluster helpers). It is empty until a
-// second component needs something the first one has.
+// Package internal holds what two or more of Baton's components share and
+// no one outside the module should import: the RESP client codec, the
+// process harness, the RESP input limits, the metrics HTTP server, the
+// Docker Engine client, INFO parsing and the benchmark kit.
 package internal
