@@ -1,0 +1,154 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// closeServer is a Stopper that closes the listener its serve loop reads.
+type closeServer struct {
+	mu  sync.Mutex
+	ln  net.Listener
+	log *[]string
+}
+
+func (s *closeServer) Close() error {
+	*s.log = append(*s.log, "stop accepting")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return s.ln.Close()
+	}
+	return nil
+}
+
+func (s *closeServer) serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return nil
+		}
+		c.Close()
+	}
+}
+
+// Test_Lifecycle_CloseOrder: cancel, stop accepting, close connections,
+// stop hooks (reverse), wait goroutines, close hooks (reverse).
+func Test_Lifecycle_CloseOrder(t *testing.T) {
+	var log []string
+	var logMu sync.Mutex
+	add := func(s string) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		log = append(log, s)
+	}
+	l := New()
+	srv := &closeServer{log: &log}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- l.Serve(ln, srv, srv.serve) }()
+	a, b := net.Pipe()
+	defer b.Close()
+	if !l.Track(a) {
+		t.Fatal("Track refused before Close")
+	}
+	release := make(chan struct{})
+	l.Go(func(ctx context.Context) {
+		<-ctx.Done()
+		<-release // ended by a stop hook
+		add("goroutine ended")
+	})
+	l.OnClose(func() error { add("close journal"); return errors.New("journal: boom") })
+	l.OnClose(func() error { add("close web"); return nil })
+	l.OnStop(func() { add("stop 1"); close(release) })
+	l.OnStop(func() { add("stop 2") })
+	for l.Addr() == nil {
+		time.Sleep(time.Millisecond)
+	}
+	if err := l.Close(); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("Close = %v, want the close hook's error", err)
+	}
+	want := "stop accepting,stop 2,stop 1,goroutine ended,close web,close journal"
+	if got := strings.Join(log, ","); got != want {
+		t.Fatalf("order %s\nwant  %s", got, want)
+	}
+	if _, err := a.Write([]byte("x")); err == nil {
+		t.Fatal("tracked connection still open after Close")
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve = %v", err)
+	}
+	if err := l.Close(); err == nil {
+		t.Fatal("second Close lost the first's result")
+	}
+}
+
+// Test_Lifecycle_NothingStartsAfterClose: Serve, Go, Own and Track refuse
+// once Close has begun.
+func Test_Lifecycle_NothingStartsAfterClose(t *testing.T) {
+	l := New()
+	if l.Closing() {
+		t.Fatal("closing before Close")
+	}
+	l.Close()
+	if !l.Closing() || l.Context().Err() == nil {
+		t.Fatal("Close did not cancel the context")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Serve(ln, nil, func(net.Listener) error { t.Fatal("served after Close"); return nil }); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Serve after Close = %v", err)
+	}
+	if _, err := ln.Accept(); err == nil {
+		t.Fatal("listener left open")
+	}
+	ran := false
+	l.Go(func(context.Context) { ran = true })
+	if l.Own() || ran {
+		t.Fatal("goroutine admitted after Close")
+	}
+	a, b := net.Pipe()
+	defer b.Close()
+	if l.Track(a) {
+		t.Fatal("connection admitted after Close")
+	}
+	if _, err := a.Write([]byte("x")); err == nil {
+		t.Fatal("refused connection left open")
+	}
+}
+
+// Test_Lifecycle_ConcurrentClose: every caller returns after the one Close
+// has finished.
+func Test_Lifecycle_ConcurrentClose(t *testing.T) {
+	l := New()
+	slow := make(chan struct{})
+	finished := false
+	l.OnClose(func() error { <-slow; finished = true; return nil })
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Close()
+			if !finished {
+				t.Error("a Close returned before the close hooks finished")
+			}
+		}()
+	}
+	time.Sleep(10 * time.Millisecond)
+	close(slow)
+	wg.Wait()
+}
