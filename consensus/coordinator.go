@@ -2,7 +2,6 @@ package consensus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,69 +10,9 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/metricshttp"
-	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
 )
-
-// Config configures one coordinator: a member of the Raft group that serves
-// the RESP API to nodes, proxies and operators.
-type Config struct {
-	// ID, RaftAddr and APIAddr identify the member; Dir holds its Raft log,
-	// stable store and snapshots.
-	ID, RaftAddr, APIAddr, Dir string
-	// HTTPAddr serves /metrics and /healthz ("" disables).
-	HTTPAddr string
-	// Peers is the bootstrap group (this member included); empty for a
-	// member that joins a running group.
-	Peers []Peer
-	// Join, when set and Dir holds no Raft state, is a running member's API
-	// address to ask for admission (BATON.JOIN).
-	Join string
-	// Secret is the cluster secret every API client (nodes, proxies,
-	// operators, joining members) must AUTH with ("" disables).
-	Secret string
-	// NodeAuth is the password the coordinator AUTHs with on datastore
-	// nodes it probes (their --requirepass), if any.
-	NodeAuth string
-	// Lease is the write lease granted to the primary (default 1 s).
-	Lease time.Duration
-	// DownAfter is how long the primary must fail probes before it is
-	// declared down (default 1 s).
-	DownAfter time.Duration
-	// ProbeInterval is how often the leader probes every node (default
-	// 100 ms).
-	ProbeInterval time.Duration
-	// TakeoverGrace is how long a frozen old primary waits for its
-	// connections to pass the checkpoint before force-closing the rest
-	// (default DefaultTakeoverGrace); BATON.TAKEOVER GRACE overrides it.
-	TakeoverGrace time.Duration
-	// Raft timing (0: RaftConfig's defaults) and transport routing.
-	HeartbeatTimeout, ElectionTimeout time.Duration
-	AddressProvider                   raft.ServerAddressProvider
-	// Logger receives structured logs (nil: slog.Default()).
-	Logger *slog.Logger
-}
-
-// withDefaults fills zero values.
-func (c Config) withDefaults() Config {
-	if c.Lease == 0 {
-		c.Lease = time.Second
-	}
-	if c.DownAfter == 0 {
-		c.DownAfter = time.Second
-	}
-	if c.ProbeInterval == 0 {
-		c.ProbeInterval = 100 * time.Millisecond
-	}
-	if c.TakeoverGrace == 0 {
-		c.TakeoverGrace = DefaultTakeoverGrace
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return c
-}
 
 // leaseMargin is what the coordinator adds to every lease before it treats
 // it as expired: a bound on how much faster the node's monotonic clock may
@@ -117,8 +56,8 @@ type Service struct {
 // once) and returns a coordinator ready to Serve.
 func New(cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
-	if cfg.ID == "" || cfg.RaftAddr == "" || cfg.Dir == "" {
-		return nil, errors.New("coordinator: id, raft address and data directory are required")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	m := newMetrics()
 	r, err := OpenRaft(RaftConfig{

@@ -20,120 +20,12 @@ import (
 	"github.com/tidwall/redcon"
 )
 
-// Defaults for Config fields left zero.
-const (
-	// DefaultHoldTimeout bounds how long a command waits for a primary.
-	DefaultHoldTimeout = 5 * time.Second
-	// DefaultMaxClients bounds concurrent client connections.
-	DefaultMaxClients = 10000
-	// DefaultPoolSize is the number of shared connections per primary.
-	DefaultPoolSize = 4
-	// DefaultMaxHeld bounds the commands held waiting for a primary.
-	DefaultMaxHeld = 10000
-	// DefaultMaxReplicaLag bounds how stale a replica serving reads may be.
-	DefaultMaxReplicaLag = time.Second
-)
-
 // holdRetryInterval is how often a held command looks again for a primary
 // that will take it, when no topology change wakes it first.
 const holdRetryInterval = 50 * time.Millisecond
 
 // holdRetryMin is the first retry interval of a held command (see hold).
 const holdRetryMin = 2 * time.Millisecond
-
-// Config configures a Proxy. Exactly one of Coordinators and Backend is set.
-type Config struct {
-	// Addr is the listen address, for logs (Serve takes the listener).
-	Addr string
-	// Coordinators are coordinator API addresses; the proxy follows the
-	// primary of the highest epoch any of them reports.
-	Coordinators []string
-	// ClusterSecret is sent with AUTH to the coordinators.
-	ClusterSecret string
-	// Backend is a static primary address, used when Coordinators is empty.
-	Backend string
-	// BackendAuth is the password the proxy sends with AUTH to nodes.
-	BackendAuth string
-	// RequirePass is the password clients must AUTH to the proxy with.
-	RequirePass string
-	// HoldTimeout bounds how long a command is held while no primary takes
-	// it (none known, or it answered -TAKENOVER/-READONLY/-TRYAGAIN).
-	HoldTimeout time.Duration
-	// MaxClients bounds concurrent client connections.
-	MaxClients int
-	// PoolSize is the number of shared backend connections per primary.
-	PoolSize int
-	// MaxHeld bounds the commands held at once (no primary, or replaying
-	// after -TAKENOVER/-READONLY/-TRYAGAIN), across all clients: beyond it
-	// a command is answered at once with -TRYAGAIN instead of queuing, so a
-	// long role change cannot pile up unbounded memory.
-	MaxHeld int
-	// ReadFrom is where read-only commands of the shared path go:
-	// ReadFromPrimary (default, "") or ReadFromReplicas (replicas.go).
-	ReadFrom string
-	// MaxReplicaLag bounds, with ReadFromReplicas, how far behind the
-	// primary a replica serving a read may be: it holds every write the
-	// primary acknowledged up to MaxReplicaLag ago.
-	MaxReplicaLag time.Duration
-	// Replicas are replica addresses for ReadFromReplicas with a static
-	// Backend; with Coordinators the replicas are the topology's members.
-	Replicas []string
-	// HTTPAddr, when set, serves Prometheus metrics on /metrics and the
-	// proxy's health on /healthz (empty: off).
-	HTTPAddr string
-	// Logger receives structured logs; nil means slog.Default().
-	Logger *slog.Logger
-
-	// noPoll (tests) turns the coordinators' fallback poll off, so only
-	// the watch stream informs the proxy.
-	noPoll bool
-	// replicaPoll (tests) replaces replicaPollInterval.
-	replicaPoll time.Duration
-}
-
-// Validate fills defaults and reports a configuration that cannot work.
-func (c *Config) Validate() error {
-	if c.HoldTimeout <= 0 {
-		c.HoldTimeout = DefaultHoldTimeout
-	}
-	if c.MaxClients <= 0 {
-		c.MaxClients = DefaultMaxClients
-	}
-	if c.PoolSize <= 0 {
-		c.PoolSize = DefaultPoolSize
-	}
-	if c.MaxHeld <= 0 {
-		c.MaxHeld = DefaultMaxHeld
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.ReadFrom == "" {
-		c.ReadFrom = ReadFromPrimary
-	}
-	if c.ReadFrom != ReadFromPrimary && c.ReadFrom != ReadFromReplicas {
-		return fmt.Errorf("proxy: read-from must be %q or %q, not %q", ReadFromPrimary, ReadFromReplicas, c.ReadFrom)
-	}
-	if c.MaxReplicaLag < 0 {
-		return errors.New("proxy: the maximum replica lag must not be negative")
-	}
-	if c.MaxReplicaLag == 0 {
-		c.MaxReplicaLag = DefaultMaxReplicaLag
-	}
-	if c.replicaPoll <= 0 {
-		c.replicaPoll = replicaPollInterval
-	}
-	if len(c.Replicas) > 0 && len(c.Coordinators) > 0 {
-		return errors.New("proxy: static replicas go with a static backend; with coordinators the replicas come from the topology")
-	}
-	if len(c.Coordinators) == 0 && c.Backend == "" {
-		return errors.New("proxy: need coordinators or a static backend")
-	}
-	if len(c.Coordinators) > 0 && c.Backend != "" {
-		return errors.New("proxy: coordinators and a static backend are exclusive")
-	}
-	return nil
-}
 
 // Proxy is the RESP proxy: it accepts clients, forwards their commands to
 // the current primary over shared pipelined connections, and holds and
@@ -198,9 +90,10 @@ type client struct {
 	fw forwarder
 }
 
-// New validates cfg and returns a proxy; with coordinators it starts
-// watching (and polling) them at once.
+// New validates cfg (zero fields take DefaultConfig's values) and returns
+// a proxy; with coordinators it starts watching (and polling) them at once.
 func New(cfg Config) (*Proxy, error) {
+	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -200,16 +200,18 @@ func Test_syncedOffset(t *testing.T) {
 }
 
 func Test_Config_ValidateReadFrom(t *testing.T) {
-	c := Config{Backend: "h:1"}
-	if err := c.Validate(); err != nil || c.ReadFrom != ReadFromPrimary || c.MaxReplicaLag != DefaultMaxReplicaLag {
+	c := Config{Backend: "h:1"}.withDefaults()
+	if err := c.Validate(); err != nil || c.ReadFrom != ReadFromPrimary || c.MaxReplicaLag != DefaultConfig().MaxReplicaLag {
 		t.Fatalf("defaults: %v %+v", err, c)
 	}
 	for _, bad := range []Config{
 		{Backend: "h:1", ReadFrom: "nearest"},
 		{Backend: "h:1", MaxReplicaLag: -time.Second},
+		{Backend: "h:1", HoldTimeout: -time.Second},
+		{Backend: "h:1", PoolSize: -1},
 		{Coordinators: []string{"c:1"}, Replicas: []string{"r:1"}},
 	} {
-		if err := bad.Validate(); err == nil || !strings.HasPrefix(err.Error(), "proxy: ") {
+		if err := bad.withDefaults().Validate(); err == nil || !strings.HasPrefix(err.Error(), "proxy: ") {
 			t.Errorf("%+v: %v, want an error", bad, err)
 		}
 	}

@@ -1,0 +1,129 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Proxy. Exactly one of Coordinators and Backend is set.
+type Config struct {
+	// Addr is the listen address, for logs (Serve takes the listener).
+	Addr string
+	// Coordinators are coordinator API addresses; the proxy follows the
+	// primary of the highest epoch any of them reports.
+	Coordinators []string
+	// ClusterSecret is sent with AUTH to the coordinators.
+	ClusterSecret string
+	// Backend is a static primary address, used when Coordinators is empty.
+	Backend string
+	// BackendAuth is the password the proxy sends with AUTH to nodes.
+	BackendAuth string
+	// RequirePass is the password clients must AUTH to the proxy with.
+	RequirePass string
+	// HoldTimeout bounds how long a command is held while no primary takes
+	// it (none known, or it answered -TAKENOVER/-READONLY/-TRYAGAIN).
+	HoldTimeout time.Duration
+	// MaxClients bounds concurrent client connections.
+	MaxClients int
+	// PoolSize is the number of shared backend connections per primary.
+	PoolSize int
+	// MaxHeld bounds the commands held at once (no primary, or replaying
+	// after -TAKENOVER/-READONLY/-TRYAGAIN), across all clients: beyond it
+	// a command is answered at once with -TRYAGAIN instead of queuing, so a
+	// long role change cannot pile up unbounded memory.
+	MaxHeld int
+	// ReadFrom is where read-only commands of the shared path go:
+	// ReadFromPrimary (default, "") or ReadFromReplicas (replicas.go).
+	ReadFrom string
+	// MaxReplicaLag bounds, with ReadFromReplicas, how far behind the
+	// primary a replica serving a read may be: it holds every write the
+	// primary acknowledged up to MaxReplicaLag ago.
+	MaxReplicaLag time.Duration
+	// Replicas are replica addresses for ReadFromReplicas with a static
+	// Backend; with Coordinators the replicas are the topology's members.
+	Replicas []string
+	// HTTPAddr, when set, serves Prometheus metrics on /metrics and the
+	// proxy's health on /healthz (empty: off).
+	HTTPAddr string
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+
+	// noPoll (tests) turns the coordinators' fallback poll off, so only
+	// the watch stream informs the proxy.
+	noPoll bool
+	// replicaPoll (tests) replaces replicaPollInterval.
+	replicaPoll time.Duration
+}
+
+// DefaultConfig returns the proxy's defaults; `baton proxy`'s flags take
+// theirs from it.
+func DefaultConfig() Config {
+	return Config{
+		Addr:          "127.0.0.1:6380",
+		HoldTimeout:   5 * time.Second,
+		MaxClients:    10000,
+		PoolSize:      4,
+		MaxHeld:       10000,
+		ReadFrom:      ReadFromPrimary,
+		MaxReplicaLag: time.Second,
+		replicaPoll:   replicaPollInterval,
+	}
+}
+
+// withDefaults fills zero fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Addr == "" {
+		c.Addr = d.Addr
+	}
+	if c.HoldTimeout == 0 {
+		c.HoldTimeout = d.HoldTimeout
+	}
+	if c.MaxClients == 0 {
+		c.MaxClients = d.MaxClients
+	}
+	if c.PoolSize == 0 {
+		c.PoolSize = d.PoolSize
+	}
+	if c.MaxHeld == 0 {
+		c.MaxHeld = d.MaxHeld
+	}
+	if c.ReadFrom == "" {
+		c.ReadFrom = d.ReadFrom
+	}
+	if c.MaxReplicaLag == 0 {
+		c.MaxReplicaLag = d.MaxReplicaLag
+	}
+	if c.replicaPoll == 0 {
+		c.replicaPoll = d.replicaPoll
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	if c.HoldTimeout < 0 || c.MaxReplicaLag < 0 || c.replicaPoll < 0 {
+		return errors.New("proxy: the hold timeout and the maximum replica lag must not be negative")
+	}
+	if c.MaxClients < 1 || c.PoolSize < 1 || c.MaxHeld < 1 {
+		return errors.New("proxy: max clients, pool size and max held must be at least 1")
+	}
+	if c.ReadFrom != ReadFromPrimary && c.ReadFrom != ReadFromReplicas {
+		return fmt.Errorf("proxy: read-from must be %q or %q, not %q", ReadFromPrimary, ReadFromReplicas, c.ReadFrom)
+	}
+	if len(c.Replicas) > 0 && len(c.Coordinators) > 0 {
+		return errors.New("proxy: static replicas go with a static backend; with coordinators the replicas come from the topology")
+	}
+	if len(c.Coordinators) == 0 && c.Backend == "" {
+		return errors.New("proxy: need coordinators or a static backend")
+	}
+	if len(c.Coordinators) > 0 && c.Backend != "" {
+		return errors.New("proxy: coordinators and a static backend are exclusive")
+	}
+	return nil
+}
