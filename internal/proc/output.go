@@ -11,16 +11,23 @@ import (
 // tailBytes bounds the output a Process keeps for error messages.
 const tailBytes = 4096
 
-// sink receives a child's stdout and stderr: it appends them to the log
-// file, copies them to the caller's writer and keeps the last tailBytes
-// for error messages. A write never fails, so a slow or closed log never
-// blocks the child.
+// sink receives a child's output: it appends it to the log file, copies
+// it to the caller's writer and keeps the last tailBytes for error
+// messages. A write never fails, so a slow or closed log never blocks the
+// child. Without a caller's writer the child writes its stderr straight
+// to the log file (see Start), and the tail is read back from there.
 type sink struct {
-	mu   sync.Mutex
-	file *os.File  // the log file, nil once closed
-	out  io.Writer // the caller's writer, may be nil
-	tail []byte
+	mu      sync.Mutex
+	file    *os.File  // the log file, nil once closed
+	logPath string    // the log file's path, "" without one
+	out     io.Writer // the caller's writer, may be nil
+	tail    []byte
 }
+
+// direct reports whether the child writes to the log file itself: it
+// then keeps its own descriptor and its shutdown logs even if this
+// process died.
+func (s *sink) direct() bool { return s.out == nil && s.file != nil }
 
 // Write implements io.Writer.
 func (s *sink) Write(b []byte) (int, error) {
@@ -54,7 +61,11 @@ func (s *sink) closeFile() {
 func (s *sink) lastLines(n int) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	text := strings.TrimRight(string(s.tail), "\n")
+	tail := s.tail
+	if s.out == nil && s.logPath != "" {
+		tail = readTail(s.logPath)
+	}
+	text := strings.TrimRight(string(tail), "\n")
 	if text == "" {
 		return ""
 	}
@@ -63,6 +74,21 @@ func (s *sink) lastLines(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// readTail returns the last tailBytes of the file at path (nil if it
+// cannot be read: the tail only decorates an error message).
+func readTail(path string) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > tailBytes {
+		f.Seek(st.Size()-tailBytes, io.SeekStart)
+	}
+	b, _ := io.ReadAll(f)
+	return b
 }
 
 // maxLine bounds the first line: a child printing more without a newline

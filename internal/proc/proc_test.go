@@ -106,13 +106,17 @@ func Test_Start_ReadsAddrAndTerminates(t *testing.T) {
 
 func Test_Start_ChildExitsBeforeListening(t *testing.T) {
 	noLeaks(t)
-	_, err := Start(context.Background(), childConfig(t, "fail"))
-	if !errors.Is(err, ErrExited) {
-		t.Fatalf("err = %v, want ErrExited", err)
-	}
-	for _, w := range []string{"child-fail", "exit status 3", "bad flag --frobnicate"} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q lacks %q", err, w)
+	withLog := childConfig(t, "fail")
+	withLog.LogPath = filepath.Join(t.TempDir(), "child.log") // the child writes it itself
+	for _, cfg := range []Config{childConfig(t, "fail"), withLog} {
+		_, err := Start(context.Background(), cfg)
+		if !errors.Is(err, ErrExited) {
+			t.Fatalf("err = %v, want ErrExited", err)
+		}
+		for _, w := range []string{"child-fail", "exit status 3", "bad flag --frobnicate"} {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q lacks %q", err, w)
+			}
 		}
 	}
 }

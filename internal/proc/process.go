@@ -48,7 +48,7 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		if err != nil {
 			return nil, fmt.Errorf("start %s: %w", cfg.name(), err)
 		}
-		p.out.file = f
+		p.out.file, p.out.logPath = f, cfg.LogPath
 	}
 	p.cmd = exec.Command(cfg.Bin, cfg.Args...)
 	p.cmd.Dir = cfg.Dir
@@ -56,6 +56,9 @@ func Start(ctx context.Context, cfg Config) (*Process, error) {
 		p.cmd.Env = append(os.Environ(), cfg.Env...)
 	}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if p.out.direct() {
+		p.cmd.Stdout, p.cmd.Stderr = p.out.file, p.out.file
+	}
 	lines := make(chan string, 1)
 	if cfg.AddrPrefix != "" {
 		p.cmd.Stdout = &firstLine{next: p.out, found: lines}
