@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -122,7 +123,8 @@ func (p *Process) startErr(err error) error {
 	if tail := p.out.lastLines(tailLines); tail != "" {
 		where += "; output: " + tail
 	}
-	return fmt.Errorf("start %s %s: %w%s", p.cfg.name(), strings.Join(p.cfg.Args, " "), err, where)
+	return fmt.Errorf("start %s: %w (command: %s %s)%s", p.cfg.name(), err,
+		filepath.Base(p.cfg.Bin), strings.Join(p.cfg.Args, " "), where)
 }
 
 // Restart starts a new child with the same Config; p must have exited.
