@@ -59,28 +59,7 @@ type nodeProc struct {
 	run  *proc.Process
 	addr string
 	// log is the process's output (stdout and stderr).
-	log *procLog
-}
-
-// procLog is a process's output, written by its stdout and stderr
-// copiers and read by failure messages.
-type procLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-// Write implements io.Writer.
-func (l *procLog) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(b)
-}
-
-// String returns the output so far.
-func (l *procLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	log *proc.Buffer
 }
 
 // startNode starts `baton node` with args (port 0; the bound address is read

@@ -54,7 +54,7 @@ func startBaton(t *testing.T, sub string, args []string) *nodeProc {
 // ("baton SUB listening on ADDR"), and kills it when the test ends.
 func launch(t testing.TB, env []string, sub string, args []string) *nodeProc {
 	t.Helper()
-	p := &nodeProc{log: &procLog{}}
+	p := &nodeProc{log: &proc.Buffer{}}
 	run, err := proc.Start(context.Background(), proc.Config{Name: "baton " + sub, Bin: batonBinary(t),
 		Args: append([]string{sub}, args...), Env: env, Output: p.log,
 		AddrPrefix: proc.Listening(sub), StartTimeout: clusterStartLimit})

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -65,4 +66,15 @@ func childConfig(t *testing.T, mode string) Config {
 	}
 	return Config{Name: "child-" + mode, Bin: bin, Args: []string{"-test.run=^$"},
 		Env: []string{childEnv + "=" + mode}, AddrPrefix: Listening("test"), StartTimeout: 10 * time.Second}
+}
+
+// startChild starts the child in mode; it is killed when the test ends.
+func startChild(t *testing.T, mode string) *Process {
+	t.Helper()
+	p, err := Start(context.Background(), childConfig(t, mode))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Kill() })
+	return p
 }

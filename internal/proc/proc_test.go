@@ -1,7 +1,6 @@
 package proc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -55,28 +53,10 @@ func state(t *testing.T, pid int) string {
 	return strings.Fields(s[strings.LastIndex(s, ")")+1:])[0]
 }
 
-// syncBuffer is a bytes.Buffer safe for the child's two output streams.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func Test_Start_ReadsAddrAndTerminates(t *testing.T) {
 	noLeaks(t)
 	cfg := childConfig(t, "listen")
-	out := &syncBuffer{}
+	out := &Buffer{}
 	cfg.Output, cfg.LogPath = out, filepath.Join(t.TempDir(), "child.log")
 	p, err := Start(context.Background(), cfg)
 	if err != nil {

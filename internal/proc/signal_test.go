@@ -10,10 +10,7 @@ import (
 
 func Test_Signals_StopContKill(t *testing.T) {
 	noLeaks(t)
-	p, err := Start(context.Background(), childConfig(t, "listen"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startChild(t, "listen")
 	if err := p.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +47,7 @@ func waitState(t *testing.T, pid int, stopped bool) {
 
 func Test_Terminate_KillsAStubbornChild(t *testing.T) {
 	noLeaks(t)
-	p, err := Start(context.Background(), childConfig(t, "stubborn"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startChild(t, "stubborn")
 	if err := p.Terminate(300 * time.Millisecond); !errors.Is(err, ErrKilled) {
 		t.Fatalf("Terminate = %v, want ErrKilled", err)
 	}
@@ -64,10 +58,7 @@ func Test_Terminate_KillsAStubbornChild(t *testing.T) {
 
 func Test_Terminate_PausedChild(t *testing.T) {
 	noLeaks(t)
-	p, err := Start(context.Background(), childConfig(t, "listen"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startChild(t, "listen")
 	if err := p.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +69,7 @@ func Test_Terminate_PausedChild(t *testing.T) {
 
 func Test_Wait_BoundedAndExitStatus(t *testing.T) {
 	noLeaks(t)
-	p, err := Start(context.Background(), childConfig(t, "listen"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startChild(t, "listen")
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := p.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -95,10 +83,7 @@ func Test_Wait_BoundedAndExitStatus(t *testing.T) {
 
 func Test_Restart_SameConfig(t *testing.T) {
 	noLeaks(t)
-	p, err := Start(context.Background(), childConfig(t, "listen"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := startChild(t, "listen")
 	if _, err := p.Restart(context.Background()); !errors.Is(err, ErrRunning) {
 		t.Fatalf("Restart of a running child = %v, want ErrRunning", err)
 	}
