@@ -3,13 +3,14 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/batonkv/baton/internal/proc"
 )
 
 // localSecret is the cluster secret of a local target.
@@ -67,15 +68,12 @@ func StartLocal(ctx context.Context, cfg TargetConfig) (*Local, error) {
 // process's flags. The addresses stay held until the links exist, so
 // toxiproxy cannot pick one of them.
 func (l *Local) plan() error {
-	lns, addrs, err := reserve(10)
+	ports, err := proc.Reserve(10)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
+	defer ports.Release()
+	addrs := ports.Addrs()
 	raftAddrs, apis, nodeAddrs, proxyAddr := addrs[:3], addrs[3:6], addrs[6:9], addrs[9]
 	var peers []string
 	for i := range 3 {
@@ -145,8 +143,7 @@ func (l *Local) planNode(i int, addr string, apis []string) error {
 
 // add records a process and its direct client.
 func (l *Local) add(id, kind, addr string, args ...string) {
-	l.procs[id] = &process{id: id, sub: kind, bin: l.cfg.Bin, args: args, env: l.cfg.Env, addr: addr,
-		logPath: filepath.Join(l.cfg.Dir, "logs", id+".log")}
+	l.procs[id] = newProcess(id, kind, l.cfg.Bin, addr, filepath.Join(l.cfg.Dir, "logs", id+".log"), l.cfg.Env, args)
 	l.addMember(id, kind, addr)
 }
 
@@ -182,25 +179,6 @@ func (l *Local) boot(ctx context.Context) error {
 		return fmt.Errorf("the new appliance is not healthy: %w", err)
 	}
 	return nil
-}
-
-// reserve listens on n free loopback ports and returns the listeners (the
-// caller closes them) and their addresses.
-func reserve(n int) ([]net.Listener, []string, error) {
-	var lns []net.Listener
-	var addrs []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			for _, l := range lns {
-				l.Close()
-			}
-			return nil, nil, err
-		}
-		lns = append(lns, ln)
-		addrs = append(addrs, ln.Addr().String())
-	}
-	return lns, addrs, nil
 }
 
 // poll calls f every 100 ms until it returns nil, limit passes or ctx

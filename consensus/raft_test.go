@@ -4,50 +4,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"reflect"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
 	"github.com/hashicorp/raft"
 )
-
-// testLogWriter sends log lines to t.Log until the test's cleanup, after
-// which late lines from Raft goroutines are dropped (t.Log would panic).
-type testLogWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testLogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	}
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	w := &testLogWriter{t: t}
-	t.Cleanup(func() { w.mu.Lock(); w.done = true; w.mu.Unlock() })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // testCluster is an in-process coordinator group.
 type testCluster struct {
@@ -61,11 +26,11 @@ type testCluster struct {
 
 func mustNewCluster(t testing.TB, n int, tweak func(*RaftConfig)) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, log: testLogger(t), dirs: map[string]string{}, members: map[string]*Raft{}, tweak: tweak}
+	c := &testCluster{t: t, log: testutil.Logger(t), dirs: map[string]string{}, members: map[string]*Raft{}, tweak: tweak}
 	base := t.TempDir()
 	for i := range n {
 		id := "c" + string(rune('1'+i))
-		c.peers = append(c.peers, Peer{ID: id, RaftAddr: freeAddr(t), APIAddr: "api-" + id})
+		c.peers = append(c.peers, Peer{ID: id, RaftAddr: testutil.FreeAddr(t), APIAddr: "api-" + id})
 		c.dirs[id] = filepath.Join(base, id)
 	}
 	t.Cleanup(c.closeAll)
@@ -363,7 +328,7 @@ func Test_MultiNode_AddRemoveVoter(t *testing.T) {
 	c.waitCoordinators(l)
 	top := seed(t, l)
 
-	p4 := Peer{ID: "c4", RaftAddr: freeAddr(t), APIAddr: "api-c4"}
+	p4 := Peer{ID: "c4", RaftAddr: testutil.FreeAddr(t), APIAddr: "api-c4"}
 	c.dirs["c4"] = filepath.Join(t.TempDir(), "c4")
 	r4 := c.open(p4, nil) // empty Peers: waits to be added
 	if err := l.AddVoter(ctxT(t), p4); err != nil {
@@ -413,10 +378,10 @@ func Test_MultiNode_ChangedFires(t *testing.T) {
 }
 
 func Test_OpenRaft_Validate(t *testing.T) {
-	if _, err := OpenRaft(RaftConfig{ID: "c1", RaftAddr: freeAddr(t)}); err == nil {
+	if _, err := OpenRaft(RaftConfig{ID: "c1", RaftAddr: testutil.FreeAddr(t)}); err == nil {
 		t.Fatal("OpenRaft without Dir succeeded")
 	}
-	if _, err := OpenRaft(RaftConfig{ID: "c1", RaftAddr: freeAddr(t), Dir: t.TempDir(), Peers: []Peer{{ID: "c2", RaftAddr: "x"}}}); err == nil {
+	if _, err := OpenRaft(RaftConfig{ID: "c1", RaftAddr: testutil.FreeAddr(t), Dir: t.TempDir(), Peers: []Peer{{ID: "c2", RaftAddr: "x"}}}); err == nil {
 		t.Fatal("OpenRaft with peers not including itself succeeded")
 	}
 }

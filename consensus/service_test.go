@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -35,14 +36,6 @@ func svcListen(t *testing.T) net.Listener {
 	return ln
 }
 
-// svcFreeAddr returns a loopback address nothing listens on (for Raft).
-func svcFreeAddr(t *testing.T) string {
-	ln := svcListen(t)
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
 // startGroup starts three coordinators and waits for a leader.
 func startGroup(t *testing.T, mod func(*Config)) *svcGroup {
 	t.Helper()
@@ -51,14 +44,14 @@ func startGroup(t *testing.T, mod func(*Config)) *svcGroup {
 	for i := 0; i < 3; i++ {
 		ln := svcListen(t)
 		lns = append(lns, ln)
-		peers = append(peers, Peer{ID: fmt.Sprintf("c%d", i+1), RaftAddr: svcFreeAddr(t), APIAddr: ln.Addr().String()})
+		peers = append(peers, Peer{ID: fmt.Sprintf("c%d", i+1), RaftAddr: testutil.FreeAddr(t), APIAddr: ln.Addr().String()})
 	}
 	g := &svcGroup{}
 	for i, p := range peers {
 		cfg := Config{
 			ID: p.ID, RaftAddr: p.RaftAddr, APIAddr: p.APIAddr, Dir: t.TempDir(), Peers: peers,
 			Secret: testSecret, HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
-			Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Logger: slog.New(slog.NewTextHandler(testutil.LogWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		}
 		if mod != nil {
 			mod(&cfg)
@@ -67,30 +60,12 @@ func startGroup(t *testing.T, mod func(*Config)) *svcGroup {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			s.Serve(lns[i])
-		}()
-		t.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				t.Errorf("close %s: %v", p.ID, err)
-			}
-			<-done
-		})
+		testutil.ServeOn(t, s, lns[i], true)
 		g.svcs = append(g.svcs, s)
 		g.addrs = append(g.addrs, p.APIAddr)
 	}
 	g.leader(t)
 	return g
-}
-
-// testWriter sends logs to t.Log.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 // leader waits for a leader and returns its index.
@@ -248,25 +223,17 @@ func Test_Service_JoinRemoveAndHTTP(t *testing.T) {
 	li := g.leader(t)
 	// A fourth member joins through a follower (redirected to the leader).
 	ln := svcListen(t)
-	httpAddr := svcFreeAddr(t)
+	httpAddr := testutil.FreeAddr(t)
 	s4, err := New(Config{
-		ID: "c4", RaftAddr: svcFreeAddr(t), APIAddr: ln.Addr().String(), Dir: t.TempDir(),
+		ID: "c4", RaftAddr: testutil.FreeAddr(t), APIAddr: ln.Addr().String(), Dir: t.TempDir(),
 		Join: g.addrs[(li+1)%3], Secret: testSecret, HTTPAddr: httpAddr,
 		HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger: slog.New(slog.NewTextHandler(testutil.LogWriter(t), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s4.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		s4.Close()
-		<-done
-	})
+	testutil.ServeOn(t, s4, ln, false)
 	lc := g.client(t, li, testSecret)
 	members := func() []string {
 		v, err := lc.Do(ctx, "baton.members").StringSlice()

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/batonkv/baton/internal/proc"
 )
 
 var (
@@ -51,12 +54,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// nodeProc is a `baton node` process on loopback.
+// nodeProc is a `baton SUB` process on loopback.
 type nodeProc struct {
-	cmd  *exec.Cmd
+	run  *proc.Process
 	addr string
-	done chan error
-	log  *strings.Builder
+	// log is the process's output (stdout and stderr).
+	log *proc.Buffer
 }
 
 // startNode starts `baton node` with args (port 0; the bound address is read
@@ -80,20 +83,17 @@ func (p *nodeProc) client(t testing.TB) *redis.Client {
 // waitExit waits for the process to exit and returns its exit code.
 func (p *nodeProc) waitExit(t testing.TB, within time.Duration) int {
 	t.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err // let Cleanup's receive complete
-		if err == nil {
-			return 0
-		}
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
-		}
-		t.Fatalf("wait: %v", err)
-	case <-time.After(within):
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	err := p.run.Wait(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("process did not exit within %v", within)
 	}
-	return -1
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("wait: %v", err)
+	}
+	return p.run.ExitCode()
 }
 
 func Test_Binary_NodeServesAndStopsOnSIGTERM(t *testing.T) {
@@ -106,7 +106,7 @@ func Test_Binary_NodeServesAndStopsOnSIGTERM(t *testing.T) {
 	if got, err := c.Get(ctx, "k").Result(); err != nil || got != "v" {
 		t.Fatalf("GET = %q, %v", got, err)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.run.Signal(syscall.SIGTERM)
 	if code := p.waitExit(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit code %d after SIGTERM; log:\n%s", code, p.log.String())
 	}

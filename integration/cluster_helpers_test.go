@@ -1,17 +1,14 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/batonkv/baton/consensus"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -27,6 +24,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
+
+	"github.com/batonkv/baton/internal/proc"
 )
 
 // Timing of the test clusters: the coordinators' defaults made explicit, so
@@ -51,51 +50,19 @@ func startBaton(t *testing.T, sub string, args []string) *nodeProc {
 }
 
 // launch starts `baton sub args…` with env added to the environment, keeps
-// its stderr as the log, reads the address from its first stdout line
+// its output as the log, reads the address from its first stdout line
 // ("baton SUB listening on ADDR"), and kills it when the test ends.
 func launch(t testing.TB, env []string, sub string, args []string) *nodeProc {
 	t.Helper()
-	cmd := exec.Command(batonBinary(t), append([]string{sub}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
+	p := &nodeProc{log: &proc.Buffer{}}
+	run, err := proc.Start(context.Background(), proc.Config{Name: "baton " + sub, Bin: batonBinary(t),
+		Args: append([]string{sub}, args...), Env: env, Output: p.log,
+		AddrPrefix: proc.Listening(sub), StartTimeout: clusterStartLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &nodeProc{cmd: cmd, done: make(chan error, 1), log: &strings.Builder{}}
-	var logMu sync.Mutex
-	cmd.Stderr = writerFunc(func(b []byte) (int, error) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		return p.log.Write(b)
-	})
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start baton %s: %v", sub, err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		err := <-p.done
-		p.done <- err // a later waitExit or Cleanup still finds it
-	})
-	lines := make(chan string, 1)
-	go func() {
-		r := bufio.NewReader(stdout)
-		line, _ := r.ReadString('\n')
-		lines <- line
-		io.Copy(io.Discard, r)
-	}()
-	var line string
-	select {
-	case line = <-lines:
-	case <-time.After(clusterStartLimit):
-		cmd.Process.Kill()
-		t.Fatalf("baton %s %v did not report its address within %v", sub, args, clusterStartLimit)
-	}
-	prefix := "baton " + sub + " listening on "
-	if !strings.HasPrefix(line, prefix) {
-		t.Fatalf("baton %s %v: first line %q, want %q…", sub, args, line, prefix)
-	}
-	p.addr = strings.TrimSpace(strings.TrimPrefix(line, prefix))
+	t.Cleanup(func() { run.Kill() })
+	p.run, p.addr = run, run.Addr()
 	return p
 }
 
@@ -104,16 +71,11 @@ func launch(t testing.TB, env []string, sub string, args []string) *nodeProc {
 // out one port twice).
 func freeAddrs(t *testing.T, n int) []string {
 	t.Helper()
-	var out []string
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		out = append(out, ln.Addr().String())
+	addrs, err := proc.FreeAddrs(n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return addrs
 }
 
 // member is one process of a test cluster with the flags it was started
@@ -130,15 +92,7 @@ type member struct {
 }
 
 // alive reports whether the member's process has not exited.
-func (m *member) alive() bool {
-	select {
-	case err := <-m.proc.done:
-		m.proc.done <- err
-		return false
-	default:
-		return true
-	}
-}
+func (m *member) alive() bool { return m.proc.run.Alive() }
 
 // testCluster is 3 coordinators and 3 nodes of bin/baton on loopback.
 type testCluster struct {
@@ -250,16 +204,18 @@ func (c *testCluster) start(m *member) {
 // kill9 kills m with SIGKILL and waits for it to exit.
 func (c *testCluster) kill9(m *member) {
 	c.t.Helper()
-	if err := m.proc.cmd.Process.Kill(); err != nil {
+	if !m.alive() {
+		c.t.Fatalf("kill -9 %s: already exited", m.id)
+	}
+	if err := m.proc.run.Kill(); err != nil {
 		c.t.Fatalf("kill -9 %s: %v", m.id, err)
 	}
-	m.proc.waitExit(c.t, 10*time.Second)
 }
 
 // signal sends sig to m.
 func (c *testCluster) signal(m *member, sig syscall.Signal) {
 	c.t.Helper()
-	if err := m.proc.cmd.Process.Signal(sig); err != nil {
+	if err := m.proc.run.Signal(sig); err != nil {
 		c.t.Fatalf("signal %v to %s: %v", sig, m.id, err)
 	}
 }

@@ -145,7 +145,7 @@ func testIsolatedBySIGSTOP(t *testing.T) {
 	l.waitAcked(200)
 
 	c.signal(old, syscall.SIGSTOP)
-	t.Cleanup(func() { old.proc.cmd.Process.Signal(syscall.SIGCONT) })
+	t.Cleanup(func() { old.proc.run.Signal(syscall.SIGCONT) })
 	p := c.clusterPrimary(old.id)
 	c.signal(old, syscall.SIGCONT)
 	err = writeProbe(old, "probe:after-sigcont")

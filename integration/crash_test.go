@@ -102,7 +102,7 @@ func killMidLoad(t *testing.T, p *nodeProc, l *crashLoad) time.Duration {
 	for l.acked.Load() < 20000 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.run.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	elapsed := time.Since(l.start)
@@ -198,7 +198,7 @@ func Test_Crash_FsyncAlwaysKeepsEveryAcknowledgedWrite(t *testing.T) {
 	if got := digest(t, replay.addr); got != want {
 		t.Fatalf("DIGEST of a replay of the crashed files %s, restarted node %s", got, want)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.run.Signal(syscall.SIGTERM)
 	if code := p.waitExit(t, 10*time.Second); code != 0 {
 		t.Fatalf("clean shutdown exit code %d; log:\n%s", code, p.log.String())
 	}

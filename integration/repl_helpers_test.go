@@ -197,7 +197,7 @@ func mustPromote(t *testing.T, c *redis.Client) {
 // stopNode stops p with SIGTERM and checks it exits cleanly.
 func stopNode(t *testing.T, p *nodeProc) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.run.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM %s: %v", p.addr, err)
 	}
 	if code := p.waitExit(t, 10*time.Second); code != 0 {
@@ -215,13 +215,7 @@ func restartNode(t *testing.T, old *nodeProc, args ...string) *nodeProc {
 // freeAddr returns a loopback address nothing listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return freeAddrs(t, 1)[0]
 }
 
 // Shape of the background load: loadWorkers clients writing over loadKeys

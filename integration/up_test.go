@@ -24,7 +24,7 @@ func Test_Up_WholeApplianceServesAndStops(t *testing.T) {
 	if v, err := c.Get(ctx, "hello").Result(); err != nil || v != "world" {
 		t.Fatalf("GET = %q, %v", v, err)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := p.run.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	if code := p.waitExit(t, 30*time.Second); code != 0 {

@@ -10,7 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/batonkv/baton/internal/testutil"
 	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 )
 
 // The benchmarks drive an in-process proxy in front of an in-process node
@@ -31,11 +33,7 @@ func quietLogger() *slog.Logger {
 // benchNode starts an in-memory node and returns its address.
 func benchNode(b *testing.B) string {
 	b.Helper()
-	srv, err := node.New(node.Config{Addr: "127.0.0.1:0", Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return serveLoopback(b, srv, false)
+	return nodetest.StartAddr(b, node.Config{Logger: quietLogger()})
 }
 
 // benchProxy starts a proxy in front of backend and returns its address.
@@ -45,7 +43,7 @@ func benchProxy(b *testing.B, backend string) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return serveLoopback(b, p, false)
+	return testutil.ServeLoopback(b, p, false)
 }
 
 // runPipelined sends b.N commands from benchClients connections to addr in

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"github.com/tidwall/redcon"
 )
 
@@ -68,7 +70,7 @@ func (f *fakeCoordinator) set(epoch int, id, addr string) {
 
 func Test_Proxy_Coordinators_HighestEpochWins(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	c1, c2 := mustNewFakeCoordinator(t, "s3cret"), mustNewFakeCoordinator(t, "s3cret")
 	c1.set(1, "a", a)
 	c2.set(1, "a", a)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -129,8 +130,8 @@ func compareFamily(t *testing.T, f family, direct, proxied, behind, nodePass str
 }
 
 func Test_Proxy_Families(t *testing.T) {
-	direct := mustNewNode(t)
-	behind := mustNewNode(t)
+	direct := nodetest.StartAddr(t, node.Config{})
+	behind := nodetest.StartAddr(t, node.Config{})
 	_, proxied := mustNewProxy(t, Config{Backend: behind})
 	for _, f := range families {
 		t.Run(f.name, func(t *testing.T) { compareFamily(t, f, direct, proxied, behind, "") })
@@ -140,8 +141,8 @@ func Test_Proxy_Families(t *testing.T) {
 // With a password: the proxy checks AUTH and HELLO AUTH against its own
 // RequirePass exactly as the node checks its requirepass.
 func Test_Proxy_Families_RequirePass(t *testing.T) {
-	direct := mustNewNodeConfig(t, node.Config{RequirePass: "pw"})
-	behind := mustNewNodeConfig(t, node.Config{RequirePass: "pw"})
+	direct := nodetest.StartAddr(t, node.Config{RequirePass: "pw"})
+	behind := nodetest.StartAddr(t, node.Config{RequirePass: "pw"})
 	_, proxied := mustNewProxy(t, Config{Backend: behind, BackendAuth: "pw", RequirePass: "pw"})
 	compareFamily(t, family{"auth", famAuth}, direct, proxied, behind, "pw")
 }

@@ -9,20 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"github.com/redis/go-redis/v9"
 )
-
-// deadAddr returns a loopback address nothing listens on.
-func deadAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
 
 // Test_Proxy_MaxHeld: while the primary is unreachable the proxy holds at
 // most MaxHeld commands; the ones beyond are answered at once (long before
@@ -30,9 +21,9 @@ func deadAddr(t *testing.T) string {
 // SetBackend points at a live node.
 func Test_Proxy_MaxHeld(t *testing.T) {
 	ctx := context.Background()
-	live := mustNewNode(t)
+	live := nodetest.StartAddr(t, node.Config{})
 	const limit, n = 3, 5
-	p, addr := mustNewProxy(t, Config{Backend: deadAddr(t), HoldTimeout: time.Minute, MaxHeld: limit})
+	p, addr := mustNewProxy(t, Config{Backend: testutil.FreeAddr(t), HoldTimeout: time.Minute, MaxHeld: limit})
 	results := make(chan error, n)
 	for i := range n {
 		c := newClient(t, addr, "")
@@ -76,9 +67,9 @@ func Test_Proxy_MaxHeld(t *testing.T) {
 // reply in its place.
 func Test_Proxy_MaxHeld_Pipeline(t *testing.T) {
 	ctx := context.Background()
-	live := mustNewNode(t)
+	live := nodetest.StartAddr(t, node.Config{})
 	const limit, n = 3, 6
-	p, addr := mustNewProxy(t, Config{Backend: deadAddr(t), HoldTimeout: time.Minute, MaxHeld: limit})
+	p, addr := mustNewProxy(t, Config{Backend: testutil.FreeAddr(t), HoldTimeout: time.Minute, MaxHeld: limit})
 	c := newClient(t, addr, "")
 	done := make(chan []redis.Cmder, 1)
 	go func() {
@@ -116,7 +107,7 @@ func Test_Proxy_MaxHeld_Pipeline(t *testing.T) {
 // commands the proxy answers itself and to arity errors come back in the
 // order of one pipeline.
 func Test_Proxy_InlineAndLocalCommandsInOrder(t *testing.T) {
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: n})
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -158,7 +149,7 @@ func Test_Proxy_InlineAndLocalCommandsInOrder(t *testing.T) {
 // order.
 func Test_Proxy_ManyClientsPipelinesStayInOrder(t *testing.T) {
 	ctx := context.Background()
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: n, PoolSize: 2})
 	const clients, rounds = 16, 20
 	errs := make(chan error, clients)

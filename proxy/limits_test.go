@@ -3,6 +3,8 @@ package proxy
 import (
 	"context"
 	"errors"
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"io"
 	"net"
 	"strings"
@@ -38,7 +40,7 @@ func isReset(err error) bool {
 
 func Test_Proxy_ClientInputLimits(t *testing.T) {
 	ctx := context.Background()
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: n})
 	other := newClient(t, addr, "")
 	if err := other.Set(ctx, "k", "before", 0).Err(); err != nil {
@@ -79,7 +81,7 @@ func Test_Proxy_ClientInputLimits(t *testing.T) {
 // A pinned client (here in a transaction) is read through the same limits.
 func Test_Proxy_ClientInputLimits_Pinned(t *testing.T) {
 	ctx := context.Background()
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: n})
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/testutil"
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -35,7 +37,7 @@ func waitValue(t *testing.T, p *Proxy, name string, labels map[string]string, wa
 
 func Test_Proxy_Metrics_LintAndCommands(t *testing.T) {
 	ctx := context.Background()
-	p, addr := mustNewProxy(t, Config{Backend: mustNewNode(t)})
+	p, addr := mustNewProxy(t, Config{Backend: nodetest.StartAddr(t, node.Config{})})
 	c := newClient(t, addr, "")
 	if _, err := c.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		pl.Set(ctx, "k", "v", 0)
@@ -81,7 +83,7 @@ func Test_Proxy_Metrics_LintAndCommands(t *testing.T) {
 
 func Test_Proxy_Metrics_SwitchoverHoldReplay(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: 10 * time.Second})
 	c := newClient(t, addr, "")
 	// A becomes a replica of B and answers writes with -READONLY: the
@@ -113,7 +115,7 @@ func Test_Proxy_Metrics_SwitchoverHoldReplay(t *testing.T) {
 }
 
 func Test_Proxy_Metrics_HoldTimeout(t *testing.T) {
-	p, addr := mustNewProxy(t, Config{Backend: mustNewNode(t), HoldTimeout: 50 * time.Millisecond})
+	p, addr := mustNewProxy(t, Config{Backend: nodetest.StartAddr(t, node.Config{}), HoldTimeout: 50 * time.Millisecond})
 	p.SetBackend("")
 	if err := newClient(t, addr, "").Set(context.Background(), "k", "v", 0).Err(); err == nil {
 		t.Fatal("SET with no primary succeeded")
@@ -131,7 +133,7 @@ func Test_Proxy_Metrics_HoldTimeout(t *testing.T) {
 }
 
 func Test_Proxy_Metrics_HTTP(t *testing.T) {
-	p, addr := mustNewProxy(t, Config{Backend: mustNewNode(t), HTTPAddr: "127.0.0.1:0"})
+	p, addr := mustNewProxy(t, Config{Backend: nodetest.StartAddr(t, node.Config{}), HTTPAddr: "127.0.0.1:0"})
 	if err := newClient(t, addr, "").Set(context.Background(), "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}

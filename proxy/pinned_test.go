@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -63,7 +66,7 @@ func switchPrimary(t *testing.T, p *Proxy, a, b string) {
 
 func Test_Pinned_BlockingPopWaitingAtTheSwitchIsServedByTheNewPrimary(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
 	c := newClient(t, addr, "")
 	ca, cb := newClient(t, a, ""), newClient(t, b, "")
@@ -120,7 +123,7 @@ func Test_Pinned_PopReplayWaitsOnlyTheRestOfItsTimeout(t *testing.T) {
 
 func Test_Pinned_ConnectionStateIsRestoredOnTheNewPrimary(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
 	conn := newClient(t, addr, "").Conn()
 	defer conn.Close()
@@ -149,7 +152,7 @@ func Test_Pinned_ConnectionStateIsRestoredOnTheNewPrimary(t *testing.T) {
 
 func Test_Pinned_TransactionAcrossTheSwitchIsDiscarded(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
 	conn := newClient(t, addr, "").Conn()
 	defer conn.Close()
@@ -191,7 +194,7 @@ func Test_Pinned_TransactionAcrossTheSwitchIsDiscarded(t *testing.T) {
 
 func Test_Pinned_WatchAcrossTheSwitchFailsExec(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
 	c := newClient(t, addr, "")
 	err := c.Watch(ctx, func(tx *redis.Tx) error {
@@ -226,7 +229,7 @@ func Test_Pinned_WatchAcrossTheSwitchFailsExec(t *testing.T) {
 
 func Test_Pinned_RefusedCommandIsReplayedOnTheNewPrimary(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
 	conn := newClient(t, addr, "").Conn()
 	defer conn.Close()
@@ -257,8 +260,8 @@ func Test_Pinned_RefusedCommandIsReplayedOnTheNewPrimary(t *testing.T) {
 
 func Test_Pinned_PopCutByACrashIsAmbiguous(t *testing.T) {
 	ctx := context.Background()
-	srvA, a := mustStartNode(t)
-	b := mustNewNode(t)
+	srvA, a := nodetest.Start(t, node.Config{})
+	b := nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
 	c := newClient(t, addr, "")
 	errc := make(chan error, 1)
@@ -277,7 +280,7 @@ func Test_Pinned_PopCutByACrashIsAmbiguous(t *testing.T) {
 
 func Test_Pinned_SubscriberFollowsTheNewPrimary(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
 	nc := dialRaw(t, addr)
 	fmt.Fprint(nc, "*3\r\n$9\r\nSUBSCRIBE\r\n$4\r\nnews\r\n$5\r\nsport\r\n")
@@ -298,7 +301,7 @@ func Test_Pinned_SubscriberFollowsTheNewPrimary(t *testing.T) {
 
 func Test_Pinned_ClientLeavingWhileAPopWaitsTakesNothing(t *testing.T) {
 	ctx := context.Background()
-	a := mustNewNode(t)
+	a := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: a})
 	ca := newClient(t, a, "")
 	nc := dialRaw(t, addr)
@@ -343,7 +346,7 @@ func expectLines(t *testing.T, r *bufio.Reader, want ...string) {
 
 func Test_Pinned_LongPipelineKeepsItsOrder(t *testing.T) {
 	ctx := context.Background()
-	_, addr := mustNewProxy(t, Config{Backend: mustNewNode(t)})
+	_, addr := mustNewProxy(t, Config{Backend: nodetest.StartAddr(t, node.Config{})})
 	conn := newClient(t, addr, "").Conn()
 	defer conn.Close()
 	if err := conn.ClientSetName(ctx, "piped").Err(); err != nil {
@@ -368,7 +371,7 @@ func Test_Pinned_LongPipelineKeepsItsOrder(t *testing.T) {
 }
 
 func Test_Pinned_ProxyAnswersItsOwnCommandsInOrder(t *testing.T) {
-	_, addr := mustNewProxy(t, Config{Backend: mustNewNode(t)})
+	_, addr := mustNewProxy(t, Config{Backend: nodetest.StartAddr(t, node.Config{})})
 	nc := dialRaw(t, addr)
 	r := bufio.NewReader(nc)
 	fmt.Fprint(nc, "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$1\r\nx\r\n"+
@@ -418,7 +421,7 @@ func Test_Pinned_DropAnswersByWhatMayHaveRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			nc, peer := net.Pipe()
 			defer peer.Close()
-			p, err := New(Config{Backend: "old", Logger: testLogger(t)})
+			p, err := New(Config{Backend: "old", Logger: testutil.Logger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

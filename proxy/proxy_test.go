@@ -3,117 +3,27 @@ package proxy
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
 	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"github.com/redis/go-redis/v9"
 )
-
-// testLogger routes logs to t.Log until the test's cleanups that were
-// registered after it ran: a component's stray goroutine (Raft's) that
-// logs after its Close returned is dropped, not a panic of the testing
-// package.
-func testLogger(t *testing.T) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() {
-		w.mu.Lock()
-		w.done = true
-		w.mu.Unlock()
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type tWriter struct {
-	t    *testing.T
-	mu   sync.Mutex
-	done bool
-}
-
-func (w *tWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimSpace(string(b)))
-	}
-	return len(b), nil
-}
-
-// mustNewNode starts an in-memory node on a free port and returns its
-// address.
-func mustNewNode(t *testing.T) string {
-	_, addr := startNode(t, node.Config{})
-	return addr
-}
-
-// mustNewNodeConfig is mustNewNode with cfg.
-func mustNewNodeConfig(t *testing.T, cfg node.Config) string {
-	_, addr := startNode(t, cfg)
-	return addr
-}
-
-// mustStartNode is mustNewNode that also returns the server, for tests
-// that stop it.
-func mustStartNode(t *testing.T) (*node.Server, string) {
-	return startNode(t, node.Config{})
-}
-
-// startNode starts an in-memory node with cfg on a free port; it is
-// closed, and its Serve awaited, when the test ends.
-func startNode(t *testing.T, cfg node.Config) (*node.Server, string) {
-	t.Helper()
-	cfg.Addr, cfg.Logger = "127.0.0.1:0", testLogger(t)
-	srv, err := node.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Tests close some nodes themselves: a second Close is not checked.
-	return srv, serveLoopback(t, srv, false)
-}
-
-// server is what serveLoopback runs: a node or a proxy.
-type server interface {
-	Serve(net.Listener) error
-	Close() error
-}
-
-// serveLoopback serves srv on a free loopback port until the test or
-// benchmark ends; then it closes srv (checking the error when checkClose)
-// and waits for Serve to return. It returns the address.
-func serveLoopback(tb testing.TB, srv server, checkClose bool) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		srv.Serve(ln)
-	}()
-	tb.Cleanup(func() {
-		if err := srv.Close(); err != nil && checkClose {
-			tb.Error(err)
-		}
-		<-served
-	})
-	return ln.Addr().String()
-}
 
 // mustNewProxy starts a proxy in front of backend and returns it and its
 // address.
 func mustNewProxy(t *testing.T, cfg Config) (*Proxy, string) {
 	t.Helper()
-	cfg.Logger = testLogger(t)
+	cfg.Logger = testutil.Logger(t)
 	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p, serveLoopback(t, p, true)
+	return p, testutil.ServeLoopback(t, p, true)
 }
 
 // newClient returns a go-redis client that shows every error (no retries).
@@ -125,7 +35,7 @@ func newClient(t *testing.T, addr string, pass string) *redis.Client {
 
 func Test_Proxy_Commands(t *testing.T) {
 	ctx := context.Background()
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: n})
 	c := newClient(t, addr, "")
 	if err := c.Set(ctx, "s", "v", 0).Err(); err != nil {
@@ -172,7 +82,7 @@ func Test_Proxy_Commands(t *testing.T) {
 
 func Test_Proxy_ManyClientsShareBackends(t *testing.T) {
 	ctx := context.Background()
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: n, PoolSize: 2})
 	errs := make(chan error, 8)
 	for w := 0; w < 8; w++ {
@@ -200,7 +110,7 @@ func Test_Proxy_ManyClientsShareBackends(t *testing.T) {
 
 func Test_Proxy_Pinned(t *testing.T) {
 	ctx := context.Background()
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: n})
 	c := newClient(t, addr, "")
 
@@ -259,7 +169,7 @@ func Test_Proxy_Pinned(t *testing.T) {
 
 func Test_Proxy_RequirePass(t *testing.T) {
 	ctx := context.Background()
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	_, addr := mustNewProxy(t, Config{Backend: n, RequirePass: "secret"})
 	if err := newClient(t, addr, "").Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
 		t.Fatalf("PING without AUTH: %v", err)
@@ -274,7 +184,7 @@ func Test_Proxy_RequirePass(t *testing.T) {
 
 func Test_Proxy_Switch_HeldCommandsCompleteOnNewPrimary(t *testing.T) {
 	ctx := context.Background()
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: 10 * time.Second})
 	c := newClient(t, addr, "")
 	if err := c.Set(ctx, "k", "a", 0).Err(); err != nil {
@@ -319,7 +229,7 @@ func Test_Proxy_Switch_HeldCommandsCompleteOnNewPrimary(t *testing.T) {
 
 func Test_Proxy_HoldTimeout(t *testing.T) {
 	ctx := context.Background()
-	n := mustNewNode(t)
+	n := nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: n, HoldTimeout: 100 * time.Millisecond})
 	p.SetBackend("")
 	err := newClient(t, addr, "").Set(ctx, "k", "v", 0).Err()

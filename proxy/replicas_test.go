@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/redisinfo"
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -55,8 +57,8 @@ func getN(t *testing.T, c *redis.Client, key, want string, n int) {
 
 func Test_Proxy_ReadFromReplicas_ServedByReplica(t *testing.T) {
 	ctx := context.Background()
-	pa := mustNewNode(t)
-	_, ra := mustStartNode(t)
+	pa := nodetest.StartAddr(t, node.Config{})
+	_, ra := nodetest.Start(t, node.Config{})
 	replicate(t, ra, pa)
 	// A generous lag bound: this test is about routing, not timing.
 	p, addr := mustNewProxy(t, Config{Backend: pa, Replicas: []string{ra}, ReadFrom: ReadFromReplicas, MaxReplicaLag: time.Minute})
@@ -91,8 +93,8 @@ func Test_Proxy_ReadFromReplicas_ServedByReplica(t *testing.T) {
 // served by the primary.
 func Test_Proxy_ReadFromReplicas_LinkCutFallsBackToPrimary(t *testing.T) {
 	ctx := context.Background()
-	pa := mustNewNode(t)
-	_, ra := mustStartNode(t)
+	pa := nodetest.StartAddr(t, node.Config{})
+	_, ra := nodetest.Start(t, node.Config{})
 	replicate(t, ra, pa)
 	p, addr := mustNewProxy(t, Config{Backend: pa, Replicas: []string{ra}, ReadFrom: ReadFromReplicas})
 	waitPick(t, p, ra)
@@ -121,8 +123,8 @@ func Test_Proxy_ReadFromReplicas_LinkCutFallsBackToPrimary(t *testing.T) {
 // once, at start): the read that finds its connection broken is retried on
 // the primary and succeeds, and the replica leaves the rotation.
 func Test_Proxy_ReadFromReplicas_ClosedReplicaRetriedOnPrimary(t *testing.T) {
-	pa := mustNewNode(t)
-	rs, ra := mustStartNode(t)
+	pa := nodetest.StartAddr(t, node.Config{})
+	rs, ra := nodetest.Start(t, node.Config{})
 	replicate(t, ra, pa)
 	p, addr := mustNewProxy(t, Config{
 		Backend: pa, Replicas: []string{ra}, ReadFrom: ReadFromReplicas,

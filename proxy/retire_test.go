@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"context"
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 	"net"
 	"strings"
 	"sync"
@@ -70,7 +72,7 @@ func Test_Proxy_SwitchRetiresASilentPrimary(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- c.Set(ctx, "k", "v1", 0).Err() }()
 	<-received
-	_, next := mustStartNode(t)
+	_, next := nodetest.Start(t, node.Config{})
 	p.SetBackend(next)
 	err := <-errc
 	if err == nil || !strings.Contains(err.Error(), "may or may not have been applied") {

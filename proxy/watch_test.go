@@ -11,101 +11,23 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/consensus"
-	"github.com/redis/go-redis/v9"
+	"github.com/batonkv/baton/consensus/coordtest"
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 )
 
 const coordSecret = "s3cret"
 
-// coordGroup is three in-process coordinators (real Raft on loopback, real
-// BoltDB files) and their API addresses.
-type coordGroup struct {
-	svcs  []*consensus.Service
-	addrs []string
-}
-
-// freeAddr returns a loopback address nothing listens on (for Raft).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startCoordinators starts a 3-member group that never fails over on its
-// own (DownAfter of an hour: the nodes in these tests renew no lease), and
-// waits for a leader.
-func startCoordinators(t *testing.T) *coordGroup {
-	t.Helper()
-	var lns []net.Listener
-	var peers []consensus.Peer
-	for i := 0; i < 3; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		peers = append(peers, consensus.Peer{ID: fmt.Sprintf("c%d", i+1), RaftAddr: freeAddr(t), APIAddr: ln.Addr().String()})
-	}
-	g := &coordGroup{}
-	for i, peer := range peers {
-		s, err := consensus.New(consensus.Config{
-			ID: peer.ID, RaftAddr: peer.RaftAddr, APIAddr: peer.APIAddr, Dir: t.TempDir(), Peers: peers,
-			Secret: coordSecret, DownAfter: time.Hour,
-			HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
-			Logger: testLogger(t).With("coordinator", peer.ID),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			s.Serve(lns[i])
-		}()
-		t.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				t.Errorf("close %s: %v", peer.ID, err)
-			}
-			<-done
-		})
-		g.svcs = append(g.svcs, s)
-		g.addrs = append(g.addrs, peer.APIAddr)
-	}
-	g.leaderClient(t)
-	return g
-}
-
-// leaderClient waits for a leader and returns an authenticated client of it.
-func (g *coordGroup) leaderClient(t *testing.T) *redis.Client {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		for i, s := range g.svcs {
-			if s.Raft().IsLeader() {
-				c := redis.NewClient(&redis.Options{Addr: g.addrs[i], Password: coordSecret, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
-				t.Cleanup(func() { c.Close() })
-				return c
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("no coordinator leader elected")
-	return nil
-}
-
 // until sends args to the leader until done holds for the committed
 // topology (bounded): a leader change under load can fail one attempt
 // (NOLEADER, REDIRECT) or fail it after its commit.
-func (g *coordGroup) until(t *testing.T, done func(consensus.Topology) bool, args ...any) {
+func until(t *testing.T, g *coordtest.Group, done func(consensus.Topology) bool, args ...any) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(15 * time.Second)
 	var lastErr error
 	for time.Now().Before(deadline) {
-		lc := g.leaderClient(t)
+		lc := g.LeaderClient(t)
 		var top consensus.Topology
 		if js, err := lc.Do(ctx, "baton.topology").Text(); err == nil && json.Unmarshal([]byte(js), &top) == nil && done(top) {
 			return
@@ -136,13 +58,15 @@ func waitCandidates(t *testing.T, p *Proxy, primary string, want []string) {
 // one (same epoch, a new member), and a failover (epoch 2) committed after
 // every watch connection was cut (through relays) and had to be reopened.
 func Test_Proxy_Watch_FollowsCoordinatorGroup(t *testing.T) {
-	a, b := mustNewNode(t), mustNewNode(t)
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
 	// B replicates A (and holds A's history), so B may be failed over to.
 	replicate(t, b, a)
-	g := startCoordinators(t)
+	// The group never fails over on its own (DownAfter of an hour: the
+	// nodes in this test renew no lease).
+	g := coordtest.Start(t, 3, func(c *consensus.Config) { c.Secret, c.DownAfter = coordSecret, time.Hour })
 	var relays []*relay
 	var coords []string
-	for _, addr := range g.addrs {
+	for _, addr := range g.Addrs {
 		r := newRelay(t, addr)
 		relays = append(relays, r)
 		coords = append(coords, r.addr())
@@ -153,11 +77,11 @@ func Test_Proxy_Watch_FollowsCoordinatorGroup(t *testing.T) {
 	}
 
 	// The first registration makes A primary of epoch 1.
-	g.until(t, isPrimary("a"), "baton.register", "a", a)
+	until(t, g, isPrimary("a"), "baton.register", "a", a)
 	waitPrimary(t, p, a)
 	// The second one does not move the epoch; the proxy still learns of
 	// the new member (a replica it may read from).
-	g.until(t, func(top consensus.Topology) bool { return len(top.Members) == 2 }, "baton.register", "b", b)
+	until(t, g, func(top consensus.Topology) bool { return len(top.Members) == 2 }, "baton.register", "b", b)
 	waitCandidates(t, p, a, []string{b})
 
 	// Cut every watch stream, then fail over: the streams are reopened and
@@ -167,7 +91,7 @@ func Test_Proxy_Watch_FollowsCoordinatorGroup(t *testing.T) {
 		before += r.connections()
 		r.cut()
 	}
-	g.until(t, isPrimary("b"), "baton.failover", "b")
+	until(t, g, isPrimary("b"), "baton.failover", "b")
 	waitPrimary(t, p, b)
 	after := 0
 	for _, r := range relays {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -16,13 +13,17 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/batonkv/baton/internal/proc"
 )
+
+// upStartLimit bounds the start of one process of the appliance.
+const upStartLimit = 15 * time.Second
 
 // upProc is one process of the local appliance.
 type upProc struct {
 	name string
-	cmd  *exec.Cmd
-	addr string
+	proc *proc.Process
 }
 
 // runUp runs `baton up`: the whole appliance — 3 coordinators, 3 nodes and
@@ -90,7 +91,7 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 	if err := os.MkdirAll(filepath.Join(a.dir, "logs"), 0o755); err != nil {
 		return "", err
 	}
-	ports, err := freePorts(6)
+	ports, err := proc.FreeAddrs(6)
 	if err != nil {
 		return "", err
 	}
@@ -122,47 +123,18 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 // spawn starts `baton sub args…`, logs to dir/logs/name.log, and returns the
 // address from its "listening on" line.
 func (a *appliance) spawn(ctx context.Context, name, sub string, args ...string) (string, error) {
-	logf, err := os.Create(filepath.Join(a.dir, "logs", name+".log"))
+	p, err := proc.Start(ctx, proc.Config{
+		Name: name, Bin: a.bin, Args: append([]string{sub}, args...),
+		LogPath: filepath.Join(a.dir, "logs", name+".log"), AddrPrefix: proc.Listening(sub),
+		StartTimeout: upStartLimit,
+		// Children die with `baton up`, even if it is killed outright.
+		DeathSignal: syscall.SIGTERM,
+	})
 	if err != nil {
 		return "", err
 	}
-	defer logf.Close()
-	cmd := exec.Command(a.bin, append([]string{sub}, args...)...)
-	cmd.Stderr = logf
-	// Children die with `baton up`, even if it is killed outright.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &upProc{name: name, cmd: cmd}
-	a.procs = append(a.procs, p)
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			select {
-			case lines <- sc.Text():
-			default:
-			}
-		}
-	}()
-	select {
-	case line := <-lines:
-		i := strings.LastIndex(line, " on ")
-		if i < 0 {
-			return "", fmt.Errorf("%s printed %q", name, line)
-		}
-		p.addr = line[i+4:]
-		return p.addr, nil
-	case <-time.After(15 * time.Second):
-		return "", fmt.Errorf("%s did not start within 15s (see %s)", name, logf.Name())
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
+	a.procs = append(a.procs, &upProc{name: name, proc: p})
+	return p.Addr(), nil
 }
 
 // waitWritable waits until a write through the proxy succeeds and returns
@@ -184,14 +156,14 @@ func (a *appliance) waitWritable(ctx context.Context, proxyAddr string) (string,
 	var nodes []string
 	for _, p := range a.procs {
 		if strings.HasPrefix(p.name, "n") {
-			nc := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+			nc := redis.NewClient(&redis.Options{Addr: p.proc.Addr(), MaxRetries: -1, Protocol: 2, DisableIdentity: true})
 			role, _ := nc.Do(ctx, "role").Slice()
 			nc.Close()
 			r := "?"
 			if len(role) > 0 {
 				r, _ = role[0].(string)
 			}
-			nodes = append(nodes, fmt.Sprintf("%s %s %s", p.name, p.addr, r))
+			nodes = append(nodes, fmt.Sprintf("%s %s %s", p.name, p.proc.Addr(), r))
 		}
 	}
 	return "nodes: " + strings.Join(nodes, ", "), nil
@@ -201,39 +173,6 @@ func (a *appliance) waitWritable(ctx context.Context, proxyAddr string) (string,
 // before killing it.
 func (a *appliance) stopAll() {
 	for i := len(a.procs) - 1; i >= 0; i-- {
-		p := a.procs[i]
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() {
-			p.cmd.Wait()
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			p.cmd.Process.Kill()
-			<-done
-		}
+		a.procs[i].proc.Terminate(10 * time.Second)
 	}
-}
-
-// freePorts returns n distinct free loopback addresses, holding each until
-// all are picked.
-func freePorts(n int) ([]string, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		out = append(out, ln.Addr().String())
-	}
-	return out, nil
 }

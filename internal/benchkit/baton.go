@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/batonkv/baton/internal/proc"
 )
 
 // BatonCluster is 3 coordinators and 3 nodes of bin/baton on loopback, each
@@ -28,7 +30,7 @@ type BatonCluster struct {
 // Start brings the cluster up and returns once n1 is primary with two
 // connected replicas.
 func (b *BatonCluster) Start(ctx context.Context) error {
-	ports, err := FreePorts(9)
+	ports, err := proc.FreePorts(9)
 	if err != nil {
 		return err
 	}

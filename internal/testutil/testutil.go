@@ -1,5 +1,6 @@
 // Package testutil holds test helpers that more than one of Baton's
-// packages use (data-directory copies, fuzz seed corpora). It is imported
+// packages use (data-directory copies, fuzz seed corpora, loggers to t.Log,
+// free loopback addresses, servers on loopback). It is imported
 // by tests only.
 package testutil
 

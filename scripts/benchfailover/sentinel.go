@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/benchkit"
+	"github.com/batonkv/baton/internal/proc"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -28,7 +29,7 @@ const masterName = "mymaster"
 func (s *sentinelCluster) name() string { return "redis-sentinel" }
 
 func (s *sentinelCluster) start(ctx context.Context) error {
-	ports, err := benchkit.FreePorts(6)
+	ports, err := proc.FreePorts(6)
 	if err != nil {
 		return err
 	}

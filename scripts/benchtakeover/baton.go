@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonkv/baton/consensus"
 	"github.com/batonkv/baton/internal/benchkit"
+	"github.com/batonkv/baton/internal/proc"
 )
 
 // appliance is the shared 3-coordinator, 3-node cluster with one baton
@@ -28,7 +29,7 @@ func startAppliance(ctx context.Context, bin, dir string, syncReplicas int, wait
 	if err := a.Start(ctx); err != nil {
 		return a, err
 	}
-	ports, err := benchkit.FreePorts(1)
+	ports, err := proc.FreePorts(1)
 	if err != nil {
 		return a, err
 	}

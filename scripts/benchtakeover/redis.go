@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/benchkit"
+	"github.com/batonkv/baton/internal/proc"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -21,7 +22,7 @@ type redisPair struct {
 // start launches r1 (primary) and r2 (its replica) and returns once the
 // replica's link is up.
 func (r *redisPair) start(ctx context.Context) error {
-	ports, err := benchkit.FreePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
 		return err
 	}
