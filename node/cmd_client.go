@@ -7,9 +7,6 @@ import (
 	"time"
 )
 
-func init() {
-	register(&Command{Name: "client", Arity: -2, Flags: FlagConnState, fn: cmdClient})
-}
 
 // clientSubArity is the Redis 7 arity of each CLIENT subcommand.
 var clientSubArity = map[string]int{
@@ -59,7 +56,7 @@ func cmdClient(c *Ctx) {
 		c.ok()
 	case "no-evict":
 		if !eqFold(c.args[2], "on") && !eqFold(c.args[2], "off") {
-			c.err(errSyntax)
+			c.err(keyspace.ErrSyntax)
 			return
 		}
 		c.ok()
@@ -145,7 +142,7 @@ func clientList(c *Ctx) {
 			ids[id] = true
 		}
 	default:
-		c.err(errSyntax)
+		c.err(keyspace.ErrSyntax)
 		return
 	}
 	var b strings.Builder
@@ -277,7 +274,7 @@ func parseKillFilter(c *Ctx) (*killFilter, bool) {
 	f := &killFilter{skipMe: true}
 	args := c.args[2:]
 	if len(args)%2 != 0 {
-		c.err(errSyntax)
+		c.err(keyspace.ErrSyntax)
 		return nil, false
 	}
 	for i := 0; i < len(args); i += 2 {
@@ -312,11 +309,11 @@ func parseKillFilter(c *Ctx) (*killFilter, bool) {
 			case eqFold(val, "no"):
 				f.skipMe = false
 			default:
-				c.err(errSyntax)
+				c.err(keyspace.ErrSyntax)
 				return nil, false
 			}
 		default:
-			c.err(errSyntax)
+			c.err(keyspace.ErrSyntax)
 			return nil, false
 		}
 	}

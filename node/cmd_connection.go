@@ -16,17 +16,6 @@ const (
 // redisVersion is the Redis version Baton answers as (HELLO, INFO).
 const redisVersion = "7.0.15"
 
-func init() {
-	register(
-		&Command{Name: "ping", Arity: -1, Flags: FlagFast | FlagSubscribed, fn: cmdPing},
-		&Command{Name: "echo", Arity: 2, Flags: FlagFast, fn: cmdEcho},
-		&Command{Name: "quit", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagSubscribed | FlagNoMulti, fn: cmdQuit},
-		&Command{Name: "auth", Arity: -2, Flags: FlagNoAuth | FlagFast | FlagConnState, fn: cmdAuth},
-		&Command{Name: "hello", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagConnState, fn: cmdHello},
-		&Command{Name: "select", Arity: 2, Flags: FlagFast | FlagConnState, fn: cmdSelect},
-		&Command{Name: "reset", Arity: 1, Flags: FlagNoAuth | FlagFast | FlagSubscribed | FlagNoMulti | FlagConnState, fn: cmdReset},
-	)
-}
 
 // cmdPing: PING [message]. In subscribed mode it replies ["pong", msg].
 func cmdPing(c *Ctx) {
@@ -91,7 +80,7 @@ func cmdAuth(c *Ctx) {
 			return
 		}
 	default:
-		c.err(errSyntax)
+		c.err(keyspace.ErrSyntax)
 		return
 	}
 	c.cl.authed = true

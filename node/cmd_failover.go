@@ -9,9 +9,6 @@ import (
 	"time"
 )
 
-func init() {
-	register(&Command{Name: "failover", Arity: -1, Flags: FlagAdmin | FlagNoMulti, fn: cmdFailover})
-}
 
 // failoverDefaultTimeout bounds a FAILOVER without TIMEOUT (the
 // coordinators' default takeover timeout).

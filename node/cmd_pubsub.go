@@ -5,17 +5,6 @@ import (
 	"strings"
 )
 
-func init() {
-	const sub = FlagPubSub | FlagSubscribed | FlagConnState
-	register(
-		&Command{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagFast, fn: cmdPublish},
-		&Command{Name: "subscribe", Arity: -2, Flags: sub, fn: cmdSubscribe},
-		&Command{Name: "unsubscribe", Arity: -1, Flags: sub, fn: cmdUnsubscribe},
-		&Command{Name: "psubscribe", Arity: -2, Flags: sub, fn: cmdPsubscribe},
-		&Command{Name: "punsubscribe", Arity: -1, Flags: sub, fn: cmdPunsubscribe},
-		&Command{Name: "pubsub", Arity: -2, Flags: FlagPubSub, fn: cmdPubsub},
-	)
-}
 
 // cmdPublish: PUBLISH channel message delivers message to the channel's
 // and matching patterns' subscribers and replies how many received it.

@@ -9,17 +9,6 @@ import (
 	"time"
 )
 
-func init() {
-	register(
-		&Command{Name: "replicaof", Arity: 3, Flags: FlagAdmin, fn: cmdReplicaof},
-		&Command{Name: "slaveof", Arity: 3, Flags: FlagAdmin, fn: cmdReplicaof},
-		&Command{Name: "wait", Arity: 3, Flags: FlagBlocking, fn: cmdWait},
-		&Command{Name: "replconf", Arity: -1, Flags: FlagAdmin, fn: cmdReplconf},
-		&Command{Name: "baton.epoch", Arity: -1, Flags: FlagAdmin | FlagFast, fn: cmdEpoch},
-		&Command{Name: "baton.handshake", Arity: 4, Flags: FlagAdmin, fn: cmdHandshake},
-		&Command{Name: "baton.psync", Arity: 3, Flags: FlagAdmin | FlagNoMulti, fn: cmdPsync},
-	)
-}
 
 // errReadonly is Redis' reply to a write on a replica.
 const errReadonly = "READONLY You can't write against a read only replica."

@@ -30,14 +30,6 @@ type adminState struct {
 	memPeak   atomic.Uint64
 }
 
-func init() {
-	register(
-		&Command{Name: "role", Arity: 1, Flags: FlagFast | FlagAdmin, fn: cmdRole},
-		&Command{Name: "time", Arity: 1, Flags: FlagFast, fn: cmdTime},
-		&Command{Name: "config", Arity: -2, Flags: FlagAdmin, fn: cmdConfig},
-		&Command{Name: "shutdown", Arity: -1, Flags: FlagAdmin, fn: cmdShutdown},
-	)
-}
 
 // cmdTime: TIME replies [unix seconds, microseconds].
 func cmdTime(c *Ctx) {
@@ -64,7 +56,7 @@ func cmdShutdown(c *Ctx) {
 			c.err("ERR No shutdown in progress.")
 			return
 		default:
-			c.err(errSyntax)
+			c.err(keyspace.ErrSyntax)
 			return
 		}
 	}
@@ -245,7 +237,7 @@ func configGet(c *Ctx) {
 // configSet: CONFIG SET name value [name value ...] applies all or none.
 func configSet(c *Ctx) {
 	if len(c.args)%2 != 0 {
-		c.err(errSyntax)
+		c.err(keyspace.ErrSyntax)
 		return
 	}
 	var applies []func()
@@ -328,9 +320,6 @@ func sortedCommands() []*Command {
 	return out
 }
 
-func init() {
-	register(&Command{Name: "command", Arity: -1, Flags: 0, fn: cmdCommand})
-}
 
 // commandGroups maps command names to their Redis documentation group;
 // commands not listed are "generic".
@@ -604,11 +593,11 @@ func commandList(c *Ctx) {
 			pat := strings.ToLower(val)
 			keep = func(cmd *Command) bool { ok, _ := path.Match(pat, cmd.Name); return ok }
 		default:
-			c.err(errSyntax)
+			c.err(keyspace.ErrSyntax)
 			return
 		}
 	default:
-		c.err(errSyntax)
+		c.err(keyspace.ErrSyntax)
 		return
 	}
 	var names []string

@@ -14,17 +14,6 @@ const (
 // nullArray is RESP2's null array, EXEC's reply when a WATCHed key changed.
 var nullArray = []byte("*-1\r\n")
 
-func init() {
-	register(
-		// multi, exec and discard are also the journal's transaction
-		// markers (txnreplay.go): replaying them alone does nothing.
-		&Command{Name: "multi", Arity: 1, Flags: FlagNoMulti | FlagFast | FlagConnState, fn: cmdMulti},
-		&Command{Name: "exec", Arity: 1, Flags: FlagNoMulti | FlagConnState, fn: cmdExec},
-		&Command{Name: "discard", Arity: 1, Flags: FlagNoMulti | FlagFast | FlagConnState, fn: cmdDiscard},
-		&Command{Name: "watch", Arity: -2, Flags: FlagNoMulti | FlagFast | FlagConnState, FirstKey: 1, LastKey: -1, Step: 1, fn: cmdWatch},
-		&Command{Name: "unwatch", Arity: 1, Flags: FlagFast | FlagConnState, fn: cmdUnwatch},
-	)
-}
 
 // cmdMulti: MULTI starts queuing the connection's commands for EXEC.
 func cmdMulti(c *Ctx) {

@@ -15,9 +15,6 @@ import (
 // Version is Baton's version, reported by INFO as baton_version.
 const Version = "0.1.0"
 
-func init() {
-	register(&Command{Name: "info", Arity: -1, fn: cmdInfo})
-}
 
 // infoSection is one INFO section: its name and a function adding its
 // fields. defaults marks sections of plain INFO; the rest come with

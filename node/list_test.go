@@ -52,7 +52,7 @@ func listWaitBlocked(t *testing.T, n *testNode, key string, want int) {
 	}
 }
 
-const wrongType = "ERR:" + errWrongType
+const wrongType = "ERR:" + keyspace.ErrWrongType
 
 func Test_List_PushPopLenRangeIndex(t *testing.T) {
 	n, c, ctx := newTestClient(t)
@@ -74,15 +74,15 @@ func Test_List_PushPopLenRangeIndex(t *testing.T) {
 		rc(strs(), "lrange", "l", "5", "2"),
 		rc(strs(), "lrange", "l", "7", "10"),
 		rc(strs(), "lrange", "nokey", "0", "-1"),
-		rc("ERR:"+errNotInteger, "lrange", "l", "a", "1"),
-		rc("ERR:"+errNotInteger, "lrange", "nokey", "0", "b"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lrange", "l", "a", "1"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lrange", "nokey", "0", "b"),
 		rc("x", "lindex", "l", "0"),
 		rc("d", "lindex", "l", "-1"),
 		rc("x", "lindex", "l", "-7"),
 		rc(nil, "lindex", "l", "-8"),
 		rc(nil, "lindex", "l", "7"),
 		rc(nil, "lindex", "nokey", "x"), // the key is looked up first
-		rc("ERR:"+errNotInteger, "lindex", "l", "x"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lindex", "l", "x"),
 		rc("x", "lpop", "l"),
 		rc("d", "rpop", "l"),
 		rc(strs("z", "y"), "lpop", "l", "2"),
@@ -166,10 +166,10 @@ func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 		rc("OK", "lset", "l", "1", "B"),
 		rc("OK", "lset", "l", "-2", "BB"),
 		rc(strs("a", "B", "a", "c", "a", "BB", "a"), "lrange", "l", "0", "-1"),
-		rc("ERR:"+errIndexRange, "lset", "l", "7", "x"),
-		rc("ERR:"+errIndexRange, "lset", "l", "-8", "x"),
-		rc("ERR:"+errNoSuchKey, "lset", "nokey", "0", "x"),
-		rc("ERR:"+errNotInteger, "lset", "nokey", "x", "x"),
+		rc("ERR:"+keyspace.ErrIndexRange, "lset", "l", "7", "x"),
+		rc("ERR:"+keyspace.ErrIndexRange, "lset", "l", "-8", "x"),
+		rc("ERR:"+keyspace.ErrNoSuchKey, "lset", "nokey", "0", "x"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lset", "nokey", "x", "x"),
 		rc(wrongType, "lset", "str", "0", "x"),
 		// LREM: from the head, from the tail, all.
 		rc(int64(1), "lrem", "l", "1", "a"),
@@ -178,7 +178,7 @@ func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 		rc(strs("B", "a", "c", "BB"), "lrange", "l", "0", "-1"),
 		rc(int64(0), "lrem", "l", "0", "zz"),
 		rc(int64(0), "lrem", "nokey", "0", "a"),
-		rc("ERR:"+errNotInteger, "lrem", "l", "x", "a"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lrem", "l", "x", "a"),
 		rc(wrongType, "lrem", "str", "0", "a"),
 		rc(int64(3), "rpush", "r", "a", "a", "a"),
 		rc(int64(3), "lrem", "r", "0", "a"),
@@ -193,8 +193,8 @@ func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 		rc(strs("w", "B", "a", "x", "c", "BB", "y"), "lrange", "l", "0", "-1"),
 		rc(int64(-1), "linsert", "l", "before", "zz", "q"),
 		rc(int64(0), "linsert", "nokey", "before", "a", "q"),
-		rc("ERR:"+errSyntax, "linsert", "l", "middle", "a", "q"),
-		rc("ERR:"+errSyntax, "linsert", "nokey", "middle", "a", "q"),
+		rc("ERR:"+keyspace.ErrSyntax, "linsert", "l", "middle", "a", "q"),
+		rc("ERR:"+keyspace.ErrSyntax, "linsert", "nokey", "middle", "a", "q"),
 		rc(wrongType, "linsert", "str", "after", "a", "q"),
 		// LTRIM.
 		rc("OK", "ltrim", "l", "1", "-2"),
@@ -204,7 +204,7 @@ func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 		rc("OK", "ltrim", "l", "0", "-1"),
 		rc(int64(3), "llen", "l"),
 		rc("OK", "ltrim", "nokey", "0", "1"),
-		rc("ERR:"+errNotInteger, "ltrim", "l", "0", "x"),
+		rc("ERR:"+keyspace.ErrNotInteger, "ltrim", "l", "0", "x"),
 		rc(wrongType, "ltrim", "str", "0", "1"),
 		rc("OK", "ltrim", "l", "2", "1"),
 		rc(int64(0), "exists", "l"),
@@ -241,12 +241,12 @@ func Test_List_Lpos(t *testing.T) {
 		rc(int64(7), "lpos", "l", "c", "rank", "-9223372036854775808"),
 		rc(li(7, 6, 2), "lpos", "l", "c", "rank", "-9223372036854775808", "count", "1"),
 		rc("ERR:"+errListRankZero, "lpos", "l", "c", "rank", "0"),
-		rc("ERR:"+errNotInteger, "lpos", "l", "c", "rank", "x"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lpos", "l", "c", "rank", "x"),
 		rc("ERR:"+errListCountNeg, "lpos", "l", "c", "count", "-1"),
 		rc("ERR:"+errListCountNeg, "lpos", "l", "c", "count", "x"),
 		rc("ERR:"+errListMaxlenNeg, "lpos", "l", "c", "maxlen", "-1"),
-		rc("ERR:"+errSyntax, "lpos", "l", "c", "rank"),
-		rc("ERR:"+errSyntax, "lpos", "l", "c", "foo", "1"),
+		rc("ERR:"+keyspace.ErrSyntax, "lpos", "l", "c", "rank"),
+		rc("ERR:"+keyspace.ErrSyntax, "lpos", "l", "c", "foo", "1"),
 		rc("ERR:"+errListRankZero, "lpos", "str", "c", "rank", "0"),
 		rc(wrongType, "lpos", "str", "c"),
 	})
@@ -274,8 +274,8 @@ func Test_List_LmoveRpoplpush(t *testing.T) {
 		rc("x", "lmove", "one", "one", "right", "left"),
 		rc(strs("x"), "lrange", "one", "0", "-1"),
 		// Errors: syntax first, a missing source wins over a bad destination.
-		rc("ERR:"+errSyntax, "lmove", "d", "e", "up", "left"),
-		rc("ERR:"+errSyntax, "lmove", "d", "e", "left", "down"),
+		rc("ERR:"+keyspace.ErrSyntax, "lmove", "d", "e", "up", "left"),
+		rc("ERR:"+keyspace.ErrSyntax, "lmove", "d", "e", "left", "down"),
 		rc(nil, "lmove", "nokey", "str", "left", "left"),
 		rc(wrongType, "lmove", "d", "str", "left", "left"),
 		rc(wrongType, "lmove", "str", "d", "left", "left"),
@@ -387,7 +387,7 @@ func Test_List_BlockingServedAtOnce(t *testing.T) {
 		rc(wrongType, "blpop", "nokey", "str", "0"),
 		rc(wrongType, "blmove", "str", "d", "left", "left", "0"),
 		rc(wrongType, "brpoplpush", "d", "str", "0"),
-		rc("ERR:"+errSyntax, "blmove", "s", "d", "up", "left", "0"),
+		rc("ERR:"+keyspace.ErrSyntax, "blmove", "s", "d", "up", "left", "0"),
 		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "x"),
 		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "nan"),
 		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", " 1"),

@@ -407,7 +407,7 @@ func Test_Snapshot_Commands(t *testing.T) {
 		snaps := persistSnapshots(t, dir)
 		return len(snaps) == 1 && snaps[0].lsn == lsn && !n.Persistence().SaveInProgress
 	})
-	if err := c.Do(ctx, "bgsave", "nope").Err(); err == nil || err.Error() != errSyntax {
+	if err := c.Do(ctx, "bgsave", "nope").Err(); err == nil || err.Error() != keyspace.ErrSyntax {
 		t.Fatalf("BGSAVE nope = %v", err)
 	}
 	if got, err := c.Do(ctx, "bgsave", "schedule").Text(); err != nil || !strings.HasPrefix(got, "Background saving") {

@@ -62,13 +62,6 @@ var crc32c = crc32.MakeTable(crc32.Castagnoli)
 // errSaveInProgress is Redis' reply when a snapshot is already running.
 const errSaveInProgress = "ERR Background save already in progress"
 
-func init() {
-	register(
-		&Command{Name: "save", Arity: 1, Flags: FlagAdmin, fn: cmdSave},
-		&Command{Name: "bgsave", Arity: -1, Flags: FlagAdmin, fn: cmdBgsave},
-		&Command{Name: "lastsave", Arity: 1, Flags: FlagAdmin | FlagFast, fn: cmdLastsave},
-	)
-}
 
 // snapshotter is a node's snapshot state.
 type snapshotter struct {
@@ -151,7 +144,7 @@ func cmdSave(c *Ctx) {
 func cmdBgsave(c *Ctx) {
 	schedule := false
 	if len(c.args) > 2 || (len(c.args) == 2 && !eqFold(c.args[1], "schedule")) {
-		c.err(errSyntax)
+		c.err(keyspace.ErrSyntax)
 		return
 	} else if len(c.args) == 2 {
 		schedule = true

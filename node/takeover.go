@@ -15,12 +15,6 @@ import (
 // rollback), by a topology that shows the takeover over while this node is
 // still primary of its epoch, or by demotion.
 
-func init() {
-	register(
-		&Command{Name: "baton.freeze", Arity: 4, Flags: FlagAdmin | FlagNoMulti, fn: cmdFreeze},
-		&Command{Name: "baton.unfreeze", Arity: 2, Flags: FlagAdmin | FlagNoMulti | FlagFast, fn: cmdUnfreeze},
-	)
-}
 
 // freezeState is the node's TAKEN_OVER state; id is the takeover's ID, 0
 // while the node is active.

@@ -1,44 +1,46 @@
-package node
+package keyspace
 
 import "strconv"
 
 // Value types stored in the keyspace. Strings are stored as []byte; the
 // other types are the named types below, so a type switch tells them apart.
 type (
-	// hashValue is a Redis hash: field → value.
-	hashValue map[string][]byte
-	// setValue is a Redis set of members.
-	setValue map[string]struct{}
+	// Hash is a Redis hash: field → value.
+	Hash map[string][]byte
+	// Set is a Redis set of members.
+	Set map[string]struct{}
 )
 
 // DB is the keyspace (Redis' db 0). It is not safe for concurrent use: the
 // Server serializes every command under its lock, so the keyspace behaves as
 // a single-threaded Redis does, command by command.
 type DB struct {
-	keys    map[string]any
-	expires map[string]int64 // absolute expiry, Unix milliseconds
+	// Keys holds every key's value; Expires the absolute deadlines (Unix
+	// ms) of the keys that have one.
+	Keys    map[string]any
+	Expires map[string]int64
 
-	// onDelete, when set, is called for every key removed by expiry, so the
-	// deletion is journaled as an explicit DEL.
-	onExpire func(key string)
-	// preWrite and preFlush, when set, are called before expiry removes a
+	// OnExpire, when set, is called for every key removed by expiry, so
+	// the deletion is journaled as an explicit DEL.
+	OnExpire func(key string)
+	// PreWrite and PreFlush, when set, are called before expiry removes a
 	// key and before flush empties the keyspace, so a snapshot in progress
-	// can keep the old state (cowsnap.go).
-	preWrite func(key string)
-	preFlush func()
-	// touched is called for every key a command modified, for WATCH,
+	// can keep the old state.
+	PreWrite func(key string)
+	PreFlush func()
+	// Touched is called for every key a command modified, for WATCH,
 	// blocking wake-ups and snapshots.
-	touched func(key string)
+	Touched func(key string)
 }
 
 // newDB returns an empty keyspace.
-func newDB() *DB {
-	return &DB{keys: make(map[string]any), expires: make(map[string]int64)}
+func NewDB() *DB {
+	return &DB{Keys: make(map[string]any), Expires: make(map[string]int64)}
 }
 
-// expired reports whether key has a deadline at or before now (ms).
-func (db *DB) expired(key string, now int64) bool {
-	when, ok := db.expires[key]
+// Expired reports whether key has a deadline at or before now (ms).
+func (db *DB) Expired(key string, now int64) bool {
+	when, ok := db.Expires[key]
 	return ok && when <= now
 }
 
@@ -47,19 +49,19 @@ func (db *DB) expired(key string, now int64) bool {
 // missing: only the primary decides that a key is gone, and its DEL arrives
 // through the journal.
 func (db *DB) expireIfNeeded(key string, now int64, activeExpire bool) bool {
-	if !db.expired(key, now) {
+	if !db.Expired(key, now) {
 		return false
 	}
 	if activeExpire {
-		if db.preWrite != nil {
-			db.preWrite(key)
+		if db.PreWrite != nil {
+			db.PreWrite(key)
 		}
 		db.remove(key)
-		if db.onExpire != nil {
-			db.onExpire(key)
+		if db.OnExpire != nil {
+			db.OnExpire(key)
 		}
-		if db.touched != nil {
-			db.touched(key)
+		if db.Touched != nil {
+			db.Touched(key)
 		}
 	}
 	return true
@@ -67,7 +69,7 @@ func (db *DB) expireIfNeeded(key string, now int64, activeExpire bool) bool {
 
 // get returns the value of key, or nil when it is missing or expired.
 func (db *DB) get(key string, now int64, activeExpire bool) any {
-	v, ok := db.keys[key]
+	v, ok := db.Keys[key]
 	if !ok {
 		return nil
 	}
@@ -78,47 +80,47 @@ func (db *DB) get(key string, now int64, activeExpire bool) any {
 }
 
 // set stores v under key, leaving any expiry as it is.
-func (db *DB) set(key string, v any) { db.keys[key] = v }
+func (db *DB) set(key string, v any) { db.Keys[key] = v }
 
 // remove deletes key and its expiry, reporting whether it existed.
 func (db *DB) remove(key string) bool {
-	if _, ok := db.keys[key]; !ok {
+	if _, ok := db.Keys[key]; !ok {
 		return false
 	}
-	delete(db.keys, key)
-	delete(db.expires, key)
+	delete(db.Keys, key)
+	delete(db.Expires, key)
 	return true
 }
 
 // setExpire sets key's absolute deadline (Unix ms).
-func (db *DB) setExpire(key string, when int64) { db.expires[key] = when }
+func (db *DB) setExpire(key string, when int64) { db.Expires[key] = when }
 
 // persist removes key's deadline, reporting whether it had one.
 func (db *DB) persist(key string) bool {
-	if _, ok := db.expires[key]; !ok {
+	if _, ok := db.Expires[key]; !ok {
 		return false
 	}
-	delete(db.expires, key)
+	delete(db.Expires, key)
 	return true
 }
 
 // ttl returns key's deadline and whether it has one.
 func (db *DB) ttl(key string) (int64, bool) {
-	when, ok := db.expires[key]
+	when, ok := db.Expires[key]
 	return when, ok
 }
 
-// size is the number of keys, counting expired ones not yet removed
+// Size is the number of keys, counting expired ones not yet removed
 // (as Redis' DBSIZE does).
-func (db *DB) size() int { return len(db.keys) }
+func (db *DB) Size() int { return len(db.Keys) }
 
 // flush empties the keyspace.
 func (db *DB) flush() {
-	if db.preFlush != nil {
-		db.preFlush()
+	if db.PreFlush != nil {
+		db.PreFlush()
 	}
-	db.keys = make(map[string]any)
-	db.expires = make(map[string]int64)
+	db.Keys = make(map[string]any)
+	db.Expires = make(map[string]int64)
 }
 
 // typeName is the TYPE reply for a value.
@@ -128,28 +130,28 @@ func typeName(v any) string {
 		return "none"
 	case []byte:
 		return "string"
-	case *listValue:
+	case *List:
 		return "list"
-	case hashValue:
+	case Hash:
 		return "hash"
-	case setValue:
+	case Set:
 		return "set"
-	case *zsetValue:
+	case *ZSet:
 		return "zset"
 	}
 	return "unknown"
 }
 
-// activeExpireCycle samples keys with a deadline and removes the expired
+// ActiveExpireCycle samples keys with a deadline and removes the expired
 // ones, like Redis' active expiry: it repeats while more than a quarter of a
 // sample was expired, bounded by maxRounds so one cycle never stalls
 // clients.
-func (db *DB) activeExpireCycle(now int64, maxRounds int) int {
+func (db *DB) ActiveExpireCycle(now int64, maxRounds int) int {
 	const sample = 20
 	removed := 0
-	for round := 0; round < maxRounds && len(db.expires) > 0; round++ {
+	for round := 0; round < maxRounds && len(db.Expires) > 0; round++ {
 		seen, gone := 0, 0
-		for key, when := range db.expires { // map order is randomized
+		for key, when := range db.Expires { // map order is randomized
 			if seen == sample {
 				break
 			}
@@ -167,5 +169,5 @@ func (db *DB) activeExpireCycle(now int64, maxRounds int) int {
 	return removed
 }
 
-// itoa is strconv.Itoa for int64, for replies and journal rewrites.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+// Itoa formats n in decimal, for replies and journal rewrites.
+func Itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"crypto/sha256"
@@ -8,41 +8,32 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"time"
 )
 
-func init() {
-	register(&Command{Name: "digest", Arity: 1, Flags: FlagReadonly | FlagAdmin, fn: cmdDigest})
+// digestHandlers binds the digest commands declared in node/command.
+var digestHandlers = map[string]Handler{
+	"digest": cmdDigest,
 }
 
 // cmdDigest: DIGEST replies a 64-hex hash of the whole dataset.
-func cmdDigest(c *Ctx) { c.w.WriteBulkString(c.s.digest(c.now)) }
+func cmdDigest(c *Ctx) { c.W.WriteBulkString(Digest(c.DB, c.Now)) }
 
-// Digest returns a hash of the whole dataset as 64 hex digits: equal for
-// two nodes holding the same live keys, values and absolute expiries,
-// however the data got there, and all zeros for an empty dataset.
-func (s *Server) Digest() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.digest(time.Now().UnixMilli())
-}
-
-// digest combines per-key SHA-256 digests by XOR, so the result does not
-// depend on map or insertion order. Keys expired at now are skipped but not
-// removed (a digest is a pure read). The caller holds s.mu.
-func (s *Server) digest(now int64) string { return digestDB(s.db, now) }
-
-// digestDB is digest for any keyspace (snapshots decoded in tests too).
-func digestDB(db *DB, now int64) string {
+// Digest returns a hash of the whole keyspace as 64 hex digits: equal for
+// two keyspaces holding the same live keys, values and absolute expiries,
+// however the data got there, and all zeros for an empty one. Per-key
+// SHA-256 digests are combined by XOR, so the result does not depend on map
+// or insertion order. Keys expired at now are skipped but not removed (a
+// digest is a pure read).
+func Digest(db *DB, now int64) string {
 	var sum [sha256.Size]byte
 	h := sha256.New()
 	var kd [sha256.Size]byte
-	for key, v := range db.keys {
-		if db.expired(key, now) {
+	for key, v := range db.Keys {
+		if db.Expired(key, now) {
 			continue
 		}
 		h.Reset()
-		digestKey(h, key, v, db.expires)
+		digestKey(h, key, v, db.Expires)
 		h.Sum(kd[:0])
 		for i := range sum {
 			sum[i] ^= kd[i]
@@ -73,26 +64,26 @@ func digestKey(h hash.Hash, key string, v any, expires map[string]int64) {
 	switch val := v.(type) {
 	case []byte:
 		putBytes(val)
-	case *listValue:
+	case *List:
 		putInt(uint64(val.Len()))
 		val.Range(func(e []byte) bool {
 			putBytes(e)
 			return true
 		})
-	case setValue:
+	case Set:
 		members := slices.Sorted(maps.Keys(val))
 		putInt(uint64(len(members)))
 		for _, m := range members {
 			putString(m)
 		}
-	case hashValue:
+	case Hash:
 		fields := slices.Sorted(maps.Keys(val))
 		putInt(uint64(len(fields)))
 		for _, f := range fields {
 			putString(f)
 			putBytes(val[f])
 		}
-	case *zsetValue:
+	case *ZSet:
 		putInt(uint64(val.Len()))
 		val.Range(func(m string, score float64) bool {
 			putString(m)

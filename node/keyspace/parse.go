@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 
 // parseInt parses a Redis integer argument: optional '-', decimal digits,
 // no '+', no spaces, no leading zeros except "0" itself.
-func parseInt(b []byte) (int64, bool) {
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
@@ -57,7 +57,7 @@ func formatScore(f float64) string {
 }
 
 // eqFold reports whether b equals the lower-case ASCII word s, ignoring case.
-func eqFold(b []byte, s string) bool {
+func EqFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}
