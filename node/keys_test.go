@@ -148,8 +148,8 @@ func Test_Keys_GlobMatch(t *testing.T) {
 		{"a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", strings.Repeat("a", 60), false},
 	}
 	for _, tc := range cases {
-		if got := globMatch([]byte(tc.pat), []byte(tc.s)); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
+		if got := keyspace.GlobMatch([]byte(tc.pat), []byte(tc.s)); got != tc.want {
+			t.Errorf("keyspace.GlobMatch(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
 		}
 	}
 }

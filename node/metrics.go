@@ -1,9 +1,8 @@
 package node
 
 import (
-	"bytes"
+	"github.com/batonkv/baton/node/command"
 	"net"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,7 +53,7 @@ type metrics struct {
 // journal reports its fsyncs from the start).
 func newMetrics() *metrics {
 	return &metrics{
-		commands: make([]atomic.Uint64, (len(commandTable)+1)*int(numResults)),
+		commands: make([]atomic.Uint64, (len(command.List())+1)*int(command.NumResults)),
 		pipeline: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "baton_node_pipeline_duration_seconds",
 			Help:    "Time from reading a client's pipeline to writing its replies (durability and --sync-replicas waits included), once per pipeline; pipelines that parked a blocking command are left out.",
@@ -126,12 +125,12 @@ var (
 // countCommand counts one command (nil: an unknown command) with its
 // result. The caller holds the keyspace lock, so the counters are not
 // contended; they are atomic for the scraper.
-func (m *metrics) countCommand(cmd *Command, res uint8) {
-	row := len(commandTable)
+func (m *metrics) countCommand(cmd *command.Command, res command.Result) {
+	row := len(command.List())
 	if cmd != nil {
-		row = cmd.idx
+		row = cmd.Index()
 	}
-	m.commands[row*int(numResults)+int(res)].Add(1)
+	m.commands[row*int(command.NumResults)+int(res)].Add(1)
 }
 
 // newRegistry registers the node's metrics (and the Go runtime's and the

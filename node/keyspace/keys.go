@@ -205,7 +205,7 @@ func cmdKeys(c *Ctx) {
 		if c.DB.Expired(key, c.Now) {
 			continue
 		}
-		if all || globMatch(pat, []byte(key)) {
+		if all || GlobMatch(pat, []byte(key)) {
 			out = append(out, key)
 		}
 	}
@@ -289,7 +289,7 @@ func cmdScan(c *Ctx) {
 	})
 	out := names[:0]
 	for _, key := range names {
-		if o.match != nil && !globMatch(o.match, []byte(key)) {
+		if o.match != nil && !GlobMatch(o.match, []byte(key)) {
 			continue
 		}
 		v := c.lookup(key)
@@ -378,9 +378,9 @@ func cmdFlush(c *Ctx) {
 	c.OK()
 }
 
-// globMatch reports whether s matches the glob pattern exactly like Redis'
+// GlobMatch reports whether s matches the glob pattern exactly like Redis'
 // stringmatchlen (case-sensitive): * ? [abc] [^a] [a-z] and \ escapes.
-func globMatch(pattern, s []byte) bool {
+func GlobMatch(pattern, s []byte) bool {
 	skip := false
 	return globMatchImpl(pattern, s, &skip)
 }

@@ -143,7 +143,7 @@ func (sc collectionScan) reply(c *Ctx, compact bool, n int, all func(yield func(
 	}
 	out := names[:0]
 	for _, name := range names {
-		if sc.opts.match == nil || globMatch(sc.opts.match, []byte(name)) {
+		if sc.opts.match == nil || GlobMatch(sc.opts.match, []byte(name)) {
 			out = append(out, name)
 		}
 	}
