@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"reflect"
 	"sort"
 	"strings"

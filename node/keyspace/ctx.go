@@ -112,7 +112,7 @@ func (c *Ctx) lookup(key string) any {
 	if c.Replay {
 		return c.DB.Keys[key]
 	}
-	v := c.DB.get(key, c.Now, c.Host.ActiveExpire())
+	v := c.DB.Get(key, c.Now, c.Host.ActiveExpire())
 	if c.Cmd != nil && c.Cmd.Flags&command.FlagReadonly != 0 {
 		c.Host.CountLookup(v != nil)
 	}

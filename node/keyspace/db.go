@@ -67,8 +67,8 @@ func (db *DB) expireIfNeeded(key string, now int64, activeExpire bool) bool {
 	return true
 }
 
-// get returns the value of key, or nil when it is missing or expired.
-func (db *DB) get(key string, now int64, activeExpire bool) any {
+// Get returns the value of key, or nil when it is missing or expired.
+func (db *DB) Get(key string, now int64, activeExpire bool) any {
 	v, ok := db.Keys[key]
 	if !ok {
 		return nil
@@ -79,8 +79,8 @@ func (db *DB) get(key string, now int64, activeExpire bool) any {
 	return v
 }
 
-// set stores v under key, leaving any expiry as it is.
-func (db *DB) set(key string, v any) { db.Keys[key] = v }
+// Set stores v under key, leaving any expiry as it is.
+func (db *DB) Set(key string, v any) { db.Keys[key] = v }
 
 // remove deletes key and its expiry, reporting whether it existed.
 func (db *DB) remove(key string) bool {
@@ -92,11 +92,11 @@ func (db *DB) remove(key string) bool {
 	return true
 }
 
-// setExpire sets key's absolute deadline (Unix ms).
-func (db *DB) setExpire(key string, when int64) { db.Expires[key] = when }
+// SetExpire sets key's absolute deadline (Unix ms).
+func (db *DB) SetExpire(key string, when int64) { db.Expires[key] = when }
 
-// persist removes key's deadline, reporting whether it had one.
-func (db *DB) persist(key string) bool {
+// Persist removes key's deadline, reporting whether it had one.
+func (db *DB) Persist(key string) bool {
 	if _, ok := db.Expires[key]; !ok {
 		return false
 	}
@@ -114,8 +114,8 @@ func (db *DB) ttl(key string) (int64, bool) {
 // (as Redis' DBSIZE does).
 func (db *DB) Size() int { return len(db.Keys) }
 
-// flush empties the keyspace.
-func (db *DB) flush() {
+// Flush empties the keyspace.
+func (db *DB) Flush() {
 	if db.PreFlush != nil {
 		db.PreFlush()
 	}

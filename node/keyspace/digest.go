@@ -33,7 +33,7 @@ func Digest(db *DB, now int64) string {
 			continue
 		}
 		h.Reset()
-		digestKey(h, key, v, db.Expires)
+		DigestKey(h, key, v, db.Expires)
 		h.Sum(kd[:0])
 		for i := range sum {
 			sum[i] ^= kd[i]
@@ -42,10 +42,10 @@ func Digest(db *DB, now int64) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// digestKey writes the canonical form of one key to h: name, type, value
+// DigestKey writes the canonical form of one key to h: name, type, value
 // (sets and hashes sorted, lists and sorted sets in order) and absolute
 // expiry (-1 when none).
-func digestKey(h hash.Hash, key string, v any, expires map[string]int64) {
+func DigestKey(h hash.Hash, key string, v any, expires map[string]int64) {
 	var num [8]byte
 	putInt := func(n uint64) {
 		binary.BigEndian.PutUint64(num[:], n)

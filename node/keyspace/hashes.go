@@ -41,7 +41,7 @@ func hashForWrite(c *Ctx, key string) (Hash, bool) {
 	h, ok := hashAt(c, key)
 	if ok && h == nil {
 		h = make(Hash)
-		c.DB.set(key, h)
+		c.DB.Set(key, h)
 	}
 	return h, ok
 }

@@ -138,7 +138,7 @@ func cmdExpire(c *Ctx) {
 		c.DB.remove(key)
 		c.journalStrings("del", key)
 	} else {
-		c.DB.setExpire(key, when)
+		c.DB.SetExpire(key, when)
 		c.journalStrings("pexpireat", key, Itoa(when))
 	}
 	c.W.WriteInt(1)
@@ -184,7 +184,7 @@ func cmdTTL(c *Ctx) {
 // cmdPersist: PERSIST key removes key's deadline; replies 1 if it had one.
 func cmdPersist(c *Ctx) {
 	key := c.Key(1)
-	if c.lookup(key) != nil && c.DB.persist(key) {
+	if c.lookup(key) != nil && c.DB.Persist(key) {
 		c.Dirty++
 		c.W.WriteInt(1)
 		return
@@ -334,9 +334,9 @@ func cmdRename(c *Ctx) {
 	}
 	c.DB.remove(dst)
 	c.DB.remove(src)
-	c.DB.set(dst, v)
+	c.DB.Set(dst, v)
 	if hasTTL {
-		c.DB.setExpire(dst, when)
+		c.DB.SetExpire(dst, when)
 	}
 	c.Dirty++
 	if nx {
@@ -372,7 +372,7 @@ func cmdFlush(c *Ctx) {
 	for key := range c.DB.Keys {
 		c.touch(key)
 	}
-	c.DB.flush()
+	c.DB.Flush()
 	c.Dirty++
 	c.journalStrings("flushall")
 	c.OK()

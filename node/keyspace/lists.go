@@ -32,14 +32,15 @@ var listHandlers = map[string]Handler{
 	"brpoplpush": cmdBlmove,
 }
 
-// List error replies (Redis 7.0 wording).
+// List error replies (Redis 7.0 wording), exported for the tests that
+// expect them.
 const (
-	errListCount       = "ERR value is out of range, must be positive"
-	errListRankZero    = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errListCountNeg    = "ERR COUNT can't be negative"
-	errListMaxlenNeg   = "ERR MAXLEN can't be negative"
-	errTimeoutNotFloat = "ERR timeout is not a float or out of range"
-	errTimeoutNegative = "ERR timeout is negative"
+	ErrListCount       = "ERR value is out of range, must be positive"
+	ErrListRankZero    = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	ErrListCountNeg    = "ERR COUNT can't be negative"
+	ErrListMaxlenNeg   = "ERR MAXLEN can't be negative"
+	ErrTimeoutNotFloat = "ERR timeout is not a float or out of range"
+	ErrTimeoutNegative = "ERR timeout is negative"
 )
 
 // listRead returns the list at key (nil when missing); ok is false after
@@ -130,7 +131,7 @@ func cmdPush(c *Ctx) {
 			return
 		}
 		l = NewList()
-		c.DB.set(key, l)
+		c.DB.Set(key, l)
 	}
 	for _, a := range c.Args[2:] {
 		l.Push(left, listElem(a))
@@ -151,7 +152,7 @@ func cmdPop(c *Ctx) {
 	if hasCount {
 		n, ok := ParseInt(c.Args[2])
 		if !ok || n < 0 {
-			c.Err(errListCount)
+			c.Err(ErrListCount)
 			return
 		}
 		count = n
@@ -403,19 +404,19 @@ func parseLpos(c *Ctx) (lposOpts, bool) {
 				return o, false
 			}
 			if o.rank == 0 {
-				c.Err(errListRankZero)
+				c.Err(ErrListRankZero)
 				return o, false
 			}
 		case EqFold(a, "count") && more:
 			j++
 			if o.count, ok = ParseInt(c.Args[j]); !ok || o.count < 0 {
-				c.Err(errListCountNeg)
+				c.Err(ErrListCountNeg)
 				return o, false
 			}
 		case EqFold(a, "maxlen") && more:
 			j++
 			if o.maxlen, ok = ParseInt(c.Args[j]); !ok || o.maxlen < 0 {
-				c.Err(errListMaxlenNeg)
+				c.Err(ErrListMaxlenNeg)
 				return o, false
 			}
 		default:
@@ -514,7 +515,7 @@ func listMove(c *Ctx, src, dst string, fromLeft, toLeft, skipWrongSrc bool) (mov
 	v := sl.Pop(fromLeft)
 	if dl == nil { // never src itself: src was found above
 		dl = NewList()
-		c.DB.set(dst, dl)
+		c.DB.Set(dst, dl)
 	}
 	dl.Push(toLeft, v)
 	listDeleteIfEmpty(c, src, sl)
@@ -547,7 +548,7 @@ func cmdLmove(c *Ctx) {
 func parseTimeout(c *Ctx, i int) (time.Duration, bool) {
 	s := string(c.Args[i])
 	if s == "" || len(s) >= 5*1024 || strings.ContainsAny(s[:1], " \t\n\v\f\r") || strings.Contains(s, "_") {
-		c.Err(errTimeoutNotFloat)
+		c.Err(ErrTimeoutNotFloat)
 		return 0, false
 	}
 	t := s
@@ -556,14 +557,14 @@ func parseTimeout(c *Ctx, i int) (time.Duration, bool) {
 	}
 	f, err := strconv.ParseFloat(t, 64)
 	if err != nil && !math.IsInf(f, 0) || math.IsNaN(f) {
-		c.Err(errTimeoutNotFloat)
+		c.Err(ErrTimeoutNotFloat)
 		return 0, false
 	}
 	if err != nil {
 		// Beyond float64 but maybe not beyond long double (~1.19e4932).
 		bf, _, berr := big.ParseFloat(t, 0, 64, big.ToNearestEven)
 		if berr != nil || bf.Abs(bf).Cmp(longDoubleMax) > 0 {
-			c.Err(errTimeoutNotFloat)
+			c.Err(ErrTimeoutNotFloat)
 			return 0, false
 		}
 	}
@@ -574,7 +575,7 @@ func parseTimeout(c *Ctx, i int) (time.Duration, bool) {
 		ms = 0
 	}
 	if ms < 0 || ms >= math.MaxInt64 {
-		c.Err(errTimeoutNegative)
+		c.Err(ErrTimeoutNegative)
 		return 0, false
 	}
 	msi := int64(ms)

@@ -44,9 +44,9 @@ func ParseInt(b []byte) (int64, bool) {
 	return int64(u), true
 }
 
-// formatScore formats a sorted-set score the way Redis replies with it
+// FormatScore formats a sorted-set score the way Redis replies with it
 // (%.17g, shortest representation that round-trips).
-func formatScore(f float64) string {
+func FormatScore(f float64) string {
 	if math.IsInf(f, 1) {
 		return "inf"
 	}

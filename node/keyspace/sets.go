@@ -49,7 +49,7 @@ func cmdSadd(c *Ctx) {
 	}
 	if s == nil {
 		s = make(Set, len(c.Args)-2)
-		c.DB.set(key, s)
+		c.DB.Set(key, s)
 	}
 	added := 0
 	for _, m := range c.Args[2:] {
@@ -325,8 +325,8 @@ func cmdSetAlgebra(c *Ctx) {
 	if len(result) == 0 {
 		changed = c.DB.remove(dst)
 	} else {
-		c.DB.set(dst, result)
-		c.DB.persist(dst)
+		c.DB.Set(dst, result)
+		c.DB.Persist(dst)
 	}
 	if changed {
 		// Only the destination changed: journal the command as sent and
@@ -414,7 +414,7 @@ func cmdSmove(c *Ctx) {
 	removeMembers(c, srcKey, src, c.Args[3:4])
 	if dst == nil {
 		dst = make(Set)
-		c.DB.set(dstKey, dst)
+		c.DB.Set(dstKey, dst)
 	}
 	dst[m] = struct{}{}
 	c.W.WriteInt(1)

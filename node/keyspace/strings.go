@@ -157,9 +157,9 @@ func ownBytes(b []byte) []byte { return b[:len(b):len(b)] }
 // putString stores v under key. The old deadline survives only when
 // keepTTL is set and the key existed (found); otherwise the key has none.
 func putString(c *Ctx, key string, v []byte, keepTTL, found bool) {
-	c.DB.set(key, v)
+	c.DB.Set(key, v)
 	if !keepTTL || !found {
-		c.DB.persist(key)
+		c.DB.Persist(key)
 	}
 }
 
@@ -239,7 +239,7 @@ func cmdSet(c *Ctx) {
 	c.Dirty++
 	switch {
 	case o.kind != expNone:
-		c.DB.setExpire(key, when)
+		c.DB.SetExpire(key, when)
 		c.journal(bSet, c.Args[1], c.Args[2], []byte("pxat"), []byte(Itoa(when)))
 	case o.keepttl && found:
 		c.journal(bSet, c.Args[1], c.Args[2], []byte("keepttl"))
@@ -278,7 +278,7 @@ func cmdSetex(c *Ctx) {
 	key := c.Key(1)
 	c.lookup(key)
 	putString(c, key, ownBytes(c.Args[3]), false, false)
-	c.DB.setExpire(key, when)
+	c.DB.SetExpire(key, when)
 	c.Dirty++
 	c.journal(bSet, c.Args[1], c.Args[3], []byte("pxat"), []byte(Itoa(when)))
 	c.OK()
@@ -431,7 +431,7 @@ func cmdAppend(c *Ctx) {
 	nv := make([]byte, len(v)+len(add))
 	copy(nv, v)
 	copy(nv[len(v):], add)
-	c.DB.set(key, nv)
+	c.DB.Set(key, nv)
 	c.Dirty++
 	c.W.WriteInt(len(nv))
 }
@@ -561,11 +561,11 @@ func cmdGetex(c *Ctx) {
 		c.Dirty++
 		c.journalStrings("del", key)
 	case o.kind != expNone:
-		c.DB.setExpire(key, when)
+		c.DB.SetExpire(key, when)
 		c.Dirty++
 		c.journalStrings("pexpireat", key, Itoa(when))
 	case o.persist:
-		if c.DB.persist(key) {
+		if c.DB.Persist(key) {
 			c.Dirty++
 			c.journalStrings("persist", key)
 		}

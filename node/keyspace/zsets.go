@@ -66,7 +66,7 @@ func zsetDeleteIfEmpty(c *Ctx, key string, z *ZSet) {
 }
 
 // writeScore replies a score as a bulk string, the way Redis 7.0 does.
-func writeScore(c *Ctx, f float64) { c.W.WriteBulkString(formatScore(f)) }
+func writeScore(c *Ctx, f float64) { c.W.WriteBulkString(FormatScore(f)) }
 
 // zaddFlags are ZADD's options.
 type zaddFlags struct{ nx, xx, gt, lt, ch, incr bool }
@@ -155,7 +155,7 @@ parsed:
 	}
 	if created && z.Len() > 0 {
 		c.DB.remove(key)
-		c.DB.set(key, z)
+		c.DB.Set(key, z)
 	}
 	if added+updated > 0 {
 		c.Dirty++
@@ -510,13 +510,13 @@ func zsetCompact(z *ZSet) bool {
 
 // zscanScore formats a score as ZSCAN shows it for Redis 7.0's compact
 // encoding: integral values that fit comfortably in an int64 as integers,
-// the rest like formatScore.
+// the rest like FormatScore.
 func zscanScore(f float64) string {
 	const lim = float64(math.MaxInt64 / 2)
 	if f >= -lim && f <= lim && f == math.Trunc(f) {
 		return strconv.FormatInt(int64(f), 10)
 	}
-	return formatScore(f)
+	return FormatScore(f)
 }
 
 // zrangeKind is how ZRANGE interprets its min and max.
@@ -733,7 +733,7 @@ func cmdZrangestore(c *Ctx) {
 		z.Add(n.member, n.score)
 	}
 	c.DB.remove(dst)
-	c.DB.set(dst, z)
+	c.DB.Set(dst, z)
 	c.Dirty++
 	c.W.WriteInt(len(nodes))
 }
