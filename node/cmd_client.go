@@ -151,7 +151,7 @@ func (s *Server) clientList(c *keyspace.Ctx) {
 		if (typ != "" && clientType(cl) != typ) || (ids != nil && !ids[cl.id]) {
 			continue
 		}
-		b.WriteString(s.clientLine(cl, cl, "client|list"))
+		b.WriteString(s.clientLine(cl, clientOf(c), "client|list"))
 		b.WriteByte('\n')
 	}
 	c.W.WriteBulkString(b.String())
@@ -328,7 +328,7 @@ func (s *Server) clientKill(c *keyspace.Ctx) {
 		addr := string(c.Args[2])
 		for _, cl := range s.snapshotClients() {
 			if cl.addr == addr {
-				s.killClient(cl, cl)
+				s.killClient(cl, clientOf(c))
 				c.OK()
 				return
 			}
@@ -342,8 +342,8 @@ func (s *Server) clientKill(c *keyspace.Ctx) {
 	}
 	killed := 0
 	for _, cl := range s.snapshotClients() {
-		if f.match(cl, cl) {
-			s.killClient(cl, cl)
+		if f.match(cl, clientOf(c)) {
+			s.killClient(cl, clientOf(c))
 			killed++
 		}
 	}
