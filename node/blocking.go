@@ -140,7 +140,7 @@ func (s *Server) park(cl *client, out keyspace.Replier, w *waiter) (timedOut boo
 }
 
 // retry re-runs a parked command with the lock held. A command that finds
-// nothing again stays parked (it calls blockOn again); on timeout the
+// nothing again stays parked (it blocks again); on timeout the
 // command replies its timeout value.
 func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 	s.unregisterWaiter(w)

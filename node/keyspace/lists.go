@@ -589,7 +589,7 @@ func parseTimeout(c *Ctx, i int) (time.Duration, bool) {
 var longDoubleMax, _, _ = big.ParseFloat("1.18973149535723176502e4932", 10, 64, big.ToNearestEven)
 
 // retried reports whether this run of a blocking command is a retry after
-// a wake-up or a timeout (see Server.retry).
+// a wake-up or a timeout (Host.Block parked it).
 func (c *Ctx) retried() bool { return c.Blocked != nil || c.TimedOut }
 
 // cmdBpop: BLPOP|BRPOP key [key ...] timeout pops from the first non-empty
