@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"time"
 
 	"github.com/tidwall/redcon"
@@ -19,7 +20,7 @@ type waiter struct {
 	keys     []string
 	deadline time.Time // zero: wait forever
 	ready    chan struct{}
-	ctx      Ctx // the command to retry
+	ctx      keyspace.Ctx // the command to retry
 	// served is set once the retried command replied; next, when the
 	// retry blocked again (say the key now holds another type), is the
 	// waiter to keep waiting on. Both are guarded by the server lock.
@@ -31,17 +32,16 @@ type waiter struct {
 	reply []byte
 }
 
-// blockOn parks the current command until one of keys is touched or
-// timeout passes (0 = forever). Only valid for FlagBlocking commands outside
-// MULTI; the handler must not have replied.
-func (c *Ctx) blockOn(keys []string, timeout time.Duration) {
+// block parks c's command until one of keys is touched or timeout passes
+// (0 = forever), for keyspace.Host.Block; the caller holds s.mu.
+func (s *Server) block(c *keyspace.Ctx, keys []string, timeout time.Duration) {
 	w := &waiter{keys: keys, ready: make(chan struct{}, 1), ctx: *c}
 	if timeout > 0 {
 		w.deadline = time.Now().Add(timeout)
 	}
-	c.blocked = w
+	c.Blocked = w
 	for _, k := range keys {
-		c.s.blocked[k] = append(c.s.blocked[k], w)
+		s.blocked[k] = append(s.blocked[k], w)
 	}
 }
 
@@ -69,17 +69,17 @@ func (s *Server) serveReady() {
 		key := s.readyKeys[0]
 		s.readyKeys = s.readyKeys[1:]
 		for _, w := range append([]*waiter(nil), s.blocked[key]...) {
-			if w.served || w.next != nil || w.ctx.cl.killed.Load() {
+			if w.served || w.next != nil || clientOf(&w.ctx).killed.Load() {
 				continue
 			}
-			out, buf := w.ctx.w, redcon.NewWriter(nil)
-			w.ctx.w = buf
+			out, buf := w.ctx.W, redcon.NewWriter(nil)
+			w.ctx.W = buf
 			next := s.retry(w, false)
-			w.ctx.w = out
+			w.ctx.W = out
 			if next == nil {
 				w.served, w.reply = true, buf.Buffer()
 			} else {
-				next.ctx.w = out
+				next.ctx.W = out
 				w.next = next
 			}
 			select {
@@ -112,7 +112,7 @@ func (s *Server) unregisterWaiter(w *waiter) {
 // park waits without the lock until w is signalled, times out, the client
 // disconnects or the server closes. Earlier replies of the pipeline are
 // flushed first so the client sees them while this command blocks.
-func (s *Server) park(cl *client, out Replier, w *waiter) (timedOut bool) {
+func (s *Server) park(cl *client, out keyspace.Replier, w *waiter) (timedOut bool) {
 	s.settle(cl, out)
 	flushReplies(out)
 	var gone <-chan struct{}
@@ -140,7 +140,7 @@ func (s *Server) park(cl *client, out Replier, w *waiter) (timedOut bool) {
 }
 
 // retry re-runs a parked command with the lock held. A command that finds
-// nothing again stays parked (it calls blockOn again); on timeout the
+// nothing again stays parked (it blocks again); on timeout the
 // command replies its timeout value.
 func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 	s.unregisterWaiter(w)
@@ -148,25 +148,25 @@ func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 	if s.isReplica() {
 		// The node was demoted while the client waited: a pop would now
 		// be a write on a replica (Redis replies the same).
-		c.w.WriteError("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
+		c.W.WriteError("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")
 		return nil
 	}
 	if s.frozen() {
 		// A takeover froze the node: the pop runs on the new primary.
-		c.w.WriteError(s.takenOverError())
+		c.W.WriteError(s.takenOverError())
 		return nil
 	}
 	if msg := s.fenceWrite(); msg != "" {
 		// The lease ended while the client waited: the pop must not run.
-		c.w.WriteError(msg)
+		c.W.WriteError(msg)
 		return nil
 	}
-	// c.blocked keeps the old waiter while the command runs, telling the
-	// handler this is a retry (Ctx.retried); blockOn replaces it when the
+	// c.Blocked keeps the old waiter while the command runs, telling the
+	// handler this is a retry (retried); block replaces it when the
 	// command parks again.
-	c.blocked = w
-	c.timedOut = timedOut
-	c.now = time.Now().UnixMilli()
+	c.Blocked = w
+	c.TimedOut = timedOut
+	c.Now = time.Now().UnixMilli()
 	next := s.exec(&c)
 	if next == w {
 		next = nil
@@ -207,7 +207,7 @@ var errBadEntry = errors.New("not a command this node can apply")
 // flushReplies sends the replies buffered so far on a redcon connection,
 // before its goroutine waits (a blocking pop, CLIENT PAUSE), so the client
 // sees the replies to the commands before the one that waits.
-func flushReplies(out Replier) {
+func flushReplies(out keyspace.Replier) {
 	if conn, ok := out.(redcon.Conn); ok {
 		if bw := redcon.BaseWriter(conn); bw != nil {
 			bw.Flush()

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/batonkv/baton/node/keyspace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,7 +59,7 @@ type client struct {
 	// deferred, set by a handler that must wait without the keyspace lock
 	// (WAIT, REPLICAOF), runs after it with the lock released and writes
 	// the reply.
-	deferred func(w Replier)
+	deferred func(w keyspace.Replier)
 	// replPort is the listening port a replica announced (BATON.HANDSHAKE);
 	// psync is set once BATON.PSYNC turned the connection into a stream.
 	replPort int

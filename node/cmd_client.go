@@ -1,15 +1,12 @@
 package node
 
 import (
+	"github.com/batonkv/baton/node/keyspace"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
-
-func init() {
-	register(&Command{Name: "client", Arity: -2, Flags: FlagConnState, fn: cmdClient})
-}
 
 // clientSubArity is the Redis 7 arity of each CLIENT subcommand.
 var clientSubArity = map[string]int{
@@ -19,52 +16,53 @@ var clientSubArity = map[string]int{
 
 // cmdClient: CLIENT ID|SETNAME|GETNAME|LIST|KILL|PAUSE|UNPAUSE|INFO|
 // NO-EVICT|HELP.
-func cmdClient(c *Ctx) {
-	sub := strings.ToLower(string(c.args[1]))
+func (s *Server) cmdClient(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	sub := strings.ToLower(string(c.Args[1]))
 	arity, ok := clientSubArity[sub]
 	if !ok {
-		c.unknownSub("CLIENT")
+		unknownSub(c, "CLIENT")
 		return
 	}
-	if (arity > 0 && len(c.args) != arity) || (arity < 0 && len(c.args) < -arity) {
-		c.subArity("client|" + sub)
+	if (arity > 0 && len(c.Args) != arity) || (arity < 0 && len(c.Args) < -arity) {
+		subArity(c, "client|"+sub)
 		return
 	}
 	switch sub {
 	case "id":
-		c.w.WriteInt64(c.cl.id)
+		c.W.WriteInt64(cl.id)
 	case "getname":
-		if c.cl.name == "" {
-			c.w.WriteNull()
+		if cl.name == "" {
+			c.W.WriteNull()
 		} else {
-			c.w.WriteBulkString(c.cl.name)
+			c.W.WriteBulkString(cl.name)
 		}
 	case "setname":
-		if !validClientName(c.args[2]) {
-			c.err(errClientName)
+		if !validClientName(c.Args[2]) {
+			c.Err(errClientName)
 			return
 		}
-		c.cl.name = string(c.args[2])
-		c.ok()
+		cl.name = string(c.Args[2])
+		c.OK()
 	case "list":
-		clientList(c)
+		s.clientList(c)
 	case "info":
-		c.w.WriteBulkString(c.s.clientLine(c.cl, c.cl, "client|info") + "\n")
+		c.W.WriteBulkString(s.clientLine(cl, cl, "client|info") + "\n")
 	case "kill":
-		clientKill(c)
+		s.clientKill(c)
 	case "pause":
-		clientPause(c)
+		s.clientPause(c)
 	case "unpause":
-		c.s.admin.pause.unpause()
-		c.ok()
+		s.admin.pause.unpause()
+		c.OK()
 	case "no-evict":
-		if !eqFold(c.args[2], "on") && !eqFold(c.args[2], "off") {
-			c.err(errSyntax)
+		if !keyspace.EqFold(c.Args[2], "on") && !keyspace.EqFold(c.Args[2], "off") {
+			c.Err(keyspace.ErrSyntax)
 			return
 		}
-		c.ok()
+		c.OK()
 	case "help":
-		c.help("CLIENT",
+		help(c, "CLIENT",
 			"GETNAME", "    Return the name of the current connection.",
 			"ID", "    Return the ID of the current connection.",
 			"INFO", "    Return information about the current client connection.",
@@ -87,7 +85,7 @@ func clientType(cl *client) string {
 }
 
 // parseClientType checks a TYPE filter value, replying the error if bad.
-func parseClientType(c *Ctx, b []byte) (string, bool) {
+func parseClientType(c *keyspace.Ctx, b []byte) (string, bool) {
 	t := strings.ToLower(string(b))
 	switch t {
 	case "normal", "pubsub", "master":
@@ -95,7 +93,7 @@ func parseClientType(c *Ctx, b []byte) (string, bool) {
 	case "replica", "slave":
 		return "replica", true
 	}
-	c.err("ERR Unknown client type '" + sanitize(string(b), 128) + "'")
+	c.Err("ERR Unknown client type '" + sanitize(string(b), 128) + "'")
 	return "", false
 }
 
@@ -123,40 +121,40 @@ func sortClients(cls []*client) {
 
 // clientList: CLIENT LIST [TYPE type] [ID id ...] replies one line per
 // client.
-func clientList(c *Ctx) {
+func (s *Server) clientList(c *keyspace.Ctx) {
 	var typ string
 	var ids map[int64]bool
 	switch {
-	case len(c.args) == 2:
-	case len(c.args) == 4 && eqFold(c.args[2], "type"):
-		t, ok := parseClientType(c, c.args[3])
+	case len(c.Args) == 2:
+	case len(c.Args) == 4 && keyspace.EqFold(c.Args[2], "type"):
+		t, ok := parseClientType(c, c.Args[3])
 		if !ok {
 			return
 		}
 		typ = t
-	case len(c.args) >= 4 && eqFold(c.args[2], "id"):
+	case len(c.Args) >= 4 && keyspace.EqFold(c.Args[2], "id"):
 		ids = map[int64]bool{}
-		for _, a := range c.args[3:] {
-			id, ok := parseInt(a)
+		for _, a := range c.Args[3:] {
+			id, ok := keyspace.ParseInt(a)
 			if !ok {
-				c.err("ERR Invalid client ID")
+				c.Err("ERR Invalid client ID")
 				return
 			}
 			ids[id] = true
 		}
 	default:
-		c.err(errSyntax)
+		c.Err(keyspace.ErrSyntax)
 		return
 	}
 	var b strings.Builder
-	for _, cl := range c.s.snapshotClients() {
+	for _, cl := range s.snapshotClients() {
 		if (typ != "" && clientType(cl) != typ) || (ids != nil && !ids[cl.id]) {
 			continue
 		}
-		b.WriteString(c.s.clientLine(cl, c.cl, "client|list"))
+		b.WriteString(s.clientLine(cl, clientOf(c), "client|list"))
 		b.WriteByte('\n')
 	}
-	c.w.WriteBulkString(b.String())
+	c.W.WriteBulkString(b.String())
 }
 
 // clientFD returns the socket's file descriptor, or -1.
@@ -273,50 +271,50 @@ func (f *killFilter) match(cl, self *client) bool {
 
 // parseKillFilter parses CLIENT KILL option/value pairs, replying the
 // error on failure.
-func parseKillFilter(c *Ctx) (*killFilter, bool) {
+func parseKillFilter(c *keyspace.Ctx) (*killFilter, bool) {
 	f := &killFilter{skipMe: true}
-	args := c.args[2:]
+	args := c.Args[2:]
 	if len(args)%2 != 0 {
-		c.err(errSyntax)
+		c.Err(keyspace.ErrSyntax)
 		return nil, false
 	}
 	for i := 0; i < len(args); i += 2 {
 		opt, val := args[i], args[i+1]
 		switch {
-		case eqFold(opt, "id"):
-			id, ok := parseInt(val)
+		case keyspace.EqFold(opt, "id"):
+			id, ok := keyspace.ParseInt(val)
 			if !ok || id <= 0 {
-				c.err("ERR client-id should be greater than 0")
+				c.Err("ERR client-id should be greater than 0")
 				return nil, false
 			}
 			f.id = id
-		case eqFold(opt, "addr"):
+		case keyspace.EqFold(opt, "addr"):
 			f.addr = string(val)
-		case eqFold(opt, "laddr"):
+		case keyspace.EqFold(opt, "laddr"):
 			f.laddr = string(val)
-		case eqFold(opt, "type"):
+		case keyspace.EqFold(opt, "type"):
 			t, ok := parseClientType(c, val)
 			if !ok {
 				return nil, false
 			}
 			f.typ = t
-		case eqFold(opt, "user"):
-			if !eqFold(val, "default") {
-				c.err("ERR No such user '" + sanitize(string(val), 128) + "'")
+		case keyspace.EqFold(opt, "user"):
+			if !keyspace.EqFold(val, "default") {
+				c.Err("ERR No such user '" + sanitize(string(val), 128) + "'")
 				return nil, false
 			}
-		case eqFold(opt, "skipme"):
+		case keyspace.EqFold(opt, "skipme"):
 			switch {
-			case eqFold(val, "yes"):
+			case keyspace.EqFold(val, "yes"):
 				f.skipMe = true
-			case eqFold(val, "no"):
+			case keyspace.EqFold(val, "no"):
 				f.skipMe = false
 			default:
-				c.err(errSyntax)
+				c.Err(keyspace.ErrSyntax)
 				return nil, false
 			}
 		default:
-			c.err(errSyntax)
+			c.Err(keyspace.ErrSyntax)
 			return nil, false
 		}
 	}
@@ -325,17 +323,17 @@ func parseKillFilter(c *Ctx) (*killFilter, bool) {
 
 // clientKill: CLIENT KILL addr (old form, replies OK or an error) or CLIENT
 // KILL option value ... (replies the number of clients killed).
-func clientKill(c *Ctx) {
-	if len(c.args) == 3 {
-		addr := string(c.args[2])
-		for _, cl := range c.s.snapshotClients() {
+func (s *Server) clientKill(c *keyspace.Ctx) {
+	if len(c.Args) == 3 {
+		addr := string(c.Args[2])
+		for _, cl := range s.snapshotClients() {
 			if cl.addr == addr {
-				c.s.killClient(cl, c.cl)
-				c.ok()
+				s.killClient(cl, clientOf(c))
+				c.OK()
 				return
 			}
 		}
-		c.err("ERR No such client")
+		c.Err("ERR No such client")
 		return
 	}
 	f, ok := parseKillFilter(c)
@@ -343,13 +341,13 @@ func clientKill(c *Ctx) {
 		return
 	}
 	killed := 0
-	for _, cl := range c.s.snapshotClients() {
-		if f.match(cl, c.cl) {
-			c.s.killClient(cl, c.cl)
+	for _, cl := range s.snapshotClients() {
+		if f.match(cl, clientOf(c)) {
+			s.killClient(cl, clientOf(c))
 			killed++
 		}
 	}
-	c.w.WriteInt(killed)
+	c.W.WriteInt(killed)
 }
 
 // killClient closes cl's connection. The caller's own connection closes
@@ -367,32 +365,32 @@ func (s *Server) killClient(cl, self *client) {
 }
 
 // clientPause: CLIENT PAUSE timeout-ms [WRITE|ALL].
-func clientPause(c *Ctx) {
-	if len(c.args) > 4 {
-		c.err("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.")
+func (s *Server) clientPause(c *keyspace.Ctx) {
+	if len(c.Args) > 4 {
+		c.Err("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.")
 		return
 	}
-	ms, ok := parseInt(c.args[2])
+	ms, ok := keyspace.ParseInt(c.Args[2])
 	if !ok {
-		c.err("ERR timeout is not an integer or out of range")
+		c.Err("ERR timeout is not an integer or out of range")
 		return
 	}
 	if ms < 0 {
-		c.err("ERR timeout is negative")
+		c.Err("ERR timeout is negative")
 		return
 	}
 	mode := pauseAll
-	if len(c.args) == 4 {
+	if len(c.Args) == 4 {
 		switch {
-		case eqFold(c.args[3], "write"):
+		case keyspace.EqFold(c.Args[3], "write"):
 			mode = pauseWrite
-		case eqFold(c.args[3], "all"):
+		case keyspace.EqFold(c.Args[3], "all"):
 		default:
-			c.err("ERR CLIENT PAUSE mode must be WRITE or ALL")
+			c.Err("ERR CLIENT PAUSE mode must be WRITE or ALL")
 			return
 		}
 	}
 	ms = min(ms, int64(100*365*24*time.Hour/time.Millisecond)) // no Duration overflow
-	c.s.admin.pause.pause(mode, time.Now().Add(time.Duration(ms)*time.Millisecond))
-	c.ok()
+	s.admin.pause.pause(mode, time.Now().Add(time.Duration(ms)*time.Millisecond))
+	c.OK()
 }

@@ -1,6 +1,9 @@
 package node
 
-import "crypto/subtle"
+import (
+	"crypto/subtle"
+	"github.com/batonkv/baton/node/keyspace"
+)
 
 // Connection command error strings, as Redis 7.0 sends them.
 const (
@@ -16,54 +19,44 @@ const (
 // redisVersion is the Redis version Baton answers as (HELLO, INFO).
 const redisVersion = "7.0.15"
 
-func init() {
-	register(
-		&Command{Name: "ping", Arity: -1, Flags: FlagFast | FlagSubscribed, fn: cmdPing},
-		&Command{Name: "echo", Arity: 2, Flags: FlagFast, fn: cmdEcho},
-		&Command{Name: "quit", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagSubscribed | FlagNoMulti, fn: cmdQuit},
-		&Command{Name: "auth", Arity: -2, Flags: FlagNoAuth | FlagFast | FlagConnState, fn: cmdAuth},
-		&Command{Name: "hello", Arity: -1, Flags: FlagNoAuth | FlagFast | FlagConnState, fn: cmdHello},
-		&Command{Name: "select", Arity: 2, Flags: FlagFast | FlagConnState, fn: cmdSelect},
-		&Command{Name: "reset", Arity: 1, Flags: FlagNoAuth | FlagFast | FlagSubscribed | FlagNoMulti | FlagConnState, fn: cmdReset},
-	)
-}
-
 // cmdPing: PING [message]. In subscribed mode it replies ["pong", msg].
-func cmdPing(c *Ctx) {
-	if len(c.args) > 2 {
-		c.wrongArity()
+func (s *Server) cmdPing(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	if len(c.Args) > 2 {
+		c.WrongArity()
 		return
 	}
-	if c.cl.subscribed() {
-		c.w.WriteArray(2)
-		c.w.WriteBulkString("pong")
-		if len(c.args) == 2 {
-			c.w.WriteBulk(c.args[1])
+	if cl.subscribed() {
+		c.W.WriteArray(2)
+		c.W.WriteBulkString("pong")
+		if len(c.Args) == 2 {
+			c.W.WriteBulk(c.Args[1])
 		} else {
-			c.w.WriteBulkString("")
+			c.W.WriteBulkString("")
 		}
 		return
 	}
-	if len(c.args) == 2 {
-		c.w.WriteBulk(c.args[1])
+	if len(c.Args) == 2 {
+		c.W.WriteBulk(c.Args[1])
 		return
 	}
-	c.w.WriteString("PONG")
+	c.W.WriteString("PONG")
 }
 
 // cmdEcho: ECHO message.
-func cmdEcho(c *Ctx) { c.w.WriteBulk(c.args[1]) }
+func (s *Server) cmdEcho(c *keyspace.Ctx) { c.W.WriteBulk(c.Args[1]) }
 
 // cmdQuit: QUIT replies OK and closes the connection after the reply.
-func cmdQuit(c *Ctx) {
-	c.ok()
-	c.cl.quit = true
+func (s *Server) cmdQuit(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	c.OK()
+	cl.quit = true
 }
 
 // checkCredentials reports whether user/pass authenticate as the default
 // user (the only user Baton has) under the current requirepass.
 func (s *Server) checkCredentials(user, pass []byte) bool {
-	if !eqFold(user, "default") {
+	if !keyspace.EqFold(user, "default") {
 		return false
 	}
 	want := s.cfg.RequirePass
@@ -74,28 +67,29 @@ func (s *Server) checkCredentials(user, pass []byte) bool {
 }
 
 // cmdAuth: AUTH [username] password authenticates the connection.
-func cmdAuth(c *Ctx) {
-	switch len(c.args) {
+func (s *Server) cmdAuth(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	switch len(c.Args) {
 	case 2:
-		if c.s.cfg.RequirePass == "" {
-			c.err(errAuthNoPass)
+		if s.cfg.RequirePass == "" {
+			c.Err(errAuthNoPass)
 			return
 		}
-		if !c.s.checkCredentials([]byte("default"), c.args[1]) {
-			c.err(errWrongPass)
+		if !s.checkCredentials([]byte("default"), c.Args[1]) {
+			c.Err(errWrongPass)
 			return
 		}
 	case 3:
-		if !c.s.checkCredentials(c.args[1], c.args[2]) {
-			c.err(errWrongPass)
+		if !s.checkCredentials(c.Args[1], c.Args[2]) {
+			c.Err(errWrongPass)
 			return
 		}
 	default:
-		c.err(errSyntax)
+		c.Err(keyspace.ErrSyntax)
 		return
 	}
-	c.cl.authed = true
-	c.ok()
+	cl.authed = true
+	c.OK()
 }
 
 // validClientName reports whether name may be a client name: printable
@@ -112,92 +106,93 @@ func validClientName(name []byte) bool {
 // cmdHello: HELLO [protover [AUTH user pass] [SETNAME name]] switches
 // protocol (only RESP2 here), optionally authenticates and names the
 // connection, and replies the server's properties as a flat array.
-func cmdHello(c *Ctx) {
-	if len(c.args) >= 2 {
-		ver, ok := parseInt(c.args[1])
+func (s *Server) cmdHello(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	if len(c.Args) >= 2 {
+		ver, ok := keyspace.ParseInt(c.Args[1])
 		if !ok {
-			c.err(errProtoVersion)
+			c.Err(errProtoVersion)
 			return
 		}
 		if ver != 2 {
-			c.err(errNoProto)
+			c.Err(errNoProto)
 			return
 		}
 	}
 	var user, pass, name []byte
 	setName := false
-	for j := 2; j < len(c.args); j++ {
-		more := len(c.args) - 1 - j
-		switch opt := c.args[j]; {
-		case eqFold(opt, "auth") && more >= 2:
-			user, pass = c.args[j+1], c.args[j+2]
+	for j := 2; j < len(c.Args); j++ {
+		more := len(c.Args) - 1 - j
+		switch opt := c.Args[j]; {
+		case keyspace.EqFold(opt, "auth") && more >= 2:
+			user, pass = c.Args[j+1], c.Args[j+2]
 			j += 2
-		case eqFold(opt, "setname") && more >= 1:
-			name, setName = c.args[j+1], true
+		case keyspace.EqFold(opt, "setname") && more >= 1:
+			name, setName = c.Args[j+1], true
 			if !validClientName(name) {
-				c.err(errClientName)
+				c.Err(errClientName)
 				return
 			}
 			j++
 		default:
-			c.err("ERR Syntax error in HELLO option '" + sanitize(string(opt), 128) + "'")
+			c.Err("ERR Syntax error in HELLO option '" + sanitize(string(opt), 128) + "'")
 			return
 		}
 	}
 	if user != nil {
-		if !c.s.checkCredentials(user, pass) {
-			c.err(errWrongPass)
+		if !s.checkCredentials(user, pass) {
+			c.Err(errWrongPass)
 			return
 		}
-		c.cl.authed = true
+		cl.authed = true
 	}
-	if !c.cl.authed {
-		c.err(errHelloNoAuth)
+	if !cl.authed {
+		c.Err(errHelloNoAuth)
 		return
 	}
 	if setName {
-		c.cl.name = string(name)
+		cl.name = string(name)
 	}
-	c.w.WriteArray(14)
-	c.w.WriteBulkString("server")
-	c.w.WriteBulkString("redis")
-	c.w.WriteBulkString("version")
-	c.w.WriteBulkString(redisVersion)
-	c.w.WriteBulkString("proto")
-	c.w.WriteInt(2)
-	c.w.WriteBulkString("id")
-	c.w.WriteInt64(c.cl.id)
-	c.w.WriteBulkString("mode")
-	c.w.WriteBulkString("standalone")
-	c.w.WriteBulkString("role")
-	c.w.WriteBulkString(c.s.roleName())
-	c.w.WriteBulkString("modules")
-	c.w.WriteArray(0)
+	c.W.WriteArray(14)
+	c.W.WriteBulkString("server")
+	c.W.WriteBulkString("redis")
+	c.W.WriteBulkString("version")
+	c.W.WriteBulkString(redisVersion)
+	c.W.WriteBulkString("proto")
+	c.W.WriteInt(2)
+	c.W.WriteBulkString("id")
+	c.W.WriteInt64(cl.id)
+	c.W.WriteBulkString("mode")
+	c.W.WriteBulkString("standalone")
+	c.W.WriteBulkString("role")
+	c.W.WriteBulkString(s.roleName())
+	c.W.WriteBulkString("modules")
+	c.W.WriteArray(0)
 }
 
 // cmdSelect: SELECT index; only database 0 exists.
-func cmdSelect(c *Ctx) {
-	db, ok := c.intArg(1)
+func (s *Server) cmdSelect(c *keyspace.Ctx) {
+	db, ok := c.IntArg(1)
 	if !ok {
 		return
 	}
 	if db != 0 {
-		c.err(errDBRange)
+		c.Err(errDBRange)
 		return
 	}
-	c.ok()
+	c.OK()
 }
 
 // cmdReset: RESET discards the transaction, WATCHes, subscriptions and name
 // and de-authenticates the connection, as a freshly accepted one.
-func cmdReset(c *Ctx) {
-	cl := c.cl
+func (s *Server) cmdReset(c *keyspace.Ctx) {
+	cl := clientOf(c)
 	cl.inMulti, cl.multiErr, cl.multiQueue = false, false, nil
-	c.s.unwatchAll(cl)
+	s.unwatchAll(cl)
 	if cl.sub != nil {
-		c.s.unsubscribeAll(cl)
+		s.unsubscribeAll(cl)
 	}
 	cl.name = ""
-	cl.authed = c.s.cfg.RequirePass == ""
-	c.w.WriteString("RESET")
+	cl.authed = s.cfg.RequirePass == ""
+	c.W.WriteString("RESET")
 }

@@ -3,15 +3,12 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 )
-
-func init() {
-	register(&Command{Name: "failover", Arity: -1, Flags: FlagAdmin | FlagNoMulti, fn: cmdFailover})
-}
 
 // failoverDefaultTimeout bounds a FAILOVER without TIMEOUT (the
 // coordinators' default takeover timeout).
@@ -24,56 +21,56 @@ const failoverDefaultTimeout = 5 * time.Second
 // epoch is committed, an error saying which step failed after a rollback.
 // FORCE is refused (a takeover never skips LSN parity), as is ABORT (it
 // rolls back by itself at its timeout).
-func cmdFailover(c *Ctx) {
-	s := c.s
+func (s *Server) cmdFailover(c *keyspace.Ctx) {
+	cl := clientOf(c)
 	if s.coord == nil {
-		c.err("ERR FAILOVER needs coordinators: this node runs without --coordinators")
+		c.Err("ERR FAILOVER needs coordinators: this node runs without --coordinators")
 		return
 	}
 	if s.isReplica() {
-		c.err("ERR FAILOVER is not valid when server is a replica.")
+		c.Err("ERR FAILOVER is not valid when server is a replica.")
 		return
 	}
 	args := []string{"BATON.TAKEOVER"}
 	timeout := failoverDefaultTimeout
-	for i := 1; i < len(c.args); i++ {
-		switch strings.ToLower(string(c.args[i])) {
+	for i := 1; i < len(c.Args); i++ {
+		switch strings.ToLower(string(c.Args[i])) {
 		case "to":
-			if i+2 >= len(c.args) {
-				c.err("ERR syntax error")
+			if i+2 >= len(c.Args) {
+				c.Err("ERR syntax error")
 				return
 			}
-			args = append(args, "TO", net.JoinHostPort(string(c.args[i+1]), string(c.args[i+2])))
+			args = append(args, "TO", net.JoinHostPort(string(c.Args[i+1]), string(c.Args[i+2])))
 			i += 2
 		case "timeout":
-			ms, err := strconv.ParseInt(string(c.argOr(i+1)), 10, 64)
+			ms, err := strconv.ParseInt(string(argOr(c, i+1)), 10, 64)
 			if err != nil || ms <= 0 {
-				c.err("ERR FAILOVER timeout must be greater than 0")
+				c.Err("ERR FAILOVER timeout must be greater than 0")
 				return
 			}
 			timeout = time.Duration(ms) * time.Millisecond
 			args = append(args, "TIMEOUT", strconv.FormatInt(ms, 10))
 			i++
 		case "force":
-			c.err("ERR FAILOVER FORCE is not supported: a takeover never skips LSN parity")
+			c.Err("ERR FAILOVER FORCE is not supported: a takeover never skips LSN parity")
 			return
 		case "abort":
-			c.err("ERR FAILOVER ABORT is not supported: a takeover rolls back by itself at its timeout")
+			c.Err("ERR FAILOVER ABORT is not supported: a takeover rolls back by itself at its timeout")
 			return
 		default:
-			c.err("ERR syntax error")
+			c.Err("ERR syntax error")
 			return
 		}
 	}
-	c.cl.deferred = func(w Replier) {
+	cl.deferred = func(w keyspace.Replier) {
 		w.WriteRaw([]byte(s.runFailover(args, timeout)))
 	}
 }
 
 // argOr returns argument i, or nil past the end.
-func (c *Ctx) argOr(i int) []byte {
-	if i < len(c.args) {
-		return c.args[i]
+func argOr(c *keyspace.Ctx, i int) []byte {
+	if i < len(c.Args) {
+		return c.Args[i]
 	}
 	return nil
 }

@@ -1,68 +1,58 @@
 package node
 
 import (
+	"github.com/batonkv/baton/node/keyspace"
 	"sort"
 	"strings"
 )
 
-func init() {
-	const sub = FlagPubSub | FlagSubscribed | FlagConnState
-	register(
-		&Command{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagFast, fn: cmdPublish},
-		&Command{Name: "subscribe", Arity: -2, Flags: sub, fn: cmdSubscribe},
-		&Command{Name: "unsubscribe", Arity: -1, Flags: sub, fn: cmdUnsubscribe},
-		&Command{Name: "psubscribe", Arity: -2, Flags: sub, fn: cmdPsubscribe},
-		&Command{Name: "punsubscribe", Arity: -1, Flags: sub, fn: cmdPunsubscribe},
-		&Command{Name: "pubsub", Arity: -2, Flags: FlagPubSub, fn: cmdPubsub},
-	)
-}
-
 // cmdPublish: PUBLISH channel message delivers message to the channel's
 // and matching patterns' subscribers and replies how many received it.
-func cmdPublish(c *Ctx) {
-	if c.replay {
+func (s *Server) cmdPublish(c *keyspace.Ctx) {
+	if c.Replay {
 		return
 	}
-	c.w.WriteInt(c.s.publish(c.args[1], c.args[2]))
+	c.W.WriteInt(s.publish(c.Args[1], c.Args[2]))
 }
 
 // subReply writes one (un)subscribe confirmation: kind, name, count.
-func subReply(c *Ctx, kind string, name *string, count int) {
-	c.w.WriteArray(3)
-	c.w.WriteBulkString(kind)
+func subReply(c *keyspace.Ctx, kind string, name *string, count int) {
+	c.W.WriteArray(3)
+	c.W.WriteBulkString(kind)
 	if name == nil {
-		c.w.WriteNull()
+		c.W.WriteNull()
 	} else {
-		c.w.WriteBulkString(*name)
+		c.W.WriteBulkString(*name)
 	}
-	c.w.WriteInt(count)
+	c.W.WriteInt(count)
 }
 
 // cmdSubscribe: SUBSCRIBE channel [channel ...] subscribes the connection,
 // replying a confirmation with the running count per channel.
-func cmdSubscribe(c *Ctx) { subscribe(c, false) }
+func (s *Server) cmdSubscribe(c *keyspace.Ctx) { s.subscribe(c, false) }
 
 // cmdPsubscribe: PSUBSCRIBE pattern [pattern ...] subscribes the
 // connection to glob patterns.
-func cmdPsubscribe(c *Ctx) { subscribe(c, true) }
+func (s *Server) cmdPsubscribe(c *keyspace.Ctx) { s.subscribe(c, true) }
 
 // subscribe implements SUBSCRIBE and PSUBSCRIBE.
-func subscribe(c *Ctx, pattern bool) {
-	if c.replay {
+func (s *Server) subscribe(c *keyspace.Ctx, pattern bool) {
+	cl := clientOf(c)
+	if c.Replay {
 		return
 	}
-	sb := c.s.subscriberOf(c.cl)
-	ps := c.s.pubsub()
+	sb := s.subscriberOf(cl)
+	ps := s.pubsub()
 	mine, reg, kind := sb.channels, ps.channels, "subscribe"
 	if pattern {
 		mine, reg, kind = sb.patterns, ps.patterns, "psubscribe"
 	}
-	for i := 1; i < len(c.args); i++ {
-		name := c.arg(i)
+	for i := 1; i < len(c.Args); i++ {
+		name := c.Arg(i)
 		if _, ok := mine[name]; !ok {
 			mine[name] = struct{}{}
 			ps.mu.Lock()
-			addSub(reg, name, c.cl)
+			addSub(reg, name, cl)
 			ps.mu.Unlock()
 		}
 		subReply(c, kind, &name, sb.count())
@@ -71,58 +61,59 @@ func subscribe(c *Ctx, pattern bool) {
 
 // cmdUnsubscribe: UNSUBSCRIBE [channel ...] unsubscribes from the given
 // channels, or from all of them, replying a confirmation per channel.
-func cmdUnsubscribe(c *Ctx) { unsubscribe(c, false) }
+func (s *Server) cmdUnsubscribe(c *keyspace.Ctx) { s.unsubscribe(c, false) }
 
 // cmdPunsubscribe: PUNSUBSCRIBE [pattern ...] unsubscribes from the given
 // patterns, or from all of them.
-func cmdPunsubscribe(c *Ctx) { unsubscribe(c, true) }
+func (s *Server) cmdPunsubscribe(c *keyspace.Ctx) { s.unsubscribe(c, true) }
 
 // unsubscribe implements UNSUBSCRIBE and PUNSUBSCRIBE.
-func unsubscribe(c *Ctx, pattern bool) {
-	if c.replay {
+func (s *Server) unsubscribe(c *keyspace.Ctx, pattern bool) {
+	cl := clientOf(c)
+	if c.Replay {
 		return
 	}
 	kind := "unsubscribe"
 	if pattern {
 		kind = "punsubscribe"
 	}
-	sb := c.cl.sub
+	sb := cl.sub
 	if sb == nil {
 		// Never subscribed: answer without creating pub/sub state, so the
 		// connection stays an ordinary one.
-		if len(c.args) == 1 {
+		if len(c.Args) == 1 {
 			subReply(c, kind, nil, 0)
 			return
 		}
-		for i := 1; i < len(c.args); i++ {
-			name := c.arg(i)
+		for i := 1; i < len(c.Args); i++ {
+			name := c.Arg(i)
 			subReply(c, kind, &name, 0)
 		}
 		return
 	}
-	ps := c.s.pubsub()
+	ps := s.pubsub()
 	mine, reg := sb.channels, ps.channels
 	if pattern {
 		mine, reg = sb.patterns, ps.patterns
 	}
 	var names []string
-	if len(c.args) == 1 {
+	if len(c.Args) == 1 {
 		if len(mine) == 0 {
 			subReply(c, kind, nil, sb.count())
 			return
 		}
 		names = sortedKeys(mine)
 	} else {
-		names = make([]string, 0, len(c.args)-1)
-		for i := 1; i < len(c.args); i++ {
-			names = append(names, c.arg(i))
+		names = make([]string, 0, len(c.Args)-1)
+		for i := 1; i < len(c.Args); i++ {
+			names = append(names, c.Arg(i))
 		}
 	}
 	for _, name := range names {
 		if _, ok := mine[name]; ok {
 			delete(mine, name)
 			ps.mu.Lock()
-			removeSub(reg, name, c.cl)
+			removeSub(reg, name, cl)
 			ps.mu.Unlock()
 		}
 		subReply(c, kind, &name, sb.count())
@@ -155,57 +146,57 @@ var pubsubSubArity = map[string]int{
 // cmdPubsub: PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT |
 // SHARDCHANNELS [pattern] | SHARDNUMSUB [channel ...] | HELP introspects
 // the pub/sub registry.
-func cmdPubsub(c *Ctx) {
-	sub := strings.ToLower(c.arg(1))
+func (s *Server) cmdPubsub(c *keyspace.Ctx) {
+	sub := strings.ToLower(c.Arg(1))
 	arity, ok := pubsubSubArity[sub]
 	if !ok {
-		c.unknownSub("PUBSUB")
+		unknownSub(c, "PUBSUB")
 		return
 	}
-	if (arity > 0 && len(c.args) != arity) || (arity < 0 && len(c.args) < -arity) {
-		c.subArity("pubsub|" + sub)
+	if (arity > 0 && len(c.Args) != arity) || (arity < 0 && len(c.Args) < -arity) {
+		subArity(c, "pubsub|"+sub)
 		return
 	}
-	if (sub == "channels" || sub == "shardchannels") && len(c.args) > 3 {
-		c.err("ERR unknown subcommand or wrong number of arguments for '" + sanitize(c.arg(1), 128) + "'. Try PUBSUB HELP.")
+	if (sub == "channels" || sub == "shardchannels") && len(c.Args) > 3 {
+		c.Err("ERR unknown subcommand or wrong number of arguments for '" + sanitize(c.Arg(1), 128) + "'. Try PUBSUB HELP.")
 		return
 	}
-	ps := c.s.pubsub()
+	ps := s.pubsub()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	switch sub {
 	case "channels":
 		var names []string
 		for ch := range ps.channels {
-			if len(c.args) == 2 || globMatch(c.args[2], []byte(ch)) {
+			if len(c.Args) == 2 || keyspace.GlobMatch(c.Args[2], []byte(ch)) {
 				names = append(names, ch)
 			}
 		}
 		sort.Strings(names)
-		c.w.WriteArray(len(names))
+		c.W.WriteArray(len(names))
 		for _, ch := range names {
-			c.w.WriteBulkString(ch)
+			c.W.WriteBulkString(ch)
 		}
 	case "numsub":
-		c.w.WriteArray(2 * (len(c.args) - 2))
-		for i := 2; i < len(c.args); i++ {
-			c.w.WriteBulk(c.args[i])
-			c.w.WriteInt(len(ps.channels[c.arg(i)]))
+		c.W.WriteArray(2 * (len(c.Args) - 2))
+		for i := 2; i < len(c.Args); i++ {
+			c.W.WriteBulk(c.Args[i])
+			c.W.WriteInt(len(ps.channels[c.Arg(i)]))
 		}
 	case "numpat":
-		c.w.WriteInt(len(ps.patterns))
+		c.W.WriteInt(len(ps.patterns))
 	case "shardchannels":
-		c.w.WriteArray(0)
+		c.W.WriteArray(0)
 	case "shardnumsub":
-		c.w.WriteArray(2 * (len(c.args) - 2))
-		for i := 2; i < len(c.args); i++ {
-			c.w.WriteBulk(c.args[i])
-			c.w.WriteInt(0)
+		c.W.WriteArray(2 * (len(c.Args) - 2))
+		for i := 2; i < len(c.Args); i++ {
+			c.W.WriteBulk(c.Args[i])
+			c.W.WriteInt(0)
 		}
 	case "help":
-		c.w.WriteArray(len(pubsubHelp))
+		c.W.WriteArray(len(pubsubHelp))
 		for _, l := range pubsubHelp {
-			c.w.WriteString(l)
+			c.W.WriteString(l)
 		}
 	}
 }

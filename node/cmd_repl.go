@@ -3,23 +3,12 @@ package node
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 )
-
-func init() {
-	register(
-		&Command{Name: "replicaof", Arity: 3, Flags: FlagAdmin, fn: cmdReplicaof},
-		&Command{Name: "slaveof", Arity: 3, Flags: FlagAdmin, fn: cmdReplicaof},
-		&Command{Name: "wait", Arity: 3, Flags: FlagBlocking, fn: cmdWait},
-		&Command{Name: "replconf", Arity: -1, Flags: FlagAdmin, fn: cmdReplconf},
-		&Command{Name: "baton.epoch", Arity: -1, Flags: FlagAdmin | FlagFast, fn: cmdEpoch},
-		&Command{Name: "baton.handshake", Arity: 4, Flags: FlagAdmin, fn: cmdHandshake},
-		&Command{Name: "baton.psync", Arity: 3, Flags: FlagAdmin | FlagNoMulti, fn: cmdPsync},
-	)
-}
 
 // errReadonly is Redis' reply to a write on a replica.
 const errReadonly = "READONLY You can't write against a read only replica."
@@ -29,26 +18,26 @@ const errReadonly = "READONLY You can't write against a read only replica."
 // touching the node's state; only if that works does it swap the link. It
 // runs without the keyspace lock (clients keep being served) and calls are
 // serialized.
-func cmdReplicaof(c *Ctx) {
-	if c.execing {
-		c.err("ERR REPLICAOF is not allowed in a transaction")
+func (s *Server) cmdReplicaof(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	if c.Execing {
+		c.Err("ERR REPLICAOF is not allowed in a transaction")
 		return
 	}
-	s := c.s
-	if eqFold(c.args[1], "no") && eqFold(c.args[2], "one") {
-		c.cl.deferred = func(w Replier) {
+	if keyspace.EqFold(c.Args[1], "no") && keyspace.EqFold(c.Args[2], "one") {
+		cl.deferred = func(w keyspace.Replier) {
 			s.promote()
 			w.WriteString("OK")
 		}
 		return
 	}
-	port, err := strconv.Atoi(c.arg(2))
+	port, err := strconv.Atoi(c.Arg(2))
 	if err != nil || port <= 0 || port > 65535 {
-		c.err("ERR Invalid master port")
+		c.Err("ERR Invalid master port")
 		return
 	}
-	target := net.JoinHostPort(c.arg(1), strconv.Itoa(port))
-	c.cl.deferred = func(w Replier) {
+	target := net.JoinHostPort(c.Arg(1), strconv.Itoa(port))
+	cl.deferred = func(w keyspace.Replier) {
 		already, err := s.replicaof(target)
 		switch {
 		case err != nil:
@@ -148,112 +137,110 @@ func (s *Server) stopLink() {
 // cmdWait: WAIT numreplicas timeout blocks until numreplicas replicas
 // acknowledged the client's last write, or timeout ms pass (0: forever);
 // it replies how many did. Inside a transaction it does not block.
-func cmdWait(c *Ctx) {
-	n, ok := c.intArg(1)
+func (s *Server) cmdWait(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	n, ok := c.IntArg(1)
 	if !ok {
 		return
 	}
-	ms, ok := c.intArg(2)
+	ms, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
 	if ms < 0 {
-		c.err("ERR timeout is negative")
+		c.Err("ERR timeout is negative")
 		return
 	}
-	s := c.s
 	if s.isReplica() {
-		c.err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		c.Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 		return
 	}
-	lsn, gen := c.cl.lastWriteLSN, c.cl.lastWriteGen
+	lsn, gen := cl.lastWriteLSN, cl.lastWriteGen
 	got := s.ackedIn(lsn, gen)
-	if c.execing || n <= 0 || int64(got) >= n {
-		c.w.WriteInt(got)
+	if c.Execing || n <= 0 || int64(got) >= n {
+		c.W.WriteInt(got)
 		return
 	}
 	var deadline time.Time
 	if ms > 0 {
 		deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
 	}
-	c.cl.deferred = func(w Replier) {
-		w.WriteInt(s.waitAcks(c.cl, lsn, gen, int(n), deadline))
+	cl.deferred = func(w keyspace.Replier) {
+		w.WriteInt(s.waitAcks(cl, lsn, gen, int(n), deadline))
 	}
 }
 
 // cmdReplconf: REPLCONF on an ordinary connection (Redis replicas send
 // several during their handshake); acks are read by the stream's reader.
-func cmdReplconf(c *Ctx) { c.ok() }
+func (s *Server) cmdReplconf(c *keyspace.Ctx) { c.OK() }
 
 // cmdEpoch: BATON.EPOCH [epoch] replies the node's epoch, or raises it. An
 // epoch never goes back.
-func cmdEpoch(c *Ctx) {
-	s := c.s
-	if len(c.args) == 1 {
-		c.w.WriteInt64(int64(s.repl.epoch.Load()))
+func (s *Server) cmdEpoch(c *keyspace.Ctx) {
+	if len(c.Args) == 1 {
+		c.W.WriteInt64(int64(s.repl.epoch.Load()))
 		return
 	}
-	if len(c.args) != 2 {
-		c.wrongArity()
+	if len(c.Args) != 2 {
+		c.WrongArity()
 		return
 	}
-	e, err := strconv.ParseUint(c.arg(1), 10, 64)
+	e, err := strconv.ParseUint(c.Arg(1), 10, 64)
 	if err != nil {
-		c.err("ERR epoch must be a non-negative integer")
+		c.Err("ERR epoch must be a non-negative integer")
 		return
 	}
 	if err := s.raiseEpoch(e); err != nil {
-		c.err("ERR " + err.Error())
+		c.Err("ERR " + err.Error())
 		return
 	}
-	c.ok()
+	c.OK()
 }
 
 // cmdHandshake: BATON.HANDSHAKE runid listening-port epoch — a replica
 // introduces itself before PSYNC. The reply, [runid, replid, lsn, epoch,
 // role], lets the replica check identity, history and epoch before it
 // changes anything.
-func cmdHandshake(c *Ctx) {
-	port, err := strconv.Atoi(c.arg(2))
+func (s *Server) cmdHandshake(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	port, err := strconv.Atoi(c.Arg(2))
 	if err != nil || port < 0 || port > 65535 {
-		c.err("ERR invalid listening port")
+		c.Err("ERR invalid listening port")
 		return
 	}
-	c.cl.replPort = port
-	s := c.s
-	c.w.WriteArray(5)
-	c.w.WriteBulkString(s.runID())
-	c.w.WriteBulkString(s.jr.Replid())
-	c.w.WriteBulkString(strconv.FormatUint(s.lastLSN, 10))
-	c.w.WriteBulkString(strconv.FormatUint(s.repl.epoch.Load(), 10))
-	c.w.WriteBulkString(s.roleName())
+	cl.replPort = port
+	c.W.WriteArray(5)
+	c.W.WriteBulkString(s.runID())
+	c.W.WriteBulkString(s.jr.Replid())
+	c.W.WriteBulkString(strconv.FormatUint(s.lastLSN, 10))
+	c.W.WriteBulkString(strconv.FormatUint(s.repl.epoch.Load(), 10))
+	c.W.WriteBulkString(s.roleName())
 }
 
 // cmdRole: ROLE as Redis replies it. A primary: ["master", lsn,
 // [[ip, port, acked lsn]...]]. A replica: ["slave", host, port, state,
 // offset], where offset is 0 until it completed a sync with this primary.
-func cmdRole(c *Ctx) {
-	s := c.s
+func (s *Server) cmdRole(c *keyspace.Ctx) {
 	if s.isReplica() {
 		host, port, _ := splitHostPort(s.repl.primary)
-		c.w.WriteArray(5)
-		c.w.WriteBulkString("slave")
-		c.w.WriteBulkString(host)
-		c.w.WriteInt(port)
-		c.w.WriteBulkString(s.repl.linkState.Load().(string))
-		c.w.WriteInt64(int64(s.replicaOffset()))
+		c.W.WriteArray(5)
+		c.W.WriteBulkString("slave")
+		c.W.WriteBulkString(host)
+		c.W.WriteInt(port)
+		c.W.WriteBulkString(s.repl.linkState.Load().(string))
+		c.W.WriteInt64(int64(s.replicaOffset()))
 		return
 	}
 	infos := s.replicaInfos(time.Now())
-	c.w.WriteArray(3)
-	c.w.WriteBulkString("master")
-	c.w.WriteInt64(int64(s.lastLSN))
-	c.w.WriteArray(len(infos))
+	c.W.WriteArray(3)
+	c.W.WriteBulkString("master")
+	c.W.WriteInt64(int64(s.lastLSN))
+	c.W.WriteArray(len(infos))
 	for _, ri := range infos {
-		c.w.WriteArray(3)
-		c.w.WriteBulkString(ri.ip)
-		c.w.WriteBulkString(strconv.Itoa(ri.port))
-		c.w.WriteBulkString(strconv.FormatUint(ri.ack, 10))
+		c.W.WriteArray(3)
+		c.W.WriteBulkString(ri.ip)
+		c.W.WriteBulkString(strconv.Itoa(ri.port))
+		c.W.WriteBulkString(strconv.FormatUint(ri.ack, 10))
 	}
 }
 

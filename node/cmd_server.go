@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"path"
 	"sort"
@@ -30,21 +32,12 @@ type adminState struct {
 	memPeak   atomic.Uint64
 }
 
-func init() {
-	register(
-		&Command{Name: "role", Arity: 1, Flags: FlagFast | FlagAdmin, fn: cmdRole},
-		&Command{Name: "time", Arity: 1, Flags: FlagFast, fn: cmdTime},
-		&Command{Name: "config", Arity: -2, Flags: FlagAdmin, fn: cmdConfig},
-		&Command{Name: "shutdown", Arity: -1, Flags: FlagAdmin, fn: cmdShutdown},
-	)
-}
-
 // cmdTime: TIME replies [unix seconds, microseconds].
-func cmdTime(c *Ctx) {
+func (s *Server) cmdTime(c *keyspace.Ctx) {
 	now := time.Now()
-	c.w.WriteArray(2)
-	c.w.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
-	c.w.WriteBulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+	c.W.WriteArray(2)
+	c.W.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
+	c.W.WriteBulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
 }
 
 // ShutdownRequested returns a channel closed after a client's SHUTDOWN has
@@ -56,23 +49,23 @@ func (s *Server) ShutdownRequested() <-chan struct{} {
 
 // cmdShutdown: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] closes the server (the
 // journal is flushed by Close) and the connection, without a reply.
-func cmdShutdown(c *Ctx) {
-	for _, a := range c.args[1:] {
+func (s *Server) cmdShutdown(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	for _, a := range c.Args[1:] {
 		switch {
-		case eqFold(a, "nosave"), eqFold(a, "save"), eqFold(a, "now"), eqFold(a, "force"):
-		case eqFold(a, "abort") && len(c.args) == 2:
-			c.err("ERR No shutdown in progress.")
+		case keyspace.EqFold(a, "nosave"), keyspace.EqFold(a, "save"), keyspace.EqFold(a, "now"), keyspace.EqFold(a, "force"):
+		case keyspace.EqFold(a, "abort") && len(c.Args) == 2:
+			c.Err("ERR No shutdown in progress.")
 			return
 		default:
-			c.err(errSyntax)
+			c.Err(keyspace.ErrSyntax)
 			return
 		}
 	}
-	if c.replay {
+	if c.Replay {
 		return
 	}
-	s := c.s
-	s.log.Info("SHUTDOWN requested", "client", c.cl.addr)
+	s.log.Info("SHUTDOWN requested", "client", cl.addr)
 	s.ShutdownRequested() // create the channel before the close can run
 	s.admin.shutdownOnce.Do(func() {
 		// Close needs the keyspace lock, which this handler holds.
@@ -83,7 +76,7 @@ func cmdShutdown(c *Ctx) {
 			close(s.admin.shutdownCh)
 		}()
 	})
-	c.cl.quit = true
+	cl.quit = true
 }
 
 // configOption is one option CONFIG GET/SET knows.
@@ -100,12 +93,12 @@ var configOptions = []configOption{
 	{name: "appendfsync", get: func(s *Server) string { return string(s.cfg.Fsync) }},
 	{name: "appendonly", get: func(s *Server) string { return yesNo(s.cfg.DataDir != "") }},
 	{name: "bind", get: func(s *Server) string { h, _ := s.listenHostPort(); return h }},
-	{name: "client-query-buffer-limit", get: func(s *Server) string { return itoa(s.cfg.MaxQueryBuffer) }},
+	{name: "client-query-buffer-limit", get: func(s *Server) string { return keyspace.Itoa(s.cfg.MaxQueryBuffer) }},
 	{name: "databases", get: func(*Server) string { return "1" }},
 	{name: "dir", get: func(s *Server) string { return s.cfg.DataDir }},
 	{name: "maxclients", get: func(s *Server) string { return strconv.Itoa(s.cfg.MaxClients) }, set: setMaxClients},
 	{name: "port", get: func(s *Server) string { _, p := s.listenHostPort(); return p }},
-	{name: "proto-max-bulk-len", get: func(s *Server) string { return itoa(s.cfg.MaxBulkLen) }},
+	{name: "proto-max-bulk-len", get: func(s *Server) string { return keyspace.Itoa(s.cfg.MaxBulkLen) }},
 	{name: "requirepass", get: func(s *Server) string { return s.cfg.RequirePass }, set: setRequirePass},
 	{name: "save", get: saveConfig},
 }
@@ -175,55 +168,55 @@ func findConfig(name string) *configOption {
 }
 
 // cmdConfig: CONFIG GET|SET|RESETSTAT|REWRITE|HELP.
-func cmdConfig(c *Ctx) {
-	sub := c.args[1]
+func (s *Server) cmdConfig(c *keyspace.Ctx) {
+	sub := c.Args[1]
 	switch {
-	case eqFold(sub, "get"):
-		if len(c.args) < 3 {
-			c.subArity("config|get")
+	case keyspace.EqFold(sub, "get"):
+		if len(c.Args) < 3 {
+			subArity(c, "config|get")
 			return
 		}
-		configGet(c)
-	case eqFold(sub, "set"):
-		if len(c.args) < 4 {
-			c.subArity("config|set")
+		s.configGet(c)
+	case keyspace.EqFold(sub, "set"):
+		if len(c.Args) < 4 {
+			subArity(c, "config|set")
 			return
 		}
-		configSet(c)
-	case eqFold(sub, "resetstat"):
-		if len(c.args) != 2 {
-			c.subArity("config|resetstat")
+		s.configSet(c)
+	case keyspace.EqFold(sub, "resetstat"):
+		if len(c.Args) != 2 {
+			subArity(c, "config|resetstat")
 			return
 		}
-		c.s.resetStats()
-		c.ok()
-	case eqFold(sub, "rewrite"):
-		if len(c.args) != 2 {
-			c.subArity("config|rewrite")
+		s.resetStats()
+		c.OK()
+	case keyspace.EqFold(sub, "rewrite"):
+		if len(c.Args) != 2 {
+			subArity(c, "config|rewrite")
 			return
 		}
-		c.err("ERR The server is running without a config file")
-	case eqFold(sub, "help") && len(c.args) == 2:
-		c.help("CONFIG",
+		c.Err("ERR The server is running without a config file")
+	case keyspace.EqFold(sub, "help") && len(c.Args) == 2:
+		help(c, "CONFIG",
 			"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
 			"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
 			"RESETSTAT", "    Reset statistics reported by the INFO command.",
 			"REWRITE", "    Rewrite the configuration file.")
 	default:
-		c.unknownSub("CONFIG")
+		unknownSub(c, "CONFIG")
 	}
 }
 
 // configGet: CONFIG GET pattern [pattern ...] replies name/value pairs.
-func configGet(c *Ctx) {
+func (s *Server) configGet(c *keyspace.Ctx) {
 	var out []string
 	seen := map[string]bool{}
-	for _, a := range c.args[2:] {
+	for _, a := range c.Args[2:] {
 		pat := string(a)
 		if !strings.ContainsAny(pat, "*?[") {
 			if o := findConfig(pat); o != nil && !seen[o.name] {
 				seen[o.name] = true
-				out = append(out, pat, o.get(c.s))
+				out = append(out, pat, o.get(s))
 			}
 			continue
 		}
@@ -232,33 +225,33 @@ func configGet(c *Ctx) {
 			o := &configOptions[i]
 			if ok, _ := path.Match(pat, o.name); ok && !seen[o.name] {
 				seen[o.name] = true
-				out = append(out, o.name, o.get(c.s))
+				out = append(out, o.name, o.get(s))
 			}
 		}
 	}
-	c.w.WriteArray(len(out))
+	c.W.WriteArray(len(out))
 	for _, v := range out {
-		c.w.WriteBulkString(v)
+		c.W.WriteBulkString(v)
 	}
 }
 
 // configSet: CONFIG SET name value [name value ...] applies all or none.
-func configSet(c *Ctx) {
-	if len(c.args)%2 != 0 {
-		c.err(errSyntax)
+func (s *Server) configSet(c *keyspace.Ctx) {
+	if len(c.Args)%2 != 0 {
+		c.Err(keyspace.ErrSyntax)
 		return
 	}
 	var applies []func()
 	seen := map[string]bool{}
-	for i := 2; i < len(c.args); i += 2 {
-		name := string(c.args[i])
+	for i := 2; i < len(c.Args); i += 2 {
+		name := string(c.Args[i])
 		o := findConfig(name)
 		if o == nil {
-			c.err("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(name, 128) + "'")
+			c.Err("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(name, 128) + "'")
 			return
 		}
 		fail := func(why string) {
-			c.err("ERR CONFIG SET failed (possibly related to argument '" + sanitize(name, 128) + "') - " + why)
+			c.Err("ERR CONFIG SET failed (possibly related to argument '" + sanitize(name, 128) + "') - " + why)
 		}
 		if seen[o.name] {
 			fail("duplicate parameter")
@@ -269,7 +262,7 @@ func configSet(c *Ctx) {
 			fail("can't set immutable config")
 			return
 		}
-		apply, why := o.set(c.s, string(c.args[i+1]))
+		apply, why := o.set(s, string(c.Args[i+1]))
 		if why != "" {
 			fail(why)
 			return
@@ -278,12 +271,12 @@ func configSet(c *Ctx) {
 	}
 	// accept reads these options under clientsMu; handlers under s.mu,
 	// which we hold.
-	c.s.clientsMu.Lock()
+	s.clientsMu.Lock()
 	for _, apply := range applies {
 		apply()
 	}
-	c.s.clientsMu.Unlock()
-	c.ok()
+	s.clientsMu.Unlock()
+	c.OK()
 }
 
 // resetStats zeroes the counters INFO stats reports (CONFIG RESETSTAT).
@@ -298,38 +291,34 @@ func (s *Server) resetStats() {
 }
 
 // subArity writes the arity error of a subcommand ("client|pause").
-func (c *Ctx) subArity(name string) {
-	c.err("ERR wrong number of arguments for '" + name + "' command")
+func subArity(c *keyspace.Ctx, name string) {
+	c.Err("ERR wrong number of arguments for '" + name + "' command")
 }
 
 // unknownSub writes Redis' unknown-subcommand error for container cmd.
-func (c *Ctx) unknownSub(cmd string) {
-	c.err("ERR unknown subcommand '" + sanitize(string(c.args[1]), 128) + "'. Try " + cmd + " HELP.")
+func unknownSub(c *keyspace.Ctx, cmd string) {
+	c.Err("ERR unknown subcommand '" + sanitize(string(c.Args[1]), 128) + "'. Try " + cmd + " HELP.")
 }
 
 // help writes a container command's HELP reply: a header line, the
 // given lines, and the HELP entry, as status replies.
-func (c *Ctx) help(cmd string, lines ...string) {
+func help(c *keyspace.Ctx, cmd string, lines ...string) {
 	all := append([]string{cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"}, lines...)
 	all = append(all, "HELP", "    Print this help.")
-	c.w.WriteArray(len(all))
+	c.W.WriteArray(len(all))
 	for _, l := range all {
-		c.w.WriteString(l)
+		c.W.WriteString(l)
 	}
 }
 
 // sortedCommands returns the command table sorted by name.
-func sortedCommands() []*Command {
-	out := make([]*Command, 0, len(commands))
-	for _, cmd := range commands {
+func sortedCommands() []*command.Command {
+	out := make([]*command.Command, 0, len(command.ByName()))
+	for _, cmd := range command.ByName() {
 		out = append(out, cmd)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-func init() {
-	register(&Command{Name: "command", Arity: -1, Flags: 0, fn: cmdCommand})
 }
 
 // commandGroups maps command names to their Redis documentation group;
@@ -362,15 +351,15 @@ func commandGroup(name string) string {
 }
 
 // flagWords are the Redis flag words of COMMAND INFO, in Redis' order.
-func flagWords(f Flags) []string {
+func flagWords(f command.Flags) []string {
 	var out []string
 	for _, fw := range []struct {
-		f    Flags
+		f    command.Flags
 		word string
 	}{
-		{FlagWrite, "write"}, {FlagReadonly, "readonly"}, {FlagAdmin, "admin"},
-		{FlagPubSub, "pubsub"}, {FlagBlocking, "blocking"}, {FlagFast, "fast"},
-		{FlagNoAuth, "no_auth"},
+		{command.FlagWrite, "write"}, {command.FlagReadonly, "readonly"}, {command.FlagAdmin, "admin"},
+		{command.FlagPubSub, "pubsub"}, {command.FlagBlocking, "blocking"}, {command.FlagFast, "fast"},
+		{command.FlagNoAuth, "no_auth"},
 	} {
 		if f&fw.f != 0 {
 			out = append(out, fw.word)
@@ -381,7 +370,7 @@ func flagWords(f Flags) []string {
 
 // aclCategories derives Redis ACL categories from cmd's flags and group,
 // in Redis' category order.
-func aclCategories(cmd *Command) []string {
+func aclCategories(cmd *command.Command) []string {
 	f := cmd.Flags
 	group := commandGroup(cmd.Name)
 	var out []string
@@ -391,26 +380,26 @@ func aclCategories(cmd *Command) []string {
 		}
 	}
 	addIf(group == "generic", "@keyspace")
-	addIf(f&FlagReadonly != 0, "@read")
-	addIf(f&FlagWrite != 0, "@write")
+	addIf(f&command.FlagReadonly != 0, "@read")
+	addIf(f&command.FlagWrite != 0, "@write")
 	addIf(group == "set", "@set")
 	addIf(group == "sorted-set", "@sortedset")
 	addIf(group == "list", "@list")
 	addIf(group == "hash", "@hash")
 	addIf(group == "string", "@string")
 	addIf(group == "pubsub", "@pubsub")
-	addIf(f&FlagAdmin != 0, "@admin")
-	addIf(f&FlagFast != 0, "@fast")
-	addIf(f&FlagFast == 0, "@slow")
-	addIf(f&FlagBlocking != 0, "@blocking")
-	addIf(f&FlagAdmin != 0, "@dangerous")
+	addIf(f&command.FlagAdmin != 0, "@admin")
+	addIf(f&command.FlagFast != 0, "@fast")
+	addIf(f&command.FlagFast == 0, "@slow")
+	addIf(f&command.FlagBlocking != 0, "@blocking")
+	addIf(f&command.FlagAdmin != 0, "@dangerous")
 	addIf(group == "connection", "@connection")
 	addIf(group == "transactions", "@transaction")
 	return out
 }
 
 // writeStrings writes a status-string array.
-func writeStrings(w Replier, strs []string) {
+func writeStrings(w keyspace.Replier, strs []string) {
 	w.WriteArray(len(strs))
 	for _, str := range strs {
 		w.WriteString(str)
@@ -419,7 +408,7 @@ func writeStrings(w Replier, strs []string) {
 
 // writeCommandInfo writes one COMMAND INFO entry: name, arity, flags, first
 // key, last key, step, ACL categories, tips, key specs, subcommands.
-func writeCommandInfo(w Replier, cmd *Command) {
+func writeCommandInfo(w keyspace.Replier, cmd *command.Command) {
 	w.WriteArray(10)
 	w.WriteBulkString(cmd.Name)
 	w.WriteInt(cmd.Arity)
@@ -439,16 +428,16 @@ func writeCommandInfo(w Replier, cmd *Command) {
 
 // writeKeySpecs writes cmd's key positions as one Redis 7 key spec (RESP2
 // maps are flat arrays): begin_search by index, find_keys by range.
-func writeKeySpecs(w Replier, cmd *Command) {
+func writeKeySpecs(w keyspace.Replier, cmd *command.Command) {
 	if cmd.FirstKey <= 0 {
 		w.WriteArray(0)
 		return
 	}
 	var flags []string
 	switch {
-	case cmd.Flags&FlagWrite != 0:
+	case cmd.Flags&command.FlagWrite != 0:
 		flags = []string{"RW"}
-	case cmd.Flags&FlagReadonly != 0:
+	case cmd.Flags&command.FlagReadonly != 0:
 		flags = []string{"RO", "access"}
 	}
 	last := cmd.LastKey
@@ -484,7 +473,7 @@ func writeKeySpecs(w Replier, cmd *Command) {
 
 // writeCommandDocs writes cmd's COMMAND DOCS map (a flat array): the
 // fields redis-cli reads for help and hints.
-func writeCommandDocs(w Replier, cmd *Command) {
+func writeCommandDocs(w keyspace.Replier, cmd *command.Command) {
 	w.WriteArray(8)
 	w.WriteBulkString("summary")
 	w.WriteBulkString(strings.ToUpper(cmd.Name) + " command")
@@ -498,37 +487,37 @@ func writeCommandDocs(w Replier, cmd *Command) {
 
 // cmdCommand: COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] |
 // GETKEYS cmd args... | HELP] describes the command table.
-func cmdCommand(c *Ctx) {
-	if len(c.args) == 1 {
+func (s *Server) cmdCommand(c *keyspace.Ctx) {
+	if len(c.Args) == 1 {
 		all := sortedCommands()
-		c.w.WriteArray(len(all))
+		c.W.WriteArray(len(all))
 		for _, cmd := range all {
-			writeCommandInfo(c.w, cmd)
+			writeCommandInfo(c.W, cmd)
 		}
 		return
 	}
-	sub := c.args[1]
+	sub := c.Args[1]
 	switch {
-	case eqFold(sub, "count"):
-		if len(c.args) != 2 {
-			c.subArity("command|count")
+	case keyspace.EqFold(sub, "count"):
+		if len(c.Args) != 2 {
+			subArity(c, "command|count")
 			return
 		}
-		c.w.WriteInt(len(commands))
-	case eqFold(sub, "list"):
+		c.W.WriteInt(len(command.ByName()))
+	case keyspace.EqFold(sub, "list"):
 		commandList(c)
-	case eqFold(sub, "info"):
-		commandEach(c, writeCommandInfo, func(w Replier) { w.WriteNull() })
-	case eqFold(sub, "docs"):
+	case keyspace.EqFold(sub, "info"):
+		commandEach(c, writeCommandInfo, func(w keyspace.Replier) { w.WriteNull() })
+	case keyspace.EqFold(sub, "docs"):
 		commandDocs(c)
-	case eqFold(sub, "getkeys"):
-		if len(c.args) < 4 {
-			c.subArity("command|getkeys")
+	case keyspace.EqFold(sub, "getkeys"):
+		if len(c.Args) < 4 {
+			subArity(c, "command|getkeys")
 			return
 		}
 		commandGetKeys(c)
-	case eqFold(sub, "help") && len(c.args) == 2:
-		c.help("COMMAND",
+	case keyspace.EqFold(sub, "help") && len(c.Args) == 2:
+		help(c, "COMMAND",
 			"(no subcommand)", "    Return details about all Redis commands.",
 			"COUNT", "    Return the total number of commands in this Redis server.",
 			"LIST", "    Return a list of all commands in this Redis server.",
@@ -536,63 +525,63 @@ func cmdCommand(c *Ctx) {
 			"DOCS [<command-name> ...]", "    Return documentation details about multiple Redis commands.",
 			"GETKEYS <full-command>", "    Return the keys from a full Redis command.")
 	default:
-		c.unknownSub("COMMAND")
+		unknownSub(c, "COMMAND")
 	}
 }
 
 // commandEach writes one entry per named command (all commands when none
 // is named), with missing for unknown names.
-func commandEach(c *Ctx, write func(Replier, *Command), missing func(Replier)) {
-	if len(c.args) == 2 {
+func commandEach(c *keyspace.Ctx, write func(keyspace.Replier, *command.Command), missing func(keyspace.Replier)) {
+	if len(c.Args) == 2 {
 		all := sortedCommands()
-		c.w.WriteArray(len(all))
+		c.W.WriteArray(len(all))
 		for _, cmd := range all {
-			write(c.w, cmd)
+			write(c.W, cmd)
 		}
 		return
 	}
-	c.w.WriteArray(len(c.args) - 2)
-	for _, name := range c.args[2:] {
-		if cmd := lookupCommand(name); cmd != nil {
-			write(c.w, cmd)
+	c.W.WriteArray(len(c.Args) - 2)
+	for _, name := range c.Args[2:] {
+		if cmd := command.Lookup(name); cmd != nil {
+			write(c.W, cmd)
 		} else {
-			missing(c.w)
+			missing(c.W)
 		}
 	}
 }
 
 // commandDocs: COMMAND DOCS [name ...] replies a map (flat array) from
 // name to docs; unknown names are left out.
-func commandDocs(c *Ctx) {
-	var cmds []*Command
-	if len(c.args) == 2 {
+func commandDocs(c *keyspace.Ctx) {
+	var cmds []*command.Command
+	if len(c.Args) == 2 {
 		cmds = sortedCommands()
 	} else {
-		for _, name := range c.args[2:] {
-			if cmd := lookupCommand(name); cmd != nil {
+		for _, name := range c.Args[2:] {
+			if cmd := command.Lookup(name); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
 	}
-	c.w.WriteArray(2 * len(cmds))
+	c.W.WriteArray(2 * len(cmds))
 	for _, cmd := range cmds {
-		c.w.WriteBulkString(cmd.Name)
-		writeCommandDocs(c.w, cmd)
+		c.W.WriteBulkString(cmd.Name)
+		writeCommandDocs(c.W, cmd)
 	}
 }
 
 // commandList: COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN p].
-func commandList(c *Ctx) {
-	keep := func(*Command) bool { return true }
+func commandList(c *keyspace.Ctx) {
+	keep := func(*command.Command) bool { return true }
 	switch {
-	case len(c.args) == 2:
-	case len(c.args) == 5 && eqFold(c.args[2], "filterby"):
-		val := string(c.args[4])
-		switch by := c.args[3]; {
-		case eqFold(by, "module"):
-			keep = func(*Command) bool { return false }
-		case eqFold(by, "aclcat"):
-			keep = func(cmd *Command) bool {
+	case len(c.Args) == 2:
+	case len(c.Args) == 5 && keyspace.EqFold(c.Args[2], "filterby"):
+		val := string(c.Args[4])
+		switch by := c.Args[3]; {
+		case keyspace.EqFold(by, "module"):
+			keep = func(*command.Command) bool { return false }
+		case keyspace.EqFold(by, "aclcat"):
+			keep = func(cmd *command.Command) bool {
 				for _, cat := range aclCategories(cmd) {
 					if strings.EqualFold(cat[1:], val) {
 						return true
@@ -600,15 +589,15 @@ func commandList(c *Ctx) {
 				}
 				return false
 			}
-		case eqFold(by, "pattern"):
+		case keyspace.EqFold(by, "pattern"):
 			pat := strings.ToLower(val)
-			keep = func(cmd *Command) bool { ok, _ := path.Match(pat, cmd.Name); return ok }
+			keep = func(cmd *command.Command) bool { ok, _ := path.Match(pat, cmd.Name); return ok }
 		default:
-			c.err(errSyntax)
+			c.Err(keyspace.ErrSyntax)
 			return
 		}
 	default:
-		c.err(errSyntax)
+		c.Err(keyspace.ErrSyntax)
 		return
 	}
 	var names []string
@@ -617,31 +606,31 @@ func commandList(c *Ctx) {
 			names = append(names, cmd.Name)
 		}
 	}
-	c.w.WriteArray(len(names))
+	c.W.WriteArray(len(names))
 	for _, n := range names {
-		c.w.WriteBulkString(n)
+		c.W.WriteBulkString(n)
 	}
 }
 
 // commandGetKeys: COMMAND GETKEYS command [arg ...] replies its key args.
-func commandGetKeys(c *Ctx) {
-	args := c.args[2:]
-	cmd := lookupCommand(args[0])
+func commandGetKeys(c *keyspace.Ctx) {
+	args := c.Args[2:]
+	cmd := command.Lookup(args[0])
 	switch {
 	case cmd == nil:
-		c.err("ERR Invalid command specified")
+		c.Err("ERR Invalid command specified")
 		return
-	case !cmd.arityOK(len(args)):
-		c.err("ERR Invalid number of arguments specified for command")
+	case !cmd.ArityOK(len(args)):
+		c.Err("ERR Invalid number of arguments specified for command")
 		return
 	}
 	idx := cmd.KeyIndexes(args)
 	if len(idx) == 0 {
-		c.err("ERR The command has no key arguments")
+		c.Err("ERR The command has no key arguments")
 		return
 	}
-	c.w.WriteArray(len(idx))
+	c.W.WriteArray(len(idx))
 	for _, i := range idx {
-		c.w.WriteBulk(args[i])
+		c.W.WriteBulk(args[i])
 	}
 }

@@ -1,6 +1,10 @@
 package node
 
-import "strings"
+import (
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
+	"strings"
+)
 
 // Transaction error strings, as Redis 7.0 sends them.
 const (
@@ -14,45 +18,33 @@ const (
 // nullArray is RESP2's null array, EXEC's reply when a WATCHed key changed.
 var nullArray = []byte("*-1\r\n")
 
-func init() {
-	register(
-		// multi, exec and discard are also the journal's transaction
-		// markers (txnreplay.go): replaying them alone does nothing.
-		&Command{Name: "multi", Arity: 1, Flags: FlagNoMulti | FlagFast | FlagConnState, fn: cmdMulti},
-		&Command{Name: "exec", Arity: 1, Flags: FlagNoMulti | FlagConnState, fn: cmdExec},
-		&Command{Name: "discard", Arity: 1, Flags: FlagNoMulti | FlagFast | FlagConnState, fn: cmdDiscard},
-		&Command{Name: "watch", Arity: -2, Flags: FlagNoMulti | FlagFast | FlagConnState, FirstKey: 1, LastKey: -1, Step: 1, fn: cmdWatch},
-		&Command{Name: "unwatch", Arity: 1, Flags: FlagFast | FlagConnState, fn: cmdUnwatch},
-	)
-}
-
 // cmdMulti: MULTI starts queuing the connection's commands for EXEC.
-func cmdMulti(c *Ctx) {
-	if c.replay {
+func (s *Server) cmdMulti(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	if c.Replay {
 		return
 	}
-	cl := c.cl
 	if cl.inMulti {
-		c.err(errMultiNested)
+		c.Err(errMultiNested)
 		return
 	}
 	cl.inMulti, cl.multiErr, cl.multiQueue = true, false, nil
-	c.ok()
+	c.OK()
 }
 
 // cmdDiscard: DISCARD drops the queued transaction and the WATCHes.
-func cmdDiscard(c *Ctx) {
-	if c.replay {
+func (s *Server) cmdDiscard(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	if c.Replay {
 		return
 	}
-	cl := c.cl
 	if !cl.inMulti {
-		c.err(errDiscardNoMul)
+		c.Err(errDiscardNoMul)
 		return
 	}
 	cl.inMulti, cl.multiErr, cl.multiQueue = false, false, nil
-	c.s.unwatchAll(cl)
-	c.ok()
+	s.unwatchAll(cl)
+	c.OK()
 }
 
 // cmdExec: EXEC runs the queued commands atomically (the keyspace lock is
@@ -60,31 +52,31 @@ func cmdDiscard(c *Ctx) {
 // aborts it (EXECABORT) and a modified WATCHed key makes it reply a null
 // array. Writes are bracketed by multi/exec journal entries so recovery
 // and replicas apply the transaction all or nothing.
-func cmdExec(c *Ctx) {
-	if c.replay {
+func (s *Server) cmdExec(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	if c.Replay {
 		return
 	}
-	cl, s := c.cl, c.s
 	if !cl.inMulti {
-		c.err(errExecNoMulti)
+		c.Err(errExecNoMulti)
 		return
 	}
 	queue, failed := cl.multiQueue, cl.multiErr
 	cl.inMulti, cl.multiErr, cl.multiQueue = false, false, nil
 	if failed {
 		s.unwatchAll(cl)
-		c.err(errExecAbort)
+		c.Err(errExecAbort)
 		return
 	}
-	if cl.watchDirty || s.watchedKeyExpired(cl, c.now) {
+	if cl.watchDirty || s.watchedKeyExpired(cl, c.Now) {
 		s.unwatchAll(cl)
-		c.w.WriteRaw(nullArray)
+		c.W.WriteRaw(nullArray)
 		return
 	}
 	s.unwatchAll(cl)
 	writes := false
 	for _, args := range queue {
-		if cmd := lookupCommand(args[0]); cmd != nil && cmd.Flags&FlagWrite != 0 {
+		if cmd := command.Lookup(args[0]); cmd != nil && cmd.Flags&command.FlagWrite != 0 {
 			writes = true
 			break
 		}
@@ -92,13 +84,13 @@ func cmdExec(c *Ctx) {
 	if writes {
 		s.appendJournal([][]byte{[]byte(journalMulti)})
 	}
-	c.w.WriteArray(len(queue))
+	c.W.WriteArray(len(queue))
 	for _, args := range queue {
-		if blocked := s.call(cl, c.w, args, true); blocked != nil {
+		if blocked := s.call(cl, c.W, args, true); blocked != nil {
 			// Blocking commands never block inside EXEC; a handler that
 			// still parked gets its timeout reply.
 			s.unregisterWaiter(blocked)
-			c.w.WriteNull()
+			c.W.WriteNull()
 		}
 	}
 	if writes {
@@ -108,33 +100,35 @@ func cmdExec(c *Ctx) {
 
 // cmdWatch: WATCH key [key ...] makes the next EXEC fail if any of the
 // keys is modified (or expires) before it.
-func cmdWatch(c *Ctx) {
-	if c.cl.inMulti {
-		c.err(errWatchInMulti)
+func (s *Server) cmdWatch(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	if cl.inMulti {
+		c.Err(errWatchInMulti)
 		return
 	}
-	for i := 1; i < len(c.args); i++ {
-		c.s.watchKey(c.cl, c.key(i), c.now)
+	for i := 1; i < len(c.Args); i++ {
+		s.watchKey(cl, c.Key(i), c.Now)
 	}
-	c.ok()
+	c.OK()
 }
 
 // cmdUnwatch: UNWATCH forgets every WATCHed key.
-func cmdUnwatch(c *Ctx) {
-	c.s.unwatchAll(c.cl)
-	c.ok()
+func (s *Server) cmdUnwatch(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	s.unwatchAll(cl)
+	c.OK()
 }
 
 // rejectCommand replies msg for a command refused before it ran (NOAUTH,
 // arity, subscribed mode). A refused EXEC also discards the transaction
 // and replies EXECABORT, as Redis' execCommandAbort does. The caller holds
 // s.mu.
-func (s *Server) rejectCommand(cl *client, w Replier, cmd *Command, msg string) {
+func (s *Server) rejectCommand(cl *client, w keyspace.Replier, cmd *command.Command, msg string) {
 	if cmd.Name == "exec" {
 		cl.inMulti, cl.multiErr, cl.multiQueue = false, false, nil
 		s.unwatchAll(cl)
 		msg = "EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR ")
 	}
-	s.met.countCommand(cmd, errorResult(msg))
+	s.met.countCommand(cmd, command.ErrorResult(msg))
 	w.WriteError(msg)
 }

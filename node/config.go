@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/internal/resplimit"
 	"log/slog"
 	"time"
 )
@@ -107,16 +108,17 @@ type Config struct {
 // DefaultConfig returns the defaults, which follow redis.conf where Redis has
 // the same setting.
 func DefaultConfig() Config {
+	lim := resplimit.Defaults()
 	return Config{
 		Addr:              "127.0.0.1:6379",
 		Fsync:             FsyncEverySec,
 		SnapshotInterval:  time.Minute,
 		SnapshotMinWrites: 10000,
 		MaxClients:        10000,
-		MaxBulkLen:        512 << 20,
-		MaxMultibulkLen:   1024 * 1024,
-		MaxQueryBuffer:    1 << 30,
-		MaxInlineLen:      64 << 10,
+		MaxBulkLen:        lim.MaxBulk,
+		MaxMultibulkLen:   lim.MaxMultibulk,
+		MaxQueryBuffer:    lim.MaxQuery,
+		MaxInlineLen:      lim.MaxInline,
 		BacklogBytes:      1 << 20,
 		SyncTimeout:       5 * time.Second,
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/node/command"
 	"os"
 	"strconv"
 	"sync"
@@ -270,7 +271,7 @@ func (s *Server) fenceWrite() string {
 // multiWrites reports whether cl's queued transaction holds a write.
 func multiWrites(cl *client) bool {
 	for _, args := range cl.multiQueue {
-		if cmd := lookupCommand(args[0]); cmd != nil && cmd.Flags&FlagWrite != 0 {
+		if cmd := command.Lookup(args[0]); cmd != nil && cmd.Flags&command.FlagWrite != 0 {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/binary"
+	"github.com/batonkv/baton/node/keyspace"
 	"hash/crc32"
 	"iter"
 	"maps"
@@ -42,18 +43,18 @@ type cowSnapshot struct {
 // lock is the header only.
 func (s *Server) startSnapshot(rotate bool) *cowSnapshot {
 	lsn := s.jr.LSN()
-	b := make([]byte, 0, 64+32*len(s.db.keys))
+	b := make([]byte, 0, 64+32*len(s.db.Keys))
 	b = append(b, snapMagic...)
 	b = binary.LittleEndian.AppendUint32(b, snapVersion)
 	var id [40]byte
 	copy(id[:], s.jr.Replid())
 	b = append(b, id[:]...)
 	b = binary.LittleEndian.AppendUint64(b, lsn)
-	next, stop := iter.Pull2(maps.All(s.db.keys))
+	next, stop := iter.Pull2(maps.All(s.db.Keys))
 	cs := &cowSnapshot{lsn: lsn, buf: b, done: make(map[string]struct{}), next: next, stop: stop}
 	s.cows = append(s.cows, cs)
-	s.db.preWrite = s.preserveKey
-	s.db.preFlush = s.drainSnapshots
+	s.db.PreWrite = s.preserveKey
+	s.db.PreFlush = s.drainSnapshots
 	if rotate {
 		s.jr.Rotate()
 	}
@@ -69,8 +70,8 @@ func (s *Server) preserveKey(key string) {
 			continue
 		}
 		cs.done[key] = struct{}{}
-		if v, ok := s.db.keys[key]; ok {
-			cs.buf = appendSnapshotKey(cs.buf, key, v, s.db.expires)
+		if v, ok := s.db.Keys[key]; ok {
+			cs.buf = appendSnapshotKey(cs.buf, key, v, s.db.Expires)
 		}
 	}
 }
@@ -90,7 +91,7 @@ func (s *Server) stepSnapshot(cs *cowSnapshot, n int) bool {
 			continue
 		}
 		cs.done[key] = struct{}{}
-		cs.buf = appendSnapshotKey(cs.buf, key, v, s.db.expires)
+		cs.buf = appendSnapshotKey(cs.buf, key, v, s.db.Expires)
 		i++
 	}
 	return false
@@ -139,14 +140,14 @@ func (s *Server) removeSnapshot(cs *cowSnapshot) {
 	cs.stop()
 	s.cows = slices.DeleteFunc(s.cows, func(o *cowSnapshot) bool { return o == cs })
 	if len(s.cows) == 0 {
-		s.db.preWrite, s.db.preFlush = nil, nil
+		s.db.PreWrite, s.db.PreFlush = nil, nil
 	}
 }
 
 // preserveCommandKeys records, before a write command runs, the snapshot
 // state of every key it names; the caller holds s.mu.
-func (s *Server) preserveCommandKeys(c *Ctx) {
-	c.cmd.eachKey(c.args, func(i int) { s.preserveKey(string(c.args[i])) })
+func (s *Server) preserveCommandKeys(c *keyspace.Ctx) {
+	c.Cmd.EachKey(c.Args, func(i int) { s.preserveKey(string(c.Args[i])) })
 }
 
 // abortSnapshot drops cs (the server is closing); the caller holds s.mu.

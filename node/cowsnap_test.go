@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"math/rand/v2"
 	"testing"
 )
@@ -15,7 +16,7 @@ func snapshotDigest(t *testing.T, data []byte) string {
 	if err != nil {
 		t.Fatalf("decode snapshot: %v", err)
 	}
-	return digestDB(&DB{keys: sd.keys, expires: sd.expires}, 0)
+	return keyspace.Digest(&keyspace.DB{Keys: sd.keys, Expires: sd.expires}, 0)
 }
 
 // run executes one command on s with the lock held, as the dispatcher does.
@@ -24,7 +25,7 @@ func runLocked(s *Server, cl *client, args ...string) {
 	for i, a := range args {
 		b[i] = []byte(a)
 	}
-	s.call(cl, discard{}, b, false)
+	s.call(cl, keyspace.Discard{}, b, false)
 }
 
 // Test_Snapshot_ConsistentWhileWritesInterleave takes a snapshot a few keys
@@ -55,7 +56,7 @@ func Test_Snapshot_ConsistentWhileWritesInterleave(t *testing.T) {
 				}
 			}
 			runLocked(s, cl, "pexpire", "k7", "100000")
-			want := digestDB(s.db, 0)
+			want := keyspace.Digest(s.db, 0)
 			cs := s.startSnapshot(true)
 			for done := false; !done; {
 				done = s.stepSnapshot(cs, 1+rng.IntN(8))
@@ -78,7 +79,7 @@ func Test_Snapshot_ConsistentWhileWritesInterleave(t *testing.T) {
 						runLocked(s, cl, "zincrby", k, "2", "m")
 					case 7:
 						runLocked(s, cl, "pexpireat", k, "1") // expired at once
-						s.db.get(k, 2, true)
+						s.db.Get(k, 2, true)
 					case 8:
 						if rng.IntN(20) == 0 {
 							runLocked(s, cl, "flushall")
@@ -90,7 +91,7 @@ func Test_Snapshot_ConsistentWhileWritesInterleave(t *testing.T) {
 			if got := snapshotDigest(t, sealSnapshot(p.data)); got != want {
 				t.Fatalf("snapshot differs from the keyspace at its start: %s, want %s", got, want)
 			}
-			if len(s.cows) > 0 || s.db.preWrite != nil {
+			if len(s.cows) > 0 || s.db.PreWrite != nil {
 				t.Fatalf("snapshot state left behind")
 			}
 		})

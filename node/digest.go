@@ -1,108 +1,16 @@
 package node
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"hash"
-	"maps"
-	"math"
-	"slices"
 	"time"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
-func init() {
-	register(&Command{Name: "digest", Arity: 1, Flags: FlagReadonly | FlagAdmin, fn: cmdDigest})
-}
-
-// cmdDigest: DIGEST replies a 64-hex hash of the whole dataset.
-func cmdDigest(c *Ctx) { c.w.WriteBulkString(c.s.digest(c.now)) }
-
-// Digest returns a hash of the whole dataset as 64 hex digits: equal for
-// two nodes holding the same live keys, values and absolute expiries,
-// however the data got there, and all zeros for an empty dataset.
+// Digest returns a hash of the whole dataset as 64 hex digits
+// (keyspace.Digest): equal for two nodes holding the same live keys, values
+// and absolute expiries, however the data got there.
 func (s *Server) Digest() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.digest(time.Now().UnixMilli())
-}
-
-// digest combines per-key SHA-256 digests by XOR, so the result does not
-// depend on map or insertion order. Keys expired at now are skipped but not
-// removed (a digest is a pure read). The caller holds s.mu.
-func (s *Server) digest(now int64) string { return digestDB(s.db, now) }
-
-// digestDB is digest for any keyspace (snapshots decoded in tests too).
-func digestDB(db *DB, now int64) string {
-	var sum [sha256.Size]byte
-	h := sha256.New()
-	var kd [sha256.Size]byte
-	for key, v := range db.keys {
-		if db.expired(key, now) {
-			continue
-		}
-		h.Reset()
-		digestKey(h, key, v, db.expires)
-		h.Sum(kd[:0])
-		for i := range sum {
-			sum[i] ^= kd[i]
-		}
-	}
-	return hex.EncodeToString(sum[:])
-}
-
-// digestKey writes the canonical form of one key to h: name, type, value
-// (sets and hashes sorted, lists and sorted sets in order) and absolute
-// expiry (-1 when none).
-func digestKey(h hash.Hash, key string, v any, expires map[string]int64) {
-	var num [8]byte
-	putInt := func(n uint64) {
-		binary.BigEndian.PutUint64(num[:], n)
-		h.Write(num[:])
-	}
-	putBytes := func(b []byte) {
-		putInt(uint64(len(b)))
-		h.Write(b)
-	}
-	putString := func(str string) {
-		putInt(uint64(len(str)))
-		h.Write([]byte(str))
-	}
-	putString(key)
-	putString(typeName(v))
-	switch val := v.(type) {
-	case []byte:
-		putBytes(val)
-	case *listValue:
-		putInt(uint64(val.Len()))
-		val.Range(func(e []byte) bool {
-			putBytes(e)
-			return true
-		})
-	case setValue:
-		members := slices.Sorted(maps.Keys(val))
-		putInt(uint64(len(members)))
-		for _, m := range members {
-			putString(m)
-		}
-	case hashValue:
-		fields := slices.Sorted(maps.Keys(val))
-		putInt(uint64(len(fields)))
-		for _, f := range fields {
-			putString(f)
-			putBytes(val[f])
-		}
-	case *zsetValue:
-		putInt(uint64(val.Len()))
-		val.Range(func(m string, score float64) bool {
-			putString(m)
-			putInt(math.Float64bits(score))
-			return true
-		})
-	}
-	when, ok := expires[key]
-	if !ok {
-		when = -1
-	}
-	putInt(uint64(when))
+	return keyspace.Digest(s.db, time.Now().UnixMilli())
 }

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"strings"
 	"time"
 
@@ -58,7 +60,7 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 // across consecutive commands. It releases the lock only to park a blocked
 // command or to honour CLIENT PAUSE, and before returning waits until the
 // client's writes are as durable as the fsync policy promises.
-func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
+func (s *Server) runPipeline(cl *client, w keyspace.Replier, cmds []redcon.Command) {
 	// One clock reading serves the whole pipeline (Redis caches its clock
 	// per event-loop iteration in the same way).
 	now := time.Now()
@@ -102,7 +104,7 @@ func (s *Server) runPipeline(cl *client, w Replier, cmds []redcon.Command) {
 		if blocked == nil && start >= 0 {
 			if s.lastLSN > before {
 				s.noteSyncReply(cl, start, w, s.lastLSN)
-			} else if rc := lookupCommand(cmd.Args[0]); observes(rc) {
+			} else if rc := command.Lookup(cmd.Args[0]); observes(rc) {
 				s.noteSyncRead(cl, start, w, s.readLSN(rc, cmd.Args))
 			}
 		}
@@ -157,21 +159,21 @@ const lockYieldBytes = 64 << 10
 
 // call executes one command with the keyspace lock held. execing is true for
 // commands run by EXEC. It returns a waiter when the command must block.
-func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waiter {
+func (s *Server) call(cl *client, w keyspace.Replier, args [][]byte, execing bool) *waiter {
 	s.stats.commands.Add(1)
-	cmd := lookupCommand(args[0])
+	cmd := command.Lookup(args[0])
 	if cmd == nil {
 		cl.flagMultiError()
-		s.met.countCommand(nil, resultErr)
+		s.met.countCommand(nil, command.ResultErr)
 		w.WriteError(unknownCommand(args))
 		return nil
 	}
-	if !cl.authed && cmd.Flags&FlagNoAuth == 0 {
+	if !cl.authed && cmd.Flags&command.FlagNoAuth == 0 {
 		cl.flagMultiError()
 		s.rejectCommand(cl, w, cmd, errNoAuth)
 		return nil
 	}
-	if !cmd.arityOK(len(args)) {
+	if !cmd.ArityOK(len(args)) {
 		cl.flagMultiError()
 		s.rejectCommand(cl, w, cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return nil
@@ -183,7 +185,7 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 		s.rejectCommand(cl, w, cmd, s.takenOverError())
 		return nil
 	}
-	if cmd.Flags&FlagWrite != 0 && s.isReplica() {
+	if cmd.Flags&command.FlagWrite != 0 && s.isReplica() {
 		cl.flagMultiError()
 		s.rejectCommand(cl, w, cmd, errReadonly)
 		return nil
@@ -194,18 +196,18 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 	// under a lease never executes after it expired. The commands EXEC runs
 	// are covered by EXEC's own check (same lock hold, same clock).
 	if s.coord != nil && !execing && !s.isReplica() &&
-		(cmd.Flags&FlagWrite != 0 || (cmd.Name == "exec" && cl.inMulti && !cl.multiErr && multiWrites(cl))) {
+		(cmd.Flags&command.FlagWrite != 0 || (cmd.Name == "exec" && cl.inMulti && !cl.multiErr && multiWrites(cl))) {
 		if msg := s.fenceWrite(); msg != "" {
 			cl.flagMultiError()
 			s.rejectCommand(cl, w, cmd, msg)
 			return nil
 		}
 	}
-	if cl.subscribed() && !execing && cmd.Flags&FlagSubscribed == 0 {
+	if cl.subscribed() && !execing && cmd.Flags&command.FlagSubscribed == 0 {
 		s.rejectCommand(cl, w, cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return nil
 	}
-	if cl.inMulti && !execing && cmd.Flags&FlagNoMulti == 0 {
+	if cl.inMulti && !execing && cmd.Flags&command.FlagNoMulti == 0 {
 		cl.multiQueue = append(cl.multiQueue, args)
 		w.WriteString("QUEUED")
 		return nil
@@ -214,54 +216,55 @@ func (s *Server) call(cl *client, w Replier, args [][]byte, execing bool) *waite
 	if now == 0 {
 		now = time.Now().UnixMilli()
 	}
-	c := Ctx{s: s, db: s.db, cl: cl, w: w, args: args, cmd: cmd, now: now, execing: execing}
+	c := keyspace.Ctx{Host: s.host(), DB: s.db, Client: cl, W: w, Args: args, Cmd: cmd, Now: now, Execing: execing}
 	blocked := s.exec(&c)
-	s.met.countCommand(cmd, c.result)
+	s.met.countCommand(cmd, c.Result)
 	return blocked
 }
 
 // exec runs c's handler and journals and signals its effects.
-func (s *Server) exec(c *Ctx) *waiter {
+func (s *Server) exec(c *keyspace.Ctx) *waiter {
 	before := s.lastLSN
-	if len(s.cows) > 0 && c.cmd.Flags&FlagWrite != 0 {
+	if len(s.cows) > 0 && c.Cmd.Flags&command.FlagWrite != 0 {
 		s.preserveCommandKeys(c)
 	}
-	c.cmd.fn(c)
-	if c.dirty > 0 {
-		if c.cmd.Flags&FlagWrite != 0 && !c.journaled && !c.replay {
+	s.handlers[c.Cmd.Index()](c)
+	if c.Dirty > 0 {
+		if c.Cmd.Flags&command.FlagWrite != 0 && !c.Journaled && !c.Replay {
 			// The journal encodes the entry at once and keeps no reference,
 			// so one scratch slice (guarded by s.mu) serves every command.
-			s.entry = append(append(s.entry[:0], c.cmd.nameBytes), c.args[1:]...)
+			s.entry = append(append(s.entry[:0], c.Cmd.NameBytes()), c.Args[1:]...)
 			s.appendJournal(s.entry)
 			clear(s.entry)
 		}
-		c.cmd.eachKey(c.args, func(i int) { s.touchKey(string(c.args[i])) })
-		if s.lastLSN > before && !c.replay {
-			s.noteUnacked(c.cmd, c.args)
+		c.Cmd.EachKey(c.Args, func(i int) { s.touchKey(string(c.Args[i])) })
+		if s.lastLSN > before && !c.Replay {
+			s.noteUnacked(c.Cmd, c.Args)
 		}
 	}
-	if c.cl != nil {
+	if cl, ok := c.Client.(*client); ok {
 		if s.lastLSN > before {
-			c.cl.pendingLSN = s.lastLSN
-			c.cl.pendingGen = s.repl.gen.Load()
-			c.cl.lastWriteLSN = s.lastLSN
-			c.cl.lastWriteGen = c.cl.pendingGen
+			cl.pendingLSN = s.lastLSN
+			cl.pendingGen = s.repl.gen.Load()
+			cl.lastWriteLSN = s.lastLSN
+			cl.lastWriteGen = cl.pendingGen
 		}
-		c.cl.lastCmd = c.cmd.Name
+		cl.lastCmd = c.Cmd.Name
 	}
-	return c.blocked
+	blocked, _ := c.Blocked.(*waiter)
+	return blocked
 }
 
 // applyEntry applies one journal entry during recovery; the caller holds
 // s.mu. Entries are deterministic, so no reply, expiry decision or new
 // journal entry comes of it.
 func (s *Server) applyEntry(args [][]byte) error {
-	cmd := lookupCommand(args[0])
-	if cmd == nil || !cmd.arityOK(len(args)) {
+	cmd := command.Lookup(args[0])
+	if cmd == nil || !cmd.ArityOK(len(args)) {
 		return errUnknownEntry(args)
 	}
-	c := Ctx{s: s, db: s.db, cl: &client{authed: true}, w: discard{}, args: args, cmd: cmd, now: time.Now().UnixMilli(), replay: true}
-	cmd.fn(&c)
+	c := keyspace.Ctx{Host: s.host(), DB: s.db, Client: &client{authed: true}, W: keyspace.Discard{}, Args: args, Cmd: cmd, Now: time.Now().UnixMilli(), Replay: true}
+	s.handlers[cmd.Index()](&c)
 	return nil
 }
 

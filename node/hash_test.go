@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"reflect"
 	"sort"
 	"strings"
@@ -13,7 +14,7 @@ import (
 )
 
 // hsWrongType is the WRONGTYPE reply as doReply returns it.
-const hsWrongType = "ERR:" + errWrongType
+const hsWrongType = "ERR:" + keyspace.ErrWrongType
 
 // anyOrder is an expected array reply whose order does not matter.
 type anyOrder []any

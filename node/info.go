@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"os"
 	"runtime"
 	"strconv"
@@ -14,10 +15,6 @@ import (
 
 // Version is Baton's version, reported by INFO as baton_version.
 const Version = "0.1.0"
-
-func init() {
-	register(&Command{Name: "info", Arity: -1, fn: cmdInfo})
-}
 
 // infoSection is one INFO section: its name and a function adding its
 // fields. defaults marks sections of plain INFO; the rest come with
@@ -47,10 +44,10 @@ var infoSections = []infoSection{
 
 // cmdInfo: INFO [section ...] replies the server's state as "# Section"
 // blocks of "field:value" lines, as Redis does.
-func cmdInfo(c *Ctx) {
+func (s *Server) cmdInfo(c *keyspace.Ctx) {
 	want := map[string]bool{}
-	all, defaults := false, len(c.args) == 1
-	for _, a := range c.args[1:] {
+	all, defaults := false, len(c.Args) == 1
+	for _, a := range c.Args[1:] {
 		switch sec := strings.ToLower(string(a)); sec {
 		case "all", "everything":
 			all = true
@@ -60,7 +57,7 @@ func cmdInfo(c *Ctx) {
 			want[sec] = true
 		}
 	}
-	c.w.WriteBulkString(c.s.infoString(time.Now(), want, all, defaults))
+	c.W.WriteBulkString(s.infoString(time.Now(), want, all, defaults))
 }
 
 // infoString renders the selected sections.
@@ -117,9 +114,9 @@ func infoServer(s *Server, now time.Time, add func(k, v string)) {
 	add("process_supervised", "no")
 	add("run_id", s.runID())
 	add("tcp_port", port)
-	add("server_time_usec", itoa(now.UnixMicro()))
-	add("uptime_in_seconds", itoa(int64(up/time.Second)))
-	add("uptime_in_days", itoa(int64(up/(24*time.Hour))))
+	add("server_time_usec", keyspace.Itoa(now.UnixMicro()))
+	add("uptime_in_seconds", keyspace.Itoa(int64(up/time.Second)))
+	add("uptime_in_days", keyspace.Itoa(int64(up/(24*time.Hour))))
 	add("hz", "10")
 	add("configured_hz", "10")
 	add("executable", exe)
@@ -201,7 +198,7 @@ func infoPersistence(s *Server, _ time.Time, add func(k, v string)) {
 	add("async_loading", "0")
 	add("rdb_changes_since_last_save", strconv.FormatUint(p.ChangesSinceLastSave, 10))
 	add("rdb_bgsave_in_progress", boolInt(p.SaveInProgress))
-	add("rdb_last_save_time", itoa(p.LastSaveTime))
+	add("rdb_last_save_time", keyspace.Itoa(p.LastSaveTime))
 	add("rdb_last_bgsave_status", okErr(p.LastSaveOK))
 	add("aof_enabled", boolInt(s.cfg.DataDir != ""))
 	add("aof_rewrite_in_progress", "0")
@@ -209,7 +206,7 @@ func infoPersistence(s *Server, _ time.Time, add func(k, v string)) {
 	add("baton_journal_replid", p.Replid)
 	add("baton_journal_lsn", strconv.FormatUint(p.LSN, 10))
 	add("baton_journal_fsync", string(s.cfg.Fsync))
-	add("baton_journal_fsyncs", itoa(p.JournalFsyncs))
+	add("baton_journal_fsyncs", keyspace.Itoa(p.JournalFsyncs))
 }
 
 // boolInt formats a boolean as 1 or 0.
@@ -223,19 +220,19 @@ func boolInt(b bool) string {
 // infoStats fills INFO stats.
 func infoStats(s *Server, _ time.Time, add func(k, v string)) {
 	st := &s.stats
-	add("total_connections_received", itoa(st.connections.Load()))
-	add("total_commands_processed", itoa(st.commands.Load()))
+	add("total_connections_received", keyspace.Itoa(st.connections.Load()))
+	add("total_commands_processed", keyspace.Itoa(st.commands.Load()))
 	add("instantaneous_ops_per_sec", "0")
-	add("rejected_connections", itoa(st.rejectedConns.Load()))
-	add("expired_keys", itoa(st.expiredKeys.Load()))
+	add("rejected_connections", keyspace.Itoa(st.rejectedConns.Load()))
+	add("expired_keys", keyspace.Itoa(st.expiredKeys.Load()))
 	add("evicted_keys", "0")
-	add("keyspace_hits", itoa(st.keyspaceHits.Load()))
-	add("keyspace_misses", itoa(st.keyspaceMisses.Load()))
-	add("sync_full", itoa(st.syncFull.Load()))
-	add("sync_partial_ok", itoa(st.syncPartialOK.Load()))
-	add("sync_partial_err", itoa(st.syncPartialErr.Load()))
-	add("baton_divergent_tails", itoa(s.repl.divergentTails.Load()))
-	add("baton_divergent_entries_discarded", itoa(s.repl.divergentEntries.Load()))
+	add("keyspace_hits", keyspace.Itoa(st.keyspaceHits.Load()))
+	add("keyspace_misses", keyspace.Itoa(st.keyspaceMisses.Load()))
+	add("sync_full", keyspace.Itoa(st.syncFull.Load()))
+	add("sync_partial_ok", keyspace.Itoa(st.syncPartialOK.Load()))
+	add("sync_partial_err", keyspace.Itoa(st.syncPartialErr.Load()))
+	add("baton_divergent_tails", keyspace.Itoa(s.repl.divergentTails.Load()))
+	add("baton_divergent_entries_discarded", keyspace.Itoa(s.repl.divergentEntries.Load()))
 }
 
 // infoCPU fills INFO cpu from getrusage.
@@ -253,7 +250,7 @@ func infoCPU(_ *Server, _ time.Time, add func(k, v string)) {
 
 // infoKeyspace fills INFO keyspace: db0 when it holds keys.
 func infoKeyspace(s *Server, _ time.Time, add func(k, v string)) {
-	if n := s.db.size(); n > 0 {
-		add("db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, len(s.db.expires)))
+	if n := s.db.Size(); n > 0 {
+		add("db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, len(s.db.Expires)))
 	}
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"reflect"
 	"sort"
 	"strconv"
@@ -148,8 +149,8 @@ func Test_Keys_GlobMatch(t *testing.T) {
 		{"a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", strings.Repeat("a", 60), false},
 	}
 	for _, tc := range cases {
-		if got := globMatch([]byte(tc.pat), []byte(tc.s)); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
+		if got := keyspace.GlobMatch([]byte(tc.pat), []byte(tc.s)); got != tc.want {
+			t.Errorf("keyspace.GlobMatch(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
 		}
 	}
 }
@@ -197,8 +198,8 @@ func Test_Keys_Scan(t *testing.T) {
 	n.mu.Lock()
 	for i := 0; i < 10; i++ {
 		k := fmt.Sprintf("key:exp%d", i)
-		n.db.set(k, []byte("v"))
-		n.db.setExpire(k, 1)
+		n.db.Set(k, []byte("v"))
+		n.db.SetExpire(k, 1)
 	}
 	n.mu.Unlock()
 
@@ -272,7 +273,7 @@ func Test_Keys_Scan(t *testing.T) {
 	n.mu.Lock()
 	left := 0
 	for i := 0; i < 10; i++ {
-		if _, ok := n.db.keys[fmt.Sprintf("key:exp%d", i)]; ok {
+		if _, ok := n.db.Keys[fmt.Sprintf("key:exp%d", i)]; ok {
 			left++
 		}
 	}

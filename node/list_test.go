@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"reflect"
 	"slices"
@@ -30,7 +30,7 @@ func li(n ...int64) []any {
 func listKeyExists(n *testNode, key string) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	_, ok := n.db.keys[key]
+	_, ok := n.db.Keys[key]
 	return ok
 }
 
@@ -52,7 +52,7 @@ func listWaitBlocked(t *testing.T, n *testNode, key string, want int) {
 	}
 }
 
-const wrongType = "ERR:" + errWrongType
+const wrongType = "ERR:" + keyspace.ErrWrongType
 
 func Test_List_PushPopLenRangeIndex(t *testing.T) {
 	n, c, ctx := newTestClient(t)
@@ -74,15 +74,15 @@ func Test_List_PushPopLenRangeIndex(t *testing.T) {
 		rc(strs(), "lrange", "l", "5", "2"),
 		rc(strs(), "lrange", "l", "7", "10"),
 		rc(strs(), "lrange", "nokey", "0", "-1"),
-		rc("ERR:"+errNotInteger, "lrange", "l", "a", "1"),
-		rc("ERR:"+errNotInteger, "lrange", "nokey", "0", "b"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lrange", "l", "a", "1"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lrange", "nokey", "0", "b"),
 		rc("x", "lindex", "l", "0"),
 		rc("d", "lindex", "l", "-1"),
 		rc("x", "lindex", "l", "-7"),
 		rc(nil, "lindex", "l", "-8"),
 		rc(nil, "lindex", "l", "7"),
 		rc(nil, "lindex", "nokey", "x"), // the key is looked up first
-		rc("ERR:"+errNotInteger, "lindex", "l", "x"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lindex", "l", "x"),
 		rc("x", "lpop", "l"),
 		rc("d", "rpop", "l"),
 		rc(strs("z", "y"), "lpop", "l", "2"),
@@ -91,8 +91,8 @@ func Test_List_PushPopLenRangeIndex(t *testing.T) {
 		rc(nil, "lpop", "nokey"),
 		rc(nil, "lpop", "nokey", "0"),
 		rc(nil, "rpop", "nokey", "3"),
-		rc("ERR:"+errListCount, "lpop", "l", "-1"),
-		rc("ERR:"+errListCount, "rpop", "nokey", "x"),
+		rc("ERR:"+keyspace.ErrListCount, "lpop", "l", "-1"),
+		rc("ERR:"+keyspace.ErrListCount, "rpop", "nokey", "x"),
 		rc("ERR:ERR wrong number of arguments for 'lpop' command", "lpop", "l", "1", "2"),
 		rc("ERR:ERR wrong number of arguments for 'rpush' command", "rpush", "l"),
 		rc(strs("a"), "lpop", "l", "10"),
@@ -166,10 +166,10 @@ func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 		rc("OK", "lset", "l", "1", "B"),
 		rc("OK", "lset", "l", "-2", "BB"),
 		rc(strs("a", "B", "a", "c", "a", "BB", "a"), "lrange", "l", "0", "-1"),
-		rc("ERR:"+errIndexRange, "lset", "l", "7", "x"),
-		rc("ERR:"+errIndexRange, "lset", "l", "-8", "x"),
-		rc("ERR:"+errNoSuchKey, "lset", "nokey", "0", "x"),
-		rc("ERR:"+errNotInteger, "lset", "nokey", "x", "x"),
+		rc("ERR:"+keyspace.ErrIndexRange, "lset", "l", "7", "x"),
+		rc("ERR:"+keyspace.ErrIndexRange, "lset", "l", "-8", "x"),
+		rc("ERR:"+keyspace.ErrNoSuchKey, "lset", "nokey", "0", "x"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lset", "nokey", "x", "x"),
 		rc(wrongType, "lset", "str", "0", "x"),
 		// LREM: from the head, from the tail, all.
 		rc(int64(1), "lrem", "l", "1", "a"),
@@ -178,7 +178,7 @@ func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 		rc(strs("B", "a", "c", "BB"), "lrange", "l", "0", "-1"),
 		rc(int64(0), "lrem", "l", "0", "zz"),
 		rc(int64(0), "lrem", "nokey", "0", "a"),
-		rc("ERR:"+errNotInteger, "lrem", "l", "x", "a"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lrem", "l", "x", "a"),
 		rc(wrongType, "lrem", "str", "0", "a"),
 		rc(int64(3), "rpush", "r", "a", "a", "a"),
 		rc(int64(3), "lrem", "r", "0", "a"),
@@ -193,8 +193,8 @@ func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 		rc(strs("w", "B", "a", "x", "c", "BB", "y"), "lrange", "l", "0", "-1"),
 		rc(int64(-1), "linsert", "l", "before", "zz", "q"),
 		rc(int64(0), "linsert", "nokey", "before", "a", "q"),
-		rc("ERR:"+errSyntax, "linsert", "l", "middle", "a", "q"),
-		rc("ERR:"+errSyntax, "linsert", "nokey", "middle", "a", "q"),
+		rc("ERR:"+keyspace.ErrSyntax, "linsert", "l", "middle", "a", "q"),
+		rc("ERR:"+keyspace.ErrSyntax, "linsert", "nokey", "middle", "a", "q"),
 		rc(wrongType, "linsert", "str", "after", "a", "q"),
 		// LTRIM.
 		rc("OK", "ltrim", "l", "1", "-2"),
@@ -204,7 +204,7 @@ func Test_List_LsetLremLtrimLinsert(t *testing.T) {
 		rc("OK", "ltrim", "l", "0", "-1"),
 		rc(int64(3), "llen", "l"),
 		rc("OK", "ltrim", "nokey", "0", "1"),
-		rc("ERR:"+errNotInteger, "ltrim", "l", "0", "x"),
+		rc("ERR:"+keyspace.ErrNotInteger, "ltrim", "l", "0", "x"),
 		rc(wrongType, "ltrim", "str", "0", "1"),
 		rc("OK", "ltrim", "l", "2", "1"),
 		rc(int64(0), "exists", "l"),
@@ -240,14 +240,14 @@ func Test_List_Lpos(t *testing.T) {
 		// Redis 7.0's arithmetic: RANK LLONG_MIN is "any match from the tail".
 		rc(int64(7), "lpos", "l", "c", "rank", "-9223372036854775808"),
 		rc(li(7, 6, 2), "lpos", "l", "c", "rank", "-9223372036854775808", "count", "1"),
-		rc("ERR:"+errListRankZero, "lpos", "l", "c", "rank", "0"),
-		rc("ERR:"+errNotInteger, "lpos", "l", "c", "rank", "x"),
-		rc("ERR:"+errListCountNeg, "lpos", "l", "c", "count", "-1"),
-		rc("ERR:"+errListCountNeg, "lpos", "l", "c", "count", "x"),
-		rc("ERR:"+errListMaxlenNeg, "lpos", "l", "c", "maxlen", "-1"),
-		rc("ERR:"+errSyntax, "lpos", "l", "c", "rank"),
-		rc("ERR:"+errSyntax, "lpos", "l", "c", "foo", "1"),
-		rc("ERR:"+errListRankZero, "lpos", "str", "c", "rank", "0"),
+		rc("ERR:"+keyspace.ErrListRankZero, "lpos", "l", "c", "rank", "0"),
+		rc("ERR:"+keyspace.ErrNotInteger, "lpos", "l", "c", "rank", "x"),
+		rc("ERR:"+keyspace.ErrListCountNeg, "lpos", "l", "c", "count", "-1"),
+		rc("ERR:"+keyspace.ErrListCountNeg, "lpos", "l", "c", "count", "x"),
+		rc("ERR:"+keyspace.ErrListMaxlenNeg, "lpos", "l", "c", "maxlen", "-1"),
+		rc("ERR:"+keyspace.ErrSyntax, "lpos", "l", "c", "rank"),
+		rc("ERR:"+keyspace.ErrSyntax, "lpos", "l", "c", "foo", "1"),
+		rc("ERR:"+keyspace.ErrListRankZero, "lpos", "str", "c", "rank", "0"),
 		rc(wrongType, "lpos", "str", "c"),
 	})
 }
@@ -274,8 +274,8 @@ func Test_List_LmoveRpoplpush(t *testing.T) {
 		rc("x", "lmove", "one", "one", "right", "left"),
 		rc(strs("x"), "lrange", "one", "0", "-1"),
 		// Errors: syntax first, a missing source wins over a bad destination.
-		rc("ERR:"+errSyntax, "lmove", "d", "e", "up", "left"),
-		rc("ERR:"+errSyntax, "lmove", "d", "e", "left", "down"),
+		rc("ERR:"+keyspace.ErrSyntax, "lmove", "d", "e", "up", "left"),
+		rc("ERR:"+keyspace.ErrSyntax, "lmove", "d", "e", "left", "down"),
 		rc(nil, "lmove", "nokey", "str", "left", "left"),
 		rc(wrongType, "lmove", "d", "str", "left", "left"),
 		rc(wrongType, "lmove", "str", "d", "left", "left"),
@@ -285,91 +285,6 @@ func Test_List_LmoveRpoplpush(t *testing.T) {
 	if listKeyExists(n, "s") {
 		t.Fatal("empty source left in the keyspace")
 	}
-}
-
-// Test_List_Deque checks the ring buffer against a slice model under a
-// random mix of operations, including growth, wrap-around and shrinking.
-func Test_List_Deque(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	l := newList()
-	var model [][]byte
-	for step := 0; step < 20000; step++ {
-		v := []byte(fmt.Sprint(rng.IntN(10)))
-		switch op := rng.IntN(10); {
-		case op < 3 && step%5000 < 4000:
-			l.PushBack(v)
-			model = append(model, v)
-		case op < 6 && step%5000 < 4000:
-			l.PushFront(v)
-			model = append([][]byte{v}, model...)
-		case op == 6 && len(model) > 0:
-			left := rng.IntN(2) == 0
-			got := l.Pop(left)
-			var want []byte
-			if left {
-				want, model = model[0], model[1:]
-			} else {
-				want, model = model[len(model)-1], model[:len(model)-1]
-			}
-			if string(got) != string(want) {
-				t.Fatalf("step %d: pop %q, want %q", step, got, want)
-			}
-		case op == 7:
-			i := rng.IntN(len(model) + 1)
-			l.Insert(i, v)
-			model = slices.Insert(model, i, v)
-		case op == 8 && rng.IntN(20) == 0:
-			fromTail := rng.IntN(2) == 0
-			limit := rng.IntN(3)
-			l.RemoveIf(fromTail, limit, func(e []byte) bool { return string(e) == string(v) })
-			model = modelRemove(model, fromTail, limit, string(v))
-		case op == 9 && rng.IntN(50) == 0 && len(model) > 0:
-			a, b := rng.IntN(len(model)), rng.IntN(len(model))
-			a, b = min(a, b), max(a, b)
-			l.Trim(a, b, true)
-			model = model[a : b+1]
-		case len(model) > 0:
-			i := rng.IntN(len(model))
-			l.Set(i, v)
-			model[i] = v
-		}
-		if l.Len() != len(model) {
-			t.Fatalf("step %d: len %d, want %d", step, l.Len(), len(model))
-		}
-		if step%97 == 0 {
-			var got [][]byte
-			l.Range(func(e []byte) bool { got = append(got, e); return true })
-			for i := range model {
-				if string(got[i]) != string(model[i]) || string(l.Index(i)) != string(model[i]) {
-					t.Fatalf("step %d: element %d is %q, want %q", step, i, got[i], model[i])
-				}
-			}
-		}
-	}
-}
-
-// modelRemove is RemoveIf on a slice.
-func modelRemove(m [][]byte, fromTail bool, limit int, v string) [][]byte {
-	out := slices.Clone(m)
-	removed := 0
-	if !fromTail {
-		for i := 0; i < len(out); {
-			if (limit == 0 || removed < limit) && string(out[i]) == v {
-				out = slices.Delete(out, i, i+1)
-				removed++
-				continue
-			}
-			i++
-		}
-		return out
-	}
-	for i := len(out) - 1; i >= 0; i-- {
-		if (limit == 0 || removed < limit) && string(out[i]) == v {
-			out = slices.Delete(out, i, i+1)
-			removed++
-		}
-	}
-	return out
 }
 
 func Test_List_BlockingServedAtOnce(t *testing.T) {
@@ -387,18 +302,18 @@ func Test_List_BlockingServedAtOnce(t *testing.T) {
 		rc(wrongType, "blpop", "nokey", "str", "0"),
 		rc(wrongType, "blmove", "str", "d", "left", "left", "0"),
 		rc(wrongType, "brpoplpush", "d", "str", "0"),
-		rc("ERR:"+errSyntax, "blmove", "s", "d", "up", "left", "0"),
-		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "x"),
-		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "nan"),
-		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", " 1"),
-		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "1 "),
-		rc("ERR:"+errTimeoutNotFloat, "blpop", "b", "1e5000"),
-		rc("ERR:"+errTimeoutNegative, "blpop", "b", "-1"),
-		rc("ERR:"+errTimeoutNegative, "brpop", "b", "inf"),
-		rc("ERR:"+errTimeoutNegative, "brpop", "b", "1e400"),
-		rc("ERR:"+errTimeoutNegative, "blmove", "s", "d", "left", "left", "-0.5e1"),
-		rc("ERR:"+errTimeoutNegative, "brpoplpush", "s", "d", "-1"),
-		rc("ERR:"+errTimeoutNotFloat, "brpoplpush", "s", "d", "y"),
+		rc("ERR:"+keyspace.ErrSyntax, "blmove", "s", "d", "up", "left", "0"),
+		rc("ERR:"+keyspace.ErrTimeoutNotFloat, "blpop", "b", "x"),
+		rc("ERR:"+keyspace.ErrTimeoutNotFloat, "blpop", "b", "nan"),
+		rc("ERR:"+keyspace.ErrTimeoutNotFloat, "blpop", "b", " 1"),
+		rc("ERR:"+keyspace.ErrTimeoutNotFloat, "blpop", "b", "1 "),
+		rc("ERR:"+keyspace.ErrTimeoutNotFloat, "blpop", "b", "1e5000"),
+		rc("ERR:"+keyspace.ErrTimeoutNegative, "blpop", "b", "-1"),
+		rc("ERR:"+keyspace.ErrTimeoutNegative, "brpop", "b", "inf"),
+		rc("ERR:"+keyspace.ErrTimeoutNegative, "brpop", "b", "1e400"),
+		rc("ERR:"+keyspace.ErrTimeoutNegative, "blmove", "s", "d", "left", "left", "-0.5e1"),
+		rc("ERR:"+keyspace.ErrTimeoutNegative, "brpoplpush", "s", "d", "-1"),
+		rc("ERR:"+keyspace.ErrTimeoutNotFloat, "brpoplpush", "s", "d", "y"),
 		rc(strs("b", "2"), "blpop", "b", "0x10"),
 		rc("ERR:ERR wrong number of arguments for 'blpop' command", "blpop", "b"),
 	})

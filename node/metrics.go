@@ -1,9 +1,8 @@
 package node
 
 import (
-	"bytes"
+	"github.com/batonkv/baton/node/command"
 	"net"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -20,73 +19,6 @@ import (
 // no allocation), and a pipeline makes one histogram observation. Most
 // metrics are read from the node's existing state when Prometheus scrapes
 // (collector, metrics_collect.go) rather than kept twice.
-
-// Command results, by the first word of the error reply ("ERR",
-// "WRONGTYPE"...): a fixed set, so the label's cardinality is bounded.
-const (
-	resultOK uint8 = iota
-	resultErr
-	resultWrongType
-	resultNoAuth
-	resultReadonly
-	resultTryAgain
-	resultTakenOver
-	resultExecAbort
-	resultUnblocked
-	resultOtherError
-	numResults
-)
-
-// resultNames are the values of the result label, by result.
-var resultNames = [numResults]string{
-	"ok", "err", "wrongtype", "noauth", "readonly", "tryagain", "takenover", "execabort", "unblocked", "other_error",
-}
-
-// errorResult classifies an error reply (without its leading '-') by its
-// first word. It runs on the error path only.
-func errorResult(msg string) uint8 {
-	kind := msg
-	if i := strings.IndexByte(msg, ' '); i >= 0 {
-		kind = msg[:i]
-	}
-	switch kind {
-	case "ERR":
-		return resultErr
-	case "WRONGTYPE":
-		return resultWrongType
-	case "NOAUTH":
-		return resultNoAuth
-	case "READONLY":
-		return resultReadonly
-	case "TRYAGAIN":
-		return resultTryAgain
-	case "TAKENOVER":
-		return resultTakenOver
-	case "EXECABORT":
-		return resultExecAbort
-	case "UNBLOCKED":
-		return resultUnblocked
-	}
-	return resultOtherError
-}
-
-// CommandResults are the values of the result label of the command
-// counters (the node's and the proxy's): "ok", then the kinds of error
-// reply. Callers must not modify the slice.
-func CommandResults() []string { return resultNames[:] }
-
-// ReplyResult classifies a raw RESP reply for the command counters: its
-// index in CommandResults (0, ok, for anything but an error reply).
-func ReplyResult(reply []byte) int {
-	if len(reply) < 2 || reply[0] != '-' {
-		return int(resultOK)
-	}
-	word := reply[1:]
-	if i := bytes.IndexAny(word, " \r"); i >= 0 {
-		word = word[:i]
-	}
-	return int(errorResult(string(word)))
-}
 
 // Histogram buckets.
 var (
@@ -121,7 +53,7 @@ type metrics struct {
 // journal reports its fsyncs from the start).
 func newMetrics() *metrics {
 	return &metrics{
-		commands: make([]atomic.Uint64, (len(commandTable)+1)*int(numResults)),
+		commands: make([]atomic.Uint64, (len(command.List())+1)*int(command.NumResults)),
 		pipeline: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "baton_node_pipeline_duration_seconds",
 			Help:    "Time from reading a client's pipeline to writing its replies (durability and --sync-replicas waits included), once per pipeline; pipelines that parked a blocking command are left out.",
@@ -193,12 +125,12 @@ var (
 // countCommand counts one command (nil: an unknown command) with its
 // result. The caller holds the keyspace lock, so the counters are not
 // contended; they are atomic for the scraper.
-func (m *metrics) countCommand(cmd *Command, res uint8) {
-	row := len(commandTable)
+func (m *metrics) countCommand(cmd *command.Command, res command.Result) {
+	row := len(command.List())
 	if cmd != nil {
-		row = cmd.idx
+		row = cmd.Index()
 	}
-	m.commands[row*int(numResults)+int(res)].Add(1)
+	m.commands[row*int(command.NumResults)+int(res)].Add(1)
 }
 
 // newRegistry registers the node's metrics (and the Go runtime's and the

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"github.com/batonkv/baton/node/command"
 	"io"
 	"net"
 	"testing"
@@ -18,11 +19,11 @@ import (
 // pipeline alone.
 func Benchmark_Metrics_HotPath16(b *testing.B) {
 	m := newMetrics()
-	set := lookupCommand([]byte("set"))
+	set := command.Lookup([]byte("set"))
 	start := time.Now()
 	for b.Loop() {
 		for range 16 {
-			m.countCommand(set, resultOK)
+			m.countCommand(set, command.ResultOK)
 		}
 		m.pipeline.Observe(time.Since(start).Seconds())
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/batonkv/baton/node/command"
 	"net"
 	"strconv"
 	"time"
@@ -74,7 +75,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 
 	s.mu.Lock()
 	replica, lsn := s.isReplica(), s.lastLSN
-	keys, expiring := s.db.size(), len(s.db.expires)
+	keys, expiring := s.db.Size(), len(s.db.Expires)
 	s.mu.Unlock()
 	gauge(descRole, boolGauge(!replica), "primary")
 	gauge(descRole, boolGauge(replica), "replica")
@@ -106,14 +107,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 // collectCommands emits the command counters that are not zero.
 func (c collector) collectCommands(ch chan<- prometheus.Metric) {
 	counts := c.s.met.commands
-	for row := 0; row <= len(commandTable); row++ {
+	for row := 0; row <= len(command.List()); row++ {
 		name := "unknown"
-		if row < len(commandTable) {
-			name = commandTable[row].Name
+		if row < len(command.List()) {
+			name = command.List()[row].Name
 		}
-		for res := range int(numResults) {
-			if v := counts[row*int(numResults)+res].Load(); v > 0 {
-				emit(ch, descCommands, prometheus.CounterValue, float64(v), name, resultNames[res])
+		for res := range int(command.NumResults) {
+			if v := counts[row*int(command.NumResults)+res].Load(); v > 0 {
+				emit(ch, descCommands, prometheus.CounterValue, float64(v), name, command.Results()[res])
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,11 +92,11 @@ func (s *Server) pausedFor(cl *client, args [][]byte) bool {
 // WRITE: write commands, and the commands Redis flags may-replicate
 // (PUBLISH, scripts), and EXEC of a transaction that queued a write.
 func mayReplicate(cl *client, args [][]byte) bool {
-	cmd := lookupCommand(args[0])
+	cmd := command.Lookup(args[0])
 	if cmd == nil {
 		return false
 	}
-	if cmd.Flags&FlagWrite != 0 {
+	if cmd.Flags&command.FlagWrite != 0 {
 		return true
 	}
 	switch cmd.Name {
@@ -103,7 +105,7 @@ func mayReplicate(cl *client, args [][]byte) bool {
 	case "exec":
 		// The queue belongs to cl's own goroutine, which is the caller.
 		for _, q := range cl.multiQueue {
-			if qc := lookupCommand(q[0]); qc != nil && qc.Flags&FlagWrite != 0 {
+			if qc := command.Lookup(q[0]); qc != nil && qc.Flags&command.FlagWrite != 0 {
 				return true
 			}
 		}
@@ -114,7 +116,7 @@ func mayReplicate(cl *client, args [][]byte) bool {
 // waitPause waits, without the keyspace lock, until the pause ends (by
 // CLIENT UNPAUSE or its timeout), the client disconnects or the server
 // closes.
-func (s *Server) waitPause(cl *client, out Replier, args [][]byte) {
+func (s *Server) waitPause(cl *client, out keyspace.Replier, args [][]byte) {
 	s.settle(cl, out)
 	flushReplies(out)
 	p := &s.admin.pause

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/batonkv/baton/internal/testutil"
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"hash/crc32"
 	"log/slog"
 	"math"
@@ -25,41 +27,41 @@ import (
 )
 
 // persistSampleDB is a keyspace holding every value type, with and without expiry.
-func persistSampleDB() *DB {
-	db := newDB()
-	db.set("str", []byte("hello"))
-	db.set("empty-str", []byte{})
-	db.set("bin", []byte{0, 1, 2, 0xff, '\r', '\n'})
-	db.set("ttl-str", []byte("soon"))
-	db.setExpire("ttl-str", 4102444800000)
-	db.set("past", []byte("expired but not yet removed"))
-	db.setExpire("past", 1)
-	l := newList()
+func persistSampleDB() *keyspace.DB {
+	db := keyspace.NewDB()
+	db.Set("str", []byte("hello"))
+	db.Set("empty-str", []byte{})
+	db.Set("bin", []byte{0, 1, 2, 0xff, '\r', '\n'})
+	db.Set("ttl-str", []byte("soon"))
+	db.SetExpire("ttl-str", 4102444800000)
+	db.Set("past", []byte("expired but not yet removed"))
+	db.SetExpire("past", 1)
+	l := keyspace.NewList()
 	for _, v := range []string{"a", "b", "", "a"} {
 		l.PushBack([]byte(v))
 	}
-	db.set("list", l)
-	db.set("set", setValue{"x": {}, "y": {}, "": {}})
-	db.set("hash", hashValue{"f1": []byte("v1"), "f2": []byte{}, "": []byte("e")})
-	db.setExpire("hash", 1700000000123)
-	z := newZSet()
+	db.Set("list", l)
+	db.Set("set", keyspace.Set{"x": {}, "y": {}, "": {}})
+	db.Set("hash", keyspace.Hash{"f1": []byte("v1"), "f2": []byte{}, "": []byte("e")})
+	db.SetExpire("hash", 1700000000123)
+	z := keyspace.NewZSet()
 	z.Add("one", 1)
 	z.Add("minus", -2.5)
 	z.Add("inf", math.Inf(1))
 	z.Add("ninf", math.Inf(-1))
 	z.Add("zero", 0)
-	db.set("zset", z)
-	db.set("", []byte("empty key name"))
+	db.Set("zset", z)
+	db.Set("", []byte("empty key name"))
 	return db
 }
 
 // persistKeyDigests is every key's canonical digest (value and absolute expiry).
-func persistKeyDigests(db *DB) map[string]string {
-	out := make(map[string]string, len(db.keys))
+func persistKeyDigests(db *keyspace.DB) map[string]string {
+	out := make(map[string]string, len(db.Keys))
 	h := sha256.New()
-	for k, v := range db.keys {
+	for k, v := range db.Keys {
 		h.Reset()
-		digestKey(h, k, v, db.expires)
+		keyspace.DigestKey(h, k, v, db.Expires)
 		out[k] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
@@ -76,16 +78,16 @@ func Test_Snapshot_RoundTripEveryType(t *testing.T) {
 	if snap.replid != replid || snap.lsn != 42 {
 		t.Fatalf("header (%s, %d), want (%s, 42)", snap.replid, snap.lsn, replid)
 	}
-	got := persistKeyDigests(&DB{keys: snap.keys, expires: snap.expires})
+	got := persistKeyDigests(&keyspace.DB{Keys: snap.keys, Expires: snap.expires})
 	want := persistKeyDigests(db)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("round trip changed the data:\n got %v\nwant %v", got, want)
 	}
-	if len(snap.expires) != len(db.expires) {
-		t.Fatalf("expiries %v, want %v", snap.expires, db.expires)
+	if len(snap.expires) != len(db.Expires) {
+		t.Fatalf("expiries %v, want %v", snap.expires, db.Expires)
 	}
 	// An empty keyspace round-trips too.
-	empty := encodeSnapshot(replid, 0, newDB())
+	empty := encodeSnapshot(replid, 0, keyspace.NewDB())
 	if snap, err := decodeSnapshot(bytes.NewReader(empty), int64(len(empty))); err != nil || len(snap.keys) != 0 {
 		t.Fatalf("empty snapshot: %v, %v", snap, err)
 	}
@@ -140,7 +142,7 @@ func persistConfig(dir string, lb *persistLog) Config {
 
 // registered reports whether the node knows a command (families land
 // independently; tests use what exists).
-func persistHas(name string) bool { return lookupCommand([]byte(name)) != nil }
+func persistHas(name string) bool { return command.Lookup([]byte(name)) != nil }
 
 // persistWorkload writes a mix of every type through a client, using the
 // commands that are registered. round makes the values unique.
@@ -219,10 +221,10 @@ func Test_Recovery_SnapshotPlusJournalTail(t *testing.T) {
 	// Values of every type, put straight into the keyspace: only the
 	// snapshot can bring them back.
 	n.mu.Lock()
-	for k, v := range persistSampleDB().keys {
-		n.db.set("direct:"+k, v)
+	for k, v := range persistSampleDB().Keys {
+		n.db.Set("direct:"+k, v)
 	}
-	n.db.setExpire("direct:str", 4102444800000)
+	n.db.SetExpire("direct:str", 4102444800000)
 	n.mu.Unlock()
 	if got, err := c.Do(ctx, "save").Text(); err != nil || got != "OK" {
 		t.Fatalf("SAVE = %q, %v", got, err)
@@ -407,7 +409,7 @@ func Test_Snapshot_Commands(t *testing.T) {
 		snaps := persistSnapshots(t, dir)
 		return len(snaps) == 1 && snaps[0].lsn == lsn && !n.Persistence().SaveInProgress
 	})
-	if err := c.Do(ctx, "bgsave", "nope").Err(); err == nil || err.Error() != errSyntax {
+	if err := c.Do(ctx, "bgsave", "nope").Err(); err == nil || err.Error() != keyspace.ErrSyntax {
 		t.Fatalf("BGSAVE nope = %v", err)
 	}
 	if got, err := c.Do(ctx, "bgsave", "schedule").Text(); err != nil || !strings.HasPrefix(got, "Background saving") {
@@ -495,13 +497,13 @@ func FuzzSnapshotDecode(f *testing.F) {
 		if crc32.Checksum(body, crc32c) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
 			t.Fatal("accepted a snapshot whose checksum does not match")
 		}
-		db := &DB{keys: snap.keys, expires: snap.expires}
+		db := &keyspace.DB{Keys: snap.keys, Expires: snap.expires}
 		again := encodeSnapshot(snap.replid, snap.lsn, db)
 		snap2, err := decodeSnapshot(bytes.NewReader(again), int64(len(again)))
 		if err != nil {
 			t.Fatalf("re-encoded snapshot does not decode: %v", err)
 		}
-		if fmt.Sprint(persistKeyDigests(db)) != fmt.Sprint(persistKeyDigests(&DB{keys: snap2.keys, expires: snap2.expires})) {
+		if fmt.Sprint(persistKeyDigests(db)) != fmt.Sprint(persistKeyDigests(&keyspace.DB{Keys: snap2.keys, Expires: snap2.expires})) {
 			t.Fatal("round trip changed the data")
 		}
 	})
@@ -515,8 +517,8 @@ func Test_Snapshot_WriteFuzzSeeds(t *testing.T) {
 	}
 	replid := "0123456789abcdef0123456789abcdef01234567"
 	full := encodeSnapshot(replid, 9, persistSampleDB())
-	small := newDB()
-	small.set("k", []byte("v"))
+	small := keyspace.NewDB()
+	small.Set("k", []byte("v"))
 	one := encodeSnapshot(replid, 1, small)
 	flipped := bytes.Clone(full)
 	flipped[len(full)/2] ^= 0x04
@@ -530,7 +532,7 @@ func Test_Snapshot_WriteFuzzSeeds(t *testing.T) {
 	seeds := map[string][]byte{
 		"valid-every-type": full,
 		"valid-one-key":    one,
-		"valid-empty":      encodeSnapshot(replid, 0, newDB()),
+		"valid-empty":      encodeSnapshot(replid, 0, keyspace.NewDB()),
 		"truncated":        full[:len(full)-7],
 		"flipped":          flipped,
 		"bad-trailer":      badTrailer,

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/batonkv/baton/node/keyspace"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -128,7 +129,7 @@ func (s *Server) publish(channel, msg []byte) int {
 		}
 	}
 	for pat, subs := range ps.patterns {
-		if !globMatch([]byte(pat), channel) {
+		if !keyspace.GlobMatch([]byte(pat), channel) {
 			continue
 		}
 		m := redcon.AppendArray(nil, 4)

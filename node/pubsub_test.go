@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"github.com/batonkv/baton/node/keyspace"
 	"io"
 	"net"
 	"strings"
@@ -33,9 +34,9 @@ func psDial(t *testing.T, n *testNode) *psRaw {
 func (r *psRaw) send(args ...string) {
 	r.t.Helper()
 	var b strings.Builder
-	b.WriteString("*" + itoa(int64(len(args))) + "\r\n")
+	b.WriteString("*" + keyspace.Itoa(int64(len(args))) + "\r\n")
 	for _, a := range args {
-		b.WriteString("$" + itoa(int64(len(a))) + "\r\n" + a + "\r\n")
+		b.WriteString("$" + keyspace.Itoa(int64(len(a))) + "\r\n" + a + "\r\n")
 	}
 	if _, err := r.nc.Write([]byte(b.String())); err != nil {
 		r.t.Fatalf("send %v: %v", args, err)
@@ -59,12 +60,12 @@ func (r *psRaw) expect(want string) {
 // psMsg is the RESP of a pub/sub push: kind, then bulk strings, then an
 // optional count.
 func psMsg(kind string, parts ...string) string {
-	s := "*" + itoa(int64(len(parts)+1)) + "\r\n$" + itoa(int64(len(kind))) + "\r\n" + kind + "\r\n"
+	s := "*" + keyspace.Itoa(int64(len(parts)+1)) + "\r\n$" + keyspace.Itoa(int64(len(kind))) + "\r\n" + kind + "\r\n"
 	for _, p := range parts {
 		if strings.HasPrefix(p, ":") {
 			s += p + "\r\n"
 		} else {
-			s += "$" + itoa(int64(len(p))) + "\r\n" + p + "\r\n"
+			s += "$" + keyspace.Itoa(int64(len(p))) + "\r\n" + p + "\r\n"
 		}
 	}
 	return s

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"hash"
 	"hash/crc32"
 	"io"
@@ -51,7 +52,7 @@ func (s *Server) recover() (*journal.Journal, error) {
 		return nil, err
 	}
 	if snap != nil {
-		s.db.keys, s.db.expires = snap.keys, snap.expires
+		s.db.Keys, s.db.Expires = snap.keys, snap.expires
 		opts.After = snap.lsn
 		if snap.lsn > 0 {
 			// A snapshot at 0 holds no entry of any history: the
@@ -91,7 +92,7 @@ func (s *Server) recover() (*journal.Journal, error) {
 	}
 	s.snap = newSnapshotter(snapLSN)
 	s.log.Info("recovered", "dir", s.cfg.DataDir, "replid", jr.Replid(), "snapshot_lsn", snapLSN,
-		"journal_entries", info.Applied, "lsn", jr.LSN(), "keys", len(s.db.keys))
+		"journal_entries", info.Applied, "lsn", jr.LSN(), "keys", len(s.db.Keys))
 	return jr, nil
 }
 
@@ -313,7 +314,7 @@ func (r *snapReader) value(typ byte) any {
 		return r.str()
 	case snapList:
 		n := r.count()
-		l := newList()
+		l := keyspace.NewList()
 		for i := 0; i < n && r.err == nil; i++ {
 			l.PushBack(r.str())
 		}
@@ -321,7 +322,7 @@ func (r *snapReader) value(typ byte) any {
 		return l
 	case snapSet:
 		n := r.count()
-		set := make(setValue, min(n, 1<<16))
+		set := make(keyspace.Set, min(n, 1<<16))
 		for i := 0; i < n && r.err == nil; i++ {
 			set[string(r.str())] = struct{}{}
 		}
@@ -329,7 +330,7 @@ func (r *snapReader) value(typ byte) any {
 		return set
 	case snapHash:
 		n := r.count()
-		h := make(hashValue, min(n, 1<<16))
+		h := make(keyspace.Hash, min(n, 1<<16))
 		for i := 0; i < n && r.err == nil; i++ {
 			f := string(r.str())
 			h[f] = r.str()
@@ -338,7 +339,7 @@ func (r *snapReader) value(typ byte) any {
 		return h
 	case snapZSet:
 		n := r.count()
-		z := newZSet()
+		z := keyspace.NewZSet()
 		for i := 0; i < n && r.err == nil; i++ {
 			m := string(r.str())
 			score := math.Float64frombits(r.u64())

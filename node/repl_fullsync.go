@@ -105,7 +105,7 @@ func (s *Server) installSnapshot(snap *snapshotData, tmp string) error {
 	} else if err := s.jr.Reset(snap.replid, snap.lsn); err != nil {
 		return fmt.Errorf("reset journal: %w", err)
 	}
-	s.db.keys, s.db.expires = snap.keys, snap.expires
+	s.db.Keys, s.db.Expires = snap.keys, snap.expires
 	s.lastLSN = snap.lsn
 	if s.snap != nil {
 		s.snap.lastLSN.Store(snap.lsn)

@@ -3,6 +3,8 @@ package node
 import (
 	"bytes"
 	"context"
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 
 	"fmt"
 	"net"
@@ -387,12 +389,12 @@ func (s *Server) applyRecords(tx *replTxn, records []byte) error {
 			return fmt.Errorf("%w: empty record at LSN %d", errProtocol, e.LSN)
 		}
 		switch {
-		case eqFold(e.Args[0], journalMulti):
+		case keyspace.EqFold(e.Args[0], journalMulti):
 			tx.open = true
 			tx.entries = append(tx.entries[:0], cloneReplEntry(e, raw))
 			return nil
-		case tx.open && (eqFold(e.Args[0], journalExec) || eqFold(e.Args[0], journalDiscard)):
-			apply := eqFold(e.Args[0], journalExec)
+		case tx.open && (keyspace.EqFold(e.Args[0], journalExec) || keyspace.EqFold(e.Args[0], journalDiscard)):
+			apply := keyspace.EqFold(e.Args[0], journalExec)
 			entries := append(tx.entries, replEntry{e, raw})
 			tx.open, tx.entries = false, tx.entries[:0]
 			for _, te := range entries {
@@ -468,11 +470,11 @@ func cloneArgs(in [][]byte) [][]byte {
 // in progress preserve keys and WATCHers see the change. The caller holds
 // s.mu and has journaled the entry.
 func (s *Server) applyReplicated(args [][]byte) error {
-	cmd := lookupCommand(args[0])
-	if cmd == nil || !cmd.arityOK(len(args)) {
+	cmd := command.Lookup(args[0])
+	if cmd == nil || !cmd.ArityOK(len(args)) {
 		return errUnknownEntry(args)
 	}
-	c := Ctx{s: s, db: s.db, cl: s.replApplier, w: discard{}, args: args, cmd: cmd, now: time.Now().UnixMilli(), replay: true}
+	c := keyspace.Ctx{Host: s.host(), DB: s.db, Client: s.replApplier, W: keyspace.Discard{}, Args: args, Cmd: cmd, Now: time.Now().UnixMilli(), Replay: true}
 	s.exec(&c)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"hash/crc32"
 	"net"
 	"runtime"
@@ -50,22 +51,22 @@ type replica struct {
 // backlog reaches back to lsn in that history (or its previous one, PSYNC2
 // style), else +FULL replid lsn epoch followed by a snapshot at lsn taken
 // copy-on-write. Either way the connection then carries the stream.
-func cmdPsync(c *Ctx) {
-	s := c.s
-	if c.execing || c.cl.inMulti {
-		c.err("ERR BATON.PSYNC is not allowed in a transaction")
+func (s *Server) cmdPsync(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	if c.Execing || cl.inMulti {
+		c.Err("ERR BATON.PSYNC is not allowed in a transaction")
 		return
 	}
-	lsn, err := strconv.ParseUint(c.arg(2), 10, 64)
+	lsn, err := strconv.ParseUint(c.Arg(2), 10, 64)
 	if err != nil {
-		c.err("ERR invalid LSN")
+		c.Err("ERR invalid LSN")
 		return
 	}
 	h := s.jr.History()
 	epoch := s.repl.epoch.Load()
-	r := &replica{cl: c.cl, getack: make(chan struct{}, 1), port: c.cl.replPort}
-	r.ip, _, _ = net.SplitHostPort(c.cl.addr)
-	offered := c.arg(1)
+	r := &replica{cl: cl, getack: make(chan struct{}, 1), port: cl.replPort}
+	r.ip, _, _ = net.SplitHostPort(cl.addr)
+	offered := c.Arg(1)
 	ok := lsn == 0 || (offered == h.Replid && lsn <= h.LSN) ||
 		(h.PrevReplid != "" && offered == h.PrevReplid && lsn <= h.PrevEnd)
 	if h.PrevReplid != "" && offered == h.PrevReplid && lsn > h.PrevEnd {
@@ -74,15 +75,15 @@ func cmdPsync(c *Ctx) {
 		s.repl.divergentTails.Add(1)
 		s.repl.divergentEntries.Add(int64(lsn - h.PrevEnd))
 		s.log.Warn("replica has a divergent tail beyond this history's branch point; its full sync discards it",
-			"replica", c.cl.addr, "history", offered, "branch_lsn", h.PrevEnd, "replica_lsn", lsn, "discarded_entries", lsn-h.PrevEnd)
+			"replica", cl.addr, "history", offered, "branch_lsn", h.PrevEnd, "replica_lsn", lsn, "discarded_entries", lsn-h.PrevEnd)
 	}
 	if ok {
 		if cur, err := s.jr.NewCursor(lsn); err == nil {
 			r.cur = cur
 			r.ack.Store(lsn)
 			r.online.Store(true)
-			c.w.WriteString(fmt.Sprintf("CONTINUE %s %d %d", h.Replid, lsn, epoch))
-			c.cl.psync = r
+			c.W.WriteString(fmt.Sprintf("CONTINUE %s %d %d", h.Replid, lsn, epoch))
+			cl.psync = r
 			s.stats.syncPartialOK.Add(1)
 			return
 		}
@@ -96,12 +97,12 @@ func cmdPsync(c *Ctx) {
 	cur, err := s.jr.NewCursor(r.cs.lsn)
 	if err != nil {
 		s.abortSnapshot(r.cs)
-		c.err("ERR full sync: " + err.Error())
+		c.Err("ERR full sync: " + err.Error())
 		return
 	}
 	r.cur = cur
-	c.w.WriteString(fmt.Sprintf("FULL %s %d %d", h.Replid, r.cs.lsn, epoch))
-	c.cl.psync = r
+	c.W.WriteString(fmt.Sprintf("FULL %s %d %d", h.Replid, r.cs.lsn, epoch))
+	cl.psync = r
 }
 
 // startSender detaches a connection that ran BATON.PSYNC and runs its
@@ -184,7 +185,7 @@ func (s *Server) readAcks(r *replica, dc redcon.DetachedConn) {
 		if err != nil {
 			return
 		}
-		if len(cmd.Args) == 3 && eqFold(cmd.Args[0], "replconf") && eqFold(cmd.Args[1], "ack") {
+		if len(cmd.Args) == 3 && keyspace.EqFold(cmd.Args[0], "replconf") && keyspace.EqFold(cmd.Args[1], "ack") {
 			lsn, err := strconv.ParseUint(string(cmd.Args[2]), 10, 64)
 			if err != nil {
 				return

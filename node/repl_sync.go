@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"time"
 
 	"github.com/tidwall/redcon"
@@ -23,7 +25,7 @@ type replyBuf struct{ w *redcon.Writer }
 
 // replyBuffer returns w's reply buffer; it has none when w is not a
 // buffered connection.
-func replyBuffer(w Replier) replyBuf {
+func replyBuffer(w keyspace.Replier) replyBuf {
 	if conn, ok := w.(redcon.Conn); ok {
 		return replyBuf{redcon.BaseWriter(conn)}
 	}
@@ -40,11 +42,11 @@ func (r replyBuf) len() int {
 
 // replyLen is the length of the reply buffer behind w, or -1 when w is not
 // a buffered connection.
-func replyLen(w Replier) int { return replyBuffer(w).len() }
+func replyLen(w keyspace.Replier) int { return replyBuffer(w).len() }
 
 // noteSyncReply records a write's reply position for --sync-replicas; the
 // caller holds s.mu.
-func (s *Server) noteSyncReply(cl *client, start int, w Replier, lsn uint64) {
+func (s *Server) noteSyncReply(cl *client, start int, w keyspace.Replier, lsn uint64) {
 	if start < 0 {
 		return
 	}
@@ -57,7 +59,7 @@ func (s *Server) noteSyncReply(cl *client, start int, w Replier, lsn uint64) {
 // write is still waiting for its replicas, and a failover then could take
 // back what it saw (a dirty read, found by the chaos suite's
 // linearizability check). The caller holds s.mu.
-func (s *Server) noteSyncRead(cl *client, start int, w Replier, lsn uint64) {
+func (s *Server) noteSyncRead(cl *client, start int, w keyspace.Replier, lsn uint64) {
 	if start < 0 || lsn == 0 || lsn <= s.repl.ackedFloor.Load() {
 		return
 	}
@@ -70,8 +72,8 @@ func (s *Server) noteSyncRead(cl *client, start int, w Replier, lsn uint64) {
 
 // observes reports whether cmd's reply can show the dataset (a read, or
 // EXEC of reads): under --sync-replicas it waits for replication too.
-func observes(cmd *Command) bool {
-	return cmd != nil && (cmd.Flags&FlagReadonly != 0 || cmd.Name == "exec")
+func observes(cmd *command.Command) bool {
+	return cmd != nil && (cmd.Flags&command.FlagReadonly != 0 || cmd.Name == "exec")
 }
 
 // settle makes the client's writes so far as durable as the fsync policy
@@ -82,7 +84,7 @@ func observes(cmd *Command) bool {
 // this node): the error says its replication is not guaranteed, not that
 // it did not happen — like a Redis client whose WAIT returned too few.
 // Called without s.mu.
-func (s *Server) settle(cl *client, w Replier) {
+func (s *Server) settle(cl *client, w keyspace.Replier) {
 	lsn, gen := cl.pendingLSN, cl.pendingGen
 	if lsn == 0 {
 		return
@@ -113,7 +115,7 @@ func (s *Server) settle(cl *client, w Replier) {
 // failUnreplicated replaces the replies of the writes (and reads) that
 // fewer than k replicas acknowledged in generation gen with a NOREPL
 // error.
-func (s *Server) failUnreplicated(cl *client, w Replier, k int, gen uint64) {
+func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uint64) {
 	conn, ok := w.(redcon.Conn)
 	if !ok {
 		return

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"strings"
 	"sync"
 	"testing"
@@ -89,10 +90,10 @@ func Test_Repl_FullSyncMidwayReportsOffsetZero(t *testing.T) {
 	primary, _, pc, rc := newReplPair(t)
 	ctx := context.Background()
 	for i := 0; i < 200; i++ {
-		pc.Set(ctx, "k"+itoa(int64(i)), i, 0)
+		pc.Set(ctx, "k"+keyspace.Itoa(int64(i)), i, 0)
 	}
 	for i := 0; i < 50; i++ {
-		rc.Set(ctx, "old"+itoa(int64(i)), i, 0)
+		rc.Set(ctx, "old"+keyspace.Itoa(int64(i)), i, 0)
 	}
 	replicaOf(t, rc, primary)
 	pollUntil(t, "full sync under way", func() bool {
@@ -161,7 +162,7 @@ func Test_Repl_TransactionsAndExpiryReplicate(t *testing.T) {
 		_, err := pc.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Incr(ctx, "counter")
 			p.RPush(ctx, "list", i)
-			p.Set(ctx, "short"+itoa(int64(i)), "x", 20*time.Millisecond)
+			p.Set(ctx, "short"+keyspace.Itoa(int64(i)), "x", 20*time.Millisecond)
 			return nil
 		})
 		if err != nil {
@@ -274,7 +275,7 @@ func Test_Repl_LongFullSyncIsNotDropped(t *testing.T) {
 	primary, _, pc, rc := newReplPair(t)
 	ctx := context.Background()
 	for i := 0; i < 500; i++ { // 50 chunks: about 1 s, over 3 link timeouts
-		pc.Set(ctx, "k"+itoa(int64(i)), i, 0)
+		pc.Set(ctx, "k"+keyspace.Itoa(int64(i)), i, 0)
 	}
 	rc.Set(ctx, "own", "history", 0) // so the replica needs a full sync
 	replicaOf(t, rc, primary)
@@ -295,7 +296,7 @@ func Test_Repl_DivergentTailIsDiscardedAndCounted(t *testing.T) {
 	oc, nc := mustClient(t, oldp), mustClient(t, newp)
 	ctx := context.Background()
 	for i := 0; i < 20; i++ {
-		oc.Set(ctx, "k"+itoa(int64(i)), i, 0)
+		oc.Set(ctx, "k"+keyspace.Itoa(int64(i)), i, 0)
 	}
 	replicaOf(t, nc, oldp)
 	waitSynced(t, oldp, nc)
@@ -303,7 +304,7 @@ func Test_Repl_DivergentTailIsDiscardedAndCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 7; i++ { // the divergent tail
-		oc.Set(ctx, "lost"+itoa(int64(i)), i, 0)
+		oc.Set(ctx, "lost"+keyspace.Itoa(int64(i)), i, 0)
 	}
 	nc.Set(ctx, "new", "history", 0)
 	replicaOf(t, oc, newp)

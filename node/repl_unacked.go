@@ -1,5 +1,9 @@
 package node
 
+import (
+	"github.com/batonkv/baton/node/command"
+)
+
 // Unacknowledged writes, per key, under --sync-replicas: a read must not
 // show a write its replicas have not acknowledged (a failover could take it
 // back after a client saw it), but a read of keys no such write touched
@@ -21,12 +25,12 @@ type unackedWrites struct {
 const unackedPruneMin = 1024
 
 // noteUnacked records the write cmd just journaled at s.lastLSN.
-func (s *Server) noteUnacked(cmd *Command, args [][]byte) {
+func (s *Server) noteUnacked(cmd *command.Command, args [][]byte) {
 	if s.cfg.SyncReplicas <= 0 || s.isReplica() {
 		return
 	}
 	n := 0
-	cmd.eachKey(args, func(i int) {
+	cmd.EachKey(args, func(i int) {
 		s.noteUnackedKey(string(args[i]))
 		n++
 	})
@@ -70,12 +74,12 @@ func (s *Server) resetUnacked(primary bool) {
 // readLSN is the LSN a read of cmd with args must see acknowledged before
 // its reply leaves: the latest unacknowledged write of one of its keys, or
 // of any key (s.lastLSN) when the command names none (DBSIZE, SCAN, EXEC…).
-func (s *Server) readLSN(cmd *Command, args [][]byte) uint64 {
+func (s *Server) readLSN(cmd *command.Command, args [][]byte) uint64 {
 	if s.cfg.SyncReplicas <= 0 || s.isReplica() {
 		return 0
 	}
 	need, n := s.unacked.all, 0
-	cmd.eachKey(args, func(i int) {
+	cmd.EachKey(args, func(i int) {
 		n++
 		if lsn := s.unacked.keys[string(args[i])]; lsn > need {
 			need = lsn

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"log/slog"
 	"net"
 	"sync"
@@ -26,8 +27,10 @@ type Server struct {
 	// mu is the keyspace lock: every command executes with it held, so
 	// commands are atomic and journal order equals execution order.
 	mu sync.Mutex
-	db *DB
+	db *keyspace.DB
 	jr *journal.Journal
+	// handlers are the command handlers by command index (handlers.go).
+	handlers []keyspace.Handler
 	// entry is scratch space for journaling a command verbatim (guarded by
 	// mu).
 	entry [][]byte
@@ -121,7 +124,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "node"),
 		start:   time.Now(),
-		db:      newDB(),
+		db:      keyspace.NewDB(),
 		blocked: make(map[string][]*waiter),
 		ps:      newPubsubState(),
 		clients: make(map[int64]*client),
@@ -130,9 +133,15 @@ func New(cfg Config) (*Server, error) {
 		coord:   newCoordState(cfg),
 		met:     newMetrics(),
 	}
+	handlers, err := bindHandlers(keyspace.Handlers(), s.serverHandlers())
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	s.handlers = handlers
 	s.reg = s.newRegistry()
-	s.db.onExpire = s.journalExpiry
-	s.db.touched = s.touchKey
+	s.db.OnExpire = s.journalExpiry
+	s.db.Touched = s.touchKey
 	jr, err := s.recover()
 	if err != nil {
 		cancel()
@@ -258,7 +267,7 @@ func (s *Server) activeExpireLoop(ctx context.Context) {
 		case <-t.C:
 			s.mu.Lock()
 			if s.activeExpire() {
-				s.db.activeExpireCycle(time.Now().UnixMilli(), 16)
+				s.db.ActiveExpireCycle(time.Now().UnixMilli(), 16)
 			}
 			s.mu.Unlock()
 		}

@@ -2,6 +2,8 @@ package node
 
 import (
 	"fmt"
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"regexp"
 	"strconv"
@@ -122,8 +124,8 @@ func Test_ServerCmds_RoleAndTime(t *testing.T) {
 func Test_ServerCmds_Command(t *testing.T) {
 	_, c, ctx := newTestClient(t)
 	count, err := c.Do(ctx, "COMMAND", "COUNT").Int()
-	if err != nil || count != len(commands) {
-		t.Fatalf("COMMAND COUNT = %d, %v; want %d", count, err, len(commands))
+	if err != nil || count != len(command.ByName()) {
+		t.Fatalf("COMMAND COUNT = %d, %v; want %d", count, err, len(command.ByName()))
 	}
 	all, err := c.Do(ctx, "COMMAND").Slice()
 	if err != nil || len(all) != count {
@@ -264,31 +266,31 @@ func loadDataset(n *testNode, perm []int, expireAt int64) {
 	defer n.mu.Unlock()
 	db := n.db
 	steps := []func(){
-		func() { db.set("str", []byte("value")) },
+		func() { db.Set("str", []byte("value")) },
 		func() {
-			h := hashValue{}
+			h := keyspace.Hash{}
 			for _, f := range []string{"f1", "f2", "f3"} {
 				h[f] = []byte("v-" + f)
 			}
-			db.set("hash", h)
+			db.Set("hash", h)
 		},
-		func() { db.set("set", setValue{"a": {}, "b": {}, "c": {}}) },
+		func() { db.Set("set", keyspace.Set{"a": {}, "b": {}, "c": {}}) },
 		func() {
-			l := newList()
+			l := keyspace.NewList()
 			for _, e := range []string{"x", "y", "z"} {
 				l.PushBack([]byte(e))
 			}
-			db.set("list", l)
+			db.Set("list", l)
 		},
 		func() {
-			z := newZSet()
+			z := keyspace.NewZSet()
 			z.Add("m1", 1)
 			z.Add("m2", 2.5)
-			db.set("zset", z)
+			db.Set("zset", z)
 		},
 		func() {
-			db.set("ttl", []byte("t"))
-			db.setExpire("ttl", expireAt)
+			db.Set("ttl", []byte("t"))
+			db.SetExpire("ttl", expireAt)
 		},
 	}
 	for _, i := range perm {
@@ -317,25 +319,25 @@ func Test_ServerCmds_Digest(t *testing.T) {
 
 	// Each kind of change alters the digest.
 	changes := map[string]func(){
-		"string value": func() { b.db.set("str", []byte("other")) },
+		"string value": func() { b.db.Set("str", []byte("other")) },
 		"list order": func() {
-			l := newList()
+			l := keyspace.NewList()
 			for _, e := range []string{"z", "y", "x"} {
 				l.PushBack([]byte(e))
 			}
-			b.db.set("list", l)
+			b.db.Set("list", l)
 		},
-		"set member":  func() { b.db.keys["set"].(setValue)["d"] = struct{}{} },
-		"hash value":  func() { b.db.keys["hash"].(hashValue)["f1"] = []byte("changed") },
-		"zset score":  func() { b.db.keys["zset"].(*zsetValue).Add("m1", 1.5) },
-		"expiry":      func() { b.db.setExpire("ttl", at+1) },
-		"persist":     func() { b.db.persist("ttl") },
-		"type change": func() { b.db.set("str", setValue{"value": {}}) },
-		"new key":     func() { b.db.set("extra", []byte("")) },
+		"set member":  func() { b.db.Keys["set"].(keyspace.Set)["d"] = struct{}{} },
+		"hash value":  func() { b.db.Keys["hash"].(keyspace.Hash)["f1"] = []byte("changed") },
+		"zset score":  func() { b.db.Keys["zset"].(*keyspace.ZSet).Add("m1", 1.5) },
+		"expiry":      func() { b.db.SetExpire("ttl", at+1) },
+		"persist":     func() { b.db.Persist("ttl") },
+		"type change": func() { b.db.Set("str", keyspace.Set{"value": {}}) },
+		"new key":     func() { b.db.Set("extra", []byte("")) },
 	}
 	for name, change := range changes {
 		b.mu.Lock()
-		b.db.flush()
+		b.db.Flush()
 		b.mu.Unlock()
 		loadDataset(b, []int{0, 1, 2, 3, 4, 5}, at)
 		if b.Digest() != da {
@@ -352,7 +354,7 @@ func Test_ServerCmds_Digest(t *testing.T) {
 	// Through commands: the same writes in another order give one digest.
 	for _, n := range []*testNode{a, b} {
 		n.mu.Lock()
-		n.db.flush()
+		n.db.Flush()
 		n.mu.Unlock()
 	}
 	for _, kv := range [][2]string{{"p", "1"}, {"q", "2"}} {

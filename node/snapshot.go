@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/batonkv/baton/node/keyspace"
 	"hash/crc32"
 	"math"
 	"os"
@@ -61,14 +62,6 @@ var crc32c = crc32.MakeTable(crc32.Castagnoli)
 
 // errSaveInProgress is Redis' reply when a snapshot is already running.
 const errSaveInProgress = "ERR Background save already in progress"
-
-func init() {
-	register(
-		&Command{Name: "save", Arity: 1, Flags: FlagAdmin, fn: cmdSave},
-		&Command{Name: "bgsave", Arity: -1, Flags: FlagAdmin, fn: cmdBgsave},
-		&Command{Name: "lastsave", Arity: 1, Flags: FlagAdmin | FlagFast, fn: cmdLastsave},
-	)
-}
 
 // snapshotter is a node's snapshot state.
 type snapshotter struct {
@@ -127,62 +120,62 @@ func (s *Server) Persistence() PersistenceInfo {
 
 // cmdSave: SAVE takes a snapshot synchronously. Like Redis' SAVE it blocks
 // every client meanwhile: the file is written with the keyspace lock held.
-func cmdSave(c *Ctx) {
-	sn := c.s.snap
+func (s *Server) cmdSave(c *keyspace.Ctx) {
+	sn := s.snap
 	if sn == nil {
-		c.err("ERR no data directory: this node keeps its data in memory only")
+		c.Err("ERR no data directory: this node keeps its data in memory only")
 		return
 	}
 	if !sn.running.CompareAndSwap(false, true) {
-		c.err(errSaveInProgress)
+		c.Err(errSaveInProgress)
 		return
 	}
 	defer sn.running.Store(false)
 	start := time.Now()
-	if err := c.s.finishSnapshot(c.s.beginSnapshot()); err != nil {
-		c.err("ERR " + err.Error())
+	if err := s.finishSnapshot(s.beginSnapshot()); err != nil {
+		c.Err("ERR " + err.Error())
 		return
 	}
-	c.s.met.snapshot.WithLabelValues("save").Observe(time.Since(start).Seconds())
-	c.ok()
+	s.met.snapshot.WithLabelValues("save").Observe(time.Since(start).Seconds())
+	c.OK()
 }
 
 // cmdBgsave: BGSAVE [SCHEDULE] starts a snapshot in the background.
-func cmdBgsave(c *Ctx) {
+func (s *Server) cmdBgsave(c *keyspace.Ctx) {
 	schedule := false
-	if len(c.args) > 2 || (len(c.args) == 2 && !eqFold(c.args[1], "schedule")) {
-		c.err(errSyntax)
+	if len(c.Args) > 2 || (len(c.Args) == 2 && !keyspace.EqFold(c.Args[1], "schedule")) {
+		c.Err(keyspace.ErrSyntax)
 		return
-	} else if len(c.args) == 2 {
+	} else if len(c.Args) == 2 {
 		schedule = true
 	}
-	sn := c.s.snap
+	sn := s.snap
 	if sn == nil {
-		c.err("ERR no data directory: this node keeps its data in memory only")
+		c.Err("ERR no data directory: this node keeps its data in memory only")
 		return
 	}
 	if !sn.running.CompareAndSwap(false, true) {
 		if schedule {
-			c.w.WriteString("Background saving scheduled")
+			c.W.WriteString("Background saving scheduled")
 			return
 		}
-		c.err(errSaveInProgress)
+		c.Err(errSaveInProgress)
 		return
 	}
 	select {
 	case sn.bgReq <- struct{}{}:
 	default:
 	}
-	c.w.WriteString("Background saving started")
+	c.W.WriteString("Background saving started")
 }
 
 // cmdLastsave: LASTSAVE replies the Unix time of the last successful save.
-func cmdLastsave(c *Ctx) {
-	if sn := c.s.snap; sn != nil {
-		c.w.WriteInt64(sn.lastSave.Load())
+func (s *Server) cmdLastsave(c *keyspace.Ctx) {
+	if sn := s.snap; sn != nil {
+		c.W.WriteInt64(sn.lastSave.Load())
 		return
 	}
-	c.w.WriteInt64(c.s.start.Unix())
+	c.W.WriteInt64(s.start.Unix())
 }
 
 // snapshotLoop takes background snapshots: on BGSAVE, and every
@@ -381,16 +374,16 @@ func listSnapshots(dir string) ([]snapshotFile, error) {
 }
 
 // encodeSnapshot serializes db as a snapshot at (replid, lsn).
-func encodeSnapshot(replid string, lsn uint64, db *DB) []byte {
-	b := make([]byte, 0, 64+32*len(db.keys))
+func encodeSnapshot(replid string, lsn uint64, db *keyspace.DB) []byte {
+	b := make([]byte, 0, 64+32*len(db.Keys))
 	b = append(b, snapMagic...)
 	b = binary.LittleEndian.AppendUint32(b, snapVersion)
 	var id [40]byte
 	copy(id[:], replid)
 	b = append(b, id[:]...)
 	b = binary.LittleEndian.AppendUint64(b, lsn)
-	for key, v := range db.keys {
-		b = appendSnapshotKey(b, key, v, db.expires)
+	for key, v := range db.Keys {
+		b = appendSnapshotKey(b, key, v, db.Expires)
 	}
 	b = append(b, snapEnd)
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32c))
@@ -403,22 +396,22 @@ func appendSnapshotKey(b []byte, key string, v any, expires map[string]int64) []
 	switch val := v.(type) {
 	case []byte:
 		typ = snapString
-	case *listValue:
+	case *keyspace.List:
 		typ = snapList
 		if val.Len() == 0 {
 			return b
 		}
-	case setValue:
+	case keyspace.Set:
 		typ = snapSet
 		if len(val) == 0 {
 			return b
 		}
-	case hashValue:
+	case keyspace.Hash:
 		typ = snapHash
 		if len(val) == 0 {
 			return b
 		}
-	case *zsetValue:
+	case *keyspace.ZSet:
 		typ = snapZSet
 		if val.Len() == 0 {
 			return b
@@ -438,24 +431,24 @@ func appendSnapshotKey(b []byte, key string, v any, expires map[string]int64) []
 	switch val := v.(type) {
 	case []byte:
 		b = appendSnapBytes(b, val)
-	case *listValue:
+	case *keyspace.List:
 		b = binary.AppendUvarint(b, uint64(val.Len()))
 		val.Range(func(e []byte) bool {
 			b = appendSnapBytes(b, e)
 			return true
 		})
-	case setValue:
+	case keyspace.Set:
 		b = binary.AppendUvarint(b, uint64(len(val)))
 		for m := range val {
 			b = appendSnapString(b, m)
 		}
-	case hashValue:
+	case keyspace.Hash:
 		b = binary.AppendUvarint(b, uint64(len(val)))
 		for f, fv := range val {
 			b = appendSnapString(b, f)
 			b = appendSnapBytes(b, fv)
 		}
-	case *zsetValue:
+	case *keyspace.ZSet:
 		b = binary.AppendUvarint(b, uint64(val.Len()))
 		val.Range(func(m string, score float64) bool {
 			b = appendSnapString(b, m)

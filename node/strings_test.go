@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"github.com/batonkv/baton/node/keyspace"
 	"strconv"
 	"strings"
 	"testing"
@@ -405,7 +406,7 @@ func Test_Strings_LazyExpiry(t *testing.T) {
 	// The read removed it (or active expiry did): it is gone from the
 	// keyspace, not only hidden.
 	n.mu.Lock()
-	_, present := n.db.keys["k"]
+	_, present := n.db.Keys["k"]
 	n.mu.Unlock()
 	if present {
 		t.Error("expired key still in the keyspace after GET returned nil")
@@ -429,7 +430,7 @@ func strJournalRun(t *testing.T, cmds [][]string) (*Server, *journalLog) {
 			b[i] = []byte(a)
 		}
 		s.mu.Lock()
-		s.call(cl, discard{}, b, false)
+		s.call(cl, keyspace.Discard{}, b, false)
 		s.mu.Unlock()
 	}
 	return s, log

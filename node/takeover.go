@@ -1,6 +1,8 @@
 package node
 
 import (
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -15,13 +17,6 @@ import (
 // rollback), by a topology that shows the takeover over while this node is
 // still primary of its epoch, or by demotion.
 
-func init() {
-	register(
-		&Command{Name: "baton.freeze", Arity: 4, Flags: FlagAdmin | FlagNoMulti, fn: cmdFreeze},
-		&Command{Name: "baton.unfreeze", Arity: 2, Flags: FlagAdmin | FlagNoMulti | FlagFast, fn: cmdUnfreeze},
-	)
-}
-
 // freezeState is the node's TAKEN_OVER state; id is the takeover's ID, 0
 // while the node is active.
 type freezeState struct {
@@ -34,8 +29,8 @@ func (s *Server) frozen() bool { return s.freeze.id.Load() != 0 }
 // refusedWhileFrozen reports whether cmd is a data command a frozen node
 // refuses: reads too, since after the commit a read here could miss a
 // write the new primary acknowledged.
-func refusedWhileFrozen(cmd *Command) bool {
-	return cmd.Flags&(FlagWrite|FlagReadonly|FlagBlocking) != 0 || cmd.Name == "exec" || cmd.Name == "publish"
+func refusedWhileFrozen(cmd *command.Command) bool {
+	return cmd.Flags&(command.FlagWrite|command.FlagReadonly|command.FlagBlocking) != 0 || cmd.Name == "exec" || cmd.Name == "publish"
 }
 
 // takenOverError is the reply to a command refused while frozen.
@@ -71,21 +66,21 @@ func (s *Server) thaw(id uint64, why string) bool {
 // connection busy at the freeze must finish its pipeline (replies
 // written) within grace, or it is closed — its writes are journaled
 // already. Reply: [final LSN, connections force-closed].
-func cmdFreeze(c *Ctx) {
-	id, err1 := strconv.ParseUint(string(c.args[1]), 10, 64)
-	epoch, err2 := strconv.ParseUint(string(c.args[2]), 10, 64)
-	graceMs, err3 := strconv.ParseUint(string(c.args[3]), 10, 32)
+func (s *Server) cmdFreeze(c *keyspace.Ctx) {
+	cl := clientOf(c)
+	id, err1 := strconv.ParseUint(string(c.Args[1]), 10, 64)
+	epoch, err2 := strconv.ParseUint(string(c.Args[2]), 10, 64)
+	graceMs, err3 := strconv.ParseUint(string(c.Args[3]), 10, 32)
 	if err1 != nil || err2 != nil || err3 != nil || id == 0 {
-		c.err("ERR BATON.FREEZE id epoch grace-ms: positive integers expected")
+		c.Err("ERR BATON.FREEZE id epoch grace-ms: positive integers expected")
 		return
 	}
-	s := c.s
 	if s.isReplica() {
-		c.err("ERR BATON.FREEZE: this node is a replica")
+		c.Err("ERR BATON.FREEZE: this node is a replica")
 		return
 	}
 	if cur := s.repl.epoch.Load(); cur != epoch {
-		c.err("ERR BATON.FREEZE: this node is at epoch " + strconv.FormatUint(cur, 10) +
+		c.Err("ERR BATON.FREEZE: this node is at epoch " + strconv.FormatUint(cur, 10) +
 			", not " + strconv.FormatUint(epoch, 10))
 		return
 	}
@@ -94,10 +89,10 @@ func cmdFreeze(c *Ctx) {
 	s.logLeaseEnd(epoch, time.Now())
 	s.wakeAllBlockedLocked()
 	lsn := s.lastLSN
-	busy := s.busyClients(c.cl)
+	busy := s.busyClients(cl)
 	s.log.Info("frozen for a takeover", "takeover", id, "epoch", epoch, "lsn", lsn, "busy_connections", len(busy))
 	grace := time.Duration(graceMs) * time.Millisecond
-	c.cl.deferred = func(w Replier) {
+	cl.deferred = func(w keyspace.Replier) {
 		closed := s.checkpoint(busy, grace)
 		w.WriteArray(2)
 		w.WriteInt(int(lsn))
@@ -107,17 +102,17 @@ func cmdFreeze(c *Ctx) {
 
 // cmdUnfreeze: BATON.UNFREEZE id — leave TAKEN_OVER (a rolled-back
 // takeover). Replies 1 if the node was frozen under id, else 0.
-func cmdUnfreeze(c *Ctx) {
-	id, err := strconv.ParseUint(string(c.args[1]), 10, 64)
+func (s *Server) cmdUnfreeze(c *keyspace.Ctx) {
+	id, err := strconv.ParseUint(string(c.Args[1]), 10, 64)
 	if err != nil || id == 0 {
-		c.err("ERR BATON.UNFREEZE id: a positive integer expected")
+		c.Err("ERR BATON.UNFREEZE id: a positive integer expected")
 		return
 	}
-	if c.s.thaw(id, "unfreeze") {
-		c.w.WriteInt(1)
+	if s.thaw(id, "unfreeze") {
+		c.W.WriteInt(1)
 		return
 	}
-	c.w.WriteInt(0)
+	c.W.WriteInt(0)
 }
 
 // busyMark is a connection that was running a pipeline at the freeze, and

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"strings"
 	"testing"
@@ -118,7 +119,7 @@ func waitBlocked(t *testing.T, s *testNode, n int) {
 	defer c.Close()
 	pollUntil(t, "blocked clients", func() bool {
 		info, _ := c.Info(context.Background(), "clients").Result()
-		return strings.Contains(info, "blocked_clients:"+itoa(int64(n)))
+		return strings.Contains(info, "blocked_clients:"+keyspace.Itoa(int64(n)))
 	})
 }
 

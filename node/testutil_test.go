@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"github.com/batonkv/baton/node/keyspace"
 	"log/slog"
 	"net"
 	"reflect"
@@ -185,10 +186,10 @@ func (l *journalLog) checkReplay(t testing.TB, live *Server) {
 	r.mu.Unlock()
 	now := time.Now().UnixMilli()
 	live.mu.Lock()
-	want := live.digest(now)
+	want := keyspace.Digest(live.db, now)
 	live.mu.Unlock()
 	r.mu.Lock()
-	got := r.digest(now)
+	got := keyspace.Digest(r.db, now)
 	r.mu.Unlock()
 	if got != want {
 		t.Errorf("replaying the journal gives another dataset: digest %s, want %s\njournal: %q", got, want, l.lines())

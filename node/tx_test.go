@@ -198,7 +198,7 @@ func Test_Tx_WatchAbortByExpiry(t *testing.T) {
 	c.PExpire(ctx, "e", 30e6) // long, then shortened below without a write
 	txExpect(t, ctx, conn, "OK", "", "watch", "e")
 	n.mu.Lock()
-	n.db.setExpire("e", 1) // now in the past: the key is logically expired
+	n.db.SetExpire("e", 1) // now in the past: the key is logically expired
 	n.mu.Unlock()
 	if v := c.Exists(ctx, "e").Val(); v != 0 {
 		t.Fatalf("EXISTS of an expired key = %d", v)
@@ -211,7 +211,7 @@ func Test_Tx_WatchAbortByExpiry(t *testing.T) {
 	c.Set(ctx, "e2", "v", 0)
 	txExpect(t, ctx, conn, "OK", "", "watch", "e2")
 	n.mu.Lock()
-	n.db.setExpire("e2", 1)
+	n.db.SetExpire("e2", 1)
 	n.mu.Unlock()
 	txExpect(t, ctx, conn, "OK", "", "multi")
 	txExpect(t, ctx, conn, "QUEUED", "", "ping")
@@ -243,7 +243,7 @@ func Test_Tx_WatchAbortByExpiry(t *testing.T) {
 	// Already expired when WATCHed, then deleted: no visible change.
 	c.Set(ctx, "e4", "v", 0)
 	n.mu.Lock()
-	n.db.setExpire("e4", 1)
+	n.db.SetExpire("e4", 1)
 	n.mu.Unlock()
 	txExpect(t, ctx, conn, "OK", "", "watch", "e4")
 	if v := c.Exists(ctx, "e4").Val(); v != 0 {

@@ -1,5 +1,9 @@
 package node
 
+import (
+	"github.com/batonkv/baton/node/keyspace"
+)
+
 // Journal markers that bracket a transaction's effective writes, so the
 // transaction is applied all or nothing on recovery (and, later, on
 // replicas). journalDiscard closes a transaction a crash cut short.
@@ -19,9 +23,9 @@ type txnReplay struct {
 // apply handles one entry; apply is the function that applies a write.
 func (t *txnReplay) apply(args [][]byte, apply func([][]byte) error) error {
 	switch {
-	case eqFold(args[0], journalMulti):
+	case keyspace.EqFold(args[0], journalMulti):
 		t.open, t.pending = true, t.pending[:0]
-	case eqFold(args[0], journalExec):
+	case keyspace.EqFold(args[0], journalExec):
 		pending := t.pending
 		t.open, t.pending = false, nil
 		for _, a := range pending {
@@ -29,7 +33,7 @@ func (t *txnReplay) apply(args [][]byte, apply func([][]byte) error) error {
 				return err
 			}
 		}
-	case eqFold(args[0], journalDiscard):
+	case keyspace.EqFold(args[0], journalDiscard):
 		t.open, t.pending = false, nil
 	case t.open:
 		t.pending = append(t.pending, args)

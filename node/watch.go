@@ -20,7 +20,7 @@ func (s *Server) touchKey(key string) {
 	ws := s.pubsub().watches[key]
 	for cl, expiredAtWatch := range ws {
 		if expiredAtWatch {
-			if _, exists := s.db.keys[key]; !exists || s.db.expired(key, time.Now().UnixMilli()) {
+			if _, exists := s.db.Keys[key]; !exists || s.db.Expired(key, time.Now().UnixMilli()) {
 				// The key was already logically gone when WATCHed and is
 				// now deleted (or still expired): no visible change
 				// (Redis 7's rule). Only a later change counts.
@@ -49,7 +49,7 @@ func (s *Server) watchKey(cl *client, key string, now int64) {
 		ws = make(map[*client]bool)
 		ps.watches[key] = ws
 	}
-	ws[cl] = s.db.expired(key, now)
+	ws[cl] = s.db.Expired(key, now)
 	activeWatches.Add(1)
 }
 
@@ -61,7 +61,7 @@ func (s *Server) watchedKeyExpired(cl *client, now int64) bool {
 	}
 	ps := s.pubsub()
 	for key := range cl.watched {
-		if !ps.watches[key][cl] && s.db.expired(key, now) {
+		if !ps.watches[key][cl] && s.db.Expired(key, now) {
 			return true
 		}
 	}

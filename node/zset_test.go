@@ -3,10 +3,8 @@ package node
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
+	"github.com/batonkv/baton/node/keyspace"
 	"reflect"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +21,7 @@ func zsetExpect(t *testing.T, n *testNode, c *redis.Client, cases []zsetCase) {
 		var got any
 		if tc.args[0] == "@exists" {
 			n.mu.Lock()
-			_, got = n.db.keys[tc.args[1].(string)]
+			_, got = n.db.Keys[tc.args[1].(string)]
 			n.mu.Unlock()
 		} else {
 			got = doReply(t, c, tc.args...)
@@ -39,81 +37,6 @@ type zsetCase = replyCase
 
 // zc builds a zsetCase.
 func zc(want any, args ...any) zsetCase { return zsetCase{args: args, want: want} }
-
-// zsetModel is the naive sorted set the skiplist is checked against.
-type zsetModel map[string]float64
-
-// sorted returns the model's elements in (score, member) order.
-func (m zsetModel) sorted() []zslNode {
-	out := make([]zslNode, 0, len(m))
-	for k, v := range m {
-		out = append(out, zslNode{member: k, score: v})
-	}
-	sort.Slice(out, func(i, j int) bool { return zslLess(out[i].score, out[i].member, out[j].score, out[j].member) })
-	return out
-}
-
-func Test_ZSet_SkiplistMatchesModel(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	z, m := newZSet(), zsetModel{}
-	member := func() string { return fmt.Sprintf("m%02d", rng.IntN(60)) }
-	for step := 0; step < 20000; step++ {
-		switch rng.IntN(4) {
-		case 0, 1:
-			k, s := member(), float64(rng.IntN(20))
-			z.Add(k, s)
-			m[k] = s
-		case 2:
-			k := member()
-			_, had := m[k]
-			delete(m, k)
-			if got := z.Remove(k); got != had {
-				t.Fatalf("step %d: Remove(%s) = %v, want %v", step, k, got, had)
-			}
-		case 3:
-			k := member()
-			if s, ok := m[k]; ok {
-				s += float64(rng.IntN(7) - 3)
-				z.Add(k, s)
-				m[k] = s
-			}
-		}
-		if step%97 != 0 {
-			continue
-		}
-		want := m.sorted()
-		var got []zslNode
-		z.Range(func(k string, s float64) bool { got = append(got, zslNode{member: k, score: s}); return true })
-		if z.Len() != len(want) || z.length != len(want) || len(got) != len(want) {
-			t.Fatalf("step %d: len %d/%d/%d, want %d", step, z.Len(), z.length, len(got), len(want))
-		}
-		for i, w := range want {
-			if got[i].member != w.member || got[i].score != w.score {
-				t.Fatalf("step %d: Range[%d] = %v, want %v", step, i, got[i], w)
-			}
-			if r, ok := z.rank(w.member); !ok || r != i {
-				t.Fatalf("step %d: rank(%s) = %d %v, want %d", step, w.member, r, ok, i)
-			}
-			if n := z.byRank(i); n == nil || n.member != w.member {
-				t.Fatalf("step %d: byRank(%d) = %v, want %s", step, i, n, w.member)
-			}
-		}
-		if len(want) > 0 && (z.first().member != want[0].member || z.last().member != want[len(want)-1].member) {
-			t.Fatalf("step %d: first/last wrong", step)
-		}
-		lo, hi := float64(rng.IntN(20)), float64(rng.IntN(20))
-		b, _ := parseScoreBounds([]byte(fmt.Sprint(lo)), []byte(fmt.Sprintf("(%v", hi)))
-		n := 0
-		for _, w := range want {
-			if w.score >= lo && w.score < hi {
-				n++
-			}
-		}
-		if got := z.countIn(b); got != n {
-			t.Fatalf("step %d: countIn [%v,%v) = %d, want %d", step, lo, hi, got, n)
-		}
-	}
-}
 
 func Test_ZSet_ScoreFormatAndParse(t *testing.T) {
 	n, c, _ := newTestClient(t)
@@ -440,7 +363,7 @@ func Test_ZSet_Scan(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		m := fmt.Sprintf("m%03d", i)
 		args = append(args, float64(i)/4, m)
-		want[m] = formatScore(float64(i) / 4)
+		want[m] = keyspace.FormatScore(float64(i) / 4)
 	}
 	args = append(args, "5e18", "big", "123456789012345678", "huge")
 	want["big"], want["huge"] = "5e+18", "123456789012345680"
@@ -557,17 +480,4 @@ func Test_ZSet_HugeScoresAndSpecialMembers(t *testing.T) {
 		zc(strs("max"), "zrangebyscore", "z", "(-inf", "(inf"),
 		zc("ERR:ERR resulting score is not a number (NaN)", "zincrby", "z", "-inf", "\x00bin"),
 	})
-}
-
-func Benchmark_ZSet_AddRankRange(b *testing.B) {
-	z := newZSet()
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < b.N; i++ {
-		m := strconv.Itoa(rng.IntN(1 << 20))
-		z.Add(m, float64(rng.IntN(1<<16)))
-		if _, ok := z.rank(m); !ok {
-			b.Fatal("rank lost")
-		}
-		z.byRank(z.Len() / 2)
-	}
 }

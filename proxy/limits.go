@@ -1,9 +1,6 @@
 package proxy
 
-import (
-	"github.com/batonkv/baton/internal/resplimit"
-	"github.com/batonkv/baton/node"
-)
+import "github.com/batonkv/baton/internal/resplimit"
 
 // clientLimits are the input limits the proxy enforces on every client
 // connection (Serve wraps the listener in resplimit): the node's defaults,
@@ -12,11 +9,5 @@ import (
 // without end gets "-ERR Protocol error: …" and is closed, instead of
 // making the proxy allocate for it; other clients are not affected.
 func clientLimits() resplimit.Limits {
-	d := node.DefaultConfig()
-	return resplimit.Limits{
-		MaxBulk:      d.MaxBulkLen,
-		MaxMultibulk: d.MaxMultibulkLen,
-		MaxQuery:     d.MaxQueryBuffer,
-		MaxInline:    d.MaxInlineLen,
-	}
+	return resplimit.Defaults()
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/metricshttp"
-	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/command"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -24,8 +24,8 @@ import (
 
 // Results the proxy gives itself (indexes in node.CommandResults).
 var (
-	resultErr    = slices.Index(node.CommandResults(), "err")
-	resultNoAuth = slices.Index(node.CommandResults(), "noauth")
+	resultErr    = slices.Index(command.Results(), "err")
+	resultNoAuth = slices.Index(command.Results(), "noauth")
 )
 
 // latencyBuckets span 10 µs to ~5 s (the default hold timeout).
@@ -65,9 +65,9 @@ const (
 
 // newMetrics creates the proxy's instruments.
 func newMetrics() *metrics {
-	nres := len(node.CommandResults())
+	nres := len(command.Results())
 	m := &metrics{
-		commands: make([]atomic.Uint64, (len(node.CommandList())+1)*nres),
+		commands: make([]atomic.Uint64, (len(command.List())+1)*nres),
 		nres:     nres,
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "baton_proxy_pipeline_duration_seconds",
@@ -132,7 +132,7 @@ func (m *metrics) count(row, res int, n uint64) {
 
 // row is a command's row in the counters (the last one for nil: a command
 // the table does not know).
-func (m *metrics) row(def *node.Command) int {
+func (m *metrics) row(def *command.Command) int {
 	if def == nil {
 		return len(m.commands)/m.nres - 1
 	}
@@ -154,7 +154,7 @@ func (m *metrics) countForwarded(fw *forwarder) {
 		}
 		res := 0
 		if len(reply) > 0 && reply[0] == '-' {
-			res = node.ReplyResult(reply)
+			res = command.ReplyResult(reply)
 		}
 		k := int(fw.reqs[i].row)*m.nres + res
 		if k != cur {
@@ -176,10 +176,10 @@ func (m *metrics) countForwarded(fw *forwarder) {
 func (m *metrics) countPinned(e *entry) {
 	res := 0
 	if len(e.reply) > 0 && e.reply[0] == '-' {
-		res = node.ReplyResult(e.reply)
+		res = command.ReplyResult(e.reply)
 	}
 	m.count(m.row(e.def), res, 1)
-	if e.def == nil || e.def.Flags&(node.FlagBlocking|node.FlagPubSub) == 0 {
+	if e.def == nil || e.def.Flags&(command.FlagBlocking|command.FlagPubSub) == 0 {
 		m.latencyPinned.Observe(time.Since(e.start).Seconds())
 	}
 }
@@ -218,8 +218,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	p := c.p
 	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
 	m := p.met
-	results := node.CommandResults()
-	cmds := node.CommandList()
+	results := command.Results()
+	cmds := command.List()
 	for k := range m.commands {
 		if v := m.commands[k].Load(); v > 0 {
 			name := "unknown"

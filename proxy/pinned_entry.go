@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/command"
 	"github.com/tidwall/redcon"
 )
 
@@ -45,7 +45,7 @@ const (
 type entry struct {
 	args  [][]byte
 	name  string // lower case
-	def   *node.Command
+	def   *command.Command
 	start time.Time // when it was read: a replayed pop waits what is left
 	// status moves pending → awaiting → done, or back to pending when its
 	// connection is dropped before a final reply.
@@ -69,14 +69,14 @@ type entry struct {
 // newEntry makes the entry of a command read from the client.
 func newEntry(args [][]byte) *entry {
 	name := strings.ToLower(string(args[0]))
-	return &entry{args: args, name: name, def: node.Commands()[name], start: time.Now()}
+	return &entry{args: args, name: name, def: command.ByName()[name], start: time.Now()}
 }
 
 // replayable reports whether a command whose connection broke before its
 // reply may simply be sent again: reads, and connection state that is the
 // same when set twice. Anything else (a write, a pop) is ambiguous.
 func (e *entry) replayable() bool {
-	if e.def != nil && e.def.Flags&node.FlagReadonly != 0 && e.def.Flags&node.FlagWrite == 0 {
+	if e.def != nil && e.def.Flags&command.FlagReadonly != 0 && e.def.Flags&command.FlagWrite == 0 {
 		return true
 	}
 	switch e.name {

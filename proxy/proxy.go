@@ -15,7 +15,7 @@ import (
 
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/batonkv/baton/internal/resplimit"
-	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/command"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
 )
@@ -251,7 +251,7 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 			}
 			continue
 		}
-		def := node.Commands()[name]
+		def := command.ByName()[name]
 		if def != nil && !arityOK(def.Arity, len(cmd.Args)) {
 			// Order matters: earlier commands' replies go first.
 			p.flush(conn, fw)
@@ -264,7 +264,7 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 			p.pin(conn, c, append([]redcon.Command{cmd}, rest[i+1:]...))
 			return
 		}
-		fw.add(cmd, def != nil && def.Flags&node.FlagReadonly != 0, p.met.row(def))
+		fw.add(cmd, def != nil && def.Flags&command.FlagReadonly != 0, p.met.row(def))
 	}
 	p.flush(conn, fw)
 }
@@ -296,14 +296,14 @@ func arityOK(arity, n int) bool {
 // backend connection: transactions, subscriptions, blocking commands and
 // connection state (CLIENT SETNAME, SELECT...) all need a connection of
 // their own.
-func needsPin(name string, def *node.Command, args [][]byte) bool {
+func needsPin(name string, def *command.Command, args [][]byte) bool {
 	if def == nil {
 		return false
 	}
 	if name == "publish" || name == "pubsub" {
 		return false
 	}
-	return def.Flags&(node.FlagConnState|node.FlagBlocking|node.FlagPubSub) != 0
+	return def.Flags&(command.FlagConnState|command.FlagBlocking|command.FlagPubSub) != 0
 }
 
 // isLocal reports whether the proxy answers the command itself.
@@ -324,7 +324,7 @@ func isLocal(name string, args [][]byte) bool {
 func (p *Proxy) local(conn redcon.Conn, c *client, name string, args [][]byte) (handled, quit bool) {
 	if !isLocal(name, args) {
 		if !c.authed {
-			p.met.count(p.met.row(node.Commands()[name]), resultNoAuth, 1)
+			p.met.count(p.met.row(command.ByName()[name]), resultNoAuth, 1)
 			conn.WriteError("NOAUTH Authentication required.")
 			return true, false
 		}

@@ -1,9 +1,36 @@
-package node
+package keyspace
 
 import (
 	"math"
 	"strconv"
 )
+
+// sortedSetHandlers binds the sortedSet commands declared in node/command.
+var sortedSetHandlers = map[string]Handler{
+	"zadd":             cmdZadd,
+	"zincrby":          cmdZadd,
+	"zrem":             cmdZrem,
+	"zscore":           cmdZscore,
+	"zmscore":          cmdZmscore,
+	"zcard":            cmdZcard,
+	"zcount":           cmdZcount,
+	"zlexcount":        cmdZlexcount,
+	"zrank":            cmdZrank,
+	"zrevrank":         cmdZrank,
+	"zpopmin":          cmdZpop,
+	"zpopmax":          cmdZpop,
+	"zremrangebyscore": cmdZremrange,
+	"zremrangebyrank":  cmdZremrange,
+	"zremrangebylex":   cmdZremrange,
+	"zscan":            cmdZscan,
+	"zrange":           cmdZrange,
+	"zrangebyscore":    cmdZrange,
+	"zrevrange":        cmdZrange,
+	"zrevrangebyscore": cmdZrange,
+	"zrangebylex":      cmdZrange,
+	"zrevrangebylex":   cmdZrange,
+	"zrangestore":      cmdZrangestore,
+}
 
 // Sorted-set error replies.
 const (
@@ -17,51 +44,29 @@ const (
 	errZsetLexScores     = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 )
 
-func init() {
-	const w, r, f = FlagWrite, FlagReadonly, FlagFast
-	register(
-		&Command{Name: "zadd", Arity: -4, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZadd},
-		&Command{Name: "zincrby", Arity: 4, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZadd},
-		&Command{Name: "zrem", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrem},
-		&Command{Name: "zscore", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZscore},
-		&Command{Name: "zmscore", Arity: -3, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZmscore},
-		&Command{Name: "zcard", Arity: 2, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZcard},
-		&Command{Name: "zcount", Arity: 4, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZcount},
-		&Command{Name: "zlexcount", Arity: 4, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZlexcount},
-		&Command{Name: "zrank", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrank},
-		&Command{Name: "zrevrank", Arity: 3, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrank},
-		&Command{Name: "zpopmin", Arity: -2, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZpop},
-		&Command{Name: "zpopmax", Arity: -2, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZpop},
-		&Command{Name: "zremrangebyscore", Arity: 4, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZremrange},
-		&Command{Name: "zremrangebyrank", Arity: 4, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZremrange},
-		&Command{Name: "zremrangebylex", Arity: 4, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZremrange},
-		&Command{Name: "zscan", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZscan},
-	)
-}
-
 // zsetRead returns the sorted set at key (nil when missing); ok is false
 // after replying WRONGTYPE.
-func zsetRead(c *Ctx, key string) (z *zsetValue, ok bool) {
+func zsetRead(c *Ctx, key string) (z *ZSet, ok bool) {
 	switch v := c.lookup(key).(type) {
 	case nil:
 		return nil, true
-	case *zsetValue:
+	case *ZSet:
 		return v, true
 	default:
-		c.err(errWrongType)
+		c.Err(ErrWrongType)
 		return nil, false
 	}
 }
 
 // zsetDeleteIfEmpty removes key when its sorted set has no members left.
-func zsetDeleteIfEmpty(c *Ctx, key string, z *zsetValue) {
+func zsetDeleteIfEmpty(c *Ctx, key string, z *ZSet) {
 	if z.Len() == 0 {
-		c.db.remove(key)
+		c.DB.remove(key)
 	}
 }
 
 // writeScore replies a score as a bulk string, the way Redis 7.0 does.
-func writeScore(c *Ctx, f float64) { c.w.WriteBulkString(formatScore(f)) }
+func writeScore(c *Ctx, f float64) { c.W.WriteBulkString(FormatScore(f)) }
 
 // zaddFlags are ZADD's options.
 type zaddFlags struct{ nx, xx, gt, lt, ch, incr bool }
@@ -70,53 +75,53 @@ type zaddFlags struct{ nx, xx, gt, lt, ch, incr bool }
 // and ZINCRBY key increment member (ZADD INCR without options).
 func cmdZadd(c *Ctx) {
 	var fl zaddFlags
-	fl.incr = eqFold(c.args[0], "zincrby")
+	fl.incr = EqFold(c.Args[0], "zincrby")
 	i := 2
-	for ; i < len(c.args); i++ {
-		a := c.args[i]
+	for ; i < len(c.Args); i++ {
+		a := c.Args[i]
 		switch {
-		case eqFold(a, "nx"):
+		case EqFold(a, "nx"):
 			fl.nx = true
-		case eqFold(a, "xx"):
+		case EqFold(a, "xx"):
 			fl.xx = true
-		case eqFold(a, "gt"):
+		case EqFold(a, "gt"):
 			fl.gt = true
-		case eqFold(a, "lt"):
+		case EqFold(a, "lt"):
 			fl.lt = true
-		case eqFold(a, "ch"):
+		case EqFold(a, "ch"):
 			fl.ch = true
-		case eqFold(a, "incr"):
+		case EqFold(a, "incr"):
 			fl.incr = true
 		default:
 			goto parsed
 		}
 	}
 parsed:
-	elems := len(c.args) - i
+	elems := len(c.Args) - i
 	switch {
 	case elems == 0 || elems%2 != 0:
-		c.err(errSyntax)
+		c.Err(ErrSyntax)
 		return
 	case fl.nx && fl.xx:
-		c.err(errZsetXXNX)
+		c.Err(errZsetXXNX)
 		return
 	case (fl.gt && fl.nx) || (fl.lt && fl.nx) || (fl.gt && fl.lt):
-		c.err(errZsetGTLTNX)
+		c.Err(errZsetGTLTNX)
 		return
 	case fl.incr && elems > 2:
-		c.err(errZsetIncrPair)
+		c.Err(errZsetIncrPair)
 		return
 	}
 	scores := make([]float64, 0, elems/2)
-	for j := i; j < len(c.args); j += 2 {
-		f, ok := parseScore(c.args[j])
+	for j := i; j < len(c.Args); j += 2 {
+		f, ok := parseScore(c.Args[j])
 		if !ok {
-			c.err(errNotFloat)
+			c.Err(ErrNotFloat)
 			return
 		}
 		scores = append(scores, f)
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	z, ok := zsetRead(c, key)
 	if !ok {
 		return
@@ -127,14 +132,14 @@ parsed:
 	}
 	created := z == nil
 	if created {
-		z = newZSet()
+		z = NewZSet()
 	}
 	var added, updated, processed int
 	var score float64
 	for k, s := range scores {
-		res, ns := zsetAddFlags(z, string(c.args[i+2*k+1]), s, fl)
+		res, ns := zsetAddFlags(z, string(c.Args[i+2*k+1]), s, fl)
 		if res == zaddNaN {
-			c.err(errZsetNaN)
+			c.Err(errZsetNaN)
 			return
 		}
 		switch res {
@@ -149,11 +154,11 @@ parsed:
 		}
 	}
 	if created && z.Len() > 0 {
-		c.db.remove(key)
-		c.db.set(key, z)
+		c.DB.remove(key)
+		c.DB.Set(key, z)
 	}
 	if added+updated > 0 {
-		c.dirty++
+		c.Dirty++
 	}
 	zaddReply(c, fl, added, updated, processed, score)
 }
@@ -165,11 +170,11 @@ func zaddReply(c *Ctx, fl zaddFlags, added, updated, processed int, score float6
 	case fl.incr && processed > 0:
 		writeScore(c, score)
 	case fl.incr:
-		c.w.WriteNull()
+		c.W.WriteNull()
 	case fl.ch:
-		c.w.WriteInt(added + updated)
+		c.W.WriteInt(added + updated)
 	default:
-		c.w.WriteInt(added)
+		c.W.WriteInt(added)
 	}
 }
 
@@ -186,7 +191,7 @@ const (
 
 // zsetAddFlags applies one score/member pair of ZADD with its options,
 // returning what happened and the member's resulting score.
-func zsetAddFlags(z *zsetValue, member string, score float64, fl zaddFlags) (zaddResult, float64) {
+func zsetAddFlags(z *ZSet, member string, score float64, fl zaddFlags) (zaddResult, float64) {
 	cur, exists := z.Score(member)
 	if !exists {
 		if fl.xx {
@@ -216,81 +221,81 @@ func zsetAddFlags(z *zsetValue, member string, score float64, fl zaddFlags) (zad
 
 // cmdZrem: ZREM key member [member ...].
 func cmdZrem(c *Ctx) {
-	key := c.key(1)
+	key := c.Key(1)
 	z, ok := zsetRead(c, key)
 	if !ok {
 		return
 	}
 	if z == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
 	n := 0
-	for _, m := range c.args[2:] {
+	for _, m := range c.Args[2:] {
 		if z.Remove(string(m)) {
 			n++
 		}
 	}
 	if n > 0 {
 		zsetDeleteIfEmpty(c, key, z)
-		c.dirty++
+		c.Dirty++
 	}
-	c.w.WriteInt(n)
+	c.W.WriteInt(n)
 }
 
 // cmdZscore: ZSCORE key member.
 func cmdZscore(c *Ctx) {
-	z, ok := zsetRead(c, c.key(1))
+	z, ok := zsetRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if z == nil {
-		c.w.WriteNull()
+		c.W.WriteNull()
 		return
 	}
-	if s, ok := z.Score(string(c.args[2])); ok {
+	if s, ok := z.Score(string(c.Args[2])); ok {
 		writeScore(c, s)
 	} else {
-		c.w.WriteNull()
+		c.W.WriteNull()
 	}
 }
 
 // cmdZmscore: ZMSCORE key member [member ...].
 func cmdZmscore(c *Ctx) {
-	z, ok := zsetRead(c, c.key(1))
+	z, ok := zsetRead(c, c.Key(1))
 	if !ok {
 		return
 	}
-	c.w.WriteArray(len(c.args) - 2)
-	for _, m := range c.args[2:] {
+	c.W.WriteArray(len(c.Args) - 2)
+	for _, m := range c.Args[2:] {
 		if z == nil {
-			c.w.WriteNull()
+			c.W.WriteNull()
 		} else if s, ok := z.Score(string(m)); ok {
 			writeScore(c, s)
 		} else {
-			c.w.WriteNull()
+			c.W.WriteNull()
 		}
 	}
 }
 
 // cmdZcard: ZCARD key.
 func cmdZcard(c *Ctx) {
-	z, ok := zsetRead(c, c.key(1))
+	z, ok := zsetRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if z == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
-	c.w.WriteInt(z.Len())
+	c.W.WriteInt(z.Len())
 }
 
 // cmdZcount: ZCOUNT key min max.
 func cmdZcount(c *Ctx) {
-	b, ok := parseScoreBounds(c.args[2], c.args[3])
+	b, ok := parseScoreBounds(c.Args[2], c.Args[3])
 	if !ok {
-		c.err(errZsetNotFloatRange)
+		c.Err(errZsetNotFloatRange)
 		return
 	}
 	zsetCountReply(c, b)
@@ -298,9 +303,9 @@ func cmdZcount(c *Ctx) {
 
 // cmdZlexcount: ZLEXCOUNT key min max.
 func cmdZlexcount(c *Ctx) {
-	b, ok := parseLexBounds(c.args[2], c.args[3])
+	b, ok := parseLexBounds(c.Args[2], c.Args[3])
 	if !ok {
-		c.err(errZsetLexRange)
+		c.Err(errZsetLexRange)
 		return
 	}
 	zsetCountReply(c, b)
@@ -308,62 +313,62 @@ func cmdZlexcount(c *Ctx) {
 
 // zsetCountReply replies the number of members of key within b.
 func zsetCountReply(c *Ctx, b zbounds) {
-	z, ok := zsetRead(c, c.key(1))
+	z, ok := zsetRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if z == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
-	c.w.WriteInt(z.countIn(b))
+	c.W.WriteInt(z.countIn(b))
 }
 
 // cmdZrank: ZRANK key member and ZREVRANK key member.
 func cmdZrank(c *Ctx) {
-	z, ok := zsetRead(c, c.key(1))
+	z, ok := zsetRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if z == nil {
-		c.w.WriteNull()
+		c.W.WriteNull()
 		return
 	}
-	r, ok := z.rank(string(c.args[2]))
+	r, ok := z.rank(string(c.Args[2]))
 	if !ok {
-		c.w.WriteNull()
+		c.W.WriteNull()
 		return
 	}
-	if eqFold(c.args[0], "zrevrank") {
+	if EqFold(c.Args[0], "zrevrank") {
 		r = z.Len() - 1 - r
 	}
-	c.w.WriteInt(r)
+	c.W.WriteInt(r)
 }
 
 // cmdZpop: ZPOPMIN key [count] and ZPOPMAX key [count]. Popping is
 // deterministic (lowest or highest score, ties by member), so the command
 // is journaled as is.
 func cmdZpop(c *Ctx) {
-	if len(c.args) > 3 {
-		c.err(errSyntax)
+	if len(c.Args) > 3 {
+		c.Err(ErrSyntax)
 		return
 	}
 	count := int64(-1)
-	if len(c.args) == 3 {
-		n, ok := parseInt(c.args[2])
+	if len(c.Args) == 3 {
+		n, ok := ParseInt(c.Args[2])
 		if !ok || n < 0 {
-			c.err(errOutOfRangeZero)
+			c.Err(ErrOutOfRangeZero)
 			return
 		}
 		count = n
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	z, ok := zsetRead(c, key)
 	if !ok {
 		return
 	}
 	if z == nil || count == 0 {
-		c.w.WriteArray(0)
+		c.W.WriteArray(0)
 		return
 	}
 	if count == -1 {
@@ -372,8 +377,8 @@ func cmdZpop(c *Ctx) {
 	if count > int64(z.Len()) {
 		count = int64(z.Len())
 	}
-	max := eqFold(c.args[0], "zpopmax")
-	c.w.WriteArray(int(count) * 2)
+	max := EqFold(c.Args[0], "zpopmax")
+	c.W.WriteArray(int(count) * 2)
 	for ; count > 0; count-- {
 		n := z.first()
 		if max {
@@ -381,11 +386,11 @@ func cmdZpop(c *Ctx) {
 		}
 		member, score := n.member, n.score
 		z.Remove(member)
-		c.w.WriteBulkString(member)
+		c.W.WriteBulkString(member)
 		writeScore(c, score)
 	}
 	zsetDeleteIfEmpty(c, key, z)
-	c.dirty++
+	c.Dirty++
 }
 
 // cmdZremrange: ZREMRANGEBYSCORE key min max, ZREMRANGEBYRANK key start
@@ -393,36 +398,36 @@ func cmdZpop(c *Ctx) {
 func cmdZremrange(c *Ctx) {
 	var b zbounds
 	var start, stop int64
-	byRank := eqFold(c.args[0], "zremrangebyrank")
+	byRank := EqFold(c.Args[0], "zremrangebyrank")
 	switch {
 	case byRank:
 		var ok bool
-		if start, ok = c.intArg(2); !ok {
+		if start, ok = c.IntArg(2); !ok {
 			return
 		}
-		if stop, ok = c.intArg(3); !ok {
+		if stop, ok = c.IntArg(3); !ok {
 			return
 		}
-	case eqFold(c.args[0], "zremrangebyscore"):
+	case EqFold(c.Args[0], "zremrangebyscore"):
 		var ok bool
-		if b, ok = parseScoreBounds(c.args[2], c.args[3]); !ok {
-			c.err(errZsetNotFloatRange)
+		if b, ok = parseScoreBounds(c.Args[2], c.Args[3]); !ok {
+			c.Err(errZsetNotFloatRange)
 			return
 		}
 	default:
 		var ok bool
-		if b, ok = parseLexBounds(c.args[2], c.args[3]); !ok {
-			c.err(errZsetLexRange)
+		if b, ok = parseLexBounds(c.Args[2], c.Args[3]); !ok {
+			c.Err(errZsetLexRange)
 			return
 		}
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	z, ok := zsetRead(c, key)
 	if !ok {
 		return
 	}
 	if z == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
 	var victims []string
@@ -441,9 +446,9 @@ func cmdZremrange(c *Ctx) {
 	}
 	if len(victims) > 0 {
 		zsetDeleteIfEmpty(c, key, z)
-		c.dirty++
+		c.Dirty++
 	}
-	c.w.WriteInt(len(victims))
+	c.W.WriteInt(len(victims))
 }
 
 // rankWindow turns Redis start/stop indexes (negative from the end) over
@@ -474,7 +479,7 @@ func cmdZscan(c *Ctx) {
 	if !ok {
 		return
 	}
-	z := v.(*zsetValue)
+	z := v.(*ZSet)
 	// Like Redis' listpack encoding, a compact set comes back whole and in
 	// order.
 	sc.reply(c, zsetCompact(z), z.Len(), func(yield func(string)) {
@@ -485,13 +490,13 @@ func cmdZscan(c *Ctx) {
 		for m := range z.dict {
 			yield(m)
 		}
-	}, func(m string) { c.w.WriteBulkString(zscanScore(z.dict[m])) })
+	}, func(m string) { c.W.WriteBulkString(zscanScore(z.dict[m])) })
 }
 
 // zsetCompact reports whether Redis 7.0 would keep z in its compact
 // listpack encoding (at most 128 members of at most 64 bytes), which ZSCAN
 // returns whole, in order, with cursor 0.
-func zsetCompact(z *zsetValue) bool {
+func zsetCompact(z *ZSet) bool {
 	if z.Len() > 128 {
 		return false
 	}
@@ -505,13 +510,13 @@ func zsetCompact(z *zsetValue) bool {
 
 // zscanScore formats a score as ZSCAN shows it for Redis 7.0's compact
 // encoding: integral values that fit comfortably in an int64 as integers,
-// the rest like formatScore.
+// the rest like FormatScore.
 func zscanScore(f float64) string {
 	const lim = float64(math.MaxInt64 / 2)
 	if f >= -lim && f <= lim && f == math.Trunc(f) {
 		return strconv.FormatInt(int64(f), 10)
 	}
-	return formatScore(f)
+	return FormatScore(f)
 }
 
 // zrangeKind is how ZRANGE interprets its min and max.
@@ -535,33 +540,20 @@ type zrangeSpec struct {
 	bounds        zbounds
 }
 
-func init() {
-	const r = FlagReadonly
-	register(
-		&Command{Name: "zrange", Arity: -4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrange},
-		&Command{Name: "zrangebyscore", Arity: -4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrange},
-		&Command{Name: "zrevrange", Arity: -4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrange},
-		&Command{Name: "zrevrangebyscore", Arity: -4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrange},
-		&Command{Name: "zrangebylex", Arity: -4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrange},
-		&Command{Name: "zrevrangebylex", Arity: -4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdZrange},
-		&Command{Name: "zrangestore", Arity: -5, Flags: FlagWrite, FirstKey: 1, LastKey: 2, Step: 1, fn: cmdZrangestore},
-	)
-}
-
 // zrangeDefaults returns the kind and direction a range command's name
 // fixes (ZRANGE and ZRANGESTORE fix neither).
 func zrangeDefaults(name []byte) zrangeSpec {
 	sp := zrangeSpec{limit: -1}
 	switch {
-	case eqFold(name, "zrangebyscore"):
+	case EqFold(name, "zrangebyscore"):
 		sp.kind, sp.revSet = zrangeScore, true
-	case eqFold(name, "zrevrange"):
+	case EqFold(name, "zrevrange"):
 		sp.kind, sp.rev, sp.revSet = zrangeRank, true, true
-	case eqFold(name, "zrevrangebyscore"):
+	case EqFold(name, "zrevrangebyscore"):
 		sp.kind, sp.rev, sp.revSet = zrangeScore, true, true
-	case eqFold(name, "zrangebylex"):
+	case EqFold(name, "zrangebylex"):
 		sp.kind, sp.revSet = zrangeLex, true
-	case eqFold(name, "zrevrangebylex"):
+	case EqFold(name, "zrevrangebylex"):
 		sp.kind, sp.rev, sp.revSet = zrangeLex, true, true
 	}
 	return sp
@@ -570,29 +562,29 @@ func zrangeDefaults(name []byte) zrangeSpec {
 // parseZrange parses args[keyIdx+1:] of a range command (min, max,
 // options), replying the error and returning false on failure.
 func parseZrange(c *Ctx, keyIdx int, store bool) (zrangeSpec, bool) {
-	sp := zrangeDefaults(c.args[0])
-	for j := keyIdx + 3; j < len(c.args); j++ {
-		a, left := c.args[j], len(c.args)-j-1
+	sp := zrangeDefaults(c.Args[0])
+	for j := keyIdx + 3; j < len(c.Args); j++ {
+		a, left := c.Args[j], len(c.Args)-j-1
 		switch {
-		case !store && eqFold(a, "withscores"):
+		case !store && EqFold(a, "withscores"):
 			sp.withScores = true
-		case eqFold(a, "limit") && left >= 2:
+		case EqFold(a, "limit") && left >= 2:
 			var ok bool
-			if sp.offset, ok = c.intArg(j + 1); !ok {
+			if sp.offset, ok = c.IntArg(j + 1); !ok {
 				return sp, false
 			}
-			if sp.limit, ok = c.intArg(j + 2); !ok {
+			if sp.limit, ok = c.IntArg(j + 2); !ok {
 				return sp, false
 			}
 			j += 2
-		case !sp.revSet && eqFold(a, "rev"):
+		case !sp.revSet && EqFold(a, "rev"):
 			sp.rev, sp.revSet = true, true
-		case sp.kind == zrangeAuto && eqFold(a, "bylex"):
+		case sp.kind == zrangeAuto && EqFold(a, "bylex"):
 			sp.kind = zrangeLex
-		case sp.kind == zrangeAuto && eqFold(a, "byscore"):
+		case sp.kind == zrangeAuto && EqFold(a, "byscore"):
 			sp.kind = zrangeScore
 		default:
-			c.err(errSyntax)
+			c.Err(ErrSyntax)
 			return sp, false
 		}
 	}
@@ -600,34 +592,34 @@ func parseZrange(c *Ctx, keyIdx int, store bool) (zrangeSpec, bool) {
 		sp.kind = zrangeRank
 	}
 	if sp.limit != -1 && sp.kind == zrangeRank {
-		c.err(errZsetLimitRank)
+		c.Err(errZsetLimitRank)
 		return sp, false
 	}
 	if sp.withScores && sp.kind == zrangeLex {
-		c.err(errZsetLexScores)
+		c.Err(errZsetLexScores)
 		return sp, false
 	}
-	minArg, maxArg := c.args[keyIdx+1], c.args[keyIdx+2]
+	minArg, maxArg := c.Args[keyIdx+1], c.Args[keyIdx+2]
 	if sp.rev && sp.kind != zrangeRank {
 		minArg, maxArg = maxArg, minArg
 	}
 	var ok bool
 	switch sp.kind {
 	case zrangeRank:
-		if sp.start, ok = c.intArg(keyIdx + 1); !ok {
+		if sp.start, ok = c.IntArg(keyIdx + 1); !ok {
 			return sp, false
 		}
-		if sp.stop, ok = c.intArg(keyIdx + 2); !ok {
+		if sp.stop, ok = c.IntArg(keyIdx + 2); !ok {
 			return sp, false
 		}
 	case zrangeScore:
 		if sp.bounds, ok = parseScoreBounds(minArg, maxArg); !ok {
-			c.err(errZsetNotFloatRange)
+			c.Err(errZsetNotFloatRange)
 			return sp, false
 		}
 	case zrangeLex:
 		if sp.bounds, ok = parseLexBounds(minArg, maxArg); !ok {
-			c.err(errZsetLexRange)
+			c.Err(errZsetLexRange)
 			return sp, false
 		}
 	}
@@ -635,7 +627,7 @@ func parseZrange(c *Ctx, keyIdx int, store bool) (zrangeSpec, bool) {
 }
 
 // zrangeCollect returns the elements of z that sp selects, in reply order.
-func zrangeCollect(z *zsetValue, sp zrangeSpec) []*zslNode {
+func zrangeCollect(z *ZSet, sp zrangeSpec) []*zslNode {
 	var out []*zslNode
 	if sp.kind == zrangeRank {
 		length := int64(z.Len())
@@ -689,22 +681,22 @@ func cmdZrange(c *Ctx) {
 	if !ok {
 		return
 	}
-	z, ok := zsetRead(c, c.key(1))
+	z, ok := zsetRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if z == nil {
-		c.w.WriteArray(0)
+		c.W.WriteArray(0)
 		return
 	}
 	nodes := zrangeCollect(z, sp)
 	if sp.withScores {
-		c.w.WriteArray(len(nodes) * 2)
+		c.W.WriteArray(len(nodes) * 2)
 	} else {
-		c.w.WriteArray(len(nodes))
+		c.W.WriteArray(len(nodes))
 	}
 	for _, n := range nodes {
-		c.w.WriteBulkString(n.member)
+		c.W.WriteBulkString(n.member)
 		if sp.withScores {
 			writeScore(c, n.score)
 		}
@@ -719,7 +711,7 @@ func cmdZrangestore(c *Ctx) {
 	if !ok {
 		return
 	}
-	src, ok := zsetRead(c, c.key(2))
+	src, ok := zsetRead(c, c.Key(2))
 	if !ok {
 		return
 	}
@@ -727,21 +719,21 @@ func cmdZrangestore(c *Ctx) {
 	if src != nil {
 		nodes = zrangeCollect(src, sp)
 	}
-	dst := c.key(1)
+	dst := c.Key(1)
 	c.lookup(dst) // lazy expiry first, so an expired dst is not "deleted" again
 	if len(nodes) == 0 {
-		if c.db.remove(dst) {
-			c.dirty++
+		if c.DB.remove(dst) {
+			c.Dirty++
 		}
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
-	z := newZSet()
+	z := NewZSet()
 	for _, n := range nodes {
 		z.Add(n.member, n.score)
 	}
-	c.db.remove(dst)
-	c.db.set(dst, z)
-	c.dirty++
-	c.w.WriteInt(len(nodes))
+	c.DB.remove(dst)
+	c.DB.Set(dst, z)
+	c.Dirty++
+	c.W.WriteInt(len(nodes))
 }

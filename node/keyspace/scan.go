@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"container/heap"
@@ -104,20 +104,20 @@ type collectionScan struct {
 // once something was replied.
 func scanCollection(c *Ctx, typ string) (any, collectionScan, bool) {
 	var sc collectionScan
-	cursor, ok := parseScanCursor(c.args[2])
+	cursor, ok := parseScanCursor(c.Args[2])
 	if !ok {
-		c.err(errInvalidCursor)
+		c.Err(ErrInvalidCursor)
 		return nil, sc, false
 	}
-	v := c.lookup(c.key(1))
+	v := c.lookup(c.Key(1))
 	switch {
 	case v == nil:
-		c.w.WriteArray(2)
-		c.w.WriteBulkString("0")
-		c.w.WriteArray(0)
+		c.W.WriteArray(2)
+		c.W.WriteBulkString("0")
+		c.W.WriteArray(0)
 		return nil, sc, false
 	case typeName(v) != typ:
-		c.err(errWrongType)
+		c.Err(ErrWrongType)
 		return nil, sc, false
 	}
 	opts, ok := parseScanOpts(c, 3, false)
@@ -143,7 +143,7 @@ func (sc collectionScan) reply(c *Ctx, compact bool, n int, all func(yield func(
 	}
 	out := names[:0]
 	for _, name := range names {
-		if sc.opts.match == nil || globMatch(sc.opts.match, []byte(name)) {
+		if sc.opts.match == nil || GlobMatch(sc.opts.match, []byte(name)) {
 			out = append(out, name)
 		}
 	}
@@ -151,11 +151,11 @@ func (sc collectionScan) reply(c *Ctx, compact bool, n int, all func(yield func(
 	if extra != nil {
 		per = 2
 	}
-	c.w.WriteArray(2)
-	c.w.WriteBulkString(strconv.FormatUint(next, 10))
-	c.w.WriteArray(len(out) * per)
+	c.W.WriteArray(2)
+	c.W.WriteBulkString(strconv.FormatUint(next, 10))
+	c.W.WriteArray(len(out) * per)
 	for _, name := range out {
-		c.w.WriteBulkString(name)
+		c.W.WriteBulkString(name)
 		if extra != nil {
 			extra(name)
 		}

@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"fmt"
@@ -7,56 +7,53 @@ import (
 	"strings"
 )
 
-func init() {
-	const rf = FlagReadonly | FlagFast
-	const wf = FlagWrite | FlagFast
-	register(
-		&Command{Name: "del", Arity: -2, Flags: FlagWrite, FirstKey: 1, LastKey: -1, Step: 1, fn: cmdDel},
-		&Command{Name: "unlink", Arity: -2, Flags: wf, FirstKey: 1, LastKey: -1, Step: 1, fn: cmdDel},
-		&Command{Name: "exists", Arity: -2, Flags: rf, FirstKey: 1, LastKey: -1, Step: 1, fn: cmdExists},
-		&Command{Name: "expire", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdExpire},
-		&Command{Name: "pexpire", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdExpire},
-		&Command{Name: "expireat", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdExpire},
-		&Command{Name: "pexpireat", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdExpire},
-		&Command{Name: "ttl", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdTTL},
-		&Command{Name: "pttl", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdTTL},
-		&Command{Name: "persist", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdPersist},
-		&Command{Name: "type", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdType},
-		&Command{Name: "keys", Arity: 2, Flags: FlagReadonly, fn: cmdKeys},
-		&Command{Name: "scan", Arity: -2, Flags: FlagReadonly, fn: cmdScan},
-		&Command{Name: "rename", Arity: 3, Flags: FlagWrite, FirstKey: 1, LastKey: 2, Step: 1, fn: cmdRename},
-		&Command{Name: "renamenx", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 2, Step: 1, fn: cmdRename},
-		&Command{Name: "randomkey", Arity: 1, Flags: FlagReadonly, fn: cmdRandomkey},
-		&Command{Name: "dbsize", Arity: 1, Flags: rf, fn: cmdDbsize},
-		&Command{Name: "flushdb", Arity: -1, Flags: FlagWrite, fn: cmdFlush},
-		&Command{Name: "flushall", Arity: -1, Flags: FlagWrite, fn: cmdFlush},
-	)
+// keyHandlers binds the key commands declared in node/command.
+var keyHandlers = map[string]Handler{
+	"del":       cmdDel,
+	"unlink":    cmdDel,
+	"exists":    cmdExists,
+	"expire":    cmdExpire,
+	"pexpire":   cmdExpire,
+	"expireat":  cmdExpire,
+	"pexpireat": cmdExpire,
+	"ttl":       cmdTTL,
+	"pttl":      cmdTTL,
+	"persist":   cmdPersist,
+	"type":      cmdType,
+	"keys":      cmdKeys,
+	"scan":      cmdScan,
+	"rename":    cmdRename,
+	"renamenx":  cmdRename,
+	"randomkey": cmdRandomkey,
+	"dbsize":    cmdDbsize,
+	"flushdb":   cmdFlush,
+	"flushall":  cmdFlush,
 }
 
 // cmdDel: DEL key [key ...] and UNLINK remove keys and reply how many
 // existed.
 func cmdDel(c *Ctx) {
 	n := 0
-	for i := 1; i < len(c.args); i++ {
-		key := c.key(i)
-		if c.lookup(key) != nil && c.db.remove(key) {
+	for i := 1; i < len(c.Args); i++ {
+		key := c.Key(i)
+		if c.lookup(key) != nil && c.DB.remove(key) {
 			n++
 		}
 	}
-	c.dirty += n
-	c.w.WriteInt(n)
+	c.Dirty += n
+	c.W.WriteInt(n)
 }
 
 // cmdExists: EXISTS key [key ...] replies how many of the keys exist,
 // counting repeats.
 func cmdExists(c *Ctx) {
 	n := 0
-	for i := 1; i < len(c.args); i++ {
-		if c.lookup(c.key(i)) != nil {
+	for i := 1; i < len(c.Args); i++ {
+		if c.lookup(c.Key(i)) != nil {
 			n++
 		}
 	}
-	c.w.WriteInt(n)
+	c.W.WriteInt(n)
 }
 
 // Flags of EXPIRE and friends (Redis 7).
@@ -71,27 +68,27 @@ const (
 // Redis' error on failure.
 func parseExpireFlags(c *Ctx) (int, bool) {
 	flags := 0
-	for _, opt := range c.args[3:] {
+	for _, opt := range c.Args[3:] {
 		switch {
-		case eqFold(opt, "nx"):
+		case EqFold(opt, "nx"):
 			flags |= expireNX
-		case eqFold(opt, "xx"):
+		case EqFold(opt, "xx"):
 			flags |= expireXX
-		case eqFold(opt, "gt"):
+		case EqFold(opt, "gt"):
 			flags |= expireGT
-		case eqFold(opt, "lt"):
+		case EqFold(opt, "lt"):
 			flags |= expireLT
 		default:
-			c.err("ERR Unsupported option " + string(opt))
+			c.Err("ERR Unsupported option " + string(opt))
 			return 0, false
 		}
 	}
 	if flags&expireNX != 0 && flags&(expireXX|expireGT|expireLT) != 0 {
-		c.err("ERR NX and XX, GT or LT options at the same time are not compatible")
+		c.Err("ERR NX and XX, GT or LT options at the same time are not compatible")
 		return 0, false
 	}
 	if flags&expireGT != 0 && flags&expireLT != 0 {
-		c.err("ERR GT and LT options at the same time are not compatible")
+		c.Err("ERR GT and LT options at the same time are not compatible")
 		return 0, false
 	}
 	return flags, true
@@ -105,12 +102,12 @@ func cmdExpire(c *Ctx) {
 	if !ok {
 		return
 	}
-	when, ok := c.intArg(2)
+	when, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
-	name := c.cmd.Name
-	invalid := func() { c.err(fmt.Sprintf(errInvalidExpire, name)) }
+	name := c.Cmd.Name
+	invalid := func() { c.Err(fmt.Sprintf(ErrInvalidExpire, name)) }
 	if name == "expire" || name == "expireat" {
 		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
 			invalid()
@@ -120,37 +117,37 @@ func cmdExpire(c *Ctx) {
 	}
 	var base int64
 	if name == "expire" || name == "pexpire" {
-		base = c.now
+		base = c.Now
 	}
 	if when > math.MaxInt64-base {
 		invalid()
 		return
 	}
 	when += base
-	key := c.key(1)
+	key := c.Key(1)
 	if c.lookup(key) == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
 	if flags != 0 && !expireFlagsAllow(c, key, flags, when) {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
-	c.dirty++
+	c.Dirty++
 	if alreadyExpired(c, when) {
-		c.db.remove(key)
+		c.DB.remove(key)
 		c.journalStrings("del", key)
 	} else {
-		c.db.setExpire(key, when)
-		c.journalStrings("pexpireat", key, itoa(when))
+		c.DB.SetExpire(key, when)
+		c.journalStrings("pexpireat", key, Itoa(when))
 	}
-	c.w.WriteInt(1)
+	c.W.WriteInt(1)
 }
 
 // expireFlagsAllow applies NX XX GT LT to key's current deadline (none
 // counts as infinite).
 func expireFlagsAllow(c *Ctx, key string, flags int, when int64) bool {
-	cur, has := c.db.ttl(key)
+	cur, has := c.DB.ttl(key)
 	switch {
 	case flags&expireNX != 0 && has:
 		return false
@@ -167,54 +164,54 @@ func expireFlagsAllow(c *Ctx, key string, flags int, when int64) bool {
 // cmdTTL: TTL key and PTTL key reply the remaining time to live in seconds
 // (rounded) or milliseconds; -2 when missing, -1 without a deadline.
 func cmdTTL(c *Ctx) {
-	key := c.key(1)
+	key := c.Key(1)
 	if c.lookup(key) == nil {
-		c.w.WriteInt(-2)
+		c.W.WriteInt(-2)
 		return
 	}
-	when, ok := c.db.ttl(key)
+	when, ok := c.DB.ttl(key)
 	if !ok {
-		c.w.WriteInt(-1)
+		c.W.WriteInt(-1)
 		return
 	}
-	ttl := max(when-c.now, 0)
-	if c.cmd.Name == "ttl" {
+	ttl := max(when-c.Now, 0)
+	if c.Cmd.Name == "ttl" {
 		ttl = (ttl + 500) / 1000
 	}
-	c.w.WriteInt64(ttl)
+	c.W.WriteInt64(ttl)
 }
 
 // cmdPersist: PERSIST key removes key's deadline; replies 1 if it had one.
 func cmdPersist(c *Ctx) {
-	key := c.key(1)
-	if c.lookup(key) != nil && c.db.persist(key) {
-		c.dirty++
-		c.w.WriteInt(1)
+	key := c.Key(1)
+	if c.lookup(key) != nil && c.DB.Persist(key) {
+		c.Dirty++
+		c.W.WriteInt(1)
 		return
 	}
-	c.w.WriteInt(0)
+	c.W.WriteInt(0)
 }
 
 // cmdType: TYPE key replies the type name of the value at key ("none" when
 // missing).
-func cmdType(c *Ctx) { c.w.WriteString(typeName(c.lookup(c.key(1)))) }
+func cmdType(c *Ctx) { c.W.WriteString(typeName(c.lookup(c.Key(1)))) }
 
 // cmdKeys: KEYS pattern replies every live key matching the glob pattern.
 func cmdKeys(c *Ctx) {
-	pat := c.args[1]
+	pat := c.Args[1]
 	all := len(pat) == 1 && pat[0] == '*'
 	var out []string
-	for key := range c.db.keys {
-		if c.db.expired(key, c.now) {
+	for key := range c.DB.Keys {
+		if c.DB.Expired(key, c.Now) {
 			continue
 		}
-		if all || globMatch(pat, []byte(key)) {
+		if all || GlobMatch(pat, []byte(key)) {
 			out = append(out, key)
 		}
 	}
-	c.w.WriteArray(len(out))
+	c.W.WriteArray(len(out))
 	for _, key := range out {
-		c.w.WriteBulkString(key)
+		c.W.WriteBulkString(key)
 	}
 }
 
@@ -245,28 +242,28 @@ type scanOpts struct {
 // error on failure. withType allows TYPE (SCAN only).
 func parseScanOpts(c *Ctx, from int, withType bool) (scanOpts, bool) {
 	o := scanOpts{count: 10}
-	for i := from; i < len(c.args); i += 2 {
-		opt, more := c.args[i], len(c.args)-i >= 2
+	for i := from; i < len(c.Args); i += 2 {
+		opt, more := c.Args[i], len(c.Args)-i >= 2
 		switch {
-		case eqFold(opt, "count") && more:
-			n, ok := c.intArg(i + 1)
+		case EqFold(opt, "count") && more:
+			n, ok := c.IntArg(i + 1)
 			if !ok {
 				return o, false
 			}
 			if n < 1 {
-				c.err(errSyntax)
+				c.Err(ErrSyntax)
 				return o, false
 			}
 			o.count = int(min(n, math.MaxInt32))
-		case eqFold(opt, "match") && more:
-			o.match = c.args[i+1]
+		case EqFold(opt, "match") && more:
+			o.match = c.Args[i+1]
 			if len(o.match) == 1 && o.match[0] == '*' {
 				o.match = nil
 			}
-		case eqFold(opt, "type") && withType && more:
-			o.typ = c.args[i+1]
+		case EqFold(opt, "type") && withType && more:
+			o.typ = c.Args[i+1]
 		default:
-			c.err(errSyntax)
+			c.Err(ErrSyntax)
 			return o, false
 		}
 	}
@@ -276,9 +273,9 @@ func parseScanOpts(c *Ctx, from int, withType bool) (scanOpts, bool) {
 // cmdScan: SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] iterates the
 // keyspace; expired keys are skipped (and lazily removed).
 func cmdScan(c *Ctx) {
-	cursor, ok := parseScanCursor(c.args[1])
+	cursor, ok := parseScanCursor(c.Args[1])
 	if !ok {
-		c.err(errInvalidCursor)
+		c.Err(ErrInvalidCursor)
 		return
 	}
 	o, ok := parseScanOpts(c, 2, true)
@@ -286,13 +283,13 @@ func cmdScan(c *Ctx) {
 		return
 	}
 	next, names := scanStep(cursor, o.count, func(yield func(string)) {
-		for key := range c.db.keys {
+		for key := range c.DB.Keys {
 			yield(key)
 		}
 	})
 	out := names[:0]
 	for _, key := range names {
-		if o.match != nil && !globMatch(o.match, []byte(key)) {
+		if o.match != nil && !GlobMatch(o.match, []byte(key)) {
 			continue
 		}
 		v := c.lookup(key)
@@ -304,86 +301,86 @@ func cmdScan(c *Ctx) {
 		}
 		out = append(out, key)
 	}
-	c.w.WriteArray(2)
-	c.w.WriteBulkString(strconv.FormatUint(next, 10))
-	c.w.WriteArray(len(out))
+	c.W.WriteArray(2)
+	c.W.WriteBulkString(strconv.FormatUint(next, 10))
+	c.W.WriteArray(len(out))
 	for _, key := range out {
-		c.w.WriteBulkString(key)
+		c.W.WriteBulkString(key)
 	}
 }
 
 // cmdRename: RENAME src dst moves a key with its deadline, replacing dst;
 // RENAMENX does so only when dst does not exist, replying 1 if it did.
 func cmdRename(c *Ctx) {
-	nx := c.cmd.Name == "renamenx"
-	src, dst := c.key(1), c.key(2)
+	nx := c.Cmd.Name == "renamenx"
+	src, dst := c.Key(1), c.Key(2)
 	v := c.lookup(src)
 	if v == nil {
-		c.err(errNoSuchKey)
+		c.Err(ErrNoSuchKey)
 		return
 	}
 	if src == dst {
 		if nx {
-			c.w.WriteInt(0)
+			c.W.WriteInt(0)
 		} else {
-			c.ok()
+			c.OK()
 		}
 		return
 	}
-	when, hasTTL := c.db.ttl(src)
+	when, hasTTL := c.DB.ttl(src)
 	if c.lookup(dst) != nil && nx {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
-	c.db.remove(dst)
-	c.db.remove(src)
-	c.db.set(dst, v)
+	c.DB.remove(dst)
+	c.DB.remove(src)
+	c.DB.Set(dst, v)
 	if hasTTL {
-		c.db.setExpire(dst, when)
+		c.DB.SetExpire(dst, when)
 	}
-	c.dirty++
+	c.Dirty++
 	if nx {
-		c.w.WriteInt(1)
+		c.W.WriteInt(1)
 	} else {
-		c.ok()
+		c.OK()
 	}
 }
 
 // cmdRandomkey: RANDOMKEY replies a random live key, nil when there is
 // none.
 func cmdRandomkey(c *Ctx) {
-	for key := range c.db.keys { // map iteration starts at a random place
-		if !c.db.expired(key, c.now) {
-			c.w.WriteBulkString(key)
+	for key := range c.DB.Keys { // map iteration starts at a random place
+		if !c.DB.Expired(key, c.Now) {
+			c.W.WriteBulkString(key)
 			return
 		}
 	}
-	c.w.WriteNull()
+	c.W.WriteNull()
 }
 
 // cmdDbsize: DBSIZE replies the number of keys (expired ones not yet
 // removed included, as in Redis).
-func cmdDbsize(c *Ctx) { c.w.WriteInt(c.db.size()) }
+func cmdDbsize(c *Ctx) { c.W.WriteInt(c.DB.Size()) }
 
 // cmdFlush: FLUSHDB and FLUSHALL [ASYNC|SYNC] remove every key; both are
 // journaled as FLUSHALL (there is only db 0).
 func cmdFlush(c *Ctx) {
-	if len(c.args) > 2 || (len(c.args) == 2 && !eqFold(c.args[1], "async") && !eqFold(c.args[1], "sync")) {
-		c.err(errSyntax)
+	if len(c.Args) > 2 || (len(c.Args) == 2 && !EqFold(c.Args[1], "async") && !EqFold(c.Args[1], "sync")) {
+		c.Err(ErrSyntax)
 		return
 	}
-	for key := range c.db.keys {
+	for key := range c.DB.Keys {
 		c.touch(key)
 	}
-	c.db.flush()
-	c.dirty++
+	c.DB.Flush()
+	c.Dirty++
 	c.journalStrings("flushall")
-	c.ok()
+	c.OK()
 }
 
-// globMatch reports whether s matches the glob pattern exactly like Redis'
+// GlobMatch reports whether s matches the glob pattern exactly like Redis'
 // stringmatchlen (case-sensitive): * ? [abc] [^a] [a-z] and \ escapes.
-func globMatch(pattern, s []byte) bool {
+func GlobMatch(pattern, s []byte) bool {
 	skip := false
 	return globMatchImpl(pattern, s, &skip)
 }

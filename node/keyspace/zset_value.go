@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 	"strings"
 )
 
-// zsetValue is a Redis sorted set: a map from member to score for O(1)
+// ZSet is a Redis sorted set: a map from member to score for O(1)
 // lookups plus a skiplist with spans ordered by (score, member) for O(log n)
 // rank, range and positional access, the same pair of structures Redis uses.
 // Contract used elsewhere (snapshot, digest): newZSet, Len, Add, Score,
 // Remove, Range (ascending by score, then member).
-type zsetValue struct {
+type ZSet struct {
 	dict   map[string]float64
 	header *zslNode
 	tail   *zslNode
@@ -39,8 +39,8 @@ type zslLevel struct {
 }
 
 // newZSet returns an empty sorted set.
-func newZSet() *zsetValue {
-	return &zsetValue{
+func NewZSet() *ZSet {
+	return &ZSet{
 		dict:   make(map[string]float64),
 		header: &zslNode{level: make([]zslLevel, zslMaxLevel)},
 		level:  1,
@@ -48,11 +48,11 @@ func newZSet() *zsetValue {
 }
 
 // Len is the number of members.
-func (z *zsetValue) Len() int { return len(z.dict) }
+func (z *ZSet) Len() int { return len(z.dict) }
 
 // Add inserts member or updates its score. A score of -0 is stored as 0,
 // as Redis' compact encoding does.
-func (z *zsetValue) Add(member string, score float64) {
+func (z *ZSet) Add(member string, score float64) {
 	if score == 0 {
 		score = 0
 	}
@@ -68,13 +68,13 @@ func (z *zsetValue) Add(member string, score float64) {
 }
 
 // Score returns member's score.
-func (z *zsetValue) Score(member string) (float64, bool) {
+func (z *ZSet) Score(member string) (float64, bool) {
 	s, ok := z.dict[member]
 	return s, ok
 }
 
 // Remove deletes member, reporting whether it was there.
-func (z *zsetValue) Remove(member string) bool {
+func (z *ZSet) Remove(member string) bool {
 	score, ok := z.dict[member]
 	if !ok {
 		return false
@@ -86,7 +86,7 @@ func (z *zsetValue) Remove(member string) bool {
 
 // Range calls fn for members in ascending (score, member) order until fn
 // returns false.
-func (z *zsetValue) Range(fn func(member string, score float64) bool) {
+func (z *ZSet) Range(fn func(member string, score float64) bool) {
 	for x := z.header.level[0].forward; x != nil; x = x.level[0].forward {
 		if !fn(x.member, x.score) {
 			return
@@ -95,10 +95,10 @@ func (z *zsetValue) Range(fn func(member string, score float64) bool) {
 }
 
 // first returns the lowest element, or nil when empty.
-func (z *zsetValue) first() *zslNode { return z.header.level[0].forward }
+func (z *ZSet) first() *zslNode { return z.header.level[0].forward }
 
 // last returns the highest element, or nil when empty.
-func (z *zsetValue) last() *zslNode { return z.tail }
+func (z *ZSet) last() *zslNode { return z.tail }
 
 // zslLess orders elements by score, then member bytes.
 func zslLess(s1 float64, m1 string, s2 float64, m2 string) bool {
@@ -115,7 +115,7 @@ func randomLevel() int {
 }
 
 // insert adds a new element; member must not be present.
-func (z *zsetValue) insert(member string, score float64) *zslNode {
+func (z *ZSet) insert(member string, score float64) *zslNode {
 	var update [zslMaxLevel]*zslNode
 	var rank [zslMaxLevel]int
 	x := z.header
@@ -163,7 +163,7 @@ func (z *zsetValue) insert(member string, score float64) *zslNode {
 // findUpdate fills update with the rightmost node before (score, member)
 // on every level and returns the first node at or after it (nil at the
 // end): the search path both delete and updateScore start from.
-func (z *zsetValue) findUpdate(score float64, member string, update *[zslMaxLevel]*zslNode) *zslNode {
+func (z *ZSet) findUpdate(score float64, member string, update *[zslMaxLevel]*zslNode) *zslNode {
 	x := z.header
 	for i := z.level - 1; i >= 0; i-- {
 		for f := x.level[i].forward; f != nil && zslLess(f.score, f.member, score, member); f = x.level[i].forward {
@@ -175,7 +175,7 @@ func (z *zsetValue) findUpdate(score float64, member string, update *[zslMaxLeve
 }
 
 // delete unlinks the element (score, member) from the skiplist.
-func (z *zsetValue) delete(member string, score float64) {
+func (z *ZSet) delete(member string, score float64) {
 	var update [zslMaxLevel]*zslNode
 	x := z.findUpdate(score, member, &update)
 	if x == nil || x.score != score || x.member != member {
@@ -185,7 +185,7 @@ func (z *zsetValue) delete(member string, score float64) {
 }
 
 // unlink removes x given the rightmost node before it on every level.
-func (z *zsetValue) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
+func (z *ZSet) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 	for i := 0; i < z.level; i++ {
 		if update[i].level[i].forward == x {
 			update[i].level[i].span += x.level[i].span - 1
@@ -207,7 +207,7 @@ func (z *zsetValue) unlink(x *zslNode, update *[zslMaxLevel]*zslNode) {
 
 // updateScore moves member from score cur to score; it updates in place
 // when the order does not change.
-func (z *zsetValue) updateScore(member string, cur, score float64) {
+func (z *ZSet) updateScore(member string, cur, score float64) {
 	var update [zslMaxLevel]*zslNode
 	x := z.findUpdate(cur, member, &update)
 	if (x.backward == nil || zslLess(x.backward.score, x.backward.member, score, member)) &&
@@ -220,7 +220,7 @@ func (z *zsetValue) updateScore(member string, cur, score float64) {
 }
 
 // rank returns the 0-based ascending rank of member, or false.
-func (z *zsetValue) rank(member string) (int, bool) {
+func (z *ZSet) rank(member string) (int, bool) {
 	score, ok := z.dict[member]
 	if !ok {
 		return 0, false
@@ -240,7 +240,7 @@ func (z *zsetValue) rank(member string) (int, bool) {
 }
 
 // byRank returns the element at 0-based ascending rank r, or nil.
-func (z *zsetValue) byRank(r int) *zslNode {
+func (z *ZSet) byRank(r int) *zslNode {
 	if r < 0 || r >= z.length {
 		return nil
 	}
@@ -268,7 +268,7 @@ type zbounds struct {
 }
 
 // firstIn returns the lowest element in b and its 0-based rank, or nil.
-func (z *zsetValue) firstIn(b zbounds) (*zslNode, int) {
+func (z *ZSet) firstIn(b zbounds) (*zslNode, int) {
 	if b.empty {
 		return nil, 0
 	}
@@ -288,7 +288,7 @@ func (z *zsetValue) firstIn(b zbounds) (*zslNode, int) {
 }
 
 // lastIn returns the highest element in b and its 0-based rank, or nil.
-func (z *zsetValue) lastIn(b zbounds) (*zslNode, int) {
+func (z *ZSet) lastIn(b zbounds) (*zslNode, int) {
 	if b.empty {
 		return nil, 0
 	}
@@ -307,7 +307,7 @@ func (z *zsetValue) lastIn(b zbounds) (*zslNode, int) {
 }
 
 // countIn returns how many elements lie in b.
-func (z *zsetValue) countIn(b zbounds) int {
+func (z *ZSet) countIn(b zbounds) int {
 	f, lo := z.firstIn(b)
 	if f == nil {
 		return 0

@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"cmp"
@@ -7,73 +7,66 @@ import (
 	"slices"
 )
 
-func init() {
-	k1 := func(name string, arity int, flags Flags, fn func(*Ctx)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: 1, Step: 1, fn: fn}
-	}
-	kAll := func(name string, arity int, flags Flags, fn func(*Ctx)) *Command {
-		return &Command{Name: name, Arity: arity, Flags: flags, FirstKey: 1, LastKey: -1, Step: 1, fn: fn}
-	}
-	register(
-		k1("sadd", -3, FlagWrite|FlagFast, cmdSadd),
-		k1("srem", -3, FlagWrite|FlagFast, cmdSrem),
-		k1("smembers", 2, FlagReadonly, cmdSmembers),
-		k1("sismember", 3, FlagReadonly|FlagFast, cmdSismember),
-		k1("smismember", -3, FlagReadonly|FlagFast, cmdSmismember),
-		k1("scard", 2, FlagReadonly|FlagFast, cmdScard),
-		k1("spop", -2, FlagWrite|FlagFast, cmdSpop),
-		k1("srandmember", -2, FlagReadonly, cmdSrandmember),
-		kAll("sinter", -2, FlagReadonly, cmdSetAlgebra),
-		kAll("sunion", -2, FlagReadonly, cmdSetAlgebra),
-		kAll("sdiff", -2, FlagReadonly, cmdSetAlgebra),
-		kAll("sinterstore", -3, FlagWrite, cmdSetAlgebra),
-		kAll("sunionstore", -3, FlagWrite, cmdSetAlgebra),
-		kAll("sdiffstore", -3, FlagWrite, cmdSetAlgebra),
-		&Command{Name: "smove", Arity: 4, Flags: FlagWrite | FlagFast, FirstKey: 1, LastKey: 2, Step: 1, fn: cmdSmove},
-		k1("sscan", -3, FlagReadonly, cmdSscan),
-	)
+// setHandlers binds the set commands declared in node/command.
+var setHandlers = map[string]Handler{
+	"smove":       cmdSmove,
+	"sadd":        cmdSadd,
+	"srem":        cmdSrem,
+	"smembers":    cmdSmembers,
+	"sismember":   cmdSismember,
+	"smismember":  cmdSmismember,
+	"scard":       cmdScard,
+	"spop":        cmdSpop,
+	"srandmember": cmdSrandmember,
+	"sinter":      cmdSetAlgebra,
+	"sunion":      cmdSetAlgebra,
+	"sdiff":       cmdSetAlgebra,
+	"sinterstore": cmdSetAlgebra,
+	"sunionstore": cmdSetAlgebra,
+	"sdiffstore":  cmdSetAlgebra,
+	"sscan":       cmdSscan,
 }
 
 // setAt returns the set at key (nil when missing); ok is false after a
 // WRONGTYPE reply.
-func setAt(c *Ctx, key string) (setValue, bool) {
+func setAt(c *Ctx, key string) (Set, bool) {
 	switch v := c.lookup(key).(type) {
 	case nil:
 		return nil, true
-	case setValue:
+	case Set:
 		return v, true
 	}
-	c.err(errWrongType)
+	c.Err(ErrWrongType)
 	return nil, false
 }
 
 // cmdSadd: SADD key member [member ...] replies the number added.
 func cmdSadd(c *Ctx) {
-	key := c.key(1)
+	key := c.Key(1)
 	s, ok := setAt(c, key)
 	if !ok {
 		return
 	}
 	if s == nil {
-		s = make(setValue, len(c.args)-2)
-		c.db.set(key, s)
+		s = make(Set, len(c.Args)-2)
+		c.DB.Set(key, s)
 	}
 	added := 0
-	for _, m := range c.args[2:] {
+	for _, m := range c.Args[2:] {
 		if _, exists := s[string(m)]; !exists {
 			s[string(m)] = struct{}{}
 			added++
 		}
 	}
 	if added > 0 {
-		c.dirty++
+		c.Dirty++
 	}
-	c.w.WriteInt(added)
+	c.W.WriteInt(added)
 }
 
 // removeMembers deletes members from the set at key, deleting the key when
 // it empties, and returns how many were there.
-func removeMembers(c *Ctx, key string, s setValue, members [][]byte) int {
+func removeMembers(c *Ctx, key string, s Set, members [][]byte) int {
 	removed := 0
 	for _, m := range members {
 		if _, exists := s[string(m)]; exists {
@@ -82,9 +75,9 @@ func removeMembers(c *Ctx, key string, s setValue, members [][]byte) int {
 		}
 	}
 	if removed > 0 {
-		c.dirty++
+		c.Dirty++
 		if len(s) == 0 {
-			c.db.remove(key)
+			c.DB.remove(key)
 		}
 	}
 	return removed
@@ -92,73 +85,73 @@ func removeMembers(c *Ctx, key string, s setValue, members [][]byte) int {
 
 // cmdSrem: SREM key member [member ...].
 func cmdSrem(c *Ctx) {
-	s, ok := setAt(c, c.key(1))
+	s, ok := setAt(c, c.Key(1))
 	if !ok {
 		return
 	}
-	c.w.WriteInt(removeMembers(c, c.key(1), s, c.args[2:]))
+	c.W.WriteInt(removeMembers(c, c.Key(1), s, c.Args[2:]))
 }
 
 // writeSet replies a set's members (an intset's in Redis' sorted order).
-func writeSet(c *Ctx, s setValue) {
-	c.w.WriteArray(len(s))
+func writeSet(c *Ctx, s Set) {
+	c.W.WriteArray(len(s))
 	if ints := intsetMembers(s); ints != nil {
 		for _, m := range ints {
-			c.w.WriteBulkString(m)
+			c.W.WriteBulkString(m)
 		}
 		return
 	}
 	for m := range s {
-		c.w.WriteBulkString(m)
+		c.W.WriteBulkString(m)
 	}
 }
 
 // cmdSmembers: SMEMBERS key.
 func cmdSmembers(c *Ctx) {
-	if s, ok := setAt(c, c.key(1)); ok {
+	if s, ok := setAt(c, c.Key(1)); ok {
 		writeSet(c, s)
 	}
 }
 
 // cmdSismember: SISMEMBER key member.
 func cmdSismember(c *Ctx) {
-	s, ok := setAt(c, c.key(1))
+	s, ok := setAt(c, c.Key(1))
 	if !ok {
 		return
 	}
-	if _, exists := s[string(c.args[2])]; exists {
-		c.w.WriteInt(1)
+	if _, exists := s[string(c.Args[2])]; exists {
+		c.W.WriteInt(1)
 		return
 	}
-	c.w.WriteInt(0)
+	c.W.WriteInt(0)
 }
 
 // cmdSmismember: SMISMEMBER key member [member ...].
 func cmdSmismember(c *Ctx) {
-	s, ok := setAt(c, c.key(1))
+	s, ok := setAt(c, c.Key(1))
 	if !ok {
 		return
 	}
-	c.w.WriteArray(len(c.args) - 2)
-	for _, m := range c.args[2:] {
+	c.W.WriteArray(len(c.Args) - 2)
+	for _, m := range c.Args[2:] {
 		if _, exists := s[string(m)]; exists {
-			c.w.WriteInt(1)
+			c.W.WriteInt(1)
 		} else {
-			c.w.WriteInt(0)
+			c.W.WriteInt(0)
 		}
 	}
 }
 
 // cmdScard: SCARD key.
 func cmdScard(c *Ctx) {
-	if s, ok := setAt(c, c.key(1)); ok {
-		c.w.WriteInt(len(s))
+	if s, ok := setAt(c, c.Key(1)); ok {
+		c.W.WriteInt(len(s))
 	}
 }
 
 // sampleMembers returns n distinct members of s chosen at random (all of
 // them when n >= len(s)).
-func sampleMembers(s setValue, n int) []string {
+func sampleMembers(s Set, n int) []string {
 	if n*4 < len(s) {
 		// Few of many: Go starts every map iteration at a random place,
 		// which picks members in O(n) instead of copying the whole set
@@ -191,23 +184,23 @@ func sampleMembers(s setValue, n int) []string {
 // Redis' errors: SPOP wants a non-negative count (any parse failure is
 // "must be positive"), SRANDMEMBER any integer but LLONG_MIN.
 func setCount(c *Ctx, spop bool) (n int64, given, ok bool) {
-	if len(c.args) == 2 {
+	if len(c.Args) == 2 {
 		return 1, false, true
 	}
-	if len(c.args) > 3 {
-		c.err(errSyntax)
+	if len(c.Args) > 3 {
+		c.Err(ErrSyntax)
 		return 0, true, false
 	}
-	n, ok = parseInt(c.args[2])
+	n, ok = ParseInt(c.Args[2])
 	switch {
 	case spop && (!ok || n < 0):
-		c.err(errOutOfRangeZero)
+		c.Err(ErrOutOfRangeZero)
 		return 0, true, false
 	case !ok:
-		c.err(errNotInteger)
+		c.Err(ErrNotInteger)
 		return 0, true, false
 	case n == math.MinInt64:
-		c.err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		c.Err("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
 		return 0, true, false
 	}
 	return n, true, true
@@ -220,16 +213,16 @@ func cmdSpop(c *Ctx) {
 	if !ok {
 		return
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	s, ok := setAt(c, key)
 	if !ok {
 		return
 	}
 	if s == nil {
 		if given {
-			c.w.WriteArray(0)
+			c.W.WriteArray(0)
 		} else {
-			c.w.WriteNull()
+			c.W.WriteNull()
 		}
 		return
 	}
@@ -245,12 +238,12 @@ func cmdSpop(c *Ctx) {
 		c.journal(entry...)
 	}
 	if !given {
-		c.w.WriteBulkString(picked[0])
+		c.W.WriteBulkString(picked[0])
 		return
 	}
-	c.w.WriteArray(len(picked))
+	c.W.WriteArray(len(picked))
 	for _, m := range picked {
-		c.w.WriteBulkString(m)
+		c.W.WriteBulkString(m)
 	}
 }
 
@@ -264,34 +257,34 @@ func cmdSrandmember(c *Ctx) {
 	if !ok {
 		return
 	}
-	s, ok := setAt(c, c.key(1))
+	s, ok := setAt(c, c.Key(1))
 	if !ok {
 		return
 	}
 	switch {
 	case s == nil && given:
-		c.w.WriteArray(0)
+		c.W.WriteArray(0)
 	case s == nil:
-		c.w.WriteNull()
+		c.W.WriteNull()
 	case !given:
-		c.w.WriteBulkString(sampleMembers(s, 1)[0])
+		c.W.WriteBulkString(sampleMembers(s, 1)[0])
 	case n >= 0:
 		picked := sampleMembers(s, int(min(n, int64(len(s)))))
-		c.w.WriteArray(len(picked))
+		c.W.WriteArray(len(picked))
 		for _, m := range picked {
-			c.w.WriteBulkString(m)
+			c.W.WriteBulkString(m)
 		}
 	default:
 		if n < -srandMaxRepeats {
 			// Redis would build the whole reply; Baton refuses rather
 			// than stall every client behind the keyspace lock.
-			c.err("ERR value is out of range, value must between -" + itoa(srandMaxRepeats) + " and 9223372036854775807")
+			c.Err("ERR value is out of range, value must between -" + Itoa(srandMaxRepeats) + " and 9223372036854775807")
 			return
 		}
 		all := sampleMembers(s, len(s))
-		c.w.WriteArray(int(-n))
+		c.W.WriteArray(int(-n))
 		for i := int64(0); i < -n; i++ {
-			c.w.WriteBulkString(all[rand.IntN(len(all))])
+			c.W.WriteBulkString(all[rand.IntN(len(all))])
 		}
 	}
 }
@@ -300,21 +293,21 @@ func cmdSrandmember(c *Ctx) {
 // forms replace destination (whatever its type) with the result, delete it
 // when the result is empty, and reply the result's size.
 func cmdSetAlgebra(c *Ctx) {
-	name := lowerName(c.args[0])
+	name := lowerName(c.Args[0])
 	store := len(name) > 5 && name[len(name)-5:] == "store"
 	first := 1
 	if store {
 		first = 2
 	}
-	sets := make([]setValue, 0, len(c.args)-first)
-	for _, k := range c.args[first:] {
+	sets := make([]Set, 0, len(c.Args)-first)
+	for _, k := range c.Args[first:] {
 		s, ok := setAt(c, string(k))
 		if !ok {
 			return
 		}
 		sets = append(sets, s)
 	}
-	var result setValue
+	var result Set
 	switch name[:5] {
 	case "sinte":
 		result = setIntersect(sets)
@@ -327,29 +320,29 @@ func cmdSetAlgebra(c *Ctx) {
 		writeSet(c, result)
 		return
 	}
-	dst := c.key(1)
+	dst := c.Key(1)
 	changed := true
 	if len(result) == 0 {
-		changed = c.db.remove(dst)
+		changed = c.DB.remove(dst)
 	} else {
-		c.db.set(dst, result)
-		c.db.persist(dst)
+		c.DB.Set(dst, result)
+		c.DB.Persist(dst)
 	}
 	if changed {
 		// Only the destination changed: journal the command as sent and
 		// touch dst alone rather than letting the dispatcher touch the
 		// source keys too (a WATCH on a source must not fail, as in
-		// Redis). c.dirty stays 0 because the entry is already written.
-		entry := append([][]byte{[]byte(c.cmd.Name)}, c.args[1:]...)
+		// Redis). c.Dirty stays 0 because the entry is already written.
+		entry := append([][]byte{[]byte(c.Cmd.Name)}, c.Args[1:]...)
 		c.journal(entry...)
 		c.touch(dst)
 	}
-	c.w.WriteInt(len(result))
+	c.W.WriteInt(len(result))
 }
 
 // setIntersect returns the members in every set (a missing set is empty).
-func setIntersect(sets []setValue) setValue {
-	out := make(setValue)
+func setIntersect(sets []Set) Set {
+	out := make(Set)
 	smallest := sets[0]
 	for _, s := range sets {
 		if len(s) < len(smallest) {
@@ -369,8 +362,8 @@ next:
 }
 
 // setUnion returns the members in any set.
-func setUnion(sets []setValue) setValue {
-	out := make(setValue)
+func setUnion(sets []Set) Set {
+	out := make(Set)
 	for _, s := range sets {
 		for m := range s {
 			out[m] = struct{}{}
@@ -380,8 +373,8 @@ func setUnion(sets []setValue) setValue {
 }
 
 // setDiff returns the members of the first set in none of the others.
-func setDiff(sets []setValue) setValue {
-	out := make(setValue)
+func setDiff(sets []Set) Set {
+	out := make(Set)
 next:
 	for m := range sets[0] {
 		for _, s := range sets[1:] {
@@ -397,9 +390,9 @@ next:
 // cmdSmove: SMOVE source destination member. Like Redis, a missing source
 // replies 0 before the destination's type is checked.
 func cmdSmove(c *Ctx) {
-	srcKey, dstKey, m := c.key(1), c.key(2), string(c.args[3])
+	srcKey, dstKey, m := c.Key(1), c.Key(2), string(c.Args[3])
 	if c.lookup(srcKey) == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
 	src, ok := setAt(c, srcKey)
@@ -411,20 +404,20 @@ func cmdSmove(c *Ctx) {
 		return
 	}
 	if _, exists := src[m]; !exists {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
 	if srcKey == dstKey {
-		c.w.WriteInt(1)
+		c.W.WriteInt(1)
 		return
 	}
-	removeMembers(c, srcKey, src, c.args[3:4])
+	removeMembers(c, srcKey, src, c.Args[3:4])
 	if dst == nil {
-		dst = make(setValue)
-		c.db.set(dstKey, dst)
+		dst = make(Set)
+		c.DB.Set(dstKey, dst)
 	}
 	dst[m] = struct{}{}
-	c.w.WriteInt(1)
+	c.W.WriteInt(1)
 }
 
 // cmdSscan: SSCAN key cursor [MATCH pattern] [COUNT count].
@@ -433,7 +426,7 @@ func cmdSscan(c *Ctx) {
 	if !ok {
 		return
 	}
-	s := v.(setValue)
+	s := v.(Set)
 	if ints := intsetMembers(s); ints != nil {
 		sc.reply(c, true, len(s), func(yield func(string)) {
 			for _, m := range ints {
@@ -456,7 +449,7 @@ const setMaxIntsetEntries = 512
 // 7.0 would keep s as an intset (at most 512 members, all integers), and
 // nil otherwise. Redis replies such sets in that order (SMEMBERS, SSCAN in
 // one step); any other set is a hash table with no order.
-func intsetMembers(s setValue) []string {
+func intsetMembers(s Set) []string {
 	if len(s) == 0 || len(s) > setMaxIntsetEntries {
 		return nil
 	}
@@ -466,7 +459,7 @@ func intsetMembers(s setValue) []string {
 	}
 	nums := make([]num, 0, len(s))
 	for m := range s {
-		v, ok := parseInt([]byte(m))
+		v, ok := ParseInt([]byte(m))
 		if !ok {
 			return nil
 		}

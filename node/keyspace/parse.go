@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"math"
@@ -7,7 +7,7 @@ import (
 
 // parseInt parses a Redis integer argument: optional '-', decimal digits,
 // no '+', no spaces, no leading zeros except "0" itself.
-func parseInt(b []byte) (int64, bool) {
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
@@ -44,9 +44,9 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(u), true
 }
 
-// formatScore formats a sorted-set score the way Redis replies with it
+// FormatScore formats a sorted-set score the way Redis replies with it
 // (%.17g, shortest representation that round-trips).
-func formatScore(f float64) string {
+func FormatScore(f float64) string {
 	if math.IsInf(f, 1) {
 		return "inf"
 	}
@@ -57,7 +57,7 @@ func formatScore(f float64) string {
 }
 
 // eqFold reports whether b equals the lower-case ASCII word s, ignoring case.
-func eqFold(b []byte, s string) bool {
+func EqFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}

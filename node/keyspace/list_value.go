@@ -1,11 +1,11 @@
-package node
+package keyspace
 
-// listValue is a Redis list: a double-ended queue on a ring buffer, so
+// List is a Redis list: a double-ended queue on a ring buffer, so
 // pushes and pops at either end are O(1) amortized and indexing is O(1).
 // The buffer's capacity is always zero or a power of two, so positions wrap
 // with a mask. Contract used elsewhere (snapshot, digest, recovery):
 // newList, Len, PushBack, PushFront, Index, Range.
-type listValue struct {
+type List struct {
 	buf  [][]byte // ring storage; len(buf) is 0 or a power of two
 	head int      // position of element 0 in buf
 	n    int      // number of elements
@@ -15,17 +15,17 @@ type listValue struct {
 const minListCap = 8
 
 // newList returns an empty list.
-func newList() *listValue { return &listValue{} }
+func NewList() *List { return &List{} }
 
 // Len is the number of elements.
-func (l *listValue) Len() int { return l.n }
+func (l *List) Len() int { return l.n }
 
 // pos maps an element index to its slot in buf.
-func (l *listValue) pos(i int) int { return (l.head + i) & (len(l.buf) - 1) }
+func (l *List) pos(i int) int { return (l.head + i) & (len(l.buf) - 1) }
 
 // resize moves the elements into a ring of capacity size (a power of two
 // no smaller than l.n), with element 0 at slot 0.
-func (l *listValue) resize(size int) {
+func (l *List) resize(size int) {
 	nb := make([][]byte, size)
 	if l.n > 0 {
 		end := l.head + l.n
@@ -41,7 +41,7 @@ func (l *listValue) resize(size int) {
 }
 
 // grow makes room for one more element.
-func (l *listValue) grow() {
+func (l *List) grow() {
 	if l.n < len(l.buf) {
 		return
 	}
@@ -54,7 +54,7 @@ func (l *listValue) grow() {
 
 // shrink halves the ring when it is at most a quarter full, so a list that
 // was large once does not pin its memory.
-func (l *listValue) shrink() {
+func (l *List) shrink() {
 	if len(l.buf) > minListCap && l.n <= len(l.buf)/4 {
 		size := len(l.buf) / 2
 		for size > minListCap && l.n <= size/4 {
@@ -65,14 +65,14 @@ func (l *listValue) shrink() {
 }
 
 // PushBack appends v at the tail.
-func (l *listValue) PushBack(v []byte) {
+func (l *List) PushBack(v []byte) {
 	l.grow()
 	l.buf[l.pos(l.n)] = v
 	l.n++
 }
 
 // PushFront inserts v at the head.
-func (l *listValue) PushFront(v []byte) {
+func (l *List) PushFront(v []byte) {
 	l.grow()
 	l.head = (l.head - 1) & (len(l.buf) - 1)
 	l.buf[l.head] = v
@@ -81,7 +81,7 @@ func (l *listValue) PushFront(v []byte) {
 
 // PopFront removes and returns the head element; the list must not be
 // empty.
-func (l *listValue) PopFront() []byte {
+func (l *List) PopFront() []byte {
 	v := l.buf[l.head]
 	l.buf[l.head] = nil
 	l.head = (l.head + 1) & (len(l.buf) - 1)
@@ -92,7 +92,7 @@ func (l *listValue) PopFront() []byte {
 
 // PopBack removes and returns the tail element; the list must not be
 // empty.
-func (l *listValue) PopBack() []byte {
+func (l *List) PopBack() []byte {
 	p := l.pos(l.n - 1)
 	v := l.buf[p]
 	l.buf[p] = nil
@@ -102,7 +102,7 @@ func (l *listValue) PopBack() []byte {
 }
 
 // Pop removes an element from the head (left) or the tail.
-func (l *listValue) Pop(left bool) []byte {
+func (l *List) Pop(left bool) []byte {
 	if left {
 		return l.PopFront()
 	}
@@ -110,7 +110,7 @@ func (l *listValue) Pop(left bool) []byte {
 }
 
 // Push adds an element at the head (left) or the tail.
-func (l *listValue) Push(left bool, v []byte) {
+func (l *List) Push(left bool, v []byte) {
 	if left {
 		l.PushFront(v)
 	} else {
@@ -119,13 +119,13 @@ func (l *listValue) Push(left bool, v []byte) {
 }
 
 // Index returns the element at position i (0 = head), which must be valid.
-func (l *listValue) Index(i int) []byte { return l.buf[l.pos(i)] }
+func (l *List) Index(i int) []byte { return l.buf[l.pos(i)] }
 
 // Set replaces the element at position i, which must be valid.
-func (l *listValue) Set(i int, v []byte) { l.buf[l.pos(i)] = v }
+func (l *List) Set(i int, v []byte) { l.buf[l.pos(i)] = v }
 
 // Range calls fn for each element from head to tail until fn returns false.
-func (l *listValue) Range(fn func(v []byte) bool) {
+func (l *List) Range(fn func(v []byte) bool) {
 	for i := 0; i < l.n; i++ {
 		if !fn(l.buf[l.pos(i)]) {
 			return
@@ -135,7 +135,7 @@ func (l *listValue) Range(fn func(v []byte) bool) {
 
 // Insert puts v before position i (0 ≤ i ≤ Len), shifting whichever side
 // of the list is shorter.
-func (l *listValue) Insert(i int, v []byte) {
+func (l *List) Insert(i int, v []byte) {
 	switch {
 	case i == 0:
 		l.PushFront(v)
@@ -163,7 +163,7 @@ func (l *listValue) Insert(i int, v []byte) {
 
 // Trim keeps only the elements in [start, stop] (inclusive, valid indexes
 // with start ≤ stop) or empties the list when keep is false.
-func (l *listValue) Trim(start, stop int, keep bool) {
+func (l *List) Trim(start, stop int, keep bool) {
 	if !keep {
 		l.clear()
 		return
@@ -180,14 +180,14 @@ func (l *listValue) Trim(start, stop int, keep bool) {
 }
 
 // clear removes every element.
-func (l *listValue) clear() {
+func (l *List) clear() {
 	l.buf, l.head, l.n = nil, 0, 0
 }
 
 // RemoveIf deletes the elements for which del returns true, scanning from
 // the head (or from the tail when fromTail), and stopping after limit
 // deletions (limit 0: no limit). It returns the number deleted.
-func (l *listValue) RemoveIf(fromTail bool, limit int, del func(v []byte) bool) int {
+func (l *List) RemoveIf(fromTail bool, limit int, del func(v []byte) bool) int {
 	removed := 0
 	if !fromTail {
 		w := 0

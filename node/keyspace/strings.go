@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"fmt"
@@ -8,31 +8,28 @@ import (
 	"strings"
 )
 
-func init() {
-	const rf = FlagReadonly | FlagFast
-	const wf = FlagWrite | FlagFast
-	register(
-		&Command{Name: "get", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGet},
-		&Command{Name: "set", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSet},
-		&Command{Name: "setnx", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSetnx},
-		&Command{Name: "setex", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSetex},
-		&Command{Name: "psetex", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSetex},
-		&Command{Name: "mget", Arity: -2, Flags: rf, FirstKey: 1, LastKey: -1, Step: 1, fn: cmdMget},
-		&Command{Name: "mset", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: -1, Step: 2, fn: cmdMset},
-		&Command{Name: "msetnx", Arity: -3, Flags: FlagWrite, FirstKey: 1, LastKey: -1, Step: 2, fn: cmdMset},
-		&Command{Name: "incr", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncr},
-		&Command{Name: "decr", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncr},
-		&Command{Name: "incrby", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncrby},
-		&Command{Name: "decrby", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncrby},
-		&Command{Name: "incrbyfloat", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdIncrbyfloat},
-		&Command{Name: "append", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdAppend},
-		&Command{Name: "strlen", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdStrlen},
-		&Command{Name: "getrange", Arity: 4, Flags: FlagReadonly, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGetrange},
-		&Command{Name: "setrange", Arity: 4, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdSetrange},
-		&Command{Name: "getdel", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGetdel},
-		&Command{Name: "getex", Arity: -2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGetex},
-		&Command{Name: "getset", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdGetset},
-	)
+// stringHandlers binds the string commands declared in node/command.
+var stringHandlers = map[string]Handler{
+	"get":         cmdGet,
+	"set":         cmdSet,
+	"setnx":       cmdSetnx,
+	"setex":       cmdSetex,
+	"psetex":      cmdSetex,
+	"mget":        cmdMget,
+	"mset":        cmdMset,
+	"msetnx":      cmdMset,
+	"incr":        cmdIncr,
+	"decr":        cmdIncr,
+	"incrby":      cmdIncrby,
+	"decrby":      cmdIncrby,
+	"incrbyfloat": cmdIncrbyfloat,
+	"append":      cmdAppend,
+	"strlen":      cmdStrlen,
+	"getrange":    cmdGetrange,
+	"setrange":    cmdSetrange,
+	"getdel":      cmdGetdel,
+	"getex":       cmdGetex,
+	"getset":      cmdGetset,
 }
 
 // bSet is the journal's command name for SET rewrites.
@@ -69,29 +66,29 @@ func parseStrOpts(c *Ctx, isSet bool) (strOpts, bool) {
 	if isSet {
 		start = 3
 	}
-	for j := start; j < len(c.args); j++ {
-		opt := c.args[j]
-		hasNext := j+1 < len(c.args)
+	for j := start; j < len(c.Args); j++ {
+		opt := c.Args[j]
+		hasNext := j+1 < len(c.Args)
 		switch {
-		case isSet && eqFold(opt, "nx") && !o.xx:
+		case isSet && EqFold(opt, "nx") && !o.xx:
 			o.nx = true
-		case isSet && eqFold(opt, "xx") && !o.nx:
+		case isSet && EqFold(opt, "xx") && !o.nx:
 			o.xx = true
-		case isSet && eqFold(opt, "get"):
+		case isSet && EqFold(opt, "get"):
 			o.get = true
-		case isSet && eqFold(opt, "keepttl") && !o.persist && o.kind == expNone:
+		case isSet && EqFold(opt, "keepttl") && !o.persist && o.kind == expNone:
 			o.keepttl = true
-		case !isSet && eqFold(opt, "persist") && o.kind == expNone && !o.keepttl:
+		case !isSet && EqFold(opt, "persist") && o.kind == expNone && !o.keepttl:
 			o.persist = true
-		case eqFold(opt, "ex") && o.expireAllowed(expEX) && hasNext,
-			eqFold(opt, "px") && o.expireAllowed(expPX) && hasNext,
-			eqFold(opt, "exat") && o.expireAllowed(expEXAT) && hasNext,
-			eqFold(opt, "pxat") && o.expireAllowed(expPXAT) && hasNext:
+		case EqFold(opt, "ex") && o.expireAllowed(expEX) && hasNext,
+			EqFold(opt, "px") && o.expireAllowed(expPX) && hasNext,
+			EqFold(opt, "exat") && o.expireAllowed(expEXAT) && hasNext,
+			EqFold(opt, "pxat") && o.expireAllowed(expPXAT) && hasNext:
 			o.kind = expireKindOf(opt)
-			o.expire = c.args[j+1]
+			o.expire = c.Args[j+1]
 			j++
 		default:
-			c.err(errSyntax)
+			c.Err(ErrSyntax)
 			return o, false
 		}
 	}
@@ -108,11 +105,11 @@ func (o *strOpts) expireAllowed(k expireKind) bool {
 // expireKindOf maps an option name (already known to be one) to its kind.
 func expireKindOf(opt []byte) expireKind {
 	switch {
-	case eqFold(opt, "ex"):
+	case EqFold(opt, "ex"):
 		return expEX
-	case eqFold(opt, "px"):
+	case EqFold(opt, "px"):
 		return expPX
-	case eqFold(opt, "exat"):
+	case EqFold(opt, "exat"):
 		return expEXAT
 	}
 	return expPXAT
@@ -128,17 +125,17 @@ func expireAt(c *Ctx, arg []byte, kind expireKind) (int64, bool) {
 	}
 	seconds := kind == expEX || kind == expEXAT
 	if ms <= 0 || (seconds && ms > math.MaxInt64/1000) {
-		c.err(fmt.Sprintf(errInvalidExpire, c.cmd.Name))
+		c.Err(fmt.Sprintf(ErrInvalidExpire, c.Cmd.Name))
 		return 0, false
 	}
 	if seconds {
 		ms *= 1000
 	}
 	if kind == expEX || kind == expPX {
-		ms += c.now // wraps to negative on overflow, refused below
+		ms += c.Now // wraps to negative on overflow, refused below
 	}
 	if ms <= 0 {
-		c.err(fmt.Sprintf(errInvalidExpire, c.cmd.Name))
+		c.Err(fmt.Sprintf(ErrInvalidExpire, c.Cmd.Name))
 		return 0, false
 	}
 	return ms, true
@@ -146,9 +143,9 @@ func expireAt(c *Ctx, arg []byte, kind expireKind) (int64, bool) {
 
 // intArgBytes parses b as an integer, replying the Redis error on failure.
 func (c *Ctx) intArgBytes(b []byte) (int64, bool) {
-	n, ok := parseInt(b)
+	n, ok := ParseInt(b)
 	if !ok {
-		c.err(errNotInteger)
+		c.Err(ErrNotInteger)
 	}
 	return n, ok
 }
@@ -160,9 +157,9 @@ func ownBytes(b []byte) []byte { return b[:len(b):len(b)] }
 // putString stores v under key. The old deadline survives only when
 // keepTTL is set and the key existed (found); otherwise the key has none.
 func putString(c *Ctx, key string, v []byte, keepTTL, found bool) {
-	c.db.set(key, v)
+	c.DB.Set(key, v)
 	if !keepTTL || !found {
-		c.db.persist(key)
+		c.DB.Persist(key)
 	}
 }
 
@@ -175,20 +172,20 @@ func stringAt(c *Ctx, key string) ([]byte, bool) {
 	case []byte:
 		return v, true
 	default:
-		c.err(errWrongType)
+		c.Err(ErrWrongType)
 		return nil, false
 	}
 }
 
 // cmdGet: GET key replies the string value or nil.
 func cmdGet(c *Ctx) {
-	switch v := c.lookup(c.key(1)).(type) {
+	switch v := c.lookup(c.Key(1)).(type) {
 	case nil:
-		c.w.WriteNull()
+		c.W.WriteNull()
 	case []byte:
-		c.w.WriteBulk(v)
+		c.W.WriteBulk(v)
 	default:
-		c.err(errWrongType)
+		c.Err(ErrWrongType)
 	}
 }
 
@@ -196,17 +193,17 @@ func cmdGet(c *Ctx) {
 // Relative expiries are journaled as PXAT, and only the effective form
 // (value, deadline or KEEPTTL) is journaled.
 func cmdSet(c *Ctx) {
-	key := c.key(1)
-	if len(c.args) == 3 { // the hot path: plain SET
+	key := c.Key(1)
+	if len(c.Args) == 3 { // the hot path: plain SET
 		// The old value matters only if it may have expired: the lookup
 		// then deletes it first (journaling the DEL, as Redis propagates
 		// it). A key without a deadline needs no lookup, nor does replay.
-		if _, ok := c.db.expires[key]; ok && !c.replay {
+		if _, ok := c.DB.Expires[key]; ok && !c.Replay {
 			c.lookup(key)
 		}
-		putString(c, key, ownBytes(c.args[2]), false, false)
-		c.dirty++
-		c.ok()
+		putString(c, key, ownBytes(c.Args[2]), false, false)
+		c.Dirty++
+		c.OK()
 		return
 	}
 	o, ok := parseStrOpts(c, true)
@@ -223,79 +220,79 @@ func cmdSet(c *Ctx) {
 	if o.get {
 		switch v := old.(type) {
 		case nil:
-			c.w.WriteNull()
+			c.W.WriteNull()
 		case []byte:
-			c.w.WriteBulk(v)
+			c.W.WriteBulk(v)
 		default:
-			c.err(errWrongType)
+			c.Err(ErrWrongType)
 			return
 		}
 	}
 	found := old != nil
 	if (o.nx && found) || (o.xx && !found) {
 		if !o.get {
-			c.w.WriteNull()
+			c.W.WriteNull()
 		}
 		return
 	}
-	putString(c, key, ownBytes(c.args[2]), o.keepttl, found)
-	c.dirty++
+	putString(c, key, ownBytes(c.Args[2]), o.keepttl, found)
+	c.Dirty++
 	switch {
 	case o.kind != expNone:
-		c.db.setExpire(key, when)
-		c.journal(bSet, c.args[1], c.args[2], []byte("pxat"), []byte(itoa(when)))
+		c.DB.SetExpire(key, when)
+		c.journal(bSet, c.Args[1], c.Args[2], []byte("pxat"), []byte(Itoa(when)))
 	case o.keepttl && found:
-		c.journal(bSet, c.args[1], c.args[2], []byte("keepttl"))
+		c.journal(bSet, c.Args[1], c.Args[2], []byte("keepttl"))
 	default:
-		c.journal(bSet, c.args[1], c.args[2])
+		c.journal(bSet, c.Args[1], c.Args[2])
 	}
 	if !o.get {
-		c.ok()
+		c.OK()
 	}
 }
 
 // cmdSetnx: SETNX key value sets key only when it does not exist; replies
 // 1 if it did.
 func cmdSetnx(c *Ctx) {
-	key := c.key(1)
+	key := c.Key(1)
 	if c.lookup(key) != nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
-	putString(c, key, ownBytes(c.args[2]), false, false)
-	c.dirty++
-	c.w.WriteInt(1)
+	putString(c, key, ownBytes(c.Args[2]), false, false)
+	c.Dirty++
+	c.W.WriteInt(1)
 }
 
 // cmdSetex: SETEX key seconds value and PSETEX key milliseconds value,
 // journaled as SET key value PXAT deadline.
 func cmdSetex(c *Ctx) {
 	kind := expEX
-	if c.cmd.Name == "psetex" {
+	if c.Cmd.Name == "psetex" {
 		kind = expPX
 	}
-	when, ok := expireAt(c, c.args[2], kind)
+	when, ok := expireAt(c, c.Args[2], kind)
 	if !ok {
 		return
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	c.lookup(key)
-	putString(c, key, ownBytes(c.args[3]), false, false)
-	c.db.setExpire(key, when)
-	c.dirty++
-	c.journal(bSet, c.args[1], c.args[3], []byte("pxat"), []byte(itoa(when)))
-	c.ok()
+	putString(c, key, ownBytes(c.Args[3]), false, false)
+	c.DB.SetExpire(key, when)
+	c.Dirty++
+	c.journal(bSet, c.Args[1], c.Args[3], []byte("pxat"), []byte(Itoa(when)))
+	c.OK()
 }
 
 // cmdMget: MGET key [key ...] replies each string value, nil for missing
 // keys and keys of other types.
 func cmdMget(c *Ctx) {
-	c.w.WriteArray(len(c.args) - 1)
-	for i := 1; i < len(c.args); i++ {
-		if v, ok := c.lookup(c.key(i)).([]byte); ok {
-			c.w.WriteBulk(v)
+	c.W.WriteArray(len(c.Args) - 1)
+	for i := 1; i < len(c.Args); i++ {
+		if v, ok := c.lookup(c.Key(i)).([]byte); ok {
+			c.W.WriteBulk(v)
 		} else {
-			c.w.WriteNull()
+			c.W.WriteNull()
 		}
 	}
 }
@@ -303,35 +300,35 @@ func cmdMget(c *Ctx) {
 // cmdMset: MSET key value [key value ...] sets every pair; MSETNX sets
 // them only when none of the keys exists, replying 1 if it did.
 func cmdMset(c *Ctx) {
-	if len(c.args)%2 == 0 {
-		c.wrongArity()
+	if len(c.Args)%2 == 0 {
+		c.WrongArity()
 		return
 	}
-	nx := c.cmd.Name == "msetnx"
+	nx := c.Cmd.Name == "msetnx"
 	if nx {
-		for i := 1; i < len(c.args); i += 2 {
-			if c.lookup(c.key(i)) != nil {
-				c.w.WriteInt(0)
+		for i := 1; i < len(c.Args); i += 2 {
+			if c.lookup(c.Key(i)) != nil {
+				c.W.WriteInt(0)
 				return
 			}
 		}
 	}
-	for i := 1; i < len(c.args); i += 2 {
-		key := c.key(i)
+	for i := 1; i < len(c.Args); i += 2 {
+		key := c.Key(i)
 		c.lookup(key)
-		putString(c, key, ownBytes(c.args[i+1]), false, false)
+		putString(c, key, ownBytes(c.Args[i+1]), false, false)
 	}
-	c.dirty++
+	c.Dirty++
 	if nx {
-		c.w.WriteInt(1)
+		c.W.WriteInt(1)
 	} else {
-		c.ok()
+		c.OK()
 	}
 }
 
 // cmdIncr: INCR key and DECR key add ±1 to the integer at key.
 func cmdIncr(c *Ctx) {
-	if c.cmd.Name == "decr" {
+	if c.Cmd.Name == "decr" {
 		incrBy(c, -1)
 	} else {
 		incrBy(c, 1)
@@ -340,13 +337,13 @@ func cmdIncr(c *Ctx) {
 
 // cmdIncrby: INCRBY key n and DECRBY key n add ±n to the integer at key.
 func cmdIncrby(c *Ctx) {
-	n, ok := c.intArg(2)
+	n, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
-	if c.cmd.Name == "decrby" {
+	if c.Cmd.Name == "decrby" {
 		if n == math.MinInt64 {
-			c.err("ERR decrement would overflow")
+			c.Err("ERR decrement would overflow")
 			return
 		}
 		n = -n
@@ -357,54 +354,54 @@ func cmdIncrby(c *Ctx) {
 // incrBy adds incr to the integer stored at args[1] (0 when missing),
 // keeping its deadline, and replies the result.
 func incrBy(c *Ctx, incr int64) {
-	key := c.key(1)
+	key := c.Key(1)
 	v, ok := stringAt(c, key)
 	if !ok {
 		return
 	}
 	var cur int64
 	if v != nil {
-		if cur, ok = parseInt(v); !ok {
-			c.err(errNotInteger)
+		if cur, ok = ParseInt(v); !ok {
+			c.Err(ErrNotInteger)
 			return
 		}
 	}
 	if cur, ok = addInt64(cur, incr); !ok {
-		c.err(errOverflow)
+		c.Err(ErrOverflow)
 		return
 	}
 	putString(c, key, strconv.AppendInt(nil, cur, 10), true, v != nil)
-	c.dirty++
-	c.w.WriteInt64(cur)
+	c.Dirty++
+	c.W.WriteInt64(cur)
 }
 
 // cmdIncrbyfloat: INCRBYFLOAT key incr adds a float with Redis' long double
 // arithmetic and formatting; journaled as SET key result KEEPTTL.
 func cmdIncrbyfloat(c *Ctx) {
-	key := c.key(1)
+	key := c.Key(1)
 	v, ok := stringAt(c, key)
 	if !ok {
 		return
 	}
-	incr, ok := parseLongDouble(c.args[2])
+	incr, ok := parseLongDouble(c.Args[2])
 	if !ok {
-		c.err(errNotFloat)
+		c.Err(ErrNotFloat)
 		return
 	}
-	out, ok := incrLongDouble(c, v, v != nil, incr, errNotFloat)
+	out, ok := incrLongDouble(c, v, v != nil, incr, ErrNotFloat)
 	if !ok {
 		return
 	}
 	putString(c, key, []byte(out), true, v != nil)
-	c.dirty++
+	c.Dirty++
 	c.journalStrings("set", key, out, "keepttl")
-	c.w.WriteBulkString(out)
+	c.W.WriteBulkString(out)
 }
 
 // maxStringLen is the largest string a command may create
 // (proto-max-bulk-len).
 func maxStringLen(c *Ctx) int64 {
-	if n := c.s.cfg.MaxBulkLen; n > 0 {
+	if n := c.Host.MaxBulkLen(); n > 0 {
 		return n
 	}
 	return 512 << 20
@@ -413,20 +410,20 @@ func maxStringLen(c *Ctx) int64 {
 // cmdAppend: APPEND key value appends to the string at key (creating it)
 // and replies the new length.
 func cmdAppend(c *Ctx) {
-	key := c.key(1)
+	key := c.Key(1)
 	v, ok := stringAt(c, key)
 	if !ok {
 		return
 	}
-	add := c.args[2]
+	add := c.Args[2]
 	if v == nil {
 		putString(c, key, ownBytes(add), false, false)
-		c.dirty++
-		c.w.WriteInt(len(add))
+		c.Dirty++
+		c.W.WriteInt(len(add))
 		return
 	}
 	if int64(len(v))+int64(len(add)) > maxStringLen(c) {
-		c.err(errStringTooLong)
+		c.Err(errStringTooLong)
 		return
 	}
 	// Always a fresh array: the old one may be shared with a snapshot
@@ -434,37 +431,37 @@ func cmdAppend(c *Ctx) {
 	nv := make([]byte, len(v)+len(add))
 	copy(nv, v)
 	copy(nv[len(v):], add)
-	c.db.set(key, nv)
-	c.dirty++
-	c.w.WriteInt(len(nv))
+	c.DB.Set(key, nv)
+	c.Dirty++
+	c.W.WriteInt(len(nv))
 }
 
 // cmdStrlen: STRLEN key replies the length of the string at key (0 when
 // missing).
 func cmdStrlen(c *Ctx) {
-	if v, ok := stringAt(c, c.key(1)); ok {
-		c.w.WriteInt(len(v))
+	if v, ok := stringAt(c, c.Key(1)); ok {
+		c.W.WriteInt(len(v))
 	}
 }
 
 // cmdGetrange: GETRANGE key start end replies the substring between two
 // inclusive offsets (negative ones count from the end).
 func cmdGetrange(c *Ctx) {
-	start, ok := c.intArg(2)
+	start, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
-	end, ok := c.intArg(3)
+	end, ok := c.IntArg(3)
 	if !ok {
 		return
 	}
-	v, ok := stringAt(c, c.key(1))
+	v, ok := stringAt(c, c.Key(1))
 	if !ok {
 		return
 	}
 	n := int64(len(v))
 	if start < 0 && end < 0 && start > end {
-		c.w.WriteBulkString("")
+		c.W.WriteBulkString("")
 		return
 	}
 	if start < 0 {
@@ -478,59 +475,59 @@ func cmdGetrange(c *Ctx) {
 		end = n - 1
 	}
 	if start > end || n == 0 {
-		c.w.WriteBulkString("")
+		c.W.WriteBulkString("")
 		return
 	}
-	c.w.WriteBulk(v[start : end+1])
+	c.W.WriteBulk(v[start : end+1])
 }
 
 // cmdSetrange: SETRANGE key offset value overwrites part of the string at
 // key, zero-padding as needed, and replies the new length.
 func cmdSetrange(c *Ctx) {
-	off, ok := c.intArg(2)
+	off, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
 	if off < 0 {
-		c.err("ERR offset is out of range")
+		c.Err("ERR offset is out of range")
 		return
 	}
-	key, val := c.key(1), c.args[3]
+	key, val := c.Key(1), c.Args[3]
 	v, ok := stringAt(c, key)
 	if !ok {
 		return
 	}
 	if len(val) == 0 {
-		c.w.WriteInt(len(v))
+		c.W.WriteInt(len(v))
 		return
 	}
 	if off > maxStringLen(c)-int64(len(val)) {
-		c.err(errStringTooLong)
+		c.Err(errStringTooLong)
 		return
 	}
 	nv := make([]byte, max(int64(len(v)), off+int64(len(val))))
 	copy(nv, v)
 	copy(nv[off:], val)
 	putString(c, key, nv, true, v != nil)
-	c.dirty++
-	c.w.WriteInt(len(nv))
+	c.Dirty++
+	c.W.WriteInt(len(nv))
 }
 
 // cmdGetdel: GETDEL key replies the string at key and deletes it;
 // journaled as DEL.
 func cmdGetdel(c *Ctx) {
-	key := c.key(1)
+	key := c.Key(1)
 	v, ok := stringAt(c, key)
 	if !ok {
 		return
 	}
 	if v == nil {
-		c.w.WriteNull()
+		c.W.WriteNull()
 		return
 	}
-	c.w.WriteBulk(v)
-	c.db.remove(key)
-	c.dirty++
+	c.W.WriteBulk(v)
+	c.DB.remove(key)
+	c.Dirty++
 	c.journalStrings("del", key)
 }
 
@@ -542,13 +539,13 @@ func cmdGetex(c *Ctx) {
 	if !ok {
 		return
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	v, ok := stringAt(c, key)
 	if !ok {
 		return
 	}
 	if v == nil {
-		c.w.WriteNull()
+		c.W.WriteNull()
 		return
 	}
 	var when int64
@@ -557,19 +554,19 @@ func cmdGetex(c *Ctx) {
 			return
 		}
 	}
-	c.w.WriteBulk(v)
+	c.W.WriteBulk(v)
 	switch {
 	case (o.kind == expEXAT || o.kind == expPXAT) && alreadyExpired(c, when):
-		c.db.remove(key)
-		c.dirty++
+		c.DB.remove(key)
+		c.Dirty++
 		c.journalStrings("del", key)
 	case o.kind != expNone:
-		c.db.setExpire(key, when)
-		c.dirty++
-		c.journalStrings("pexpireat", key, itoa(when))
+		c.DB.SetExpire(key, when)
+		c.Dirty++
+		c.journalStrings("pexpireat", key, Itoa(when))
 	case o.persist:
-		if c.db.persist(key) {
-			c.dirty++
+		if c.DB.Persist(key) {
+			c.Dirty++
 			c.journalStrings("persist", key)
 		}
 	}
@@ -578,25 +575,25 @@ func cmdGetex(c *Ctx) {
 // alreadyExpired reports whether an absolute deadline is past and this node
 // decides expiry itself (never during replay, like Redis while loading).
 func alreadyExpired(c *Ctx, when int64) bool {
-	return when <= c.now && !c.replay && c.s.activeExpire()
+	return when <= c.Now && !c.Replay && c.Host.ActiveExpire()
 }
 
 // cmdGetset: GETSET key value sets key and replies its old string value;
 // journaled as SET.
 func cmdGetset(c *Ctx) {
-	key := c.key(1)
+	key := c.Key(1)
 	v, ok := stringAt(c, key)
 	if !ok {
 		return
 	}
 	if v == nil {
-		c.w.WriteNull()
+		c.W.WriteNull()
 	} else {
-		c.w.WriteBulk(v)
+		c.W.WriteBulk(v)
 	}
-	putString(c, key, ownBytes(c.args[2]), false, false)
-	c.dirty++
-	c.journal(bSet, c.args[1], c.args[2])
+	putString(c, key, ownBytes(c.Args[2]), false, false)
+	c.Dirty++
+	c.journal(bSet, c.Args[1], c.Args[2])
 }
 
 // longDoublePrec is the mantissa of x87's 80-bit long double, which Redis
@@ -665,13 +662,13 @@ func incrLongDouble(c *Ctx, cur []byte, exists bool, incr *big.Float, notFloat s
 	if exists {
 		var ok bool
 		if n, ok = parseLongDouble(cur); !ok {
-			c.err(notFloat)
+			c.Err(notFloat)
 			return "", false
 		}
 	}
 	res, ok := addLongDouble(n, incr)
 	if !ok {
-		c.err(errIncrNaN)
+		c.Err(ErrIncrNaN)
 		return "", false
 	}
 	return formatLongDouble(res), true

@@ -1,4 +1,4 @@
-package node
+package keyspace
 
 import (
 	"math"
@@ -8,60 +8,59 @@ import (
 	"time"
 )
 
-// List error replies (Redis 7.0 wording).
-const (
-	errListCount       = "ERR value is out of range, must be positive"
-	errListRankZero    = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errListCountNeg    = "ERR COUNT can't be negative"
-	errListMaxlenNeg   = "ERR MAXLEN can't be negative"
-	errTimeoutNotFloat = "ERR timeout is not a float or out of range"
-	errTimeoutNegative = "ERR timeout is negative"
-)
-
-func init() {
-	const w, r, f, b, nj = FlagWrite, FlagReadonly, FlagFast, FlagBlocking, FlagNoJournal
-	register(
-		&Command{Name: "lpush", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdPush},
-		&Command{Name: "rpush", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdPush},
-		&Command{Name: "lpushx", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdPush},
-		&Command{Name: "rpushx", Arity: -3, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdPush},
-		&Command{Name: "lpop", Arity: -2, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdPop},
-		&Command{Name: "rpop", Arity: -2, Flags: w | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdPop},
-		&Command{Name: "lrange", Arity: 4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdLrange},
-		&Command{Name: "llen", Arity: 2, Flags: r | f, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdLlen},
-		&Command{Name: "lindex", Arity: 3, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdLindex},
-		&Command{Name: "lset", Arity: 4, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdLset},
-		&Command{Name: "lrem", Arity: 4, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdLrem},
-		&Command{Name: "ltrim", Arity: 4, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdLtrim},
-		&Command{Name: "linsert", Arity: 5, Flags: w, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdLinsert},
-		&Command{Name: "lpos", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, fn: cmdLpos},
-		&Command{Name: "lmove", Arity: 5, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, fn: cmdLmove},
-		&Command{Name: "rpoplpush", Arity: 3, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, fn: cmdLmove},
-		&Command{Name: "blpop", Arity: -3, Flags: w | b | nj, FirstKey: 1, LastKey: -2, Step: 1, fn: cmdBpop},
-		&Command{Name: "brpop", Arity: -3, Flags: w | b | nj, FirstKey: 1, LastKey: -2, Step: 1, fn: cmdBpop},
-		&Command{Name: "blmove", Arity: 6, Flags: w | b | nj, FirstKey: 1, LastKey: 2, Step: 1, fn: cmdBlmove},
-		&Command{Name: "brpoplpush", Arity: 4, Flags: w | b | nj, FirstKey: 1, LastKey: 2, Step: 1, fn: cmdBlmove},
-	)
+// listHandlers binds the list commands declared in node/command.
+var listHandlers = map[string]Handler{
+	"lpush":      cmdPush,
+	"rpush":      cmdPush,
+	"lpushx":     cmdPush,
+	"rpushx":     cmdPush,
+	"lpop":       cmdPop,
+	"rpop":       cmdPop,
+	"lrange":     cmdLrange,
+	"llen":       cmdLlen,
+	"lindex":     cmdLindex,
+	"lset":       cmdLset,
+	"lrem":       cmdLrem,
+	"ltrim":      cmdLtrim,
+	"linsert":    cmdLinsert,
+	"lpos":       cmdLpos,
+	"lmove":      cmdLmove,
+	"rpoplpush":  cmdLmove,
+	"blpop":      cmdBpop,
+	"brpop":      cmdBpop,
+	"blmove":     cmdBlmove,
+	"brpoplpush": cmdBlmove,
 }
+
+// List error replies (Redis 7.0 wording), exported for the tests that
+// expect them.
+const (
+	ErrListCount       = "ERR value is out of range, must be positive"
+	ErrListRankZero    = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	ErrListCountNeg    = "ERR COUNT can't be negative"
+	ErrListMaxlenNeg   = "ERR MAXLEN can't be negative"
+	ErrTimeoutNotFloat = "ERR timeout is not a float or out of range"
+	ErrTimeoutNegative = "ERR timeout is negative"
+)
 
 // listRead returns the list at key (nil when missing); ok is false after
 // replying WRONGTYPE.
-func listRead(c *Ctx, key string) (l *listValue, ok bool) {
+func listRead(c *Ctx, key string) (l *List, ok bool) {
 	switch v := c.lookup(key).(type) {
 	case nil:
 		return nil, true
-	case *listValue:
+	case *List:
 		return v, true
 	default:
-		c.err(errWrongType)
+		c.Err(ErrWrongType)
 		return nil, false
 	}
 }
 
 // listDeleteIfEmpty removes key when its list has no elements left.
-func listDeleteIfEmpty(c *Ctx, key string, l *listValue) {
+func listDeleteIfEmpty(c *Ctx, key string, l *List) {
 	if l.Len() == 0 {
-		c.db.remove(key)
+		c.DB.remove(key)
 	}
 }
 
@@ -106,9 +105,9 @@ func listSpan(start, stop int64, n int) (int, int, bool) {
 // parseWhere parses LEFT or RIGHT (LMOVE, BLMOVE); left reports LEFT.
 func parseWhere(b []byte) (left, ok bool) {
 	switch {
-	case eqFold(b, "left"):
+	case EqFold(b, "left"):
 		return true, true
-	case eqFold(b, "right"):
+	case EqFold(b, "right"):
 		return false, true
 	}
 	return false, false
@@ -118,180 +117,180 @@ func parseWhere(b []byte) (left, ok bool) {
 // or tail, creating the list; LPUSHX|RPUSHX only when the list exists.
 // Replies the new length.
 func cmdPush(c *Ctx) {
-	name := c.cmd.Name
+	name := c.Cmd.Name
 	left := name[0] == 'l'
 	onlyExisting := name[len(name)-1] == 'x'
-	key := c.key(1)
+	key := c.Key(1)
 	l, ok := listRead(c, key)
 	if !ok {
 		return
 	}
 	if l == nil {
 		if onlyExisting {
-			c.w.WriteInt(0)
+			c.W.WriteInt(0)
 			return
 		}
-		l = newList()
-		c.db.set(key, l)
+		l = NewList()
+		c.DB.Set(key, l)
 	}
-	for _, a := range c.args[2:] {
+	for _, a := range c.Args[2:] {
 		l.Push(left, listElem(a))
 	}
-	c.dirty++
-	c.w.WriteInt(l.Len())
+	c.Dirty++
+	c.W.WriteInt(l.Len())
 }
 
 // cmdPop: LPOP|RPOP key [count] removes and replies the first (last)
 // element, or up to count elements as an array.
 func cmdPop(c *Ctx) {
-	left := c.cmd.Name == "lpop"
-	if len(c.args) > 3 {
-		c.wrongArity()
+	left := c.Cmd.Name == "lpop"
+	if len(c.Args) > 3 {
+		c.WrongArity()
 		return
 	}
-	count, hasCount := int64(1), len(c.args) == 3
+	count, hasCount := int64(1), len(c.Args) == 3
 	if hasCount {
-		n, ok := parseInt(c.args[2])
+		n, ok := ParseInt(c.Args[2])
 		if !ok || n < 0 {
-			c.err(errListCount)
+			c.Err(ErrListCount)
 			return
 		}
 		count = n
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	l, ok := listRead(c, key)
 	if !ok {
 		return
 	}
 	if l == nil {
 		if hasCount {
-			c.w.WriteArray(-1)
+			c.W.WriteArray(-1)
 		} else {
-			c.w.WriteNull()
+			c.W.WriteNull()
 		}
 		return
 	}
 	if !hasCount {
-		c.w.WriteBulk(l.Pop(left))
+		c.W.WriteBulk(l.Pop(left))
 	} else {
 		if count > int64(l.Len()) {
 			count = int64(l.Len())
 		}
-		c.w.WriteArray(int(count))
+		c.W.WriteArray(int(count))
 		for i := int64(0); i < count; i++ {
-			c.w.WriteBulk(l.Pop(left))
+			c.W.WriteBulk(l.Pop(left))
 		}
 		if count == 0 {
 			return
 		}
 	}
 	listDeleteIfEmpty(c, key, l)
-	c.dirty++
+	c.Dirty++
 }
 
 // cmdLrange: LRANGE key start stop replies the elements in the range.
 func cmdLrange(c *Ctx) {
-	start, ok := c.intArg(2)
+	start, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
-	stop, ok := c.intArg(3)
+	stop, ok := c.IntArg(3)
 	if !ok {
 		return
 	}
-	l, ok := listRead(c, c.key(1))
+	l, ok := listRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if l == nil {
-		c.w.WriteArray(0)
+		c.W.WriteArray(0)
 		return
 	}
 	from, to, ok := listSpan(start, stop, l.Len())
 	if !ok {
-		c.w.WriteArray(0)
+		c.W.WriteArray(0)
 		return
 	}
-	c.w.WriteArray(to - from + 1)
+	c.W.WriteArray(to - from + 1)
 	for i := from; i <= to; i++ {
-		c.w.WriteBulk(l.Index(i))
+		c.W.WriteBulk(l.Index(i))
 	}
 }
 
 // cmdLlen: LLEN key replies the list's length (0 when missing).
 func cmdLlen(c *Ctx) {
-	l, ok := listRead(c, c.key(1))
+	l, ok := listRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if l == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
-	c.w.WriteInt(l.Len())
+	c.W.WriteInt(l.Len())
 }
 
 // cmdLindex: LINDEX key index replies the element at index, or nil.
 func cmdLindex(c *Ctx) {
-	l, ok := listRead(c, c.key(1))
+	l, ok := listRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if l == nil {
-		c.w.WriteNull()
+		c.W.WriteNull()
 		return
 	}
-	idx, ok := c.intArg(2)
+	idx, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
 	i, in := listIndex(idx, l.Len())
 	if !in {
-		c.w.WriteNull()
+		c.W.WriteNull()
 		return
 	}
-	c.w.WriteBulk(l.Index(i))
+	c.W.WriteBulk(l.Index(i))
 }
 
 // cmdLset: LSET key index element replaces the element at index.
 func cmdLset(c *Ctx) {
-	idx, ok := c.intArg(2)
+	idx, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
-	l, ok := listRead(c, c.key(1))
+	l, ok := listRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if l == nil {
-		c.err(errNoSuchKey)
+		c.Err(ErrNoSuchKey)
 		return
 	}
 	i, in := listIndex(idx, l.Len())
 	if !in {
-		c.err(errIndexRange)
+		c.Err(ErrIndexRange)
 		return
 	}
-	l.Set(i, listElem(c.args[3]))
-	c.dirty++
-	c.ok()
+	l.Set(i, listElem(c.Args[3]))
+	c.Dirty++
+	c.OK()
 }
 
 // cmdLrem: LREM key count element removes up to |count| occurrences of
 // element, from the head when count > 0, from the tail when count < 0, all
 // of them when count is 0. Replies the number removed.
 func cmdLrem(c *Ctx) {
-	count, ok := c.intArg(2)
+	count, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	l, ok := listRead(c, key)
 	if !ok {
 		return
 	}
 	if l == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
 	fromTail := count < 0
@@ -302,33 +301,33 @@ func cmdLrem(c *Ctx) {
 	if count > 0 && count < int64(l.Len()) {
 		limit = int(count)
 	}
-	elem := string(c.args[3])
+	elem := string(c.Args[3])
 	removed := l.RemoveIf(fromTail, limit, func(v []byte) bool { return string(v) == elem })
 	if removed > 0 {
 		listDeleteIfEmpty(c, key, l)
-		c.dirty++
+		c.Dirty++
 	}
-	c.w.WriteInt(removed)
+	c.W.WriteInt(removed)
 }
 
 // cmdLtrim: LTRIM key start stop keeps only the elements in the range,
 // deleting the key when none is left.
 func cmdLtrim(c *Ctx) {
-	start, ok := c.intArg(2)
+	start, ok := c.IntArg(2)
 	if !ok {
 		return
 	}
-	stop, ok := c.intArg(3)
+	stop, ok := c.IntArg(3)
 	if !ok {
 		return
 	}
-	key := c.key(1)
+	key := c.Key(1)
 	l, ok := listRead(c, key)
 	if !ok {
 		return
 	}
 	if l == nil {
-		c.ok()
+		c.OK()
 		return
 	}
 	from, to, keep := listSpan(start, stop, l.Len())
@@ -336,12 +335,12 @@ func cmdLtrim(c *Ctx) {
 	l.Trim(from, to, keep)
 	if l.Len() != before {
 		listDeleteIfEmpty(c, key, l)
-		c.dirty++
+		c.Dirty++
 	} else {
 		// Redis signals the key even when nothing was trimmed (WATCH).
 		c.touch(key)
 	}
-	c.ok()
+	c.OK()
 }
 
 // cmdLinsert: LINSERT key BEFORE|AFTER pivot element inserts element next
@@ -350,22 +349,22 @@ func cmdLtrim(c *Ctx) {
 func cmdLinsert(c *Ctx) {
 	var after bool
 	switch {
-	case eqFold(c.args[2], "after"):
+	case EqFold(c.Args[2], "after"):
 		after = true
-	case eqFold(c.args[2], "before"):
+	case EqFold(c.Args[2], "before"):
 	default:
-		c.err(errSyntax)
+		c.Err(ErrSyntax)
 		return
 	}
-	l, ok := listRead(c, c.key(1))
+	l, ok := listRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if l == nil {
-		c.w.WriteInt(0)
+		c.W.WriteInt(0)
 		return
 	}
-	pivot := string(c.args[3])
+	pivot := string(c.Args[3])
 	at := -1
 	i := 0
 	l.Range(func(v []byte) bool {
@@ -377,15 +376,15 @@ func cmdLinsert(c *Ctx) {
 		return true
 	})
 	if at < 0 {
-		c.w.WriteInt(-1)
+		c.W.WriteInt(-1)
 		return
 	}
 	if after {
 		at++
 	}
-	l.Insert(at, listElem(c.args[4]))
-	c.dirty++
-	c.w.WriteInt(l.Len())
+	l.Insert(at, listElem(c.Args[4]))
+	c.Dirty++
+	c.W.WriteInt(l.Len())
 }
 
 // lposOpts are LPOS's options; count -1 means COUNT was not given.
@@ -395,33 +394,33 @@ type lposOpts struct{ rank, count, maxlen int64 }
 // error when they are invalid.
 func parseLpos(c *Ctx) (lposOpts, bool) {
 	o := lposOpts{rank: 1, count: -1}
-	for j := 3; j < len(c.args); j++ {
-		more := j+1 < len(c.args)
+	for j := 3; j < len(c.Args); j++ {
+		more := j+1 < len(c.Args)
 		var ok bool
-		switch a := c.args[j]; {
-		case eqFold(a, "rank") && more:
+		switch a := c.Args[j]; {
+		case EqFold(a, "rank") && more:
 			j++
-			if o.rank, ok = c.intArg(j); !ok {
+			if o.rank, ok = c.IntArg(j); !ok {
 				return o, false
 			}
 			if o.rank == 0 {
-				c.err(errListRankZero)
+				c.Err(ErrListRankZero)
 				return o, false
 			}
-		case eqFold(a, "count") && more:
+		case EqFold(a, "count") && more:
 			j++
-			if o.count, ok = parseInt(c.args[j]); !ok || o.count < 0 {
-				c.err(errListCountNeg)
+			if o.count, ok = ParseInt(c.Args[j]); !ok || o.count < 0 {
+				c.Err(ErrListCountNeg)
 				return o, false
 			}
-		case eqFold(a, "maxlen") && more:
+		case EqFold(a, "maxlen") && more:
 			j++
-			if o.maxlen, ok = parseInt(c.args[j]); !ok || o.maxlen < 0 {
-				c.err(errListMaxlenNeg)
+			if o.maxlen, ok = ParseInt(c.Args[j]); !ok || o.maxlen < 0 {
+				c.Err(ErrListMaxlenNeg)
 				return o, false
 			}
 		default:
-			c.err(errSyntax)
+			c.Err(ErrSyntax)
 			return o, false
 		}
 	}
@@ -442,19 +441,19 @@ func cmdLpos(c *Ctx) {
 		// as Redis 7.0's C arithmetic behaves.
 		o.rank = -o.rank
 	}
-	l, ok := listRead(c, c.key(1))
+	l, ok := listRead(c, c.Key(1))
 	if !ok {
 		return
 	}
 	if l == nil {
 		if o.count != -1 {
-			c.w.WriteArray(0)
+			c.W.WriteArray(0)
 		} else {
-			c.w.WriteNull()
+			c.W.WriteNull()
 		}
 		return
 	}
-	elem := string(c.args[2])
+	elem := string(c.Args[2])
 	n := l.Len()
 	var found []int
 	var matches int64
@@ -477,15 +476,15 @@ func cmdLpos(c *Ctx) {
 	}
 	if o.count == -1 {
 		if len(found) == 0 {
-			c.w.WriteNull()
+			c.W.WriteNull()
 		} else {
-			c.w.WriteInt(found[0])
+			c.W.WriteInt(found[0])
 		}
 		return
 	}
-	c.w.WriteArray(len(found))
+	c.W.WriteArray(len(found))
 	for _, p := range found {
-		c.w.WriteInt(p)
+		c.W.WriteInt(p)
 	}
 }
 
@@ -494,16 +493,16 @@ func cmdLpos(c *Ctx) {
 // whether an element moved. skipWrongSrc treats a src that is not a list as
 // missing (a woken blocked client in Redis 7.0 keeps waiting then).
 func listMove(c *Ctx, src, dst string, fromLeft, toLeft, skipWrongSrc bool) (moved, replied bool) {
-	var sl *listValue
+	var sl *List
 	switch v := c.lookup(src).(type) {
 	case nil:
-	case *listValue:
+	case *List:
 		sl = v
 	default:
 		if skipWrongSrc {
 			return false, false
 		}
-		c.err(errWrongType)
+		c.Err(ErrWrongType)
 		return false, true
 	}
 	if sl == nil {
@@ -515,13 +514,13 @@ func listMove(c *Ctx, src, dst string, fromLeft, toLeft, skipWrongSrc bool) (mov
 	}
 	v := sl.Pop(fromLeft)
 	if dl == nil { // never src itself: src was found above
-		dl = newList()
-		c.db.set(dst, dl)
+		dl = NewList()
+		c.DB.Set(dst, dl)
 	}
 	dl.Push(toLeft, v)
 	listDeleteIfEmpty(c, src, sl)
-	c.dirty++
-	c.w.WriteBulk(v)
+	c.Dirty++
+	c.W.WriteBulk(v)
 	return true, true
 }
 
@@ -529,17 +528,17 @@ func listMove(c *Ctx, src, dst string, fromLeft, toLeft, skipWrongSrc bool) (mov
 // source destination atomically move one element between lists.
 func cmdLmove(c *Ctx) {
 	fromLeft, toLeft := false, true // RPOPLPUSH
-	if c.cmd.Name == "lmove" {
+	if c.Cmd.Name == "lmove" {
 		var ok1, ok2 bool
-		fromLeft, ok1 = parseWhere(c.args[3])
-		toLeft, ok2 = parseWhere(c.args[4])
+		fromLeft, ok1 = parseWhere(c.Args[3])
+		toLeft, ok2 = parseWhere(c.Args[4])
 		if !ok1 || !ok2 {
-			c.err(errSyntax)
+			c.Err(ErrSyntax)
 			return
 		}
 	}
-	if _, replied := listMove(c, c.key(1), c.key(2), fromLeft, toLeft, false); !replied {
-		c.w.WriteNull()
+	if _, replied := listMove(c, c.Key(1), c.Key(2), fromLeft, toLeft, false); !replied {
+		c.W.WriteNull()
 	}
 }
 
@@ -547,9 +546,9 @@ func cmdLmove(c *Ctx) {
 // Redis 7.0 does (strtold, then truncation to whole milliseconds); 0 means
 // forever. It replies the error when the timeout is invalid.
 func parseTimeout(c *Ctx, i int) (time.Duration, bool) {
-	s := string(c.args[i])
+	s := string(c.Args[i])
 	if s == "" || len(s) >= 5*1024 || strings.ContainsAny(s[:1], " \t\n\v\f\r") || strings.Contains(s, "_") {
-		c.err(errTimeoutNotFloat)
+		c.Err(ErrTimeoutNotFloat)
 		return 0, false
 	}
 	t := s
@@ -558,14 +557,14 @@ func parseTimeout(c *Ctx, i int) (time.Duration, bool) {
 	}
 	f, err := strconv.ParseFloat(t, 64)
 	if err != nil && !math.IsInf(f, 0) || math.IsNaN(f) {
-		c.err(errTimeoutNotFloat)
+		c.Err(ErrTimeoutNotFloat)
 		return 0, false
 	}
 	if err != nil {
 		// Beyond float64 but maybe not beyond long double (~1.19e4932).
 		bf, _, berr := big.ParseFloat(t, 0, 64, big.ToNearestEven)
 		if berr != nil || bf.Abs(bf).Cmp(longDoubleMax) > 0 {
-			c.err(errTimeoutNotFloat)
+			c.Err(ErrTimeoutNotFloat)
 			return 0, false
 		}
 	}
@@ -576,7 +575,7 @@ func parseTimeout(c *Ctx, i int) (time.Duration, bool) {
 		ms = 0
 	}
 	if ms < 0 || ms >= math.MaxInt64 {
-		c.err(errTimeoutNegative)
+		c.Err(ErrTimeoutNegative)
 		return 0, false
 	}
 	msi := int64(ms)
@@ -590,32 +589,32 @@ func parseTimeout(c *Ctx, i int) (time.Duration, bool) {
 var longDoubleMax, _, _ = big.ParseFloat("1.18973149535723176502e4932", 10, 64, big.ToNearestEven)
 
 // retried reports whether this run of a blocking command is a retry after
-// a wake-up or a timeout (see Server.retry).
-func (c *Ctx) retried() bool { return c.blocked != nil || c.timedOut }
+// a wake-up or a timeout (Host.Block parked it).
+func (c *Ctx) retried() bool { return c.Blocked != nil || c.TimedOut }
 
 // cmdBpop: BLPOP|BRPOP key [key ...] timeout pops from the first non-empty
 // list, replying [key, element], or blocks until a push or the timeout
 // (null array). The pop is journaled as LPOP/RPOP key.
 func cmdBpop(c *Ctx) {
-	left := c.cmd.Name == "blpop"
-	timeout, ok := parseTimeout(c, len(c.args)-1)
+	left := c.Cmd.Name == "blpop"
+	timeout, ok := parseTimeout(c, len(c.Args)-1)
 	if !ok {
 		return
 	}
 	retry := c.retried()
-	for j := 1; j < len(c.args)-1; j++ {
-		key := c.key(j)
-		var l *listValue
+	for j := 1; j < len(c.Args)-1; j++ {
+		key := c.Key(j)
+		var l *List
 		switch v := c.lookup(key).(type) {
 		case nil:
 			continue
-		case *listValue:
+		case *List:
 			l = v
 		default:
 			if retry {
 				continue // Redis 7.0 leaves a woken client blocked
 			}
-			c.err(errWrongType)
+			c.Err(ErrWrongType)
 			return
 		}
 		v := l.Pop(left)
@@ -624,24 +623,24 @@ func cmdBpop(c *Ctx) {
 		if left {
 			op = "lpop"
 		}
-		c.journal([]byte(op), c.args[j])
+		c.journal([]byte(op), c.Args[j])
 		// Only this key changed: touch it alone rather than letting the
 		// dispatcher touch every key of the command (WATCH on the others
-		// must not fail). c.dirty stays 0 because the journal entry is
+		// must not fail). c.Dirty stays 0 because the journal entry is
 		// already written.
 		c.touch(key)
-		c.w.WriteArray(2)
-		c.w.WriteBulk(c.args[j])
-		c.w.WriteBulk(v)
+		c.W.WriteArray(2)
+		c.W.WriteBulk(c.Args[j])
+		c.W.WriteBulk(v)
 		return
 	}
-	if c.execing || c.timedOut {
-		c.w.WriteArray(-1)
+	if c.Execing || c.TimedOut {
+		c.W.WriteArray(-1)
 		return
 	}
-	keys := make([]string, 0, len(c.args)-2)
-	for j := 1; j < len(c.args)-1; j++ {
-		keys = append(keys, c.key(j))
+	keys := make([]string, 0, len(c.Args)-2)
+	for j := 1; j < len(c.Args)-1; j++ {
+		keys = append(keys, c.Key(j))
 	}
 	c.blockOn(keys, timeout)
 }
@@ -653,12 +652,12 @@ func cmdBpop(c *Ctx) {
 func cmdBlmove(c *Ctx) {
 	fromLeft, toLeft := false, true // BRPOPLPUSH
 	ti := 3
-	if c.cmd.Name == "blmove" {
+	if c.Cmd.Name == "blmove" {
 		var ok1, ok2 bool
-		fromLeft, ok1 = parseWhere(c.args[3])
-		toLeft, ok2 = parseWhere(c.args[4])
+		fromLeft, ok1 = parseWhere(c.Args[3])
+		toLeft, ok2 = parseWhere(c.Args[4])
 		if !ok1 || !ok2 {
-			c.err(errSyntax)
+			c.Err(ErrSyntax)
 			return
 		}
 		ti = 5
@@ -667,7 +666,7 @@ func cmdBlmove(c *Ctx) {
 	if !ok {
 		return
 	}
-	src, dst := c.key(1), c.key(2)
+	src, dst := c.Key(1), c.Key(2)
 	moved, replied := listMove(c, src, dst, fromLeft, toLeft, c.retried())
 	if moved {
 		c.journalStrings("lmove", src, dst, whereName(fromLeft), whereName(toLeft))
@@ -676,13 +675,13 @@ func cmdBlmove(c *Ctx) {
 		return
 	}
 	switch {
-	case c.execing:
-		c.w.WriteNull()
+	case c.Execing:
+		c.W.WriteNull()
 		return
-	case c.timedOut:
+	case c.TimedOut:
 		// Redis 7.0 answers every timed-out list pop, BLMOVE included,
 		// with a null array (only 7.2 sends BLMOVE's null bulk).
-		c.w.WriteArray(-1)
+		c.W.WriteArray(-1)
 		return
 	}
 	c.blockOn([]string{src}, timeout)
