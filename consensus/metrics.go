@@ -1,6 +1,8 @@
 package consensus
 
 import (
+	"github.com/batonkv/baton/coordapi"
+
 	"net"
 	"time"
 
@@ -73,7 +75,7 @@ func newMetrics() *metrics {
 	for _, o := range []string{"committed", "rolled_back", "refused"} {
 		m.takeovers.WithLabelValues(o)
 	}
-	for _, step := range []string{"intent", "freeze", StepParity, "commit", "promoted"} {
+	for _, step := range []string{"intent", "freeze", coordapi.StepParity, "commit", "promoted"} {
 		m.takeoverStep.WithLabelValues(step)
 	}
 	m.apply.WithLabelValues("committed")
