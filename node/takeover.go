@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/batonkv/baton/coordapi"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -40,7 +41,7 @@ func refusedWhileFrozen(cmd *Command) bool {
 
 // takenOverError is the reply to a command refused while frozen.
 func (s *Server) takenOverError() string {
-	return "TAKENOVER " + strconv.FormatUint(s.repl.epoch.Load(), 10) +
+	return coordapi.ErrCodeTakenOver + " " + strconv.FormatUint(s.repl.epoch.Load(), 10) +
 		" the primary role is being handed over; retry on the new primary"
 }
 
