@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"github.com/batonkv/baton/coordapi"
 	"net"
 	"strconv"
 	"time"
@@ -55,7 +56,7 @@ func (c *cluster) Health(ctx context.Context) error {
 // checkRoles checks that the topology's primary says master and every
 // other node is a connected replica following the primary's replication
 // (or advertised) address.
-func (c *cluster) checkRoles(ctx context.Context, t Topology) error {
+func (c *cluster) checkRoles(ctx context.Context, t coordapi.Topology) error {
 	want := map[string]bool{}
 	for _, m := range t.Members {
 		if m.ID == t.Primary {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/batonkv/baton/internal/resp"
@@ -169,7 +168,7 @@ func (c *Client) answer(v resp.Value, target, cmd string) (next string, err erro
 		// network), and a lease renewed around a cut link would keep an
 		// isolated primary writing. An unknown leader address means
 		// trying the configured ones in turn.
-		to := redirectAddr(v.Str)
+		to, _ := RedirectAddr(rerr)
 		err = fmt.Errorf("%s: redirected by %s to %s", cmd, target, to)
 		if slices.Contains(c.addrs, to) {
 			return to, err
@@ -184,12 +183,6 @@ func (c *Client) answer(v resp.Value, target, cmd string) (next string, err erro
 		return "", fmt.Errorf("%w: %s: %w", ErrAuth, target, rerr)
 	}
 	return "", fmt.Errorf("%s: coordinator %s: %w", cmd, target, rerr)
-}
-
-// redirectAddr is the leader address of a -REDIRECT reply's text.
-func redirectAddr(msg string) string {
-	_, rest, _ := strings.Cut(msg, " ")
-	return strings.TrimSpace(rest)
 }
 
 // connect makes c.conn a connection to target, reusing the cached one.

@@ -85,6 +85,15 @@ func Redirected(err error) bool {
 	return HasCode(err, ErrCodeRedirect) || HasCode(err, ErrCodeNoLeader)
 }
 
+// RedirectAddr returns the leader address a -REDIRECT error names.
+func RedirectAddr(err error) (string, bool) {
+	if !HasCode(err, ErrCodeRedirect) {
+		return "", false
+	}
+	_, rest, _ := strings.Cut(err.Error(), " ")
+	return strings.TrimSpace(rest), true
+}
+
 // ErrNotPrimary is the coordinator's NOTPRIMARY as Client returns it: the
 // node asked for a lease of an epoch in which it is not (or no longer) the
 // primary.

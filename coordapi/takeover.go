@@ -1,6 +1,12 @@
 package coordapi
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/batonkv/baton/internal/resp"
+)
 
 // Takeover steps as recorded in Topology.Takeover.Step. Each is committed in
 // Raft before it is acted on, so a new leader knows how far one got.
@@ -47,4 +53,17 @@ type TakeoverReport struct {
 	ForceClosed int64          `json:"force_closed"`
 	Steps       []TakeoverStep `json:"steps"`
 	TotalMs     float64        `json:"total_ms"`
+}
+
+// ReportFromReply decodes BATON.TAKEOVER's reply: a bulk string of the
+// report's JSON.
+func ReportFromReply(v resp.Value) (TakeoverReport, error) {
+	var rep TakeoverReport
+	if v.Kind != resp.BulkString || v.Null {
+		return rep, fmt.Errorf("%s: unexpected reply %q", CmdTakeover, v)
+	}
+	if err := json.Unmarshal([]byte(v.Str), &rep); err != nil {
+		return rep, fmt.Errorf("%s: decode report: %w", CmdTakeover, err)
+	}
+	return rep, nil
 }

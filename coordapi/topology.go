@@ -175,6 +175,17 @@ func (t Topology) PrimaryAddr() string {
 // is about to refuse commands with -TAKENOVER, so a proxy holds them.
 func (t Topology) InTakeover() bool { return t.State == StateTakeover }
 
+// ReplicaIDs lists the members other than the primary, in member order.
+func (t Topology) ReplicaIDs() []string {
+	var out []string
+	for _, m := range t.Members {
+		if m.ID != t.Primary {
+			out = append(out, m.ID)
+		}
+	}
+	return out
+}
+
 // MemberAddrs lists the advertised addresses of every member.
 func (t Topology) MemberAddrs() []string {
 	out := make([]string, 0, len(t.Members))
