@@ -3,7 +3,9 @@ package coordapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -175,4 +177,28 @@ func Test_Watch(t *testing.T) {
 	if !HasCode(err, ErrCodeNoAuth) {
 		t.Fatalf("refused watch: %v", err)
 	}
+}
+
+func Test_decodePush(t *testing.T) {
+	js := `{"version":7,"epoch":3,"primary":"a","members":[{"id":"a","addr":"h:1"}]}`
+	raw := fmt.Sprintf("*2\r\n$8\r\ntopology\r\n$%d\r\n%s\r\n", len(js), js)
+	top, err := decodePush(readRaw(t, raw))
+	if err != nil || top.Epoch != 3 || top.Version != 7 || top.PrimaryAddr() != "h:1" {
+		t.Fatalf("decodePush = %+v, %v", top, err)
+	}
+	if _, err := decodePush(readRaw(t, "-ERR unknown command 'baton.watch'\r\n")); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("error reply: %v", err)
+	}
+	if _, err := decodePush(readRaw(t, "*2\r\n$7\r\nmessage\r\n$2\r\n{}\r\n")); err == nil {
+		t.Fatal("a push that is not a topology was accepted")
+	}
+}
+
+func readRaw(t *testing.T, raw string) resp.Value {
+	t.Helper()
+	v, err := resp.NewReader(strings.NewReader(raw)).ReadValue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
