@@ -3,10 +3,9 @@ package integration
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/consensus"
+	"github.com/batonkv/baton/coordapi"
 	"io"
 	"net"
 	"net/http"
@@ -286,26 +285,26 @@ func (c *testCluster) node(id string) *member {
 }
 
 // topology returns the newest topology any live coordinator has applied
-// (BATON.TOPOLOGY LOCAL, highest version), so a lagging or dead member does
+// (BATON.TOPOLOGY LOCAL, the newest by coordapi's rule), so a lagging or dead member does
 // not hide a failover.
-func (c *testCluster) topology() (consensus.Topology, error) {
-	var best consensus.Topology
+func (c *testCluster) topology() (coordapi.Topology, error) {
+	var best coordapi.Topology
 	var lastErr error
 	found := false
 	for _, m := range c.coords {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		s, err := m.client.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
+		s, err := m.client.Do(ctx, coordapi.CmdTopology, "LOCAL").Text()
 		cancel()
 		if err != nil {
 			lastErr = fmt.Errorf("%s: %w", m.id, err)
 			continue
 		}
-		var topo consensus.Topology
-		if err := json.Unmarshal([]byte(s), &topo); err != nil {
+		topo, err := coordapi.Decode(s)
+		if err != nil {
 			lastErr = fmt.Errorf("%s: BATON.TOPOLOGY %q: %w", m.id, s, err)
 			continue
 		}
-		if !found || topo.Version > best.Version {
+		if !found || topo.NewerThan(best) {
 			best, found = topo, true
 		}
 	}
