@@ -1,6 +1,7 @@
 package coordapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -114,26 +115,14 @@ func (t Topology) JSON() string {
 // rule: epochs never go back, and within an epoch the version orders a
 // takeover's start (hold) and its rollback (release).
 func (t Topology) Compare(o Topology) int {
-	switch {
-	case t.Epoch != o.Epoch:
-		return cmpUint(t.Epoch, o.Epoch)
-	default:
-		return cmpUint(t.Version, o.Version)
+	if c := cmp.Compare(t.Epoch, o.Epoch); c != 0 {
+		return c
 	}
+	return cmp.Compare(t.Version, o.Version)
 }
 
 // NewerThan reports whether t is newer than o (see Compare).
 func (t Topology) NewerThan(o Topology) bool { return t.Compare(o) > 0 }
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a > b:
-		return 1
-	case a < b:
-		return -1
-	}
-	return 0
-}
 
 // Member returns the member with the given ID.
 func (t Topology) Member(id string) (Node, bool) {
