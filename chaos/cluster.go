@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -10,7 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/batonkv/baton/internal/coordapi"
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -84,27 +84,27 @@ func (c *cluster) Members(kind string) []string {
 func (c *cluster) DirectAddr(id string) string { return c.addrs[id] }
 
 // Topology implements Target: the newest topology any live coordinator
-// applied (BATON.TOPOLOGY LOCAL, highest version), so a lagging or dead
+// applied (BATON.TOPOLOGY LOCAL, the newest by coordapi's rule), so a lagging or dead
 // member does not hide a change.
-func (c *cluster) Topology(ctx context.Context) (Topology, error) {
-	var best Topology
+func (c *cluster) Topology(ctx context.Context) (coordapi.Topology, error) {
+	var best coordapi.Topology
 	var last error = errors.New("no coordinator answered")
 	found := false
 	for _, id := range c.Members(KindCoordinator) {
 		if !c.alive(id) {
 			continue
 		}
-		s, err := c.clients[id].Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
+		s, err := c.clients[id].Do(ctx, coordapi.CmdTopology, "LOCAL").Text()
 		if err != nil {
 			last = fmt.Errorf("%s: %w", id, err)
 			continue
 		}
-		var t Topology
-		if err := json.Unmarshal([]byte(s), &t); err != nil {
+		t, err := coordapi.Decode(s)
+		if err != nil {
 			last = fmt.Errorf("%s: BATON.TOPOLOGY %q: %w", id, s, err)
 			continue
 		}
-		if !found || t.Version > best.Version {
+		if !found || t.NewerThan(best) {
 			best, found = t, true
 		}
 	}
@@ -144,8 +144,8 @@ func (c *cluster) RaftLeader(ctx context.Context) (string, error) {
 }
 
 // CoordinatorDo implements Target: the live coordinators in turn,
-// following -REDIRECT (internal/coordapi), each call bounded by timeout.
-func (c *cluster) CoordinatorDo(ctx context.Context, timeout time.Duration, args ...any) (any, error) {
+// following -REDIRECT (coordapi.LeaderDo), each call bounded by timeout.
+func (c *cluster) CoordinatorDo(ctx context.Context, timeout time.Duration, args ...string) (resp.Value, error) {
 	var addrs []string
 	for _, id := range c.Members(KindCoordinator) {
 		if c.alive(id) {
@@ -153,7 +153,7 @@ func (c *cluster) CoordinatorDo(ctx context.Context, timeout time.Duration, args
 		}
 	}
 	if len(addrs) == 0 {
-		return nil, errors.New("no live coordinator")
+		return resp.Value{}, errors.New("no live coordinator")
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

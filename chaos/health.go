@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // healthLimit bounds one health check's calls.
@@ -55,7 +57,7 @@ func (c *cluster) Health(ctx context.Context) error {
 // checkRoles checks that the topology's primary says master and every
 // other node is a connected replica following the primary's replication
 // (or advertised) address.
-func (c *cluster) checkRoles(ctx context.Context, t Topology) error {
+func (c *cluster) checkRoles(ctx context.Context, t coordapi.Topology) error {
 	want := map[string]bool{}
 	for _, m := range t.Members {
 		if m.ID == t.Primary {

@@ -56,7 +56,7 @@ func (e *Env) pick(ctx context.Context, roles ...string) (id, role string, err e
 		}
 		candidates = []string{t.Primary}
 		if role == RoleReplica {
-			candidates = t.Replicas()
+			candidates = t.ReplicaIDs()
 		}
 	case RoleRaftLeader, RoleRaftFollower:
 		leader, err := e.Target.RaftLeader(ctx)

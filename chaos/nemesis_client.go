@@ -2,12 +2,12 @@ package chaos
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -97,25 +97,17 @@ func (n *takeoverNemesis) Inject(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := n.env.Target.CoordinatorDo(ctx, 15*time.Second, "BATON.TAKEOVER", "TO", to, "TIMEOUT", 5000)
+	v, err := n.env.Target.CoordinatorDo(ctx, 15*time.Second, coordapi.CmdTakeover, "TO", to, "TIMEOUT", "5000")
 	if err != nil {
 		return fmt.Sprintf("takeover to %s refused: %v", to, err), nil
 	}
-	var rep struct {
-		From, To, Outcome string
-		FailedStep        string  `json:"failed_step"`
-		Reason            string  `json:"reason"`
-		ForceClosed       int64   `json:"force_closed"`
-		TotalMs           float64 `json:"total_ms"`
-		Epoch             uint64  `json:"epoch"`
-	}
-	s, _ := v.(string)
-	if err := json.Unmarshal([]byte(s), &rep); err != nil {
-		return "", fmt.Errorf("BATON.TAKEOVER reply %q: %w", s, err)
+	rep, err := coordapi.ReportFromReply(v)
+	if err != nil {
+		return "", err
 	}
 	d := fmt.Sprintf("takeover %s → %s: %s in %.0f ms (epoch %d, %d connections force-closed)",
 		rep.From, rep.To, rep.Outcome, rep.TotalMs, rep.Epoch, rep.ForceClosed)
-	if rep.Outcome != "committed" {
+	if rep.Outcome != coordapi.OutcomeCommitted {
 		d += fmt.Sprintf(" at %s: %s", rep.FailedStep, rep.Reason)
 	}
 	return d, nil

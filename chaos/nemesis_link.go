@@ -35,7 +35,7 @@ func (e *Env) links(ctx context.Context, groups ...string) (string, []*Link, err
 		}
 		member = t.Primary
 		if g == GroupReplicaCoord {
-			if r := t.Replicas(); len(r) > 0 {
+			if r := t.ReplicaIDs(); len(r) > 0 {
 				member = r[n%len(r)]
 			}
 		}

@@ -114,7 +114,7 @@ func (n *rollingNemesis) Inject(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	order := append(t.Members(KindCoordinator), topo.Replicas()...)
+	order := append(t.Members(KindCoordinator), topo.ReplicaIDs()...)
 	order = append(order, topo.Primary)
 	order = append(order, t.Members(KindProxy)...)
 	start := time.Now()

@@ -6,20 +6,22 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // fakeTarget answers the role and link questions of pick and links; the
 // embedded nil Target makes any other call panic.
 type fakeTarget struct {
 	Target
-	topo   Topology
+	topo   coordapi.Topology
 	leader string
 	links  []*Link
 }
 
-func (f *fakeTarget) Topology(context.Context) (Topology, error) { return f.topo, nil }
-func (f *fakeTarget) RaftLeader(context.Context) (string, error) { return f.leader, nil }
-func (f *fakeTarget) Links() []*Link                             { return f.links }
+func (f *fakeTarget) Topology(context.Context) (coordapi.Topology, error) { return f.topo, nil }
+func (f *fakeTarget) RaftLeader(context.Context) (string, error)          { return f.leader, nil }
+func (f *fakeTarget) Links() []*Link                                      { return f.links }
 func (f *fakeTarget) Members(kind string) []string {
 	switch kind {
 	case KindCoordinator:
@@ -36,7 +38,7 @@ func newFake(primary, leader string) *fakeTarget {
 	f := &fakeTarget{leader: leader}
 	f.topo.Primary = primary
 	for _, n := range []string{"n1", "n2", "n3"} {
-		f.topo.Members = append(f.topo.Members, TopologyMember{ID: n})
+		f.topo.Members = append(f.topo.Members, coordapi.Node{ID: n})
 		f.links = append(f.links, &Link{Name: n, Kind: LinkNode, From: "proxy", To: n},
 			&Link{Name: "repl-" + n, Kind: LinkReplication, From: "replicas", To: n})
 		for _, c := range []string{"c1", "c2", "c3"} {

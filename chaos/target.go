@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/chaos/check"
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // Member kinds of an appliance.
@@ -43,12 +45,12 @@ type Target interface {
 	Supports(capability string) bool
 
 	// Topology is the newest topology the coordinators applied.
-	Topology(ctx context.Context) (Topology, error)
+	Topology(ctx context.Context) (coordapi.Topology, error)
 	// RaftLeader is the id of the coordinators' Raft leader.
 	RaftLeader(ctx context.Context) (string, error)
 	// CoordinatorDo sends a leader-only command (BATON.TAKEOVER…) to the
 	// coordinator group, following -REDIRECT; timeout bounds the reply.
-	CoordinatorDo(ctx context.Context, timeout time.Duration, args ...any) (any, error)
+	CoordinatorDo(ctx context.Context, timeout time.Duration, args ...string) (resp.Value, error)
 
 	// Kill9 kills a member with SIGKILL; Restart starts it again with
 	// the same flags; Stop ends it with SIGTERM; Signal sends a signal
@@ -68,35 +70,6 @@ type Target interface {
 	LeaseWindows() ([]check.LeaseWindow, error)
 	// Close stops every process and link; nothing is left running.
 	Close() error
-}
-
-// Topology is the part of BATON.TOPOLOGY the suite reads.
-type Topology struct {
-	Version uint64           `json:"version"`
-	State   string           `json:"state"`
-	Epoch   uint64           `json:"epoch"`
-	Primary string           `json:"primary"`
-	Members []TopologyMember `json:"members"`
-}
-
-// TopologyMember is one node of a topology: its id, the address proxies
-// and coordinators dial, and the address replicas dial.
-type TopologyMember struct {
-	ID       string `json:"id"`
-	Addr     string `json:"addr"`
-	ReplAddr string `json:"repl_addr"`
-}
-
-// Replicas returns the node ids of the topology other than the primary,
-// sorted as the topology lists them.
-func (t Topology) Replicas() []string {
-	var out []string
-	for _, m := range t.Members {
-		if m.ID != t.Primary {
-			out = append(out, m.ID)
-		}
-	}
-	return out
 }
 
 // TargetConfig chooses and shapes a target.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/tidwall/redcon"
 )
 
@@ -62,15 +64,15 @@ var apiCommands = map[string]struct {
 	arity      int // exact argument count including the name; negative: at least -arity
 	leaderOnly bool
 }{
-	"baton.topology":   {(*Service).cmdTopology, -1, false},
-	"baton.register":   {(*Service).cmdRegister, -3, true},
-	"baton.deregister": {(*Service).cmdDeregister, 2, true},
-	"baton.lease":      {(*Service).cmdLease, 3, true},
-	"baton.failover":   {(*Service).cmdFailover, -1, true},
-	"baton.takeover":   {(*Service).cmdTakeover, -1, true},
-	"baton.join":       {(*Service).cmdJoin, 4, true},
-	"baton.remove":     {(*Service).cmdRemove, 2, true},
-	"baton.members":    {(*Service).cmdMembers, 1, false},
+	strings.ToLower(coordapi.CmdTopology):   {(*Service).cmdTopology, -1, false},
+	strings.ToLower(coordapi.CmdRegister):   {(*Service).cmdRegister, -3, true},
+	strings.ToLower(coordapi.CmdDeregister): {(*Service).cmdDeregister, 2, true},
+	strings.ToLower(coordapi.CmdLease):      {(*Service).cmdLease, 3, true},
+	strings.ToLower(coordapi.CmdFailover):   {(*Service).cmdFailover, -1, true},
+	strings.ToLower(coordapi.CmdTakeover):   {(*Service).cmdTakeover, -1, true},
+	strings.ToLower(coordapi.CmdJoin):       {(*Service).cmdJoin, 4, true},
+	strings.ToLower(coordapi.CmdRemove):     {(*Service).cmdRemove, 2, true},
+	strings.ToLower(coordapi.CmdMembers):    {(*Service).cmdMembers, 1, false},
 }
 
 // A reply value: string → bulk, int64 → integer, status → +…, error → -…,
@@ -98,16 +100,16 @@ func (c *Service) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 		return
 	}
 	if !ac.authed {
-		conn.WriteError("NOAUTH Authentication required.")
+		conn.WriteError(coordapi.ErrCodeNoAuth + " Authentication required.")
 		return
 	}
-	if name == "baton.watch" {
+	if strings.EqualFold(name, coordapi.CmdWatch) {
 		c.startWatch(conn, ac)
 		return
 	}
 	h, ok := apiCommands[name]
 	if !ok {
-		conn.WriteError(fmt.Sprintf("ERR unknown command '%s'", sanitize(name)))
+		conn.WriteError(fmt.Sprintf("ERR unknown command '%s'", resp.Sanitize(name, errLineMax)))
 		return
 	}
 	if (h.arity > 0 && len(cmd.Args) != h.arity) || (h.arity < 0 && len(cmd.Args) < -h.arity) {
@@ -135,7 +137,7 @@ func (c *Service) cmdAuth(conn redcon.Conn, ac *apiConn, args [][]byte) {
 	}
 	if subtle.ConstantTimeCompare(args[1], []byte(c.cfg.Secret)) != 1 {
 		c.log.Warn("API client presented a wrong cluster secret", "client", ac.nc.RemoteAddr().String())
-		conn.WriteError("WRONGPASS invalid cluster secret")
+		conn.WriteError(coordapi.ErrCodeWrongPass + " invalid cluster secret")
 		return
 	}
 	ac.authed = true
@@ -145,10 +147,10 @@ func (c *Service) cmdAuth(conn redcon.Conn, ac *apiConn, args [][]byte) {
 // writeRedirect sends a follower's answer to a leader-only command.
 func (c *Service) writeRedirect(conn redcon.Conn) {
 	if addr := c.leaderAPIAddr(); addr != "" {
-		conn.WriteError("REDIRECT " + addr)
+		conn.WriteError(coordapi.ErrCodeRedirect + " " + addr)
 		return
 	}
-	conn.WriteError("NOLEADER no coordinator leader elected")
+	conn.WriteError(coordapi.ErrCodeNoLeader + " no coordinator leader elected")
 }
 
 // writeReply writes a handler's result.
@@ -157,14 +159,14 @@ func writeReply(conn redcon.Conn, v any) {
 	case error:
 		var nl *NotLeaderError
 		if errors.As(v, &nl) {
-			conn.WriteError("NOLEADER " + v.Error())
+			conn.WriteError(coordapi.ErrCodeNoLeader + " " + v.Error())
 			return
 		}
 		msg := v.Error()
 		if i := strings.IndexByte(msg, ' '); i <= 0 || strings.ToUpper(msg[:i]) != msg[:i] {
 			msg = "ERR " + msg
 		}
-		conn.WriteError(sanitize(msg))
+		conn.WriteError(resp.Sanitize(msg, errLineMax))
 	case status:
 		conn.WriteString(string(v))
 	case string:
@@ -181,26 +183,16 @@ func writeReply(conn redcon.Conn, v any) {
 	}
 }
 
-// sanitize keeps an error on one line.
-func sanitize(s string) string {
-	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-}
-
-// topologyJSON encodes t for the API.
-func topologyJSON(t Topology) string {
-	b, err := json.Marshal(t)
-	if err != nil {
-		return "{}"
-	}
-	return string(b)
-}
+// errLineMax bounds an error reply's text: long enough for any of the
+// service's messages (a takeover's rollback reason included).
+const errLineMax = 64 << 10
 
 // cmdTopology: BATON.TOPOLOGY [LOCAL] — the committed topology, read
 // linearizably on the leader (LOCAL: this member's applied state, from
 // any member).
 func (c *Service) cmdTopology(ctx context.Context, args [][]byte) any {
 	if len(args) == 2 && strings.EqualFold(string(args[1]), "local") {
-		return topologyJSON(c.raft.Local())
+		return c.raft.Local().JSON()
 	}
 	if len(args) != 1 {
 		return errors.New("ERR syntax error")
@@ -209,7 +201,7 @@ func (c *Service) cmdTopology(ctx context.Context, args [][]byte) any {
 	if err != nil {
 		return err
 	}
-	return topologyJSON(t)
+	return t.JSON()
 }
 
 // cmdRegister: BATON.REGISTER node-id addr — a node joins the shard (or
@@ -219,7 +211,7 @@ func (c *Service) cmdRegister(ctx context.Context, args [][]byte) any {
 	if len(args) > 4 {
 		return errors.New("ERR syntax error")
 	}
-	n := Node{ID: string(args[1]), Addr: string(args[2])}
+	n := coordapi.Node{ID: string(args[1]), Addr: string(args[2])}
 	if len(args) == 4 && string(args[3]) != string(args[2]) {
 		n.ReplAddr = string(args[3])
 	}
@@ -231,14 +223,14 @@ func (c *Service) cmdRegister(ctx context.Context, args [][]byte) any {
 		if err != nil {
 			return err
 		}
-		return topologyJSON(t)
+		return t.JSON()
 	}
 	t, err := c.raft.Apply(ctx, Command{Op: OpRegister, Node: &n})
 	if err != nil {
 		return err
 	}
 	c.log.Info("node registered", "node", n.ID, "addr", n.Addr, "epoch", t.Epoch, "primary", t.Primary)
-	return topologyJSON(t)
+	return t.JSON()
 }
 
 // cmdDeregister: BATON.DEREGISTER node-id removes a node that is not the
@@ -248,7 +240,7 @@ func (c *Service) cmdDeregister(ctx context.Context, args [][]byte) any {
 	if err != nil {
 		return err
 	}
-	return topologyJSON(t)
+	return t.JSON()
 }
 
 // cmdLease: BATON.LEASE node-id epoch — the primary of epoch renews its
@@ -266,19 +258,19 @@ func (c *Service) cmdLease(ctx context.Context, args [][]byte) any {
 		c.metrics.leaseRefusals.Inc()
 		return err
 	}
-	if t.State == StateTakeover && t.Takeover != nil && t.Takeover.From == node {
+	if t.State == coordapi.StateTakeover && t.Takeover != nil && t.Takeover.From == node {
 		// The role is being handed over: a primary that restarted after
 		// its freeze must not take writes past the LSN the target matches.
 		c.metrics.leaseRefusals.Inc()
-		return fmt.Errorf("NOTPRIMARY the primary role of epoch %d is being handed over from %q", epoch, node)
+		return fmt.Errorf("%s the primary role of epoch %d is being handed over from %q", coordapi.ErrCodeNotPrimary, epoch, node)
 	}
 	if t.Primary != node || t.Epoch != epoch {
 		c.metrics.leaseRefusals.Inc()
-		return fmt.Errorf("NOTPRIMARY epoch %d's primary is %q (asked: %q for epoch %d)", t.Epoch, t.Primary, node, epoch)
+		return fmt.Errorf("%s epoch %d's primary is %q (asked: %q for epoch %d)", coordapi.ErrCodeNotPrimary, t.Epoch, t.Primary, node, epoch)
 	}
 	if !c.leases.grant(node, epoch, time.Now(), c.cfg.Lease) {
 		c.metrics.leaseRefusals.Inc()
-		return fmt.Errorf("NOTPRIMARY the primary role of epoch %d is being moved away from %q", epoch, node)
+		return fmt.Errorf("%s the primary role of epoch %d is being moved away from %q", coordapi.ErrCodeNotPrimary, epoch, node)
 	}
 	c.metrics.leasesGranted.Inc()
 	return int64(c.cfg.Lease / time.Millisecond)
@@ -306,7 +298,7 @@ func (c *Service) cmdFailover(ctx context.Context, args [][]byte) any {
 	if err != nil {
 		return err
 	}
-	return topologyJSON(nt)
+	return nt.JSON()
 }
 
 // cmdJoin: BATON.JOIN id raft-addr api-addr adds a coordinator as a voter.
@@ -353,7 +345,7 @@ func (c *Service) cmdMembers(ctx context.Context, _ [][]byte) any {
 // when no takeover could start.
 func (c *Service) cmdTakeover(_ context.Context, args [][]byte) any {
 	to := ""
-	timeout, grace := DefaultTakeoverTimeout, time.Duration(0)
+	timeout, grace := coordapi.DefaultTakeoverTimeout, time.Duration(0)
 	for i := 1; i < len(args); i += 2 {
 		if i+1 >= len(args) {
 			return errors.New("ERR syntax error")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // ReplicaStatus is what a probe learned about one node (PING + ROLE).
@@ -34,7 +36,7 @@ var ErrNoCandidate = errors.New("no eligible replica")
 // primary's history. The highest offset wins (it lost the least), ties go
 // to the smallest ID so every coordinator picks the same node. Otherwise
 // the error wraps ErrNoCandidate with a reason per member.
-func ChooseCandidate(t Topology, st []ReplicaStatus) (string, error) {
+func ChooseCandidate(t coordapi.Topology, st []ReplicaStatus) (string, error) {
 	byID := make(map[string]ReplicaStatus, len(st))
 	for _, s := range st {
 		byID[s.ID] = s
@@ -70,13 +72,13 @@ func ChooseCandidate(t Topology, st []ReplicaStatus) (string, error) {
 }
 
 // ineligible returns why s may not be promoted, "" if it may.
-func ineligible(s ReplicaStatus, primary Node) string {
+func ineligible(s ReplicaStatus, primary coordapi.Node) string {
 	switch {
 	case !s.Reachable:
 		return "unreachable"
 	case s.Role != "slave":
 		return "role " + s.Role
-	case primary.Addr == "" || !primary.replicatedFrom(s.Following):
+	case primary.Addr == "" || !replicatedFrom(primary, s.Following):
 		// A replica of another primary holds another history.
 		return "follows " + s.Following + ", not " + primary.ReplicationAddr()
 	case s.LinkState == "sync":
@@ -92,6 +94,6 @@ func ineligible(s ReplicaStatus, primary Node) string {
 
 // replicatedFrom reports whether a replica that follows addr (ROLE)
 // follows n: through its replication address or its client address.
-func (n Node) replicatedFrom(addr string) bool {
+func replicatedFrom(n coordapi.Node, addr string) bool {
 	return addr != "" && (addr == n.Addr || addr == n.ReplAddr)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 func ok(id string, off uint64) ReplicaStatus {
@@ -11,7 +13,7 @@ func ok(id string, off uint64) ReplicaStatus {
 }
 
 func Test_ChooseCandidate(t *testing.T) {
-	top := Topology{Epoch: 5, Primary: "n1", Members: []Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}, {ID: "n4", Addr: "h4:1"}}}
+	top := coordapi.Topology{Epoch: 5, Primary: "n1", Members: []coordapi.Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}, {ID: "n4", Addr: "h4:1"}}}
 	mod := func(s ReplicaStatus, f func(*ReplicaStatus)) ReplicaStatus { f(&s); return s }
 	tests := []struct {
 		name    string
@@ -72,7 +74,7 @@ func Test_ChooseCandidate(t *testing.T) {
 }
 
 func Test_ChooseCandidate_NoPrimaryAddr(t *testing.T) {
-	top := Topology{Members: []Node{{ID: "n2", Addr: "h2:1"}}}
+	top := coordapi.Topology{Members: []coordapi.Node{{ID: "n2", Addr: "h2:1"}}}
 	if _, err := ChooseCandidate(top, []ReplicaStatus{ok("n2", 3)}); !errors.Is(err, ErrNoCandidate) {
 		t.Fatalf("err = %v, want ErrNoCandidate", err)
 	}
@@ -82,7 +84,7 @@ func Test_ChooseCandidate_NoPrimaryAddr(t *testing.T) {
 // its replicas' links show "connect" (retrying); they stay eligible, a
 // replica mid full sync does not.
 func Test_ChooseCandidate_LinkDownAfterPrimaryLoss(t *testing.T) {
-	top := Topology{Epoch: 4, Primary: "n1", Members: []Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}}}
+	top := coordapi.Topology{Epoch: 4, Primary: "n1", Members: []coordapi.Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}}}
 	down := func(id string, off uint64, state string) ReplicaStatus {
 		return ReplicaStatus{ID: id, Reachable: true, Following: "h1:1", LinkState: state, Offset: off, Role: "slave"}
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -78,7 +79,7 @@ func (p *prober) close() {
 // probeAll probes every member of t but skip concurrently and records the
 // results, within a bound of two probe intervals (at least 100 ms), so one
 // hung node never delays the verdict on the others.
-func (p *prober) probeAll(ctx context.Context, t Topology, skip string) {
+func (p *prober) probeAll(ctx context.Context, t coordapi.Topology, skip string) {
 	ctx, cancel := context.WithTimeout(ctx, max(2*p.c.cfg.ProbeInterval, 100*time.Millisecond))
 	defer cancel()
 	var wg sync.WaitGroup
@@ -147,7 +148,7 @@ func (p *prober) lastSeen(id string) time.Time {
 }
 
 // statuses lists the probe results of t's members.
-func (p *prober) statuses(t Topology) []ReplicaStatus {
+func (p *prober) statuses(t coordapi.Topology) []ReplicaStatus {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make([]ReplicaStatus, 0, len(t.Members))
@@ -195,7 +196,7 @@ func (c *Service) leaderLoop(ctx context.Context) {
 			c.leases.newEpoch(time.Now())
 		}
 		c.probes.probeAll(ctx, t, "")
-		if t.State == StateTakeover && !c.takeoverBusy.Load() {
+		if t.State == coordapi.StateTakeover && !c.takeoverBusy.Load() {
 			// A takeover an earlier leader began and did not finish: roll
 			// it back (its commit would have left the record stable).
 			if err := c.rollbackTakeover(ctx); err != nil && ctx.Err() == nil {
@@ -215,8 +216,8 @@ func (c *Service) leaderLoop(ctx context.Context) {
 // did not renew its lease for down-after: a primary the probes reach but
 // that cannot reach the coordinators has no lease, so it takes no writes —
 // for the shard it is as down as a dead one.
-func (c *Service) checkPrimary(ctx context.Context, t Topology) error {
-	if t.Primary == "" || t.State != StateStable && t.State != "" {
+func (c *Service) checkPrimary(ctx context.Context, t coordapi.Topology) error {
+	if t.Primary == "" || t.State != coordapi.StateStable && t.State != "" {
 		return nil
 	}
 	reason := ""
@@ -236,7 +237,7 @@ func (c *Service) checkPrimary(ctx context.Context, t Topology) error {
 // candidate): refuse the current primary's renewals, wait until any lease
 // it holds has ended, re-probe, choose, and commit epoch+1 by
 // compare-and-set. Nodes converge on the new topology themselves.
-func (c *Service) failover(ctx context.Context, t Topology, to, reason string) (Topology, error) {
+func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason string) (coordapi.Topology, error) {
 	c.leases.revoke(t.Primary, t.Epoch)
 	if wait := time.Until(c.leases.expiry(t.Primary)); wait > 0 {
 		c.log.Info("failover: waiting for the primary's lease to end", "primary", t.Primary, "epoch", t.Epoch, "wait", wait)
@@ -270,7 +271,7 @@ func (c *Service) failover(ctx context.Context, t Topology, to, reason string) (
 			lsn = st.Offset
 		}
 	}
-	nt, err := c.raft.Apply(ctx, Command{Op: OpPromote, FromEpoch: t.Epoch, Primary: cand, PromotedAt: &Promotion{LSN: lsn}})
+	nt, err := c.raft.Apply(ctx, Command{Op: OpPromote, FromEpoch: t.Epoch, Primary: cand, PromotedAt: &coordapi.Promotion{LSN: lsn}})
 	if err != nil {
 		c.metrics.failovers.WithLabelValues(failoverFailed).Inc()
 		return t, fmt.Errorf("commit epoch %d: %w", t.Epoch+1, err)

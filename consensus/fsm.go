@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/hashicorp/raft"
 )
 
@@ -13,16 +14,16 @@ import (
 // the topology after the entry, or as it stood when the entry was refused,
 // and the refusal (ErrStaleEpoch, ErrUnknownNode, ErrBadCommand).
 type ApplyResult struct {
-	Topology Topology
+	Topology coordapi.Topology
 	Err      error
 }
 
 // FSM is the raft.FSM over a Topology: a thin adapter that decodes
-// commands and hands them to Topology.Apply, so the rules stay in plain,
+// commands and hands them to Apply, so the rules stay in plain,
 // separately tested code.
 type FSM struct {
 	mu      sync.Mutex
-	topo    Topology
+	topo    coordapi.Topology
 	changed chan struct{} // closed at the next successful change, then replaced
 }
 
@@ -30,7 +31,7 @@ var _ raft.FSM = (*FSM)(nil)
 
 // NewFSM returns an FSM holding an empty topology.
 func NewFSM() *FSM {
-	return &FSM{topo: Topology{State: StateStable}, changed: make(chan struct{})}
+	return &FSM{topo: coordapi.Topology{State: coordapi.StateStable}, changed: make(chan struct{})}
 }
 
 // Apply applies one committed log entry and returns an ApplyResult.
@@ -43,7 +44,7 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.topo.Apply(c); err != nil {
+	if err := Apply(&f.topo, c); err != nil {
 		return ApplyResult{Topology: f.topo.Clone(), Err: err}
 	}
 	f.signalLocked()
@@ -64,7 +65,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // Restore replaces the topology with a snapshot written by Snapshot.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	var t Topology
+	var t coordapi.Topology
 	if err := json.NewDecoder(rc).Decode(&t); err != nil {
 		return fmt.Errorf("consensus: restore snapshot: %w", err)
 	}
@@ -76,7 +77,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 }
 
 // Current returns a copy of the last applied topology.
-func (f *FSM) Current() Topology {
+func (f *FSM) Current() coordapi.Topology {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.topo.Clone()

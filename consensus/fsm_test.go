@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/hashicorp/raft"
 )
 
@@ -30,7 +31,7 @@ func (*memSink) Close() error  { return nil }
 func Test_FSM_ApplyChangedSnapshotRestore(t *testing.T) {
 	f := NewFSM()
 	ch := f.Changed()
-	res := f.Apply(logOf(t, Command{Op: OpRegister, Node: &Node{ID: "n1", Addr: "h1:1"}})).(ApplyResult)
+	res := f.Apply(logOf(t, Command{Op: OpRegister, Node: &coordapi.Node{ID: "n1", Addr: "h1:1"}})).(ApplyResult)
 	if res.Err != nil || res.Topology.Primary != "n1" || res.Topology.Epoch != 1 {
 		t.Fatalf("apply: %+v", res)
 	}

@@ -2,10 +2,10 @@ package consensus
 
 import (
 	"context"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // joinLoop asks a running member to admit this one (BATON.JOIN), following
@@ -21,7 +21,7 @@ func (c *Service) joinLoop(ctx context.Context) {
 			c.log.Info("joined the coordinator group", "via", target)
 			return
 		}
-		if addr, ok := strings.CutPrefix(err.Error(), "REDIRECT "); ok {
+		if addr, ok := coordapi.RedirectAddr(err); ok {
 			target = addr
 			continue
 		}
@@ -36,9 +36,16 @@ func (c *Service) joinLoop(ctx context.Context) {
 
 // askToJoin sends BATON.JOIN to addr.
 func (c *Service) askToJoin(ctx context.Context, addr string) error {
-	cl := redis.NewClient(&redis.Options{Addr: addr, Password: c.cfg.Secret, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
-	defer cl.Close()
 	rctx, cancel := context.WithTimeout(ctx, apiTimeout)
 	defer cancel()
-	return cl.Do(rctx, "baton.join", c.cfg.ID, c.cfg.RaftAddr, c.cfg.APIAddr).Err()
+	conn, err := resp.Dial(rctx, addr, c.cfg.Secret)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	v, err := conn.Do(rctx, coordapi.CmdJoin, c.cfg.ID, c.cfg.RaftAddr, c.cfg.APIAddr)
+	if err != nil {
+		return err
+	}
+	return v.Err()
 }

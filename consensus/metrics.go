@@ -4,6 +4,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/hashicorp/raft"
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,7 +74,7 @@ func newMetrics() *metrics {
 	for _, o := range []string{"committed", "rolled_back", "refused"} {
 		m.takeovers.WithLabelValues(o)
 	}
-	for _, step := range []string{"intent", "freeze", StepParity, "commit", "promoted"} {
+	for _, step := range []string{"intent", "freeze", coordapi.StepParity, "commit", "promoted"} {
 		m.takeoverStep.WithLabelValues(step)
 	}
 	m.apply.WithLabelValues("committed")

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 )
@@ -314,7 +315,7 @@ func (r *Raft) reconcileCoordinators() error {
 		if !slices.ContainsFunc(servers, func(s raft.Server) bool { return string(s.ID) == p.ID }) {
 			continue // removed from the group since bootstrap
 		}
-		want := Coordinator{ID: p.ID, RaftAddr: p.RaftAddr, APIAddr: p.APIAddr}
+		want := coordapi.Coordinator{ID: p.ID, RaftAddr: p.RaftAddr, APIAddr: p.APIAddr}
 		if have, ok := topo.Coordinator(p.ID); ok && have == want {
 			continue
 		}
@@ -332,10 +333,10 @@ func (r *Raft) reconcileCoordinators() error {
 // error wrapping ErrIndeterminate: the command may have committed. Other
 // errors (enqueue timeout, leadership transfer in progress) mean it did not
 // happen.
-func (r *Raft) Apply(ctx context.Context, c Command) (Topology, error) {
+func (r *Raft) Apply(ctx context.Context, c Command) (coordapi.Topology, error) {
 	b, err := json.Marshal(c)
 	if err != nil {
-		return Topology{}, fmt.Errorf("consensus: encode %s: %w", c.Op, err)
+		return coordapi.Topology{}, fmt.Errorf("consensus: encode %s: %w", c.Op, err)
 	}
 	start := time.Now()
 	f := r.raft.Apply(b, enqueueTimeout(ctx))
@@ -344,11 +345,11 @@ func (r *Raft) Apply(ctx context.Context, c Command) (Topology, error) {
 		r.cfg.OnApply(time.Since(start), err)
 	}
 	if err != nil {
-		return Topology{}, fmt.Errorf("consensus: apply %s: %w", c.Op, err)
+		return coordapi.Topology{}, fmt.Errorf("consensus: apply %s: %w", c.Op, err)
 	}
 	res, ok := f.Response().(ApplyResult)
 	if !ok {
-		return Topology{}, fmt.Errorf("consensus: apply %s: unexpected FSM response %T", c.Op, f.Response())
+		return coordapi.Topology{}, fmt.Errorf("consensus: apply %s: unexpected FSM response %T", c.Op, f.Response())
 	}
 	return res.Topology, res.Err
 }
@@ -358,9 +359,9 @@ func (r *Raft) Apply(ctx context.Context, c Command) (Topology, error) {
 // applied), then per read the state is taken and leadership verified after
 // (so no other leader could have committed anything newer before the read).
 // A follower returns a *NotLeaderError.
-func (r *Raft) Read(ctx context.Context) (Topology, error) {
+func (r *Raft) Read(ctx context.Context) (coordapi.Topology, error) {
 	if !r.IsLeader() {
-		return Topology{}, r.notLeader()
+		return coordapi.Topology{}, r.notLeader()
 	}
 	term := r.raft.CurrentTerm()
 	r.mu.Lock()
@@ -368,7 +369,7 @@ func (r *Raft) Read(ctx context.Context) (Topology, error) {
 	r.mu.Unlock()
 	if needBarrier {
 		if err := r.wait(ctx, r.raft.Barrier(enqueueTimeout(ctx)), false); err != nil {
-			return Topology{}, fmt.Errorf("consensus: read barrier: %w", err)
+			return coordapi.Topology{}, fmt.Errorf("consensus: read barrier: %w", err)
 		}
 		r.mu.Lock()
 		r.barrierTerm = term
@@ -376,12 +377,12 @@ func (r *Raft) Read(ctx context.Context) (Topology, error) {
 	}
 	t := r.fsm.Current()
 	if err := r.wait(ctx, r.raft.VerifyLeader(), false); err != nil {
-		return Topology{}, fmt.Errorf("consensus: read: %w", err)
+		return coordapi.Topology{}, fmt.Errorf("consensus: read: %w", err)
 	}
 	if r.raft.CurrentTerm() != term {
 		// Lost and regained leadership between the barrier check and the
 		// verification: the state read may predate the other leader's entries.
-		return Topology{}, fmt.Errorf("consensus: read: term moved from %d: %w", term, r.notLeader())
+		return coordapi.Topology{}, fmt.Errorf("consensus: read: term moved from %d: %w", term, r.notLeader())
 	}
 	return t, nil
 }
@@ -432,7 +433,7 @@ func (r *Raft) notLeader() *NotLeaderError {
 }
 
 // Local returns this member's applied topology; it may be stale.
-func (r *Raft) Local() Topology { return r.fsm.Current() }
+func (r *Raft) Local() coordapi.Topology { return r.fsm.Current() }
 
 // Changed returns a channel closed at the next applied change (FSM.Changed).
 func (r *Raft) Changed() <-chan struct{} { return r.fsm.Changed() }
@@ -460,7 +461,7 @@ func (r *Raft) AddVoter(ctx context.Context, p Peer) error {
 	if err := r.wait(ctx, f, true); err != nil {
 		return fmt.Errorf("consensus: add voter %s: %w", p.ID, err)
 	}
-	c := Coordinator{ID: p.ID, RaftAddr: p.RaftAddr, APIAddr: p.APIAddr}
+	c := coordapi.Coordinator{ID: p.ID, RaftAddr: p.RaftAddr, APIAddr: p.APIAddr}
 	if _, err := r.Apply(ctx, Command{Op: OpSetCoordinator, Coordinator: &c}); err != nil {
 		return fmt.Errorf("consensus: add voter %s: %w", p.ID, err)
 	}

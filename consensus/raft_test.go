@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/testutil"
 	"github.com/hashicorp/raft"
 )
@@ -131,7 +132,7 @@ func (c *testCluster) follower() *Raft {
 }
 
 // waitAll waits until every open member has applied want.
-func (c *testCluster) waitAll(want Topology) {
+func (c *testCluster) waitAll(want coordapi.Topology) {
 	c.t.Helper()
 	waitFor(c.t, "members to converge", func() bool {
 		for _, r := range c.members {
@@ -150,15 +151,15 @@ func ctxT(t testing.TB) context.Context {
 }
 
 // seed registers n1, n2 and promotes n2, returning the final topology.
-func seed(t testing.TB, l *Raft) Topology {
+func seed(t testing.TB, l *Raft) coordapi.Topology {
 	t.Helper()
 	ctx := ctxT(t)
-	for _, n := range []Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}} {
+	for _, n := range []coordapi.Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}} {
 		if _, err := l.Apply(ctx, Command{Op: OpRegister, Node: &n}); err != nil {
 			t.Fatalf("register %s: %v", n.ID, err)
 		}
 	}
-	top, err := l.Apply(ctx, Command{Op: OpPromote, FromEpoch: 1, Primary: "n2", PromotedAt: &Promotion{"r2", 10}})
+	top, err := l.Apply(ctx, Command{Op: OpPromote, FromEpoch: 1, Primary: "n2", PromotedAt: &coordapi.Promotion{Replid: "r2", LSN: 10}})
 	if err != nil {
 		t.Fatalf("promote: %v", err)
 	}
@@ -168,18 +169,18 @@ func seed(t testing.TB, l *Raft) Topology {
 	return top
 }
 
-func coordinatorsOf(ps []Peer) []Coordinator {
-	var cs []Coordinator
+func coordinatorsOf(ps []Peer) []coordapi.Coordinator {
+	var cs []coordapi.Coordinator
 	for _, p := range ps {
-		cs = append(cs, Coordinator{p.ID, p.RaftAddr, p.APIAddr})
+		cs = append(cs, coordapi.Coordinator{ID: p.ID, RaftAddr: p.RaftAddr, APIAddr: p.APIAddr})
 	}
 	return cs
 }
 
 // waitCoordinators waits until the leader has recorded every bootstrap peer.
-func (c *testCluster) waitCoordinators(l *Raft) Topology {
+func (c *testCluster) waitCoordinators(l *Raft) coordapi.Topology {
 	c.t.Helper()
-	var top Topology
+	var top coordapi.Topology
 	waitFor(c.t, "coordinators recorded", func() bool {
 		top = l.Local()
 		return len(top.Coordinators) == len(c.peers) && func() bool {
@@ -203,7 +204,7 @@ func Test_MultiNode_ReplicateAndRedirect(t *testing.T) {
 
 	// A follower refuses, naming the leader.
 	f := c.follower()
-	_, err := f.Apply(ctxT(t), Command{Op: OpRegister, Node: &Node{ID: "n3", Addr: "h3:1"}})
+	_, err := f.Apply(ctxT(t), Command{Op: OpRegister, Node: &coordapi.Node{ID: "n3", Addr: "h3:1"}})
 	var nle *NotLeaderError
 	if !errors.As(err, &nle) || !errors.Is(err, ErrNotLeader) || nle.LeaderID != l.cfg.ID || nle.LeaderRaftAddr != l.cfg.RaftAddr {
 		t.Fatalf("follower apply: %v (%+v)", err, nle)
@@ -282,9 +283,9 @@ func Test_MultiNode_SnapshotRestore(t *testing.T) {
 	l := c.leader()
 	c.waitCoordinators(l)
 	ctx := ctxT(t)
-	var top Topology
+	var top coordapi.Topology
 	for i := range 10 {
-		n := Node{ID: "n1", Addr: "h1:" + string(rune('0'+i))}
+		n := coordapi.Node{ID: "n1", Addr: "h1:" + string(rune('0'+i))}
 		var err error
 		if top, err = l.Apply(ctx, Command{Op: OpRegister, Node: &n}); err != nil {
 			t.Fatal(err)
@@ -366,7 +367,7 @@ func Test_MultiNode_ChangedFires(t *testing.T) {
 	c.waitCoordinators(l)
 	f := c.follower()
 	ch := f.Changed()
-	if _, err := l.Apply(ctxT(t), Command{Op: OpRegister, Node: &Node{ID: "n1", Addr: "h1:1"}}); err != nil {
+	if _, err := l.Apply(ctxT(t), Command{Op: OpRegister, Node: &coordapi.Node{ID: "n1", Addr: "h1:1"}}); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/testutil"
 	"github.com/redis/go-redis/v9"
 )
@@ -92,7 +93,7 @@ func (g *svcGroup) client(t *testing.T, i int, secret string) *redis.Client {
 }
 
 // topo parses a BATON.TOPOLOGY-style reply.
-func topo(t *testing.T, cmd *redis.Cmd) Topology {
+func topo(t *testing.T, cmd *redis.Cmd) coordapi.Topology {
 	t.Helper()
 	s, err := cmd.Text()
 	if err != nil {
@@ -102,10 +103,10 @@ func topo(t *testing.T, cmd *redis.Cmd) Topology {
 }
 
 // parseTopology decodes topology JSON.
-func parseTopology(t *testing.T, s string) Topology {
+func parseTopology(t *testing.T, s string) coordapi.Topology {
 	t.Helper()
-	var top Topology
-	if err := json.Unmarshal([]byte(s), &top); err != nil {
+	top, err := coordapi.Decode(s)
+	if err != nil {
 		t.Fatalf("topology JSON %q: %v", s, err)
 	}
 	return top
@@ -200,7 +201,7 @@ func Test_Service_WatchPushesCommittedChanges(t *testing.T) {
 func newWatchReader(nc net.Conn) *bufio.Reader { return bufio.NewReader(nc) }
 
 // readPush reads one ["topology", json] push.
-func readPush(t *testing.T, r *bufio.Reader, nc net.Conn) Topology {
+func readPush(t *testing.T, r *bufio.Reader, nc net.Conn) coordapi.Topology {
 	t.Helper()
 	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var lines []string

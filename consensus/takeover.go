@@ -7,64 +7,24 @@ import (
 	"slices"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/redis/go-redis/v9"
 )
 
-// Takeover steps as recorded in Topology.Takeover.Step. Each is committed in
-// Raft before it is acted on, so a new leader knows how far one got.
-const (
-	// StepHold: the takeover is recorded; proxies hold new commands.
-	StepHold = "hold"
-	// StepParity: the old primary is frozen (TAKEN_OVER) at a final LSN;
-	// the target is catching up to it.
-	StepParity = "parity"
-)
-
-// Defaults of a takeover's bounds.
-const (
-	// DefaultTakeoverTimeout bounds a whole takeover up to its commit.
-	DefaultTakeoverTimeout = 5 * time.Second
-	// DefaultTakeoverGrace is how long the old primary waits for every
-	// connection to pass its checkpoint before force-closing the rest.
-	DefaultTakeoverGrace = 500 * time.Millisecond
-)
+// DefaultTakeoverGrace is how long the old primary waits for every
+// connection to pass its checkpoint before force-closing the rest (the
+// default timeout is coordapi.DefaultTakeoverTimeout).
+const DefaultTakeoverGrace = 500 * time.Millisecond
 
 // ErrTakeoverBusy is returned while this leader runs another takeover.
 var ErrTakeoverBusy = errors.New("ERR a takeover is already in progress")
 
-// TakeoverStep is one step of a takeover and how long it took.
-type TakeoverStep struct {
-	Name string  `json:"name"`
-	Ms   float64 `json:"ms"`
-}
-
-// TakeoverReport is what a takeover did: the operator's summary (baton ctl
-// takeover prints it) and the reply of BATON.TAKEOVER.
-type TakeoverReport struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-	// Outcome is "committed" or "rolled_back".
-	Outcome string `json:"outcome"`
-	// FailedStep and Reason say why a takeover rolled back.
-	FailedStep string `json:"failed_step,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-	// Epoch is the epoch after the takeover (unchanged on rollback).
-	Epoch uint64 `json:"epoch"`
-	// LSN is the old primary's final LSN, which the target matched.
-	LSN uint64 `json:"lsn"`
-	// ForceClosed counts connections of the old primary that missed the
-	// checkpoint within the grace period and were closed.
-	ForceClosed int64          `json:"force_closed"`
-	Steps       []TakeoverStep `json:"steps"`
-	TotalMs     float64        `json:"total_ms"`
-}
-
 // takeoverRun is one takeover in progress on this leader.
 type takeoverRun struct {
 	c      *Service
-	rep    TakeoverReport
-	t      Topology // the latest record this run committed
-	from   Node
+	rep    coordapi.TakeoverReport
+	t      coordapi.Topology // the latest record this run committed
+	from   coordapi.Node
 	toAddr string
 	grace  time.Duration
 	start  time.Time
@@ -77,20 +37,20 @@ type takeoverRun struct {
 // wait for the target to reach that LSN, and commit the next epoch. Any
 // failure before the commit rolls back: the old primary is thawed and the
 // epoch does not move. Only the leader runs it, one at a time.
-func (c *Service) Takeover(ctx context.Context, to string, timeout, grace time.Duration) (TakeoverReport, error) {
+func (c *Service) Takeover(ctx context.Context, to string, timeout, grace time.Duration) (coordapi.TakeoverReport, error) {
 	if !c.takeoverBusy.CompareAndSwap(false, true) {
-		return TakeoverReport{}, ErrTakeoverBusy
+		return coordapi.TakeoverReport{}, ErrTakeoverBusy
 	}
 	defer c.takeoverBusy.Store(false)
 	if timeout <= 0 {
-		timeout = DefaultTakeoverTimeout
+		timeout = coordapi.DefaultTakeoverTimeout
 	}
 	if grace <= 0 {
 		grace = c.cfg.TakeoverGrace
 	}
 	t, err := c.raft.Read(ctx)
 	if err != nil {
-		return TakeoverReport{}, err
+		return coordapi.TakeoverReport{}, err
 	}
 	r := &takeoverRun{c: c, t: t, grace: grace, start: time.Now()}
 	r.stepAt = r.start
@@ -98,13 +58,13 @@ func (c *Service) Takeover(ctx context.Context, to string, timeout, grace time.D
 	defer cancel()
 	if err := r.plan(ctx, to); err != nil {
 		c.metrics.takeovers.WithLabelValues("refused").Inc()
-		return TakeoverReport{}, err
+		return coordapi.TakeoverReport{}, err
 	}
 	c.log.Info("takeover: starting", "from", r.rep.From, "to", r.rep.To, "epoch", t.Epoch, "timeout", timeout, "grace", grace)
 	if step, err := r.run(ctx, time.Now().Add(timeout)); err != nil {
 		return r.rollback(step, err), nil
 	}
-	r.rep.Outcome = "committed"
+	r.rep.Outcome = coordapi.OutcomeCommitted
 	r.rep.Epoch = r.t.Epoch
 	r.awaitPromotion(ctx)
 	r.rep.TotalMs = msSince(r.start)
@@ -120,7 +80,7 @@ func (r *takeoverRun) plan(ctx context.Context, to string) error {
 	if t.Primary == "" {
 		return errors.New("ERR the shard has no primary to take over from")
 	}
-	if t.State != StateStable && t.State != "" {
+	if t.State != coordapi.StateStable && t.State != "" {
 		return fmt.Errorf("ERR the shard is not stable (state %s)", t.State)
 	}
 	for _, m := range t.Members {
@@ -173,8 +133,8 @@ func (r *takeoverRun) chooseTarget(ctx context.Context, to string) (string, erro
 func (r *takeoverRun) run(ctx context.Context, deadline time.Time) (string, error) {
 	t := r.t
 	intent := Command{
-		Op: OpSetState, FromEpoch: t.Epoch, FromVersion: t.Version, State: StateTakeover,
-		Takeover: &Takeover{ID: t.Version + 1, From: r.rep.From, To: r.rep.To, Deadline: deadline, Step: StepHold},
+		Op: OpSetState, FromEpoch: t.Epoch, FromVersion: t.Version, State: coordapi.StateTakeover,
+		Takeover: &coordapi.Takeover{ID: t.Version + 1, From: r.rep.From, To: r.rep.To, Deadline: deadline, Step: coordapi.StepHold},
 	}
 	if err := r.commit(ctx, intent); err != nil {
 		return "intent", err
@@ -187,15 +147,15 @@ func (r *takeoverRun) run(ctx context.Context, deadline time.Time) (string, erro
 	r.rep.LSN, r.rep.ForceClosed = lsn, closed
 	r.done("freeze")
 	next := *r.t.Takeover
-	next.Step = StepParity
-	if err := r.commit(ctx, Command{Op: OpSetState, FromEpoch: t.Epoch, FromVersion: r.t.Version, State: StateTakeover, Takeover: &next}); err != nil {
+	next.Step = coordapi.StepParity
+	if err := r.commit(ctx, Command{Op: OpSetState, FromEpoch: t.Epoch, FromVersion: r.t.Version, State: coordapi.StateTakeover, Takeover: &next}); err != nil {
 		return "freeze", err
 	}
 	if err := r.awaitParity(ctx, lsn); err != nil {
 		return "parity", err
 	}
 	r.done("parity")
-	promote := Command{Op: OpPromote, FromEpoch: t.Epoch, FromVersion: r.t.Version, Primary: r.rep.To, PromotedAt: &Promotion{LSN: lsn}}
+	promote := Command{Op: OpPromote, FromEpoch: t.Epoch, FromVersion: r.t.Version, Primary: r.rep.To, PromotedAt: &coordapi.Promotion{LSN: lsn}}
 	if err := r.commit(ctx, promote); err != nil {
 		return "commit", err
 	}
@@ -216,7 +176,7 @@ func (r *takeoverRun) commit(ctx context.Context, cmd Command) error {
 // done records the end of a step.
 func (r *takeoverRun) done(name string) {
 	now := time.Now()
-	r.rep.Steps = append(r.rep.Steps, TakeoverStep{Name: name, Ms: float64(now.Sub(r.stepAt).Microseconds()) / 1000})
+	r.rep.Steps = append(r.rep.Steps, coordapi.TakeoverStep{Name: name, Ms: float64(now.Sub(r.stepAt).Microseconds()) / 1000})
 	r.c.metrics.takeoverStep.WithLabelValues(name).Observe(now.Sub(r.stepAt).Seconds())
 	r.stepAt = now
 }
@@ -248,7 +208,7 @@ func (r *takeoverRun) awaitParity(ctx context.Context, lsn uint64) error {
 		st, err := probeRole(ctx, cl, r.rep.To)
 		if err == nil {
 			last, lastErr = st, nil
-			if st.Role == "slave" && r.from.replicatedFrom(st.Following) && st.Offset == lsn {
+			if st.Role == "slave" && replicatedFrom(r.from, st.Following) && st.Offset == lsn {
 				return nil
 			}
 		} else {
@@ -287,8 +247,8 @@ func (r *takeoverRun) awaitPromotion(ctx context.Context) {
 
 // rollback undoes a takeover that failed at step: the record goes back to
 // stable at the same epoch, then the old primary is thawed.
-func (r *takeoverRun) rollback(step string, cause error) TakeoverReport {
-	r.rep.Outcome, r.rep.FailedStep, r.rep.Reason = "rolled_back", step, cause.Error()
+func (r *takeoverRun) rollback(step string, cause error) coordapi.TakeoverReport {
+	r.rep.Outcome, r.rep.FailedStep, r.rep.Reason = coordapi.OutcomeRolledBack, step, cause.Error()
 	r.rep.Epoch = r.t.Epoch
 	r.c.log.Warn("takeover: rolling back", "step", step, "err", cause)
 	ctx, cancel := context.WithTimeout(r.c.ctx, 2*time.Second)
@@ -312,11 +272,11 @@ func (c *Service) rollbackTakeover(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if t.State != StateTakeover || t.Takeover == nil {
+		if t.State != coordapi.StateTakeover || t.Takeover == nil {
 			return nil
 		}
 		tk := *t.Takeover
-		_, err = c.raft.Apply(ctx, Command{Op: OpSetState, FromEpoch: t.Epoch, FromVersion: t.Version, State: StateStable})
+		_, err = c.raft.Apply(ctx, Command{Op: OpSetState, FromEpoch: t.Epoch, FromVersion: t.Version, State: coordapi.StateStable})
 		if errors.Is(err, ErrStaleEpoch) {
 			continue
 		}

@@ -2,9 +2,10 @@ package consensus
 
 import (
 	"bufio"
-	"strconv"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/tidwall/redcon"
 )
 
@@ -49,7 +50,7 @@ func (c *Service) startWatch(conn redcon.Conn, ac *apiConn) {
 		defer tick.Stop()
 		for {
 			changed := c.raft.Changed()
-			js := topologyJSON(c.raft.Local())
+			js := c.raft.Local().JSON()
 			if js != last {
 				last = js
 				writePush(w, js)
@@ -73,9 +74,5 @@ func (c *Service) startWatch(conn redcon.Conn, ac *apiConn) {
 
 // writePush writes one push: ["topology", json].
 func writePush(w *bufio.Writer, js string) {
-	w.WriteString("*2\r\n$8\r\ntopology\r\n$")
-	w.WriteString(strconv.Itoa(len(js)))
-	w.WriteString("\r\n")
-	w.WriteString(js)
-	w.WriteString("\r\n")
+	w.Write(resp.AppendCommand(nil, coordapi.PushTopology, js))
 }

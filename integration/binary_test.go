@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/batonkv/baton/internal/proc"
+	"github.com/redis/go-redis/v9"
 )
 
 var (

@@ -2,10 +2,8 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/consensus"
 	"net"
 	"net/http"
 	"os"
@@ -21,11 +19,11 @@ import (
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/proc"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
-
-	"github.com/batonkv/baton/internal/proc"
 )
 
 // Timing of the test clusters: the coordinators' defaults made explicit, so
@@ -242,26 +240,26 @@ func (c *testCluster) node(id string) *member {
 }
 
 // topology returns the newest topology any live coordinator has applied
-// (BATON.TOPOLOGY LOCAL, highest version), so a lagging or dead member does
+// (BATON.TOPOLOGY LOCAL, the newest by coordapi's rule), so a lagging or dead member does
 // not hide a failover.
-func (c *testCluster) topology() (consensus.Topology, error) {
-	var best consensus.Topology
+func (c *testCluster) topology() (coordapi.Topology, error) {
+	var best coordapi.Topology
 	var lastErr error
 	found := false
 	for _, m := range c.coords {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		s, err := m.client.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
+		s, err := m.client.Do(ctx, coordapi.CmdTopology, "LOCAL").Text()
 		cancel()
 		if err != nil {
 			lastErr = fmt.Errorf("%s: %w", m.id, err)
 			continue
 		}
-		var topo consensus.Topology
-		if err := json.Unmarshal([]byte(s), &topo); err != nil {
+		topo, err := coordapi.Decode(s)
+		if err != nil {
 			lastErr = fmt.Errorf("%s: BATON.TOPOLOGY %q: %w", m.id, s, err)
 			continue
 		}
-		if !found || topo.Version > best.Version {
+		if !found || topo.NewerThan(best) {
 			best, found = topo, true
 		}
 	}

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"github.com/batonkv/baton/internal/testutil"
 	"os"
 	"strconv"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
@@ -11,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/batonkv/baton/consensus"
-	"github.com/batonkv/baton/internal/coordapi"
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/redisinfo"
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -146,8 +145,8 @@ func (l *appendLoad) verify(cl *redis.Client) {
 }
 
 // coordLeaderDo sends a leader-only command to the live coordinators,
-// following -REDIRECT (internal/coordapi).
-func (c *testCluster) coordLeaderDo(ctx context.Context, args ...any) (any, error) {
+// following -REDIRECT (coordapi.LeaderDo).
+func (c *testCluster) coordLeaderDo(ctx context.Context, args ...string) (resp.Value, error) {
 	var addrs []string
 	for _, m := range c.coords {
 		if m.alive() {
@@ -159,17 +158,21 @@ func (c *testCluster) coordLeaderDo(ctx context.Context, args ...any) (any, erro
 
 // takeover runs BATON.TAKEOVER with args (TO id, TIMEOUT ms…) and returns
 // the report.
-func (c *testCluster) takeover(args ...any) consensus.TakeoverReport {
+func (c *testCluster) takeover(args ...any) coordapi.TakeoverReport {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	v, err := c.coordLeaderDo(ctx, append([]any{"BATON.TAKEOVER"}, args...)...)
+	cmd := []string{coordapi.CmdTakeover}
+	for _, a := range args {
+		cmd = append(cmd, fmt.Sprint(a))
+	}
+	v, err := c.coordLeaderDo(ctx, cmd...)
 	if err != nil {
 		c.t.Fatalf("BATON.TAKEOVER %v: %v", args, err)
 	}
-	var rep consensus.TakeoverReport
-	if err := json.Unmarshal([]byte(v.(string)), &rep); err != nil {
-		c.t.Fatalf("BATON.TAKEOVER reply %q: %v", v, err)
+	rep, err := coordapi.ReportFromReply(v)
+	if err != nil {
+		c.t.Fatalf("BATON.TAKEOVER %v: %v", args, err)
 	}
 	return rep
 }

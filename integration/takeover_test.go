@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-
-	toxiclient "github.com/Shopify/toxiproxy/v2/client"
-	"github.com/batonkv/baton/consensus"
 	"syscall"
 	"testing"
 	"time"
+
+	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+	"github.com/batonkv/baton/coordapi"
 )
 
 // takeoverWriters is the number of clients writing through the proxy
@@ -130,7 +130,7 @@ func Test_Takeover_TargetDiesRollsBack(t *testing.T) {
 	target := c.node("n2")
 	hangClients(t, c.node("n1").addr, 2)
 	done := make(chan struct{})
-	var rep consensus.TakeoverReport
+	var rep coordapi.TakeoverReport
 	go func() {
 		defer close(done)
 		rep = c.takeover("TO", "n2", "TIMEOUT", 2500, "GRACE", 1000)

@@ -3,9 +3,9 @@ package node
 import (
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
 )
 

@@ -1,11 +1,11 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/keyspace"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
 )
 

@@ -1,11 +1,12 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/keyspace"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // clientSubArity is the Redis 7 arity of each CLIENT subcommand.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/subtle"
+
 	"github.com/batonkv/baton/node/keyspace"
 )
 

@@ -3,11 +3,12 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // failoverDefaultTimeout bounds a FAILOVER without TIMEOUT (the

@@ -1,9 +1,10 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/keyspace"
 	"sort"
 	"strings"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // cmdPublish: PUBLISH channel message delivers message to the channel's

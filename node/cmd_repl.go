@@ -3,11 +3,12 @@ package node
 import (
 	"context"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // errReadonly is Redis' reply to a write on a replica.

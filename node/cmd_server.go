@@ -2,8 +2,6 @@ package node
 
 import (
 	"fmt"
-	"github.com/batonkv/baton/node/command"
-	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"path"
 	"sort"
@@ -12,6 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // adminState is the server-wide state of the administration commands.

@@ -1,9 +1,10 @@
 package node
 
 import (
+	"strings"
+
 	"github.com/batonkv/baton/node/command"
 	"github.com/batonkv/baton/node/keyspace"
-	"strings"
 )
 
 // Transaction error strings, as Redis 7.0 sends them.

@@ -3,9 +3,10 @@ package node
 import (
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/internal/resplimit"
 	"log/slog"
 	"time"
+
+	"github.com/batonkv/baton/internal/resplimit"
 )
 
 // FsyncPolicy says when journal writes reach stable storage, with the same

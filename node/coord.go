@@ -2,10 +2,11 @@ package node
 
 import (
 	"context"
-	"errors"
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // Coordination: with Config.Coordinators set, the coordinator group, not
@@ -52,7 +53,7 @@ type coordState struct {
 	poll chan struct{}
 	// topos carries topologies from the watch stream to the loop (the
 	// newest replaces one not yet taken).
-	topos chan coordTopology
+	topos chan coordapi.Topology
 }
 
 // newCoordState returns the state of a coordinated node, nil when cfg has no
@@ -64,7 +65,7 @@ func newCoordState(cfg Config) *coordState {
 	co := &coordState{
 		lease: newLeaseHolder(),
 		poll:  make(chan struct{}, 1),
-		topos: make(chan coordTopology, 1),
+		topos: make(chan coordapi.Topology, 1),
 	}
 	addr := cfg.AdvertiseAddr
 	co.advertise.Store(&addr)
@@ -84,7 +85,7 @@ func (co *coordState) pollSoon() {
 
 // offer hands a topology from the watch stream to the loop, replacing one
 // still waiting (only the newest matters).
-func (co *coordState) offer(t coordTopology) {
+func (co *coordState) offer(t coordapi.Topology) {
 	for {
 		select {
 		case co.topos <- t:
@@ -133,10 +134,10 @@ func (s *Server) startCoord() {
 // stream and from a poll every second (or at once when asked).
 func (s *Server) coordLoop(ctx context.Context) {
 	co := s.coord
-	cc := newCoordClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
-	defer cc.close()
+	cc := coordapi.NewClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
+	defer cc.Close()
 	for attempt := 0; ; attempt++ {
-		args := []string{"BATON.REGISTER", s.cfg.NodeID, co.advertised()}
+		args := []string{coordapi.CmdRegister, s.cfg.NodeID, co.advertised()}
 		if s.cfg.ReplicationAddr != "" {
 			args = append(args, s.cfg.ReplicationAddr)
 		}
@@ -156,10 +157,10 @@ func (s *Server) coordLoop(ctx context.Context) {
 	defer tick.Stop()
 	// A failed reconcile is retried after retryDelay (50 ms, doubling up
 	// to the poll interval) with the newest topology seen.
-	var last coordTopology
+	var last coordapi.Topology
 	var retry <-chan time.Time
 	retryDelay := coordRetryMin
-	apply := func(t coordTopology) {
+	apply := func(t coordapi.Topology) {
 		last = t
 		if s.reconcile(t) {
 			retry = time.After(retryDelay)
@@ -181,7 +182,7 @@ func (s *Server) coordLoop(ctx context.Context) {
 		case <-tick.C:
 		case <-co.poll:
 		}
-		t, err := s.coordRequest(ctx, cc, "BATON.TOPOLOGY")
+		t, err := s.coordRequest(ctx, cc, coordapi.CmdTopology)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -194,10 +195,10 @@ func (s *Server) coordLoop(ctx context.Context) {
 }
 
 // coordRequest sends a topology request bounded by coordRequestTimeout.
-func (s *Server) coordRequest(ctx context.Context, cc *coordClient, args ...string) (coordTopology, error) {
+func (s *Server) coordRequest(ctx context.Context, cc *coordapi.Client, args ...string) (coordapi.Topology, error) {
 	rctx, cancel := context.WithTimeout(ctx, coordRequestTimeout)
 	defer cancel()
-	return cc.topologyCmd(rctx, args...)
+	return cc.Topology(rctx, args...)
 }
 
 // watchLoop keeps a BATON.WATCH stream open to some coordinator, rotating
@@ -227,41 +228,12 @@ func (s *Server) watchLoop(ctx context.Context) {
 // watchOnce runs one watch stream until it fails; got reports whether it
 // delivered at least one topology.
 func (s *Server) watchOnce(ctx context.Context, addr string) (got bool, err error) {
-	dctx, cancel := context.WithTimeout(ctx, coordRequestTimeout)
-	rc, err := dialCoord(dctx, addr, s.cfg.ClusterSecret)
-	cancel()
-	if err != nil {
-		return false, err
-	}
-	defer rc.nc.Close()
-	stop := context.AfterFunc(ctx, func() { rc.nc.Close() })
-	defer stop()
-	rc.writeCommand([]byte("BATON.WATCH"))
-	if err := rc.bw.Flush(); err != nil {
-		return false, err
-	}
-	for {
-		rc.nc.SetReadDeadline(time.Now().Add(coordWatchIdle))
-		r, err := rc.readReply()
-		if err != nil {
-			return got, err
-		}
-		if r.kind == '-' {
-			// A REDIRECT here would be a coordinator that does not serve
-			// watches on followers; NOAUTH a missing secret.
-			return got, errors.New("BATON.WATCH refused: " + r.str)
-		}
-		if r.kind != '*' || len(r.elems) != 2 || r.elems[0] != "topology" {
-			return got, errors.New("BATON.WATCH: unexpected push")
-		}
-		t, err := parseTopology(r.elems[1])
-		if err != nil {
-			return got, err
-		}
-		got = true
-		co := s.coord
-		co.offer(t)
-	}
+	err = coordapi.Watch(ctx, addr, s.cfg.ClusterSecret, coordRequestTimeout, coordWatchIdle,
+		func(t coordapi.Topology) {
+			got = true
+			s.coord.offer(t)
+		})
+	return got, err
 }
 
 // backoff is the delay before retry number attempt (0-based), doubling

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/node/command"
 	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/node/command"
 )
 
 // The write lease.
@@ -155,7 +157,7 @@ func (h *leaseHolder) renew(epoch uint64, now func() time.Time, send func() (tim
 	t0 := now()
 	d, err := send()
 	if err != nil {
-		if errors.Is(err, errNotPrimary) {
+		if errors.Is(err, coordapi.ErrNotPrimary) {
 			h.revoke(epoch)
 		}
 		return 0, err
@@ -169,8 +171,8 @@ func (h *leaseHolder) renew(epoch uint64, now func() time.Time, send func() (tim
 // request bounded by that interval.
 func (s *Server) leaseLoop(ctx context.Context) {
 	co := s.coord
-	cc := newCoordClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
-	defer cc.close()
+	cc := coordapi.NewClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
+	defer cc.Close()
 	for {
 		epoch, interval, changed := co.lease.wanted()
 		if epoch == 0 {
@@ -186,12 +188,12 @@ func (s *Server) leaseLoop(ctx context.Context) {
 		d, err := co.lease.renew(epoch, func() time.Time { t0 = time.Now(); return t0 }, func() (time.Duration, error) {
 			rctx, cancel := context.WithTimeout(ctx, interval)
 			defer cancel()
-			return cc.lease(rctx, s.cfg.NodeID, epoch)
+			return cc.Lease(rctx, s.cfg.NodeID, epoch)
 		})
 		switch {
 		case err == nil:
 			s.logLease(epoch, t0, d)
-		case errors.Is(err, errNotPrimary):
+		case errors.Is(err, coordapi.ErrNotPrimary):
 			s.log.Warn("coordinator refused the write lease; checking the topology", "epoch", epoch, "err", err)
 			co.pollSoon()
 		case ctx.Err() != nil:
@@ -264,7 +266,7 @@ func (s *Server) fenceWrite() string {
 	if co.lease.valid(epoch, now) {
 		return ""
 	}
-	return "TRYAGAIN no write lease (epoch " + strconv.FormatUint(epoch, 10) +
+	return coordapi.ErrCodeTryAgain + " no write lease (epoch " + strconv.FormatUint(epoch, 10) +
 		"): the primary role is being confirmed or moved; retry"
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -84,8 +85,8 @@ func Test_Lease_Errors(t *testing.T) {
 	}
 	// NOTPRIMARY drops it at once, and the interval goes back to the
 	// first one.
-	notPrimary := fmt.Errorf("%w: epoch 5 is not current", errNotPrimary)
-	if _, err := h.renew(5, clk.now, func() (time.Duration, error) { return 0, notPrimary }); !errors.Is(err, errNotPrimary) {
+	notPrimary := fmt.Errorf("%w: epoch 5 is not current", coordapi.ErrNotPrimary)
+	if _, err := h.renew(5, clk.now, func() (time.Duration, error) { return 0, notPrimary }); !errors.Is(err, coordapi.ErrNotPrimary) {
 		t.Fatalf("renew error = %v", err)
 	}
 	if h.valid(5, clk.t) || h.cur.Load() != nil {

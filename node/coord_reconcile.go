@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 	"net"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // Reconciliation: every topology the node learns (REGISTER's reply, the
@@ -45,7 +47,7 @@ type coordAction struct {
 // epoch is older than the node's is ignored (epochs never go back; a
 // lagging coordinator follower may still send one). Otherwise the node
 // adopts the epoch and either leads it or follows its primary.
-func decide(t coordTopology, v nodeView) coordAction {
+func decide(t coordapi.Topology, v nodeView) coordAction {
 	if t.Epoch < v.epoch {
 		return coordAction{ignore: true, reason: fmt.Sprintf("topology epoch %d is older than ours (%d)", t.Epoch, v.epoch)}
 	}
@@ -57,7 +59,7 @@ func decide(t coordTopology, v nodeView) coordAction {
 		a.lead = true
 		a.promote = v.replica
 	default:
-		addr := normalizeAddr(t.replAddrOf(t.Primary))
+		addr := normalizeAddr(t.ReplAddrOf(t.Primary))
 		switch {
 		case addr == "":
 			a.reason = fmt.Sprintf("primary %q has no address in the topology", t.Primary)
@@ -98,7 +100,7 @@ func (s *Server) view() nodeView {
 // logged and reported: the caller retries soon (a new primary often has
 // not adopted its epoch yet when its replicas first knock), and at every
 // later topology or poll: the node never gives up.
-func (s *Server) reconcile(t coordTopology) (failed bool) {
+func (s *Server) reconcile(t coordapi.Topology) (failed bool) {
 	co := s.coord
 	s.thawIfOver(t)
 	a := decide(t, s.view())
@@ -144,12 +146,12 @@ func (s *Server) reconcile(t coordTopology) (failed bool) {
 // not leave the shard without a writable primary. A record older than the
 // freeze (Version not above its ID) proves nothing and is ignored; a
 // committed takeover moved the epoch, and demotion thaws instead.
-func (s *Server) thawIfOver(t coordTopology) {
+func (s *Server) thawIfOver(t coordapi.Topology) {
 	id := s.freeze.id.Load()
 	if id == 0 || t.Version <= id || t.Primary != s.cfg.NodeID || t.Epoch != s.repl.epoch.Load() {
 		return
 	}
-	if t.State == "takeover" && t.Takeover != nil && t.Takeover.ID == id {
+	if t.State == coordapi.StateTakeover && t.Takeover != nil && t.Takeover.ID == id {
 		return
 	}
 	s.thaw(id, "the coordinators' record shows the takeover over")

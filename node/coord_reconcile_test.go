@@ -5,13 +5,15 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // topo builds a topology whose members are n1..n3 on ports 7001..7003.
-func topo(epoch uint64, primary string) coordTopology {
-	t := coordTopology{Epoch: epoch, Primary: primary}
+func topo(epoch uint64, primary string) coordapi.Topology {
+	t := coordapi.Topology{Epoch: epoch, Primary: primary}
 	for i := 1; i <= 3; i++ {
-		t.Members = append(t.Members, coordMember{ID: "n" + strconv.Itoa(i), Addr: "127.0.0.1:700" + strconv.Itoa(i)})
+		t.Members = append(t.Members, coordapi.Node{ID: "n" + strconv.Itoa(i), Addr: "127.0.0.1:700" + strconv.Itoa(i)})
 	}
 	return t
 }
@@ -23,7 +25,7 @@ func Test_Coord_Decide(t *testing.T) {
 	noAddr := topo(4, "n9")
 	cases := []struct {
 		name string
-		topo coordTopology
+		topo coordapi.Topology
 		view nodeView
 		want coordAction
 	}{
@@ -74,19 +76,19 @@ func Test_Coord_ParseTopology(t *testing.T) {
 	doc := `{"version":9,"epoch":3,"primary":"n1","members":[{"id":"n1","addr":"127.0.0.1:7001"},{"id":"n2","addr":"127.0.0.1:7002"}],` +
 		`"state":"stable","takeover":null,"promoted_at":{"replid":"","lsn":0},` +
 		`"coordinators":[{"id":"c1","raft_addr":"x","api_addr":"127.0.0.1:6701"}]}`
-	got, err := parseTopology(doc)
+	got, err := coordapi.Decode(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := coordTopology{Epoch: 3, Primary: "n1", Members: []coordMember{{ID: "n1", Addr: "127.0.0.1:7001"}, {ID: "n2", Addr: "127.0.0.1:7002"}},
-		Version: 9, State: "stable"}
+	want := coordapi.Topology{Epoch: 3, Primary: "n1", Members: []coordapi.Node{{ID: "n1", Addr: "127.0.0.1:7001"}, {ID: "n2", Addr: "127.0.0.1:7002"}},
+		Version: 9, State: coordapi.StateStable, Coordinators: []coordapi.Coordinator{{ID: "c1", RaftAddr: "x", APIAddr: "127.0.0.1:6701"}}}
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("parseTopology = %+v, want %+v", got, want)
+		t.Fatalf("Decode = %+v, want %+v", got, want)
 	}
-	if got.addrOf("n2") != "127.0.0.1:7002" || got.addrOf("n9") != "" {
-		t.Errorf("addrOf is wrong")
+	if got.AddrOf("n2") != "127.0.0.1:7002" || got.AddrOf("n9") != "" {
+		t.Errorf("AddrOf is wrong")
 	}
-	if _, err := parseTopology("{"); err == nil {
+	if _, err := coordapi.Decode("{"); err == nil {
 		t.Errorf("a truncated document must not parse")
 	}
 }
@@ -98,7 +100,7 @@ func Test_Coord_ParseTopology(t *testing.T) {
 func Test_Coord_Reconcile(t *testing.T) {
 	prim := mustNewNode(t, Config{})
 	n := mustNewNode(t, coordConfig("n1"))
-	doc := coordTopology{Epoch: 2, Primary: "n1", Members: []coordMember{{ID: "n1", Addr: n.addr}, {ID: "n2", Addr: prim.addr}}}
+	doc := coordapi.Topology{Epoch: 2, Primary: "n1", Members: []coordapi.Node{{ID: "n1", Addr: n.addr}, {ID: "n2", Addr: prim.addr}}}
 
 	n.reconcile(doc)
 	if n.Epoch() != 2 {

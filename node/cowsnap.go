@@ -2,11 +2,12 @@ package node
 
 import (
 	"encoding/binary"
-	"github.com/batonkv/baton/node/keyspace"
 	"hash/crc32"
 	"iter"
 	"maps"
 	"slices"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // cowStepKeys is how many keys one step of a background snapshot

@@ -3,9 +3,10 @@ package node
 import (
 	"bytes"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // snapshotDigest decodes a snapshot file and digests its keyspace,

@@ -1,11 +1,11 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/command"
-	"github.com/batonkv/baton/node/keyspace"
 	"strings"
 	"time"
 
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
 )
 

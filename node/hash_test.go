@@ -3,13 +3,13 @@ package node
 import (
 	"context"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -4,13 +4,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // Version is Baton's version, reported by INFO as baton_version.

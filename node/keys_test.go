@@ -2,7 +2,6 @@ package node
 
 import (
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"reflect"
 	"sort"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

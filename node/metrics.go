@@ -1,12 +1,12 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/command"
 	"net"
 	"sync/atomic"
 	"time"
 
 	"github.com/batonkv/baton/internal/metricshttp"
+	"github.com/batonkv/baton/node/command"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

@@ -2,11 +2,12 @@ package node
 
 import (
 	"bufio"
-	"github.com/batonkv/baton/node/command"
 	"io"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/batonkv/baton/node/command"
 )
 
 // The metrics' cost on the hot path, measured two ways: what they add to

@@ -1,11 +1,11 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/command"
 	"net"
 	"strconv"
 	"time"
 
+	"github.com/batonkv/baton/node/command"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

@@ -1,11 +1,12 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/command"
-	"github.com/batonkv/baton/node/keyspace"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // CLIENT PAUSE modes, ordered so that a stronger pause wins.

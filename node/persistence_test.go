@@ -8,9 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/internal/testutil"
-	"github.com/batonkv/baton/node/command"
-	"github.com/batonkv/baton/node/keyspace"
 	"hash/crc32"
 	"log/slog"
 	"math"
@@ -23,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

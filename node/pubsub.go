@@ -1,12 +1,12 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/keyspace"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
 )
 

@@ -2,13 +2,13 @@ package node
 
 import (
 	"bufio"
-	"github.com/batonkv/baton/node/keyspace"
 	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

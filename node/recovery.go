@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"hash"
 	"hash/crc32"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/node/journal"
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // errBadSnapshot wraps every reason a snapshot file does not load.

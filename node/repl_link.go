@@ -3,9 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"github.com/batonkv/baton/node/command"
-	"github.com/batonkv/baton/node/keyspace"
-
 	"fmt"
 	"net"
 	"strconv"
@@ -13,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonkv/baton/node/command"
 	"github.com/batonkv/baton/node/journal"
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // Timeouts of the replica side of a link.

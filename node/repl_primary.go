@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"hash/crc32"
 	"net"
 	"runtime"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/node/journal"
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
 )
 

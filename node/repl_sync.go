@@ -2,10 +2,10 @@ package node
 
 import (
 	"fmt"
-	"github.com/batonkv/baton/node/command"
-	"github.com/batonkv/baton/node/keyspace"
 	"time"
 
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
 )
 

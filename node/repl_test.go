@@ -3,12 +3,12 @@ package node
 import (
 	"context"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"log/slog"
 	"net"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node/journal"
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
 )

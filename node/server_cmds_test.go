@@ -2,8 +2,6 @@ package node
 
 import (
 	"fmt"
-	"github.com/batonkv/baton/node/command"
-	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"regexp"
 	"strconv"
@@ -11,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

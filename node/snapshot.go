@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/node/keyspace"
 	"hash/crc32"
 	"math"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // Snapshot file format (integers little-endian, varints as encoding/binary's

@@ -2,12 +2,12 @@ package node
 
 import (
 	"context"
-	"github.com/batonkv/baton/node/keyspace"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

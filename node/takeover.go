@@ -1,11 +1,13 @@
 package node
 
 import (
-	"github.com/batonkv/baton/node/command"
-	"github.com/batonkv/baton/node/keyspace"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/keyspace"
 )
 
 // The TAKEN_OVER state of a coordinated takeover (consensus/takeover.go).
@@ -35,7 +37,7 @@ func refusedWhileFrozen(cmd *command.Command) bool {
 
 // takenOverError is the reply to a command refused while frozen.
 func (s *Server) takenOverError() string {
-	return "TAKENOVER " + strconv.FormatUint(s.repl.epoch.Load(), 10) +
+	return coordapi.ErrCodeTakenOver + " " + strconv.FormatUint(s.repl.epoch.Load(), 10) +
 		" the primary role is being handed over; retry on the new primary"
 }
 

@@ -2,13 +2,13 @@ package node
 
 import (
 	"context"
-	"github.com/batonkv/baton/node/keyspace"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/batonkv/baton/internal/redisinfo"
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"github.com/batonkv/baton/node/keyspace"
 	"log/slog"
 	"net"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/node/keyspace"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -2,11 +2,12 @@ package proxy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // Fallback poll intervals of BATON.TOPOLOGY LOCAL on each coordinator. The
@@ -18,49 +19,6 @@ const (
 	pollInterval      = 200 * time.Millisecond
 	pollWhileWatching = time.Second
 )
-
-// topology is the part of a coordinator's topology record the proxy acts on.
-type topology struct {
-	// Version counts the changes the coordinators applied; it orders two
-	// records of one epoch (0 from a coordinator that does not send it).
-	Version uint64 `json:"version"`
-	// Epoch only grows; the proxy follows the highest it has seen.
-	Epoch uint64 `json:"epoch"`
-	// Primary is the node id of the primary of Epoch ("" during a failover).
-	Primary string `json:"primary"`
-	// State is "takeover" while a coordinated takeover moves the primary
-	// role: the proxy then holds new commands instead of sending them to
-	// a primary that is about to refuse them with -TAKENOVER.
-	State string `json:"state"`
-	// Members are the registered nodes and their advertised addresses.
-	Members []struct {
-		ID   string `json:"id"`
-		Addr string `json:"addr"`
-	} `json:"members"`
-}
-
-// primaryAddr is the advertised address of the primary ("" when none, or
-// while a takeover is handing the role over: commands are held).
-func (t *topology) primaryAddr() string {
-	if t.State == "takeover" {
-		return ""
-	}
-	for _, m := range t.Members {
-		if m.ID == t.Primary {
-			return m.Addr
-		}
-	}
-	return ""
-}
-
-// memberAddrs lists the advertised addresses of every member.
-func (t *topology) memberAddrs() []string {
-	out := make([]string, 0, len(t.Members))
-	for _, m := range t.Members {
-		out = append(out, m.Addr)
-	}
-	return out
-}
 
 // coordLink is the proxy's link to one coordinator: a watch stream and a
 // fallback poller share it.
@@ -167,18 +125,29 @@ func (p *Proxy) SetBackend(addr string) {
 // same primary); a registration changes only the member list. A
 // coordinator that sends no version (0) moves the primary only with the
 // epoch.
-func (p *Proxy) observe(t topology) {
+func (p *Proxy) observe(t coordapi.Topology) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.haveEpoch && (t.Epoch < p.epoch || t.Epoch == p.epoch && t.Version < p.topoVersion) {
+	seen := coordapi.Topology{Epoch: p.epoch, Version: p.topoVersion}
+	if p.haveEpoch && seen.NewerThan(t) {
 		return
 	}
-	newer := !p.haveEpoch || t.Epoch > p.epoch || t.Version > p.topoVersion
+	newer := !p.haveEpoch || t.NewerThan(seen)
 	p.epoch, p.topoVersion, p.haveEpoch = t.Epoch, t.Version, true
-	p.members = t.memberAddrs()
+	p.members = t.MemberAddrs()
 	if newer {
-		p.setPrimaryLocked(t.primaryAddr())
+		p.setPrimaryLocked(heldPrimaryAddr(t))
 	}
+}
+
+// heldPrimaryAddr is the address commands go to: the primary's, or ""
+// while a takeover hands the role over (the primary is about to refuse
+// them with -TAKENOVER: they are held instead) or the shard has none.
+func heldPrimaryAddr(t coordapi.Topology) string {
+	if t.InTakeover() {
+		return ""
+	}
+	return t.PrimaryAddr()
 }
 
 // refresh asks every coordinator poller to poll now (a backend told us the
@@ -203,10 +172,10 @@ func (l *coordLink) poke() {
 // kicked, until the proxy closes.
 func (p *Proxy) pollCoordinator(l *coordLink) {
 	defer p.wg.Done()
-	var c *coordConn
+	var c *resp.Conn
 	defer func() {
 		if c != nil {
-			c.nc.Close()
+			c.Close()
 		}
 	}()
 	for {
@@ -229,63 +198,52 @@ func (p *Proxy) pollCoordinator(l *coordLink) {
 
 // pollOnce asks the coordinator at addr for its topology over c (dialing
 // when c is nil) and returns the connection to reuse (nil after an error).
-func (p *Proxy) pollOnce(addr string, c *coordConn) *coordConn {
+func (p *Proxy) pollOnce(addr string, c *resp.Conn) *resp.Conn {
 	var err error
 	if c == nil {
 		c, err = p.dialCoord(addr)
 	}
 	if err == nil {
-		var top topology
-		if top, err = c.topology(); err == nil {
+		var top coordapi.Topology
+		if top, err = p.localTopology(c); err == nil {
 			p.observe(top)
 			return c
 		}
-		c.nc.Close()
+		c.Close()
 	}
 	p.log.Debug("poll coordinator", "addr", addr, "err", err)
 	return nil
 }
 
-// coordConn is one open, authenticated connection to a coordinator.
-type coordConn struct {
-	nc net.Conn
-	rr *respReader
-}
-
 // dialCoord connects to a coordinator and authenticates with the cluster
-// secret; Close interrupts a dial in progress.
-func (p *Proxy) dialCoord(addr string) (*coordConn, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	stop := context.AfterFunc(p.ctx, cancel)
-	defer stop()
+// secret, within dialTimeout; Close interrupts a dial in progress.
+func (p *Proxy) dialCoord(addr string) (*resp.Conn, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, dialTimeout)
 	defer cancel()
-	nc, rr, err := dialRESP(ctx, addr, p.cfg.ClusterSecret)
+	c, err := resp.Dial(ctx, addr, p.cfg.ClusterSecret)
 	if err != nil {
 		return nil, fmt.Errorf("coordinator %s: %w", addr, err)
 	}
-	return &coordConn{nc: nc, rr: rr}, nil
+	return c, nil
 }
 
-// topology sends BATON.TOPOLOGY LOCAL and decodes the JSON reply.
-func (c *coordConn) topology() (topology, error) {
-	var t topology
-	c.nc.SetDeadline(time.Now().Add(dialTimeout))
-	defer c.nc.SetDeadline(time.Time{})
-	reply, err := roundTrip(c.nc, c.rr, encodeStrings("BATON.TOPOLOGY", "LOCAL"))
+// localTopology sends BATON.TOPOLOGY LOCAL over c and decodes the record.
+func (p *Proxy) localTopology(c *resp.Conn) (coordapi.Topology, error) {
+	ctx, cancel := context.WithTimeout(p.ctx, dialTimeout)
+	defer cancel()
+	v, err := c.Do(ctx, coordapi.CmdTopology, "LOCAL")
 	if err != nil {
-		return t, fmt.Errorf("BATON.TOPOLOGY: %w", err)
+		return coordapi.Topology{}, fmt.Errorf("%s: %w", coordapi.CmdTopology, err)
 	}
-	body, ok := bulkBody(reply)
-	if !ok {
-		return t, fmt.Errorf("BATON.TOPOLOGY: unexpected reply %q", reply)
-	}
-	if err := json.Unmarshal(body, &t); err != nil {
-		return t, fmt.Errorf("BATON.TOPOLOGY: decode: %w", err)
+	t, err := coordapi.FromReply(v)
+	if err != nil {
+		return coordapi.Topology{}, fmt.Errorf("%s: %w", coordapi.CmdTopology, err)
 	}
 	return t, nil
 }
 
-// bulkBody returns the payload of a raw bulk-string reply.
+// bulkBody returns the payload of a raw bulk-string reply (replicas.go reads
+// INFO replies with it).
 func bulkBody(raw []byte) ([]byte, bool) {
 	if len(raw) < 4 || raw[0] != '$' {
 		return nil, false

@@ -3,13 +3,14 @@ package proxy
 import (
 	"context"
 	"errors"
-	"github.com/batonkv/baton/node"
-	"github.com/batonkv/baton/node/nodetest"
 	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 )
 
 // rawExchange sends req on a new connection to addr and returns all it

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/metricshttp"
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node/command"
 	"github.com/prometheus/client_golang/prometheus"
@@ -405,11 +406,11 @@ func clientSetinfo(conn redcon.Conn, args [][]byte) {
 	}
 	attr := string(args[2])
 	if !strings.EqualFold(attr, "lib-name") && !strings.EqualFold(attr, "lib-ver") {
-		conn.WriteError("ERR Unrecognized option '" + sanitize(attr) + "'")
+		conn.WriteError("ERR Unrecognized option '" + resp.Sanitize(attr, errTextMax) + "'")
 		return
 	}
 	if !validClientName(args[3]) {
-		conn.WriteError("ERR " + sanitize(attr) + " cannot contain spaces, newlines or special characters.")
+		conn.WriteError("ERR " + resp.Sanitize(attr, errTextMax) + " cannot contain spaces, newlines or special characters.")
 		return
 	}
 	conn.WriteString("OK")
@@ -426,19 +427,8 @@ func validClientName(name []byte) bool {
 	return true
 }
 
-// sanitize makes client text safe inside an error line: at most 128 bytes,
-// CR and LF replaced by spaces.
-func sanitize(s string) string {
-	if len(s) > 128 {
-		s = s[:128]
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// errTextMax bounds client text echoed inside an error line.
+const errTextMax = 128
 
 // hello answers HELLO [protover [AUTH user pass] [SETNAME name]] as the
 // node does, except that the proxy speaks RESP2 only, describes itself
@@ -470,7 +460,7 @@ func (p *Proxy) hello(conn redcon.Conn, c *client, args [][]byte) {
 			}
 			j++
 		default:
-			conn.WriteError("ERR Syntax error in HELLO option '" + sanitize(opt) + "'")
+			conn.WriteError("ERR Syntax error in HELLO option '" + resp.Sanitize(opt, errTextMax) + "'")
 			return
 		}
 	}

@@ -2,12 +2,13 @@ package proxy
 
 import (
 	"context"
-	"github.com/batonkv/baton/node"
-	"github.com/batonkv/baton/node/nodetest"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/batonkv/baton/node"
+	"github.com/batonkv/baton/node/nodetest"
 )
 
 // silentBackend accepts connections and reads commands but never answers

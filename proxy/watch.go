@@ -1,12 +1,9 @@
 package proxy
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // Watch stream timing. A coordinator repeats the current topology on an
@@ -20,10 +17,6 @@ const (
 	watchRetryMin = 50 * time.Millisecond
 	watchRetryMax = 2 * time.Second
 )
-
-// watchPushPrefix starts every push of a BATON.WATCH stream: the array
-// ["topology", json].
-var watchPushPrefix = []byte("*2\r\n$8\r\ntopology\r\n")
 
 // watchCoordinator keeps a BATON.WATCH stream open to one coordinator until
 // the proxy closes, reopening it when it ends. While a stream delivers,
@@ -61,49 +54,13 @@ func (p *Proxy) watchCoordinator(l *coordLink) {
 // fails, goes silent for watchSilence, or the proxy closes. delivered
 // reports whether any push arrived.
 func (p *Proxy) watchOnce(l *coordLink) (delivered bool, err error) {
-	c, err := p.dialCoord(l.addr)
-	if err != nil {
-		return false, err
-	}
-	defer c.nc.Close()
-	stop := context.AfterFunc(p.ctx, func() { c.nc.Close() })
-	defer stop()
-	c.nc.SetWriteDeadline(time.Now().Add(dialTimeout))
-	if _, err := c.nc.Write(encodeStrings("BATON.WATCH")); err != nil {
-		return false, fmt.Errorf("BATON.WATCH: %w", err)
-	}
-	for {
-		c.nc.SetReadDeadline(time.Now().Add(watchSilence))
-		raw, err := c.rr.next()
-		if err != nil {
-			return delivered, fmt.Errorf("BATON.WATCH: %w", err)
-		}
-		t, err := decodePush(raw)
-		if err != nil {
-			return delivered, err
-		}
+	err = coordapi.Watch(p.ctx, l.addr, p.cfg.ClusterSecret, dialTimeout, watchSilence, func(t coordapi.Topology) {
 		p.observe(t)
 		if !delivered {
 			delivered = true
 			l.watching.Store(true)
 			p.log.Debug("coordinator watch open", "addr", l.addr, "epoch", t.Epoch)
 		}
-	}
-}
-
-// decodePush decodes one raw push ["topology", json]; an error reply (a
-// coordinator without BATON.WATCH) or any other value is an error.
-func decodePush(raw []byte) (topology, error) {
-	var t topology
-	if len(raw) > 0 && raw[0] == '-' {
-		return t, errors.New("BATON.WATCH refused: " + string(bytes.TrimSpace(raw[1:])))
-	}
-	body, ok := bulkBody(bytes.TrimPrefix(raw, watchPushPrefix))
-	if !ok || !bytes.HasPrefix(raw, watchPushPrefix) {
-		return t, fmt.Errorf("BATON.WATCH: unexpected push %q", raw)
-	}
-	if err := json.Unmarshal(body, &t); err != nil {
-		return t, fmt.Errorf("BATON.WATCH: decode: %w", err)
-	}
-	return t, nil
+	})
+	return delivered, err
 }

@@ -2,8 +2,6 @@ package proxy
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/batonkv/baton/consensus"
 	"github.com/batonkv/baton/consensus/coordtest"
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/node"
 	"github.com/batonkv/baton/node/nodetest"
 )
@@ -21,16 +20,17 @@ const coordSecret = "s3cret"
 // until sends args to the leader until done holds for the committed
 // topology (bounded): a leader change under load can fail one attempt
 // (NOLEADER, REDIRECT) or fail it after its commit.
-func until(t *testing.T, g *coordtest.Group, done func(consensus.Topology) bool, args ...any) {
+func until(t *testing.T, g *coordtest.Group, done func(coordapi.Topology) bool, args ...any) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(15 * time.Second)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		lc := g.LeaderClient(t)
-		var top consensus.Topology
-		if js, err := lc.Do(ctx, "baton.topology").Text(); err == nil && json.Unmarshal([]byte(js), &top) == nil && done(top) {
-			return
+		if js, err := lc.Do(ctx, coordapi.CmdTopology).Text(); err == nil {
+			if top, err := coordapi.Decode(js); err == nil && done(top) {
+				return
+			}
 		}
 		if lastErr = lc.Do(ctx, args...).Err(); lastErr != nil {
 			time.Sleep(50 * time.Millisecond)
@@ -72,8 +72,8 @@ func Test_Proxy_Watch_FollowsCoordinatorGroup(t *testing.T) {
 		coords = append(coords, r.addr())
 	}
 	p, _ := mustNewProxy(t, Config{Coordinators: coords, ClusterSecret: coordSecret, noPoll: true})
-	isPrimary := func(id string) func(consensus.Topology) bool {
-		return func(top consensus.Topology) bool { return top.Primary == id }
+	isPrimary := func(id string) func(coordapi.Topology) bool {
+		return func(top coordapi.Topology) bool { return top.Primary == id }
 	}
 
 	// The first registration makes A primary of epoch 1.
@@ -81,7 +81,7 @@ func Test_Proxy_Watch_FollowsCoordinatorGroup(t *testing.T) {
 	waitPrimary(t, p, a)
 	// The second one does not move the epoch; the proxy still learns of
 	// the new member (a replica it may read from).
-	until(t, g, func(top consensus.Topology) bool { return len(top.Members) == 2 }, "baton.register", "b", b)
+	until(t, g, func(top coordapi.Topology) bool { return len(top.Members) == 2 }, "baton.register", "b", b)
 	waitCandidates(t, p, a, []string{b})
 
 	// Cut every watch stream, then fail over: the streams are reopened and
@@ -127,20 +127,5 @@ func replicate(t *testing.T, replica, primary string) {
 			t.Fatalf("the replica never synced: k=%q\n%s", v, info)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func Test_decodePush(t *testing.T) {
-	js := `{"version":7,"epoch":3,"primary":"a","members":[{"id":"a","addr":"h:1"}]}`
-	raw := []byte(fmt.Sprintf("*2\r\n$8\r\ntopology\r\n$%d\r\n%s\r\n", len(js), js))
-	top, err := decodePush(raw)
-	if err != nil || top.Epoch != 3 || top.Version != 7 || top.primaryAddr() != "h:1" {
-		t.Fatalf("decodePush = %+v, %v", top, err)
-	}
-	if _, err := decodePush([]byte("-ERR unknown command 'baton.watch'\r\n")); err == nil || !strings.Contains(err.Error(), "refused") {
-		t.Fatalf("error reply: %v", err)
-	}
-	if _, err := decodePush([]byte("*2\r\n$7\r\nmessage\r\n$2\r\n{}\r\n")); err == nil {
-		t.Fatal("a push that is not a topology was accepted")
 	}
 }

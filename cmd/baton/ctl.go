@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/batonkv/baton/consensus"
-	"github.com/batonkv/baton/internal/coordapi"
 	"io"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -45,8 +45,8 @@ func (c *ctlConn) client(addr string, timeout time.Duration) *redis.Client {
 }
 
 // leaderDo sends a leader-only command to the coordinator leader
-// (internal/coordapi), bounded by timeout.
-func (c *ctlConn) leaderDo(ctx context.Context, timeout time.Duration, args ...any) (any, error) {
+// (coordapi.LeaderDo), bounded by timeout.
+func (c *ctlConn) leaderDo(ctx context.Context, timeout time.Duration, args ...string) (resp.Value, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return coordapi.LeaderDo(ctx, c.addrs, c.secret, 10, args...)
@@ -54,14 +54,12 @@ func (c *ctlConn) leaderDo(ctx context.Context, timeout time.Duration, args ...a
 
 // localTopology reads one coordinator's applied record (BATON.TOPOLOGY
 // LOCAL, answered by any member).
-func localTopology(ctx context.Context, cl *redis.Client) (consensus.Topology, error) {
-	var t consensus.Topology
-	s, err := cl.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
+func localTopology(ctx context.Context, cl *redis.Client) (coordapi.Topology, error) {
+	s, err := cl.Do(ctx, coordapi.CmdTopology, "LOCAL").Text()
 	if err != nil {
-		return t, err
+		return coordapi.Topology{}, err
 	}
-	err = jsonUnmarshal(s, &t)
-	return t, err
+	return coordapi.Decode(s)
 }
 
 // topologyStep describes one coordinator's committed record: its epoch,

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/batonkv/baton/consensus"
 	"io"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -54,7 +54,7 @@ func runCtlStatus(args []string, stdout, stderr io.Writer) int {
 
 // shardStatus is what ctl status shows.
 type shardStatus struct {
-	topo   consensus.Topology
+	topo   coordapi.Topology
 	coords []coordStatus
 	nodes  []nodeStatus
 }
@@ -79,7 +79,7 @@ func (c *ctlConn) status(ctx context.Context, nodeAuth string) (shardStatus, err
 	// views are the records the coordinators asked so far applied, by API
 	// address: the second round (every member the record names) reuses
 	// them.
-	views := map[string]consensus.Topology{}
+	views := map[string]coordapi.Topology{}
 	found := false
 	for _, addr := range c.addrs {
 		cl := c.client(addr, time.Second)
@@ -90,7 +90,7 @@ func (c *ctlConn) status(ctx context.Context, nodeAuth string) (shardStatus, err
 			}
 		}
 		if leader == "" {
-			if lines, err := cl.Do(ctx, "BATON.MEMBERS").StringSlice(); err == nil {
+			if lines, err := cl.Do(ctx, coordapi.CmdMembers).StringSlice(); err == nil {
 				for _, l := range lines {
 					if f := strings.Fields(l); len(f) >= 4 && f[len(f)-1] == "leader" {
 						leader = f[0]

@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
-	"github.com/batonkv/baton/consensus"
+	"github.com/batonkv/baton/coordapi"
 	"github.com/redis/go-redis/v9"
 )
-
-// jsonUnmarshal decodes a JSON document held in a string.
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
 // runCtlTakeover runs `baton ctl takeover`: a coordinated takeover,
 // showing the committed steps as they happen and a summary at the end. It
@@ -22,7 +19,7 @@ func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 	coords := fs.String("coordinators", "127.0.0.1:7001", "comma-separated coordinator API addresses")
 	secret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
 	to := fs.String("to", "", "node id (or host:port) to hand the primary role to; default: the most caught-up replica")
-	timeout := fs.Duration("timeout", consensus.DefaultTakeoverTimeout, "deadline for the takeover up to its commit; missed → rollback")
+	timeout := fs.Duration("timeout", coordapi.DefaultTakeoverTimeout, "deadline for the takeover up to its commit; missed → rollback")
 	probe := fs.String("proxy", "", "a proxy address to measure the write pause through: a probe key (baton:takeover:probe) is written continuously during the takeover")
 	grace := fs.Duration("grace", 0, "how long the old primary waits for hung connections before closing them (default: the coordinator's --takeover-grace)")
 	if err := parseWithEnv(fs, args); err != nil {
@@ -33,12 +30,12 @@ func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "baton ctl takeover: --coordinators is required")
 		return 2
 	}
-	cmd := []any{"BATON.TAKEOVER", "TIMEOUT", timeout.Milliseconds()}
+	cmd := []string{coordapi.CmdTakeover, "TIMEOUT", strconv.FormatInt(timeout.Milliseconds(), 10)}
 	if *to != "" {
 		cmd = append(cmd, "TO", *to)
 	}
 	if *grace > 0 {
-		cmd = append(cmd, "GRACE", grace.Milliseconds())
+		cmd = append(cmd, "GRACE", strconv.FormatInt(grace.Milliseconds(), 10))
 	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout+10*time.Second)
@@ -61,10 +58,9 @@ func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "baton ctl takeover:", err)
 		return 1
 	}
-	s, _ := v.(string)
-	var rep consensus.TakeoverReport
-	if err := jsonUnmarshal(s, &rep); err != nil {
-		fmt.Fprintf(stderr, "baton ctl takeover: unexpected reply %q\n", s)
+	rep, err := coordapi.ReportFromReply(v)
+	if err != nil {
+		fmt.Fprintln(stderr, "baton ctl takeover:", err)
 		return 1
 	}
 	printTakeoverReport(stdout, rep)
@@ -73,16 +69,16 @@ func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  write pause seen through the proxy %s: %.1f ms (%d probe writes, %d errors)\n",
 			*probe, float64(pause.Microseconds())/1000, writes, errs)
 	}
-	if rep.Outcome != "committed" {
+	if rep.Outcome != coordapi.OutcomeCommitted {
 		return 1
 	}
 	return 0
 }
 
 // printTakeoverReport writes the operator's summary of a takeover.
-func printTakeoverReport(w io.Writer, rep consensus.TakeoverReport) {
+func printTakeoverReport(w io.Writer, rep coordapi.TakeoverReport) {
 	fmt.Fprintf(w, "\ntakeover %s → %s: %s", rep.From, rep.To, rep.Outcome)
-	if rep.Outcome != "committed" {
+	if rep.Outcome != coordapi.OutcomeCommitted {
 		fmt.Fprintf(w, " at step %s: %s", rep.FailedStep, rep.Reason)
 	}
 	fmt.Fprintf(w, "\n  epoch %d, LSN at handover %d, connections force-closed %d, total %.1f ms\n",

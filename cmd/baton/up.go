@@ -12,9 +12,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/batonkv/baton/internal/proc"
+	"github.com/redis/go-redis/v9"
 )
 
 // upStartLimit bounds the start of one process of the appliance.

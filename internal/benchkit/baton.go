@@ -2,15 +2,14 @@ package benchkit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/proc"
+	"github.com/redis/go-redis/v9"
 )
 
 // BatonCluster is 3 coordinators and 3 nodes of bin/baton on loopback, each
@@ -97,36 +96,25 @@ func (b *BatonCluster) CoordAddrs() []string {
 	return out
 }
 
-// Topology is the part of BATON.TOPOLOGY the benchmarks read.
-type Topology struct {
-	Epoch   uint64 `json:"epoch"`
-	Primary string `json:"primary"`
-	State   string `json:"state"` // stable, or takeover while one runs
-	Members []struct {
-		ID   string `json:"id"`
-		Addr string `json:"addr"`
-	} `json:"members"`
-}
-
 // Topology returns the newest topology any coordinator has applied
-// (BATON.TOPOLOGY LOCAL on each, highest epoch wins), so a lagging follower
+// (BATON.TOPOLOGY LOCAL on each, the newest by coordapi's rule), so a lagging follower
 // does not send clients back to a dead primary.
-func (b *BatonCluster) Topology(ctx context.Context) (Topology, error) {
-	var best Topology
+func (b *BatonCluster) Topology(ctx context.Context) (coordapi.Topology, error) {
+	var best coordapi.Topology
 	var lastErr error
 	ok := false
 	for _, c := range b.coordClients {
-		s, err := c.Do(ctx, "BATON.TOPOLOGY", "LOCAL").Text()
+		s, err := c.Do(ctx, coordapi.CmdTopology, "LOCAL").Text()
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		var t Topology
-		if err := json.Unmarshal([]byte(s), &t); err != nil {
+		t, err := coordapi.Decode(s)
+		if err != nil {
 			lastErr = fmt.Errorf("BATON.TOPOLOGY: %w", err)
 			continue
 		}
-		if !ok || t.Epoch > best.Epoch {
+		if !ok || t.NewerThan(best) {
 			best, ok = t, true
 		}
 	}
@@ -143,10 +131,8 @@ func (b *BatonCluster) PrimaryAddr(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for _, m := range t.Members {
-		if m.ID == t.Primary {
-			return m.Addr, nil
-		}
+	if addr := t.PrimaryAddr(); addr != "" {
+		return addr, nil
 	}
 	return "", fmt.Errorf("topology epoch %d: no primary (%q)", t.Epoch, t.Primary)
 }
@@ -160,7 +146,7 @@ func (b *BatonCluster) Primary(ctx context.Context) (*Proc, error) {
 		if err != nil {
 			return err
 		}
-		if t.State != "" && t.State != "stable" {
+		if t.State != "" && t.State != coordapi.StateStable {
 			return fmt.Errorf("%w: topology state %s", ErrNotYet, t.State)
 		}
 		for _, p := range b.Nodes {

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"github.com/batonkv/baton/internal/testutil"
 	"hash/crc32"
 	"math"
 	"os"
 	"testing"
+
+	"github.com/batonkv/baton/internal/testutil"
 )
 
 // FuzzJournalDecode feeds arbitrary bytes to the segment decoder. It must

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/batonkv/baton/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/batonkv/baton/internal/testutil"
 )
 
 // entryArgs is the deterministic argument vector of test entry i.

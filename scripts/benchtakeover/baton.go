@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"github.com/batonkv/baton/internal/coordapi"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/batonkv/baton/consensus"
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/benchkit"
 	"github.com/batonkv/baton/internal/proc"
 )
@@ -63,27 +62,16 @@ func (a *appliance) stop() {
 // takeover runs BATON.TAKEOVER TO to on the coordinator leader and returns
 // its report. The call is bounded by the takeover's own timeout plus the
 // slack the coordinator gives it.
-func (a *appliance) takeover(ctx context.Context, to string, timeout, grace time.Duration) (consensus.TakeoverReport, error) {
-	var rep consensus.TakeoverReport
+func (a *appliance) takeover(ctx context.Context, to string, timeout, grace time.Duration) (coordapi.TakeoverReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout+10*time.Second)
 	defer cancel()
-	args := []any{"BATON.TAKEOVER", "TO", to, "TIMEOUT", timeout.Milliseconds()}
+	args := []string{coordapi.CmdTakeover, "TO", to, "TIMEOUT", strconv.FormatInt(timeout.Milliseconds(), 10)}
 	if grace > 0 {
-		args = append(args, "GRACE", grace.Milliseconds())
+		args = append(args, "GRACE", strconv.FormatInt(grace.Milliseconds(), 10))
 	}
-	v, err := a.leaderDo(ctx, args...)
+	v, err := coordapi.LeaderDo(ctx, a.CoordAddrs(), a.Secret, 20, args...)
 	if err != nil {
-		return rep, err
+		return coordapi.TakeoverReport{}, err
 	}
-	s, _ := v.(string)
-	if err := json.Unmarshal([]byte(s), &rep); err != nil {
-		return rep, fmt.Errorf("BATON.TAKEOVER reply %q: %w", s, err)
-	}
-	return rep, nil
-}
-
-// leaderDo sends a leader-only command to the coordinator leader
-// (internal/coordapi).
-func (a *appliance) leaderDo(ctx context.Context, args ...any) (any, error) {
-	return coordapi.LeaderDo(ctx, a.CoordAddrs(), a.Secret, 20, args...)
+	return coordapi.ReportFromReply(v)
 }

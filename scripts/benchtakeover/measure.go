@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/batonkv/baton/consensus"
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/benchkit"
 )
 
@@ -16,7 +16,7 @@ type switchRec struct {
 	total       time.Duration // Baton: the report's total_ms; Redis: end - start
 	ok          bool          // committed (Baton) or completed (Redis)
 	forceClosed int64
-	steps       []consensus.TakeoverStep
+	steps       []coordapi.TakeoverStep
 	// prep is when hung clients were being connected before the switch
 	// (zero without): the ack gap then is reported apart.
 	prepStart, prepEnd time.Duration
@@ -147,7 +147,7 @@ func (b *batonRun) step(ctx context.Context) error {
 	}
 	h.close()
 	b.epoch = rep.Epoch
-	s.total, s.ok = time.Duration(rep.TotalMs*float64(time.Millisecond)), rep.Outcome == "committed"
+	s.total, s.ok = time.Duration(rep.TotalMs*float64(time.Millisecond)), rep.Outcome == coordapi.OutcomeCommitted
 	s.forceClosed, s.steps = rep.ForceClosed, rep.Steps
 	b.r.switches = append(b.r.switches, s)
 	fmt.Fprintf(os.Stderr, "%s: takeover %d/%d %s → %s: %s, total %.1f ms, force-closed %d%s\n", b.r.name, len(b.r.switches),
@@ -176,8 +176,8 @@ func (b *batonRun) noteEpoch(ctx context.Context, when string) bool {
 func rel(t, origin time.Duration) int64 { return (t - origin).Round(time.Millisecond).Milliseconds() }
 
 // reason is a rolled-back takeover's failed step and reason, for progress.
-func reason(rep consensus.TakeoverReport) string {
-	if rep.Outcome == "committed" {
+func reason(rep coordapi.TakeoverReport) string {
+	if rep.Outcome == coordapi.OutcomeCommitted {
 		return ""
 	}
 	return fmt.Sprintf(" (step %s: %s)", rep.FailedStep, rep.Reason)

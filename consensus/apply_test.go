@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
-func threeNodes() Topology {
-	return Topology{
-		Version: 3, Epoch: 3, Primary: "n1", State: StateStable,
-		Members: []Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}},
+func threeNodes() coordapi.Topology {
+	return coordapi.Topology{
+		Version: 3, Epoch: 3, Primary: "n1", State: coordapi.StateStable,
+		Members: []coordapi.Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}},
 	}
 }
 
@@ -19,17 +21,17 @@ func Test_Topology_Apply(t *testing.T) {
 	deadline := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
-		start   Topology
+		start   coordapi.Topology
 		cmds    []Command
 		wantErr error
-		check   func(t *testing.T, got Topology)
+		check   func(t *testing.T, got coordapi.Topology)
 	}{
 		{
 			name:  "first node of a fresh shard is primary of epoch 1",
-			start: Topology{},
-			cmds:  []Command{{Op: OpRegister, Node: &Node{ID: "n1", Addr: "h1:1"}}, {Op: OpRegister, Node: &Node{ID: "n2", Addr: "h2:1"}}},
-			check: func(t *testing.T, got Topology) {
-				if got.Epoch != 1 || got.Primary != "n1" || len(got.Members) != 2 || got.State != StateStable {
+			start: coordapi.Topology{},
+			cmds:  []Command{{Op: OpRegister, Node: &coordapi.Node{ID: "n1", Addr: "h1:1"}}, {Op: OpRegister, Node: &coordapi.Node{ID: "n2", Addr: "h2:1"}}},
+			check: func(t *testing.T, got coordapi.Topology) {
+				if got.Epoch != 1 || got.Primary != "n1" || len(got.Members) != 2 || got.State != coordapi.StateStable {
 					t.Fatalf("got %+v", got)
 				}
 				if got.PrimaryAddr() != "h1:1" {
@@ -40,20 +42,20 @@ func Test_Topology_Apply(t *testing.T) {
 		{
 			name:  "register updates the address, epoch unchanged",
 			start: threeNodes(),
-			cmds:  []Command{{Op: OpRegister, Node: &Node{ID: "n2", Addr: "h2:2"}}},
-			check: func(t *testing.T, got Topology) {
+			cmds:  []Command{{Op: OpRegister, Node: &coordapi.Node{ID: "n2", Addr: "h2:2"}}},
+			check: func(t *testing.T, got coordapi.Topology) {
 				if n, _ := got.Member("n2"); n.Addr != "h2:2" || got.Epoch != 3 || len(got.Members) != 3 {
 					t.Fatalf("got %+v", got)
 				}
 			},
 		},
-		{name: "register without address", start: threeNodes(), cmds: []Command{{Op: OpRegister, Node: &Node{ID: "n4"}}}, wantErr: ErrBadCommand},
+		{name: "register without address", start: threeNodes(), cmds: []Command{{Op: OpRegister, Node: &coordapi.Node{ID: "n4"}}}, wantErr: ErrBadCommand},
 		{name: "register without node", start: threeNodes(), cmds: []Command{{Op: OpRegister}}, wantErr: ErrBadCommand},
 		{
 			name:  "deregister a replica",
 			start: threeNodes(),
 			cmds:  []Command{{Op: OpDeregister, ID: "n3"}},
-			check: func(t *testing.T, got Topology) {
+			check: func(t *testing.T, got coordapi.Topology) {
 				if _, ok := got.Member("n3"); ok || len(got.Members) != 2 {
 					t.Fatalf("got %+v", got)
 				}
@@ -63,26 +65,30 @@ func Test_Topology_Apply(t *testing.T) {
 		{name: "deregister unknown", start: threeNodes(), cmds: []Command{{Op: OpDeregister, ID: "n9"}}, wantErr: ErrUnknownNode},
 		{
 			name: "promote moves the epoch and clears a takeover",
-			start: func() Topology {
+			start: func() coordapi.Topology {
 				x := threeNodes()
-				x.State = StateTakeover
-				x.Takeover = &Takeover{From: "n1", To: "n2"}
+				x.State = coordapi.StateTakeover
+				x.Takeover = &coordapi.Takeover{From: "n1", To: "n2"}
 				return x
 			}(),
-			cmds: []Command{{Op: OpPromote, FromEpoch: 3, Primary: "n2", PromotedAt: &Promotion{"r2", 42}}},
-			check: func(t *testing.T, got Topology) {
-				want := Promotion{"r2", 42}
-				if got.Epoch != 4 || got.Primary != "n2" || got.State != StateStable || got.Takeover != nil || got.PromotedAt != want {
+			cmds: []Command{{Op: OpPromote, FromEpoch: 3, Primary: "n2", PromotedAt: &coordapi.Promotion{Replid: "r2", LSN: 42}}},
+			check: func(t *testing.T, got coordapi.Topology) {
+				want := coordapi.Promotion{Replid: "r2", LSN: 42}
+				if got.Epoch != 4 || got.Primary != "n2" || got.State != coordapi.StateStable || got.Takeover != nil || got.PromotedAt != want {
 					t.Fatalf("got %+v", got)
 				}
 			},
 		},
 		{
-			name:  "promote without PromotedAt zeroes it",
-			start: func() Topology { x := threeNodes(); x.PromotedAt = Promotion{"old", 7}; return x }(),
-			cmds:  []Command{{Op: OpPromote, FromEpoch: 3, Primary: "n3"}},
-			check: func(t *testing.T, got Topology) {
-				if got.PromotedAt != (Promotion{}) || got.Epoch != 4 {
+			name: "promote without PromotedAt zeroes it",
+			start: func() coordapi.Topology {
+				x := threeNodes()
+				x.PromotedAt = coordapi.Promotion{Replid: "old", LSN: 7}
+				return x
+			}(),
+			cmds: []Command{{Op: OpPromote, FromEpoch: 3, Primary: "n3"}},
+			check: func(t *testing.T, got coordapi.Topology) {
+				if got.PromotedAt != (coordapi.Promotion{}) || got.Epoch != 4 {
 					t.Fatalf("got %+v", got)
 				}
 			},
@@ -99,9 +105,9 @@ func Test_Topology_Apply(t *testing.T) {
 		{
 			name:  "set_state keeps the epoch",
 			start: threeNodes(),
-			cmds:  []Command{{Op: OpSetState, FromEpoch: 3, State: StateTakeover, Takeover: &Takeover{From: "n1", To: "n2", Deadline: deadline, Step: "hold"}}},
-			check: func(t *testing.T, got Topology) {
-				if got.Epoch != 3 || got.State != StateTakeover || got.Takeover == nil || got.Takeover.To != "n2" || !got.Takeover.Deadline.Equal(deadline) {
+			cmds:  []Command{{Op: OpSetState, FromEpoch: 3, State: coordapi.StateTakeover, Takeover: &coordapi.Takeover{From: "n1", To: "n2", Deadline: deadline, Step: "hold"}}},
+			check: func(t *testing.T, got coordapi.Topology) {
+				if got.Epoch != 3 || got.State != coordapi.StateTakeover || got.Takeover == nil || got.Takeover.To != "n2" || !got.Takeover.Deadline.Equal(deadline) {
 					t.Fatalf("got %+v", got)
 				}
 			},
@@ -110,8 +116,8 @@ func Test_Topology_Apply(t *testing.T) {
 			name:  "version: every command counts, a stale FromVersion is refused",
 			start: threeNodes(),
 			cmds: []Command{
-				{Op: OpSetState, FromEpoch: 3, FromVersion: 3, State: StateTakeover, Takeover: &Takeover{ID: 4, From: "n1", To: "n2"}},
-				{Op: OpSetState, FromEpoch: 3, State: StateStable},
+				{Op: OpSetState, FromEpoch: 3, FromVersion: 3, State: coordapi.StateTakeover, Takeover: &coordapi.Takeover{ID: 4, From: "n1", To: "n2"}},
+				{Op: OpSetState, FromEpoch: 3, State: coordapi.StateStable},
 				{Op: OpPromote, FromEpoch: 3, FromVersion: 4, Primary: "n2"},
 			},
 			wantErr: ErrStaleEpoch,
@@ -120,29 +126,29 @@ func Test_Topology_Apply(t *testing.T) {
 			name:  "version chains a takeover's steps into its promote",
 			start: threeNodes(),
 			cmds: []Command{
-				{Op: OpSetState, FromEpoch: 3, FromVersion: 3, State: StateTakeover, Takeover: &Takeover{ID: 4, From: "n1", To: "n2"}},
+				{Op: OpSetState, FromEpoch: 3, FromVersion: 3, State: coordapi.StateTakeover, Takeover: &coordapi.Takeover{ID: 4, From: "n1", To: "n2"}},
 				{Op: OpPromote, FromEpoch: 3, FromVersion: 4, Primary: "n2"},
 			},
-			check: func(t *testing.T, got Topology) {
-				if got.Version != 5 || got.Epoch != 4 || got.Primary != "n2" || got.State != StateStable {
+			check: func(t *testing.T, got coordapi.Topology) {
+				if got.Version != 5 || got.Epoch != 4 || got.Primary != "n2" || got.State != coordapi.StateStable {
 					t.Fatalf("got %+v", got)
 				}
 			},
 		},
-		{name: "set_state stale", start: threeNodes(), cmds: []Command{{Op: OpSetState, FromEpoch: 1, State: StateFailover}}, wantErr: ErrStaleEpoch},
+		{name: "set_state stale", start: threeNodes(), cmds: []Command{{Op: OpSetState, FromEpoch: 1, State: coordapi.StateFailover}}, wantErr: ErrStaleEpoch},
 		{name: "set_state unknown state", start: threeNodes(), cmds: []Command{{Op: OpSetState, FromEpoch: 3, State: "odd"}}, wantErr: ErrBadCommand},
 		{
 			name:  "coordinators add, update, remove (absent is fine)",
 			start: threeNodes(),
 			cmds: []Command{
-				{Op: OpSetCoordinator, Coordinator: &Coordinator{"c1", "r1", "a1"}},
-				{Op: OpSetCoordinator, Coordinator: &Coordinator{"c2", "r2", "a2"}},
-				{Op: OpSetCoordinator, Coordinator: &Coordinator{"c1", "r1", "a1b"}},
+				{Op: OpSetCoordinator, Coordinator: &coordapi.Coordinator{ID: "c1", RaftAddr: "r1", APIAddr: "a1"}},
+				{Op: OpSetCoordinator, Coordinator: &coordapi.Coordinator{ID: "c2", RaftAddr: "r2", APIAddr: "a2"}},
+				{Op: OpSetCoordinator, Coordinator: &coordapi.Coordinator{ID: "c1", RaftAddr: "r1", APIAddr: "a1b"}},
 				{Op: OpRemoveCoordinator, ID: "c2"},
 				{Op: OpRemoveCoordinator, ID: "c9"},
 			},
-			check: func(t *testing.T, got Topology) {
-				want := []Coordinator{{"c1", "r1", "a1b"}}
+			check: func(t *testing.T, got coordapi.Topology) {
+				want := []coordapi.Coordinator{{ID: "c1", RaftAddr: "r1", APIAddr: "a1b"}}
 				if !reflect.DeepEqual(got.Coordinators, want) {
 					t.Fatalf("coordinators = %+v", got.Coordinators)
 				}
@@ -159,7 +165,7 @@ func Test_Topology_Apply(t *testing.T) {
 			var err error
 			for _, c := range tc.cmds {
 				before := got.Clone()
-				if err = got.Apply(c); err != nil {
+				if err = Apply(&got, c); err != nil {
 					if !reflect.DeepEqual(got, before) {
 						t.Fatalf("failed Apply changed the topology: %+v -> %+v", before, got)
 					}
@@ -178,7 +184,7 @@ func Test_Topology_Apply(t *testing.T) {
 
 func Test_Topology_StaleEpochNamesBoth(t *testing.T) {
 	top := threeNodes()
-	err := top.Apply(Command{Op: OpPromote, FromEpoch: 1, Primary: "n2"})
+	err := Apply(&top, Command{Op: OpPromote, FromEpoch: 1, Primary: "n2"})
 	if !errors.Is(err, ErrStaleEpoch) {
 		t.Fatalf("err = %v", err)
 	}
@@ -189,8 +195,8 @@ func Test_Topology_StaleEpochNamesBoth(t *testing.T) {
 
 func Test_Topology_CloneIsDeep(t *testing.T) {
 	a := threeNodes()
-	a.Takeover = &Takeover{From: "n1"}
-	a.Coordinators = []Coordinator{{ID: "c1"}}
+	a.Takeover = &coordapi.Takeover{From: "n1"}
+	a.Coordinators = []coordapi.Coordinator{{ID: "c1"}}
 	b := a.Clone()
 	b.Members[0].Addr = "x"
 	b.Takeover.From = "x"
@@ -201,7 +207,7 @@ func Test_Topology_CloneIsDeep(t *testing.T) {
 }
 
 func Test_Topology_PrimaryAddrEmpty(t *testing.T) {
-	if got := (Topology{}).PrimaryAddr(); got != "" {
+	if got := (coordapi.Topology{}).PrimaryAddr(); got != "" {
 		t.Fatalf("PrimaryAddr = %q", got)
 	}
 }

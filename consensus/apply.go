@@ -4,142 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
+
+	"github.com/batonkv/baton/coordapi"
 )
-
-// Node is a datastore node of the shard, as the coordinator group knows it.
-type Node struct {
-	ID   string `json:"id"`
-	Addr string `json:"addr"`
-	// ReplAddr, when set, is where replicas reach this node for
-	// replication (a separate network, or a path with its own faults in
-	// chaos runs); clients, proxies and probes use Addr.
-	ReplAddr string `json:"repl_addr,omitempty"`
-}
-
-// ReplicationAddr is the address replicas of n dial.
-func (n Node) ReplicationAddr() string {
-	if n.ReplAddr != "" {
-		return n.ReplAddr
-	}
-	return n.Addr
-}
-
-// Coordinator is a member of the coordinator Raft group: its Raft address
-// (peer links) and its API address (where nodes, proxies and ctl reach it).
-// The list lives in the topology so that every member, leader or not, can
-// tell a client where the others are.
-type Coordinator struct {
-	ID       string `json:"id"`
-	RaftAddr string `json:"raft_addr"`
-	APIAddr  string `json:"api_addr"`
-}
-
-// State is the shard's phase with respect to changing its primary.
-type State string
-
-// The shard's states: stable (no change under way), failover (the leader is
-// replacing a lost primary), takeover (a planned handover is in progress).
-const (
-	StateStable   State = "stable"
-	StateFailover State = "failover"
-	StateTakeover State = "takeover"
-)
-
-// valid reports whether s is one of the known states.
-func (s State) valid() bool {
-	return s == StateStable || s == StateFailover || s == StateTakeover
-}
-
-// Takeover records a planned handover in Raft so that a new coordinator
-// leader can finish or roll back a takeover it did not start.
-type Takeover struct {
-	// ID is the topology Version at which the takeover was recorded; the
-	// old primary is frozen and unfrozen under this ID, so a late message
-	// of an earlier takeover never thaws a node a later one froze.
-	ID       uint64    `json:"id"`
-	From     string    `json:"from"`
-	To       string    `json:"to"`
-	Deadline time.Time `json:"deadline"`
-	Step     string    `json:"step"`
-}
-
-// Promotion is the point in the replication histories at which the current
-// primary was promoted: the replid it minted and the LSN its history starts
-// after. Replicas that continue with it switch history at that LSN.
-type Promotion struct {
-	Replid string `json:"replid"`
-	LSN    uint64 `json:"lsn"`
-}
-
-// Topology is the one record the coordinator group replicates per shard.
-// Epoch moves only through Raft-committed compare-and-sets (see Apply): a
-// primary is primary *of an epoch*, and nothing acts on an epoch before it
-// is committed.
-type Topology struct {
-	// Version counts the commands applied: every change, including the
-	// steps of a takeover at an unchanged epoch, moves it up by one, so
-	// readers (proxies) can tell the newer of two records of one epoch.
-	Version      uint64        `json:"version"`
-	Epoch        uint64        `json:"epoch"`
-	Primary      string        `json:"primary"`
-	Members      []Node        `json:"members"`
-	State        State         `json:"state"`
-	Takeover     *Takeover     `json:"takeover"`
-	PromotedAt   Promotion     `json:"promoted_at"`
-	Coordinators []Coordinator `json:"coordinators"`
-}
-
-// Member returns the member with the given ID.
-func (t Topology) Member(id string) (Node, bool) {
-	for _, n := range t.Members {
-		if n.ID == id {
-			return n, true
-		}
-	}
-	return Node{}, false
-}
-
-// PrimaryAddr returns the current primary's address, "" when the shard has
-// no primary (or, which Apply prevents, the primary is not a member).
-func (t Topology) PrimaryAddr() string {
-	if t.Primary == "" {
-		return ""
-	}
-	n, ok := t.Member(t.Primary)
-	if !ok {
-		return ""
-	}
-	return n.Addr
-}
-
-// Coordinator returns the coordinator with the given ID.
-func (t Topology) Coordinator(id string) (Coordinator, bool) {
-	for _, c := range t.Coordinators {
-		if c.ID == id {
-			return c, true
-		}
-	}
-	return Coordinator{}, false
-}
-
-// Clone returns a deep copy: callers may keep or modify it without touching
-// the FSM's state.
-func (t Topology) Clone() Topology {
-	c := t
-	c.Members = slices.Clone(t.Members)
-	c.Coordinators = slices.Clone(t.Coordinators)
-	if t.Takeover != nil {
-		to := *t.Takeover
-		c.Takeover = &to
-	}
-	return c
-}
 
 // Op names a topology change carried by the Raft log.
 type Op string
 
-// The operations a Command can carry; see Topology.Apply for their rules.
+// The operations a Command can carry; see Apply for their rules.
 const (
 	OpRegister          Op = "register"
 	OpDeregister        Op = "deregister"
@@ -154,7 +26,7 @@ const (
 type Command struct {
 	Op Op `json:"op"`
 	// Node is the node to register.
-	Node *Node `json:"node,omitempty"`
+	Node *coordapi.Node `json:"node,omitempty"`
 	// ID names the node to deregister or the coordinator to remove.
 	ID string `json:"id,omitempty"`
 	// FromEpoch is the epoch the proposer saw (promote, set_state): the
@@ -163,20 +35,20 @@ type Command struct {
 	// Primary is the new primary's node ID (promote).
 	Primary string `json:"primary,omitempty"`
 	// PromotedAt is where the new primary's history starts (promote).
-	PromotedAt *Promotion `json:"promoted_at,omitempty"`
+	PromotedAt *coordapi.Promotion `json:"promoted_at,omitempty"`
 	// Coordinator is the coordinator to add or update (set_coordinator).
-	Coordinator *Coordinator `json:"coordinator,omitempty"`
+	Coordinator *coordapi.Coordinator `json:"coordinator,omitempty"`
 	// FromVersion, when non-zero, is the Version the proposer saw: the
 	// command applies only if nothing else was applied since. A takeover
 	// chains its steps and its final promote this way, so a rollback
 	// committed by another leader makes every later step of it fail.
 	FromVersion uint64 `json:"from_version,omitempty"`
 	// State and Takeover are the new phase (set_state).
-	State    State     `json:"state,omitempty"`
-	Takeover *Takeover `json:"takeover,omitempty"`
+	State    coordapi.State     `json:"state,omitempty"`
+	Takeover *coordapi.Takeover `json:"takeover,omitempty"`
 }
 
-// Errors returned by Topology.Apply (and so by Raft.Apply); check them with
+// Errors returned by Apply (and so by Raft.Apply); check them with
 // errors.Is.
 var (
 	// ErrStaleEpoch: the command's FromEpoch is not the current epoch; some
@@ -207,13 +79,13 @@ var (
 //
 // Any command with a non-zero FromVersion also needs Version to equal it
 // (else ErrStaleEpoch). Every applied command increments Version.
-func (t *Topology) Apply(c Command) error {
+func Apply(t *coordapi.Topology, c Command) error {
 	if c.FromVersion != 0 && c.FromVersion != t.Version {
 		return fmt.Errorf("consensus: %s: %w: command from version %d, topology at version %d",
 			c.Op, ErrStaleEpoch, c.FromVersion, t.Version)
 	}
 	next := t.Clone()
-	if err := next.apply(c); err != nil {
+	if err := apply(&next, c); err != nil {
 		return fmt.Errorf("consensus: %s: %w", c.Op, err)
 	}
 	next.Version++
@@ -222,19 +94,19 @@ func (t *Topology) Apply(c Command) error {
 }
 
 // apply mutates t in place; Apply calls it on a clone.
-func (t *Topology) apply(c Command) error {
+func apply(t *coordapi.Topology, c Command) error {
 	switch c.Op {
 	case OpRegister:
-		return t.register(c)
+		return register(t, c)
 	case OpDeregister:
-		return t.deregister(c)
+		return deregister(t, c)
 	case OpPromote:
-		return t.promote(c)
+		return promote(t, c)
 	case OpSetCoordinator:
 		if c.Coordinator == nil || c.Coordinator.ID == "" {
 			return fmt.Errorf("%w: coordinator with an ID required", ErrBadCommand)
 		}
-		i := slices.IndexFunc(t.Coordinators, func(x Coordinator) bool { return x.ID == c.Coordinator.ID })
+		i := slices.IndexFunc(t.Coordinators, func(x coordapi.Coordinator) bool { return x.ID == c.Coordinator.ID })
 		if i < 0 {
 			t.Coordinators = append(t.Coordinators, *c.Coordinator)
 		} else {
@@ -245,13 +117,13 @@ func (t *Topology) apply(c Command) error {
 		if c.ID == "" {
 			return fmt.Errorf("%w: id required", ErrBadCommand)
 		}
-		t.Coordinators = slices.DeleteFunc(t.Coordinators, func(x Coordinator) bool { return x.ID == c.ID })
+		t.Coordinators = slices.DeleteFunc(t.Coordinators, func(x coordapi.Coordinator) bool { return x.ID == c.ID })
 		return nil
 	case OpSetState:
-		if err := t.checkEpoch(c.FromEpoch); err != nil {
+		if err := checkEpoch(t, c.FromEpoch); err != nil {
 			return err
 		}
-		if !c.State.valid() {
+		if !c.State.Valid() {
 			return fmt.Errorf("%w: unknown state %q", ErrBadCommand, c.State)
 		}
 		t.State = c.State
@@ -266,11 +138,11 @@ func (t *Topology) apply(c Command) error {
 	}
 }
 
-func (t *Topology) register(c Command) error {
+func register(t *coordapi.Topology, c Command) error {
 	if c.Node == nil || c.Node.ID == "" || c.Node.Addr == "" {
 		return fmt.Errorf("%w: node with an ID and an address required", ErrBadCommand)
 	}
-	i := slices.IndexFunc(t.Members, func(n Node) bool { return n.ID == c.Node.ID })
+	i := slices.IndexFunc(t.Members, func(n coordapi.Node) bool { return n.ID == c.Node.ID })
 	if i < 0 {
 		t.Members = append(t.Members, *c.Node)
 	} else {
@@ -282,17 +154,17 @@ func (t *Topology) register(c Command) error {
 		// other node can hold that epoch, so no compare-and-set is needed.
 		t.Primary = c.Node.ID
 		t.Epoch++
-		t.State = StateStable
+		t.State = coordapi.StateStable
 		t.Takeover = nil
-		t.PromotedAt = Promotion{}
+		t.PromotedAt = coordapi.Promotion{}
 	}
 	if t.State == "" {
-		t.State = StateStable
+		t.State = coordapi.StateStable
 	}
 	return nil
 }
 
-func (t *Topology) deregister(c Command) error {
+func deregister(t *coordapi.Topology, c Command) error {
 	if c.ID == "" {
 		return fmt.Errorf("%w: id required", ErrBadCommand)
 	}
@@ -302,12 +174,12 @@ func (t *Topology) deregister(c Command) error {
 	if _, ok := t.Member(c.ID); !ok {
 		return fmt.Errorf("%w: %s", ErrUnknownNode, c.ID)
 	}
-	t.Members = slices.DeleteFunc(t.Members, func(n Node) bool { return n.ID == c.ID })
+	t.Members = slices.DeleteFunc(t.Members, func(n coordapi.Node) bool { return n.ID == c.ID })
 	return nil
 }
 
-func (t *Topology) promote(c Command) error {
-	if err := t.checkEpoch(c.FromEpoch); err != nil {
+func promote(t *coordapi.Topology, c Command) error {
+	if err := checkEpoch(t, c.FromEpoch); err != nil {
 		return err
 	}
 	if c.Primary == "" {
@@ -319,9 +191,9 @@ func (t *Topology) promote(c Command) error {
 	// Epoch N -> N+1: the only way a primary changes.
 	t.Epoch++
 	t.Primary = c.Primary
-	t.State = StateStable
+	t.State = coordapi.StateStable
 	t.Takeover = nil
-	t.PromotedAt = Promotion{}
+	t.PromotedAt = coordapi.Promotion{}
 	if c.PromotedAt != nil {
 		t.PromotedAt = *c.PromotedAt
 	}
@@ -329,7 +201,7 @@ func (t *Topology) promote(c Command) error {
 }
 
 // checkEpoch is the compare-and-set guard of promote and set_state.
-func (t *Topology) checkEpoch(from uint64) error {
+func checkEpoch(t *coordapi.Topology, from uint64) error {
 	if from != t.Epoch {
 		return fmt.Errorf("%w: command from epoch %d, topology at epoch %d", ErrStaleEpoch, from, t.Epoch)
 	}

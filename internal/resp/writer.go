@@ -1,0 +1,62 @@
+package resp
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+)
+
+// Writer buffers RESP2 values, commands first of all (arrays of bulk
+// strings), until Flush. It is not safe for concurrent use.
+type Writer struct {
+	bw *bufio.Writer
+	// scratch is reused to encode commands.
+	scratch []byte
+}
+
+// NewWriter returns a Writer over w.
+func NewWriter(w io.Writer) *Writer {
+	return &Writer{bw: bufio.NewWriterSize(w, 64<<10)}
+}
+
+// WriteArray buffers an array header of n elements.
+func (w *Writer) WriteArray(n int) { w.header('*', int64(n)) }
+
+// WriteBulk buffers a bulk string.
+func (w *Writer) WriteBulk(b []byte) {
+	w.header('$', int64(len(b)))
+	w.bw.Write(b)
+	w.bw.WriteString("\r\n")
+}
+
+// WriteInt buffers an integer.
+func (w *Writer) WriteInt(n int64) { w.header(':', n) }
+
+// WriteCommand buffers a command: an array of bulk strings.
+func (w *Writer) WriteCommand(args ...string) {
+	w.scratch = AppendCommand(w.scratch[:0], args...)
+	w.bw.Write(w.scratch)
+}
+
+// Flush writes the buffered values to the stream.
+func (w *Writer) Flush() error { return w.bw.Flush() }
+
+// header buffers a type byte, a number and CRLF.
+func (w *Writer) header(kind byte, n int64) {
+	var b [24]byte
+	out := append(b[:0], kind)
+	out = strconv.AppendInt(out, n, 10)
+	w.bw.Write(append(out, '\r', '\n'))
+}
+
+// AppendCommand appends args encoded as a command to dst, for callers that
+// assemble their own buffers.
+func AppendCommand(dst []byte, args ...string) []byte {
+	dst = strconv.AppendInt(append(dst, '*'), int64(len(args)), 10)
+	dst = append(dst, '\r', '\n')
+	for _, a := range args {
+		dst = strconv.AppendInt(append(dst, '$'), int64(len(a)), 10)
+		dst = append(append(append(dst, '\r', '\n'), a...), '\r', '\n')
+	}
+	return dst
+}
