@@ -36,7 +36,8 @@ func ParseFsyncPolicy(s string) (FsyncPolicy, error) {
 
 // Config holds a node's settings. Zero values are replaced by DefaultConfig's.
 type Config struct {
-	// Addr is the RESP listen address (used by ListenAndServe).
+	// Addr is the configured RESP listen address; Serve takes the listener,
+	// whose real address wins where the node reports where it listens.
 	Addr string
 	// DataDir holds the journal and snapshots. Empty means memory only.
 	DataDir string

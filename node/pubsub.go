@@ -433,12 +433,3 @@ func (s *Server) endDetached(cl *client, dc redcon.DetachedConn) {
 	s.mu.Unlock()
 	s.forgetClient(cl)
 }
-
-// pubsubCounts returns the number of channels and of patterns with at
-// least one subscriber (INFO stats' pubsub_channels and pubsub_patterns).
-func (s *Server) pubsubCounts() (channels, patterns int) {
-	ps := s.pubsub()
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return len(ps.channels), len(ps.patterns)
-}

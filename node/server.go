@@ -188,15 +188,6 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.rs.Serve(limitListener{Listener: ln, lim: lim})
 }
 
-// ListenAndServe listens on cfg.Addr and serves.
-func (s *Server) ListenAndServe() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
-	}
-	return s.Serve(ln)
-}
-
 // Addr is the listening address once Serve has started, or nil.
 func (s *Server) Addr() net.Addr {
 	s.lnMu.Lock()
