@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/batonkv/baton/consensus"
+	"github.com/batonkv/baton/internal/proc"
 	"github.com/hashicorp/raft"
 )
 
@@ -63,7 +64,7 @@ func runCoordinator(args []string, stdout, stderr io.Writer) int {
 		logger.Error("start coordinator", "err", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "baton coordinator listening on %s\n", ln.Addr())
+	fmt.Fprintln(stdout, proc.Listening("coordinator")+ln.Addr().String())
 	served := make(chan error, 1)
 	go func() { served <- svc.Serve(ln) }()
 	return waitAndClose(logger, svc, served, nil)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/batonkv/baton/internal/proc"
 	"github.com/batonkv/baton/node"
 )
 
@@ -91,7 +92,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		logger.Error("listen", "addr", *addr, "err", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "baton node listening on %s\n", ln.Addr())
+	fmt.Fprintln(stdout, proc.Listening("node")+ln.Addr().String())
 	if a := srv.HTTPAddr(); a != nil {
 		fmt.Fprintf(stdout, "baton node serving /metrics and /healthz on %s\n", a)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/batonkv/baton/internal/proc"
 	"github.com/batonkv/baton/proxy"
 )
 
@@ -49,7 +50,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		logger.Error("listen", "addr", *addr, "err", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "baton proxy listening on %s\n", ln.Addr())
+	fmt.Fprintln(stdout, proc.Listening("proxy")+ln.Addr().String())
 	if a := p.HTTPAddr(); a != nil {
 		fmt.Fprintf(stdout, "baton proxy serving /metrics and /healthz on %s\n", a)
 	}

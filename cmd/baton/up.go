@@ -65,7 +65,7 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 		logger.Error("baton up: the appliance did not become writable", "err", err, "logs", filepath.Join(*dir, "logs"))
 		return 1
 	}
-	fmt.Fprintf(stdout, "baton up listening on %s\n", proxyAddr)
+	fmt.Fprintln(stdout, proc.Listening("up")+proxyAddr)
 	fmt.Fprintf(stdout, "baton up: the proxy above fronts 3 coordinators and 3 nodes; data and logs in %s\n", *dir)
 	fmt.Fprintf(stdout, "baton up: %s\n", status)
 	fmt.Fprintf(stdout, "baton up: coordinators %s; move the primary with: baton ctl takeover --coordinators %s --cluster-secret %s --proxy %s\n",
