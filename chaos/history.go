@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/chaos/check"
+	"github.com/batonkv/baton/coordapi"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -66,7 +67,7 @@ func (e errNotSent) Unwrap() error { return e.err }
 // no write lease or a role change (TRYAGAIN, TAKENOVER), a replica
 // (READONLY), a discarded transaction (EXECABORT, the proxy's note on a
 // command queued across a switch), a node still loading.
-var refusals = []string{"TRYAGAIN", "READONLY", "EXECABORT", "TAKENOVER", "LOADING", "MASTERDOWN", "CLUSTERDOWN",
+var refusals = []string{coordapi.ErrCodeTryAgain, "READONLY", "EXECABORT", coordapi.ErrCodeTakenOver, "LOADING", "MASTERDOWN", "CLUSTERDOWN",
 	"ERR proxy: the primary changed during the transaction"}
 
 // Classify maps a command's error to what the client knows of it: OK for

@@ -2,12 +2,12 @@ package node
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/node/keyspace"
 )
 
@@ -32,7 +32,7 @@ func (s *Server) cmdFailover(c *keyspace.Ctx) {
 		c.Err("ERR FAILOVER is not valid when server is a replica.")
 		return
 	}
-	args := []string{"BATON.TAKEOVER"}
+	args := []string{coordapi.CmdTakeover}
 	timeout := failoverDefaultTimeout
 	for i := 1; i < len(c.Args); i++ {
 		switch strings.ToLower(string(c.Args[i])) {
@@ -77,25 +77,23 @@ func argOr(c *keyspace.Ctx, i int) []byte {
 }
 
 // runFailover asks the coordinator leader for the takeover and turns its
-// report into a RESP reply.
+// report into a RESP reply. BATON.TAKEOVER goes out with Client.Do, which
+// never sends a command twice: a takeover must not run again because a
+// reply was lost.
 func (s *Server) runFailover(args []string, timeout time.Duration) string {
 	ctx, cancel := context.WithTimeout(s.ctx, timeout+5*time.Second)
 	defer cancel()
-	cc := newCoordClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
-	defer cc.close()
-	r, err := cc.do(ctx, args...)
+	cc := coordapi.NewClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
+	defer cc.Close()
+	v, err := cc.Do(ctx, args...)
 	if err != nil {
 		return "-ERR FAILOVER: " + sanitize(err.Error(), 400) + "\r\n"
 	}
-	var rep struct {
-		Outcome    string `json:"outcome"`
-		FailedStep string `json:"failed_step"`
-		Reason     string `json:"reason"`
-	}
-	if r.kind != '$' || json.Unmarshal([]byte(r.str), &rep) != nil {
+	rep, err := coordapi.ReportFromReply(v)
+	if err != nil {
 		return "-ERR FAILOVER: unexpected reply from the coordinators\r\n"
 	}
-	if rep.Outcome != "committed" {
+	if rep.Outcome != coordapi.OutcomeCommitted {
 		return "-ERR FAILOVER rolled back at step " + rep.FailedStep + ": " + sanitize(rep.Reason, 400) + "\r\n"
 	}
 	return "+OK\r\n"

@@ -190,7 +190,7 @@ func (s *Server) call(cl *client, w keyspace.Replier, args [][]byte, execing boo
 		s.rejectCommand(cl, w, cmd, errReadonly)
 		return nil
 	}
-	// The write fence (coord_lease.go): a coordinated primary runs a write
+	// The write fence (node/coord): a coordinated primary runs a write
 	// only under a valid lease. A write queued in MULTI flags the
 	// transaction; EXEC checks again when it runs, so a transaction queued
 	// under a lease never executes after it expired. The commands EXEC runs

@@ -9,11 +9,14 @@
 // become explicit removals, expiry deletions become DEL).
 //
 // This package is the composition: Server, connections, dispatch,
-// configuration, lifecycle, replication, coordination, takeover, pub/sub
-// and persistence, with the handlers of the server's own commands (CLIENT,
+// configuration, lifecycle, replication, the takeover freeze, pub/sub and
+// persistence, with the handlers of the server's own commands (CLIENT,
 // CONFIG, INFO, MULTI/EXEC, REPLICAOF, FAILOVER, BATON.*...). The command
 // table is node/command; the keyspace, its value types and the data
 // commands' handlers are node/keyspace, which reaches the Server only
-// through keyspace.Host (hooks.go). handlers.go binds every command of the
-// table to its handler by index, so dispatch costs no map lookup.
+// through keyspace.Host (hooks.go). The coordination side (registration,
+// the topology watch, reconciliation, the write lease and its fence) is
+// node/coord, which reaches the Server through coord.Node
+// (coord_hooks.go). handlers.go binds every command of the table to its
+// handler by index, so dispatch costs no map lookup.
 package node

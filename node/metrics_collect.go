@@ -148,7 +148,7 @@ func (s *Server) leaseLeft(now time.Time, epoch uint64) time.Duration {
 	if s.coord == nil {
 		return 0
 	}
-	d, e := s.coord.lease.left(now)
+	d, e := s.coord.Lease().Left(now)
 	if e != epoch {
 		return 0
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/batonkv/baton/internal/resplimit"
+	"github.com/batonkv/baton/node/coord"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/batonkv/baton/node/keyspace"
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,10 +72,12 @@ type Server struct {
 	repl        replState
 	replApplier *client
 	replOnce    sync.Once
-	// coord is the coordination state (coord.go), nil on a standalone
-	// node; coordOnce starts its goroutines.
-	coord     *coordState
+	// coord runs the node's coordination (node/coord), nil on a
+	// standalone node; coordOnce starts it. leaseLog is the lease-log
+	// audit file (nil: none).
+	coord     *coord.Coordinator
 	coordOnce sync.Once
+	leaseLog  *coord.LeaseLog
 
 	// admin holds CLIENT PAUSE, SHUTDOWN and run-time CONFIG state
 	// (cmd_server.go, pause.go).
@@ -130,9 +133,9 @@ func New(cfg Config) (*Server, error) {
 		clients: make(map[int64]*client),
 		ctx:     ctx,
 		cancel:  cancel,
-		coord:   newCoordState(cfg),
 		met:     newMetrics(),
 	}
+	s.initCoord()
 	handlers, err := bindHandlers(keyspace.Handlers(), s.serverHandlers())
 	if err != nil {
 		cancel()

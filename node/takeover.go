@@ -54,9 +54,7 @@ func (s *Server) thaw(id uint64, why string) bool {
 	if s.coord != nil {
 		// Writes resume under what is left of the lease: log it as a
 		// window from before the thaw (the audit's view stays a superset).
-		if left, epoch := s.coord.lease.left(now); left > 0 {
-			s.logLease(epoch, now, left)
-		}
+		s.coord.Thawed(now)
 	}
 	s.log.Info("takeover over; serving again", "takeover", cur, "why", why)
 	return true
@@ -88,7 +86,7 @@ func (s *Server) cmdFreeze(c *keyspace.Ctx) {
 	}
 	s.freeze.id.Store(id)
 	s.met.freezes.Inc()
-	s.logLeaseEnd(epoch, time.Now())
+	s.leaseLog.End(epoch, time.Now())
 	s.wakeAllBlockedLocked()
 	lsn := s.lastLSN
 	busy := s.busyClients(cl)

@@ -52,7 +52,7 @@ type Final struct {
 	Counters map[string]int64
 }
 
-// LeaseWindow is one line of a node's lease log (node/coord_lease.go):
+// LeaseWindow is one line of a node's lease log (node/coord.LeaseLog):
 // the node could accept writes of Epoch in [From, Until) (wall clock).
 // ParseLeaseLog already applies the log's "end" records.
 type LeaseWindow struct {

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// ParseLeaseLog reads lease logs in node/coord_lease.go's format (see
-// Server.logLease), one record a line, wall-clock microseconds:
+// ParseLeaseLog reads lease logs in node/coord's format (see
+// coord.LeaseLog), one record a line, wall-clock microseconds:
 //
 //	node epoch from_us until_us   a lease window: node could accept writes of epoch in [from, until)
 //	node epoch end at_us          a takeover froze node at at_us

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/redisinfo"
 	"github.com/redis/go-redis/v9"
 )
@@ -86,12 +87,12 @@ func Classify(err error) Outcome {
 	var re redis.Error
 	if errors.As(err, &re) {
 		msg := re.Error()
-		for _, p := range []string{"TRYAGAIN", "READONLY", "LOADING", "MASTERDOWN"} {
+		for _, p := range []string{coordapi.ErrCodeTryAgain, "READONLY", "LOADING", "MASTERDOWN"} {
 			if strings.HasPrefix(msg, p) {
 				return OutcomeRejected
 			}
 		}
-		if strings.HasPrefix(msg, "NOREPL") {
+		if strings.HasPrefix(msg, coordapi.ErrCodeNoRepl) {
 			return OutcomeAmbiguous
 		}
 		return OutcomeOther

@@ -3,6 +3,8 @@ package command
 import (
 	"bytes"
 	"strings"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // Result is a command's outcome for the per-command counters: ResultOK, or
@@ -48,9 +50,9 @@ func ErrorResult(msg string) Result {
 		return ResultNoAuth
 	case "READONLY":
 		return ResultReadonly
-	case "TRYAGAIN":
+	case coordapi.ErrCodeTryAgain:
 		return ResultTryAgain
-	case "TAKENOVER":
+	case coordapi.ErrCodeTakenOver:
 		return ResultTakenOver
 	case "EXECABORT":
 		return ResultExecAbort

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,133 +22,15 @@ func coordConfig(id string) Config {
 	return Config{Coordinators: []string{unreachableCoordinator}, NodeID: id}
 }
 
-// fakeClock is a manually advanced clock.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { return c.t }
-
-func Test_Lease_RenewTimedFromSend(t *testing.T) {
-	h := newLeaseHolder()
-	h.claim(5)
-	clk := &fakeClock{t: time.Now()}
-	t0 := clk.t
-	// The renewal takes 2 s to come back (a slow network): the lease
-	// still ends at t0 + L, not at receipt + L.
-	d, err := h.renew(5, clk.now, func() (time.Duration, error) {
-		clk.t = clk.t.Add(2 * time.Second)
-		return 3 * time.Second, nil
-	})
-	if err != nil || d != 3*time.Second {
-		t.Fatalf("renew = %v, %v", d, err)
-	}
-	if g := h.cur.Load(); g == nil || !g.until.Equal(t0.Add(3*time.Second)) {
-		t.Fatalf("lease = %v, want until t0+3s", g)
-	}
-	if !h.valid(5, t0.Add(2999*time.Millisecond)) {
-		t.Errorf("lease invalid just before t0+L")
-	}
-	if h.valid(5, t0.Add(3*time.Second)) {
-		t.Errorf("lease valid at t0+L")
-	}
-	if h.valid(6, t0) {
-		t.Errorf("lease of epoch 5 valid for epoch 6")
-	}
-	if _, iv, _ := h.wanted(); iv != time.Second {
-		t.Errorf("renewal interval = %v, want lease/3 = 1s", iv)
-	}
-	if left, e := h.left(t0.Add(time.Second)); left != 2*time.Second || e != 5 {
-		t.Errorf("left = %v, %d; want 2s, 5", left, e)
-	}
-	if left, e := h.left(t0.Add(time.Hour)); left != 0 || e != 5 {
-		t.Errorf("left after expiry = %v, %d; want 0, 5", left, e)
-	}
-}
-
-func Test_Lease_Errors(t *testing.T) {
-	h := newLeaseHolder()
-	h.claim(5)
-	clk := &fakeClock{t: time.Now()}
-	t0 := clk.t
-	ok := func() (time.Duration, error) { return 3 * time.Second, nil }
-	if _, err := h.renew(5, clk.now, ok); err != nil {
-		t.Fatal(err)
-	}
-	// A timeout keeps the old lease: it expires on its own.
-	clk.t = t0.Add(time.Second)
-	timeout := errors.New("i/o timeout")
-	if _, err := h.renew(5, clk.now, func() (time.Duration, error) { return 0, timeout }); !errors.Is(err, timeout) {
-		t.Fatalf("renew error = %v", err)
-	}
-	if g := h.cur.Load(); g == nil || !g.until.Equal(t0.Add(3*time.Second)) {
-		t.Fatalf("a failed renewal changed the lease: %v", g)
-	}
-	// NOTPRIMARY drops it at once, and the interval goes back to the
-	// first one.
-	notPrimary := fmt.Errorf("%w: epoch 5 is not current", coordapi.ErrNotPrimary)
-	if _, err := h.renew(5, clk.now, func() (time.Duration, error) { return 0, notPrimary }); !errors.Is(err, coordapi.ErrNotPrimary) {
-		t.Fatalf("renew error = %v", err)
-	}
-	if h.valid(5, clk.t) || h.cur.Load() != nil {
-		t.Fatalf("lease kept after NOTPRIMARY")
-	}
-	if _, iv, _ := h.wanted(); iv != leaseFirstInterval {
-		t.Errorf("interval after NOTPRIMARY = %v", iv)
-	}
-}
-
-func Test_Lease_RoleChanges(t *testing.T) {
-	h := newLeaseHolder()
-	now := time.Now()
-	if h.grant(0, now, time.Hour) {
-		t.Fatalf("a grant for epoch 0 (no role) was accepted")
-	}
-	if h.grant(5, now, time.Hour) {
-		t.Fatalf("a grant without the primary role was accepted")
-	}
-	_, _, changed := h.wanted()
-	h.claim(5)
-	select {
-	case <-changed:
-	default:
-		t.Fatalf("claim did not wake the renewer")
-	}
-	if !h.grant(5, now, time.Hour) || !h.valid(5, now) {
-		t.Fatalf("grant for the claimed epoch refused")
-	}
-	// A new epoch voids the old lease; a late reply for the old epoch
-	// cannot revive it.
-	h.claim(6)
-	if h.cur.Load() != nil {
-		t.Fatalf("lease of epoch 5 kept after claiming 6")
-	}
-	if h.grant(5, now, time.Hour) {
-		t.Fatalf("a late grant for epoch 5 was accepted")
-	}
-	h.grant(6, now, time.Hour)
-	_, _, changed = h.wanted()
-	h.release()
-	select {
-	case <-changed:
-	default:
-		t.Fatalf("release did not wake the renewer")
-	}
-	if h.cur.Load() != nil {
-		t.Fatalf("lease kept after release")
-	}
-	if h.grant(6, now, time.Hour) {
-		t.Fatalf("a renewal in flight at release revived the lease")
-	}
-}
-
 // setLease gives n the primary role and a lease of epoch until until.
 func setLease(t *testing.T, n *testNode, epoch uint64, until time.Time) {
 	t.Helper()
 	if err := n.SetEpoch(epoch); err != nil {
 		t.Fatal(err)
 	}
-	n.coord.lease.claim(epoch)
+	n.coord.Lease().Claim(epoch)
 	// Timed from one hour before until: grant adds the duration to t0.
-	if !n.coord.lease.grant(epoch, until.Add(-time.Hour), time.Hour) {
+	if !n.coord.Lease().Grant(epoch, until.Add(-time.Hour), time.Hour) {
 		t.Fatalf("grant refused")
 	}
 }
@@ -289,14 +170,56 @@ func Test_Coord_ConfigValidate(t *testing.T) {
 	}
 }
 
-func Test_Coord_Backoff(t *testing.T) {
-	want := []time.Duration{100, 200, 400, 800, 1600, 2000, 2000}
-	for i, w := range want {
-		if got := backoff(i); got != w*time.Millisecond {
-			t.Errorf("backoff(%d) = %v, want %v", i, got, w*time.Millisecond)
-		}
+// Test_Coord_Reconcile drives reconcile with topologies (no coordinator):
+// a coordinated node named primary takes the lease role; named replica, it
+// drops the lease and replicates from the primary; an older topology
+// changes nothing.
+func Test_Coord_Reconcile(t *testing.T) {
+	prim := mustNewNode(t, Config{})
+	n := mustNewNode(t, coordConfig("n1"))
+	doc := coordapi.Topology{Epoch: 2, Primary: "n1", Members: []coordapi.Node{{ID: "n1", Addr: n.addr}, {ID: "n2", Addr: prim.addr}}}
+
+	n.coord.Reconcile(doc)
+	if n.Epoch() != 2 {
+		t.Fatalf("epoch = %d, want 2", n.Epoch())
 	}
-	if got := backoff(1000); got != coordBackoffMax {
-		t.Errorf("backoff(1000) = %v", got)
+	if want := n.coord.Lease().Renewing(); want != 2 {
+		t.Fatalf("lease role for epoch %d, want 2", want)
+	}
+	if !n.coord.Lease().Grant(2, time.Now(), time.Hour) {
+		t.Fatalf("a grant for the claimed epoch was refused")
+	}
+
+	// Epoch 3 makes n2 primary: n1 drops its lease at once and follows it.
+	if err := prim.SetEpoch(3); err != nil {
+		t.Fatal(err)
+	}
+	doc.Epoch, doc.Primary = 3, "n2"
+	n.coord.Reconcile(doc)
+	if left, e := n.coord.Lease().Left(time.Now()); e != 0 {
+		t.Fatalf("lease kept after losing the primary role: epoch %d, %v left", e, left)
+	}
+	if want := n.coord.Lease().Renewing(); want != 0 {
+		t.Fatalf("still renewing for epoch %d", want)
+	}
+	if v := n.view(); !v.Replica || v.Primary != prim.addr || v.Epoch != 3 {
+		t.Fatalf("view after demotion = %+v, want replica of %s at epoch 3", v, prim.addr)
+	}
+
+	// An older topology naming n1 primary again is ignored.
+	doc.Epoch, doc.Primary = 2, "n1"
+	n.coord.Reconcile(doc)
+	if v := n.view(); !v.Replica || v.Epoch != 3 {
+		t.Fatalf("an older topology changed the node: %+v", v)
+	}
+
+	// Epoch 4 names n1 primary again: it promotes and takes the role.
+	doc.Epoch = 4
+	n.coord.Reconcile(doc)
+	if v := n.view(); v.Replica || v.Epoch != 4 {
+		t.Fatalf("view after promotion = %+v, want primary at epoch 4", v)
+	}
+	if want := n.coord.Lease().Renewing(); want != 4 {
+		t.Fatalf("lease role for epoch %d, want 4", want)
 	}
 }
