@@ -78,7 +78,7 @@ func (s *Server) switchPrimary(target string, hs *handshake) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
-		hs.rc.nc.Close()
+		hs.rc.Close()
 		return
 	}
 	wasPrimary := !s.isReplica()

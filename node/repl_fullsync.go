@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // fullSyncMarker exists in the data directory while a replica replaces its
@@ -22,7 +24,7 @@ const fullSyncMarker = "fullsync-in-progress"
 // it. The snapshot is decoded as it arrives into a new keyspace, off the
 // lock: the old data stays readable until the swap, which is the only
 // moment clients wait (the "loading" state lasts that long).
-func (l *replLink) fullSync(ctx context.Context, rc *replConn, replid string, lsn uint64) error {
+func (l *replLink) fullSync(ctx context.Context, rc *resp.Conn, replid string, lsn uint64) error {
 	s := l.s
 	s.mu.Lock()
 	s.repl.synced = false
@@ -171,7 +173,8 @@ func syncDirectory(dir string) error {
 // then SNAPEND's checksum as the trailer, then EOF. It copies what it reads
 // to tee when set (the replica keeps the snapshot as its own file).
 type snapStream struct {
-	rc   *replConn
+	rc   *resp.Conn
+	f    resp.Frame
 	l    *replLink
 	tee  *bufio.Writer
 	cur  []byte
@@ -196,11 +199,11 @@ func (ss *snapStream) Read(p []byte) (int, error) {
 
 // next reads the next frame of the snapshot.
 func (ss *snapStream) next() error {
-	ss.rc.nc.SetReadDeadline(time.Now().Add(linkTimeout))
-	frame, err := ss.rc.readFrame()
-	if err != nil {
+	ss.rc.NetConn().SetReadDeadline(time.Now().Add(linkTimeout))
+	if err := ss.rc.ReadFrame(&ss.f); err != nil {
 		return err
 	}
+	frame := ss.f.Args
 	ss.l.s.repl.lastIO.Store(time.Now().UnixNano())
 	switch string(frame[0]) {
 	case frameSnap:

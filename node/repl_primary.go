@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
@@ -125,8 +126,8 @@ func (s *Server) startSender(cl *client, conn redcon.Conn) {
 		s.repl.replicasMu.Lock()
 		s.repl.replicas[r] = struct{}{}
 		s.repl.replicasMu.Unlock()
-		rc := newReplConn(deadlineConn{dc.NetConn()})
-		rc.bw.Write(pending)
+		w := resp.NewWriter(deadlineConn{dc.NetConn()})
+		w.WriteRaw(pending)
 		ctx, cancel := context.WithCancel(s.ctx)
 		readerDone := make(chan struct{})
 		go func() {
@@ -134,7 +135,7 @@ func (s *Server) startSender(cl *client, conn redcon.Conn) {
 			defer cancel()
 			s.readAcks(r, dc)
 		}()
-		err := s.sendStream(ctx, r, rc)
+		err := s.sendStream(ctx, r, w)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("replica stream ended", "replica", cl.addr, "err", err)
 		}
@@ -277,9 +278,9 @@ func (s *Server) signalAcks() {
 
 // sendStream sends a full sync's snapshot if one is due, then the journal
 // after the replica's position, until ctx ends or a write fails.
-func (s *Server) sendStream(ctx context.Context, r *replica, rc *replConn) error {
+func (s *Server) sendStream(ctx context.Context, r *replica, w *resp.Writer) error {
 	if r.cs != nil {
-		if err := s.sendSnapshot(ctx, r, rc); err != nil {
+		if err := s.sendSnapshot(ctx, r, w); err != nil {
 			return err
 		}
 		r.online.Store(true)
@@ -297,10 +298,10 @@ func (s *Server) sendStream(ctx context.Context, r *replica, rc *replConn) error
 		}
 		if len(out) > 0 {
 			buf = out
-			rc.writeLogFrame(s.repl.epoch.Load(), s.repl.ackWaiters.Load() > 0, out)
+			writeLogFrame(w, s.repl.epoch.Load(), s.repl.ackWaiters.Load() > 0, out)
 			continue
 		}
-		if err := rc.bw.Flush(); err != nil {
+		if err := w.Flush(); err != nil {
 			return err
 		}
 		select {
@@ -308,9 +309,9 @@ func (s *Server) sendStream(ctx context.Context, r *replica, rc *replConn) error
 			return nil
 		case <-r.cur.C():
 		case <-r.getack:
-			rc.writeIntFrame(frameGetAck)
+			writeIntFrame(w, frameGetAck)
 		case <-ping.C:
-			rc.writeIntFrame(framePing, s.repl.epoch.Load(), r.cur.Pos())
+			writeIntFrame(w, framePing, s.repl.epoch.Load(), r.cur.Pos())
 		}
 	}
 }
@@ -321,7 +322,7 @@ var fullSyncStepHook func()
 
 // sendSnapshot streams r's copy-on-write snapshot a step at a time: the
 // keyspace lock is held for one step only, and writes go on meanwhile.
-func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) error {
+func (s *Server) sendSnapshot(ctx context.Context, r *replica, w *resp.Writer) error {
 	crc := crc32.New(crc32c)
 	var spare []byte
 	for done := false; !done; {
@@ -344,9 +345,9 @@ func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) err
 			return errors.New("full sync abandoned: this node's keyspace was replaced")
 		}
 		crc.Write(chunk)
-		rc.writeSnapFrame(chunk)
+		writeSnapFrame(w, chunk)
 		// The chunk is flushed before its memory is reused.
-		if err := rc.bw.Flush(); err != nil {
+		if err := w.Flush(); err != nil {
 			return err
 		}
 		spare = chunk
@@ -355,8 +356,8 @@ func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) err
 		}
 		runtime.Gosched()
 	}
-	rc.writeIntFrame(frameSnapEnd, uint64(crc.Sum32()))
-	return rc.bw.Flush()
+	writeIntFrame(w, frameSnapEnd, uint64(crc.Sum32()))
+	return w.Flush()
 }
 
 // replicaInfo is one replica as INFO and ROLE show it.
