@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/resp"
+	"github.com/batonkv/baton/node/repl"
 )
 
 // fullSyncMarker exists in the data directory while a replica replaces its
@@ -51,7 +52,7 @@ func (l *replLink) fullSync(ctx context.Context, rc *resp.Conn, replid string, l
 		return err
 	}
 	if snap.replid != replid || snap.lsn != lsn {
-		return fmt.Errorf("%w: snapshot is (%s, %d), FULL said (%s, %d)", errProtocol, snap.replid, snap.lsn, replid, lsn)
+		return fmt.Errorf("%w: snapshot is (%s, %d), FULL said (%s, %d)", repl.ErrProtocol, snap.replid, snap.lsn, replid, lsn)
 	}
 	if f != nil {
 		if err := ss.tee.Flush(); err != nil {
@@ -206,25 +207,25 @@ func (ss *snapStream) next() error {
 	frame := ss.f.Args
 	ss.l.s.repl.lastIO.Store(time.Now().UnixNano())
 	switch string(frame[0]) {
-	case frameSnap:
+	case repl.FrameSnap:
 		if len(frame) != 2 {
-			return fmt.Errorf("%w: SNAP frame of %d elements", errProtocol, len(frame))
+			return fmt.Errorf("%w: SNAP frame of %d elements", repl.ErrProtocol, len(frame))
 		}
 		ss.cur = frame[1]
-	case frameSnapEnd:
+	case repl.FrameSnapEnd:
 		if len(frame) != 2 {
-			return fmt.Errorf("%w: SNAPEND frame of %d elements", errProtocol, len(frame))
+			return fmt.Errorf("%w: SNAPEND frame of %d elements", repl.ErrProtocol, len(frame))
 		}
-		crc, err := frameUint(frame[1])
+		crc, err := repl.FrameUint(frame[1])
 		if err != nil || crc > 1<<32-1 {
-			return fmt.Errorf("%w: bad snapshot checksum %q", errProtocol, frame[1])
+			return fmt.Errorf("%w: bad snapshot checksum %q", repl.ErrProtocol, frame[1])
 		}
 		ss.cur = binary.LittleEndian.AppendUint32(nil, uint32(crc))
 		ss.done = true
-	case framePing, frameGetAck:
+	case repl.FramePing, repl.FrameGetAck:
 		return nil
 	default:
-		return fmt.Errorf("%w: unexpected frame %q during a full sync", errProtocol, frame[0])
+		return fmt.Errorf("%w: unexpected frame %q during a full sync", repl.ErrProtocol, frame[0])
 	}
 	ss.n += int64(len(ss.cur))
 	if ss.tee != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/journal"
+	"github.com/batonkv/baton/node/repl"
 )
 
 // FuzzReplStream feeds arbitrary bytes to a replica as its primary's
@@ -28,10 +29,10 @@ func FuzzReplStream(f *testing.F) {
 	recs, _, _ := c.Read(nil, 1<<20)
 	var seed bytes.Buffer
 	w := resp.NewWriter(&seed)
-	writeLogFrame(w, 3, true, recs[:len(recs)/2])
-	writeIntFrame(w, framePing, 3, 4)
-	writeLogFrame(w, 3, false, recs)
-	writeIntFrame(w, frameGetAck)
+	repl.WriteLogFrame(w, 3, true, recs[:len(recs)/2])
+	repl.WriteIntFrame(w, repl.FramePing, 3, 4)
+	repl.WriteLogFrame(w, 3, false, recs)
+	repl.WriteIntFrame(w, repl.FrameGetAck)
 	w.Flush()
 	f.Add(seed.Bytes())
 	f.Add([]byte("*4\r\n$3\r\nLOG\r\n:1\r\n:0\r\n$5\r\nabcde\r\n"))
@@ -43,7 +44,7 @@ func FuzzReplStream(f *testing.F) {
 		}
 		defer s.Close()
 		rc := resp.NewReader(bytes.NewReader(data))
-		boundFrames(rc)
+		repl.BoundFrames(rc)
 		var tx replTxn
 		var f resp.Frame
 		for n := 0; n < 100; n++ {
@@ -51,7 +52,7 @@ func FuzzReplStream(f *testing.F) {
 				break
 			}
 			frame := f.Args
-			if string(frame[0]) != frameLog || len(frame) != 4 {
+			if string(frame[0]) != repl.FrameLog || len(frame) != 4 {
 				continue
 			}
 			if err := s.applyRecords(&tx, frame[3]); err != nil {

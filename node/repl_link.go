@@ -14,6 +14,7 @@ import (
 	"github.com/batonkv/baton/node/command"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 )
 
 // Timeouts of the replica side of a link.
@@ -50,7 +51,7 @@ func (s *Server) dialPrimary(ctx context.Context, target string) (*handshake, er
 	if err != nil {
 		return nil, err
 	}
-	boundFrames(rc.Reader)
+	repl.BoundFrames(rc.Reader)
 	hs, err := s.handshakeOn(ctx, rc)
 	if err != nil {
 		rc.Close()
@@ -73,7 +74,7 @@ func (s *Server) handshakeOn(ctx context.Context, rc *resp.Conn) (*handshake, er
 		return nil, fmt.Errorf("handshake refused (not a compatible Baton node?): %s", r.Str)
 	}
 	if r.Kind != resp.Array || len(r.Elems) != 5 {
-		return nil, fmt.Errorf("handshake: %w: unexpected reply %s", errProtocol, resp.Sanitize(r.String(), 128))
+		return nil, fmt.Errorf("handshake: %w: unexpected reply %s", repl.ErrProtocol, resp.Sanitize(r.String(), 128))
 	}
 	hs := &handshake{rc: rc, runID: r.Elems[0].Str, replid: r.Elems[1].Str}
 	hs.lsn, err = strconv.ParseUint(r.Elems[2].Str, 10, 64)
@@ -81,7 +82,7 @@ func (s *Server) handshakeOn(ctx context.Context, rc *resp.Conn) (*handshake, er
 		hs.epoch, err = strconv.ParseUint(r.Elems[3].Str, 10, 64)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("handshake: %w: %v", errProtocol, err)
+		return nil, fmt.Errorf("handshake: %w: %v", repl.ErrProtocol, err)
 	}
 	if hs.runID == s.runID() {
 		return nil, errSelf
@@ -201,12 +202,12 @@ func (l *replLink) session(ctx context.Context, hs *handshake) error {
 	}
 	f := strings.Fields(r.Str)
 	if len(f) != 4 || (f[0] != "CONTINUE" && f[0] != "FULL") || !journal.ValidReplid(f[1]) {
-		return fmt.Errorf("psync: %w: %q", errProtocol, r.Str)
+		return fmt.Errorf("psync: %w: %q", repl.ErrProtocol, r.Str)
 	}
 	lsn, err1 := strconv.ParseUint(f[2], 10, 64)
 	epoch, err2 := strconv.ParseUint(f[3], 10, 64)
 	if err1 != nil || err2 != nil {
-		return fmt.Errorf("psync: %w: %q", errProtocol, r.Str)
+		return fmt.Errorf("psync: %w: %q", repl.ErrProtocol, r.Str)
 	}
 	if err := l.checkEpoch(epoch); err != nil {
 		return err
@@ -242,7 +243,7 @@ func (l *replLink) continueSync(replid string, lsn uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lastLSN != lsn {
-		return fmt.Errorf("psync: %w: CONTINUE at %d but this node is at %d", errProtocol, lsn, s.lastLSN)
+		return fmt.Errorf("psync: %w: CONTINUE at %d but this node is at %d", repl.ErrProtocol, lsn, s.lastLSN)
 	}
 	if s.jr.Replid() != replid {
 		if _, err := s.jr.SwitchHistory(replid); err != nil {
@@ -298,9 +299,9 @@ func (l *replLink) stream(ctx context.Context, rc *resp.Conn) error {
 		s.repl.lastIO.Store(time.Now().UnixNano())
 		ack := false
 		switch string(frame[0]) {
-		case frameLog:
+		case repl.FrameLog:
 			if len(frame) != 4 {
-				return fmt.Errorf("%w: LOG frame of %d elements", errProtocol, len(frame))
+				return fmt.Errorf("%w: LOG frame of %d elements", repl.ErrProtocol, len(frame))
 			}
 			if err := l.frameEpoch(frame[1]); err != nil {
 				return err
@@ -309,17 +310,17 @@ func (l *replLink) stream(ctx context.Context, rc *resp.Conn) error {
 				return err
 			}
 			ack = string(frame[2]) == "1"
-		case framePing:
+		case repl.FramePing:
 			if len(frame) != 3 {
-				return fmt.Errorf("%w: PING frame of %d elements", errProtocol, len(frame))
+				return fmt.Errorf("%w: PING frame of %d elements", repl.ErrProtocol, len(frame))
 			}
 			if err := l.frameEpoch(frame[1]); err != nil {
 				return err
 			}
-		case frameGetAck:
+		case repl.FrameGetAck:
 			ack = true
 		default:
-			return fmt.Errorf("%w: unexpected frame %q", errProtocol, frame[0])
+			return fmt.Errorf("%w: unexpected frame %q", repl.ErrProtocol, frame[0])
 		}
 		if ack {
 			select {
@@ -332,7 +333,7 @@ func (l *replLink) stream(ctx context.Context, rc *resp.Conn) error {
 
 // frameEpoch checks the epoch a frame carries.
 func (l *replLink) frameEpoch(b []byte) error {
-	e, err := frameUint(b)
+	e, err := repl.FrameUint(b)
 	if err != nil {
 		return err
 	}
@@ -367,10 +368,10 @@ func (s *Server) applyRecords(tx *replTxn, records []byte) error {
 	_, err := journal.EachRecord(records, func(e journal.Entry, raw []byte) error {
 		want := s.lastLSN + 1 + uint64(len(tx.entries))
 		if e.LSN != want {
-			return fmt.Errorf("%w: record LSN %d, expected %d", errProtocol, e.LSN, want)
+			return fmt.Errorf("%w: record LSN %d, expected %d", repl.ErrProtocol, e.LSN, want)
 		}
 		if len(e.Args) == 0 {
-			return fmt.Errorf("%w: empty record at LSN %d", errProtocol, e.LSN)
+			return fmt.Errorf("%w: empty record at LSN %d", repl.ErrProtocol, e.LSN)
 		}
 		switch {
 		case keyspace.EqFold(e.Args[0], journalMulti):

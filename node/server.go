@@ -13,6 +13,7 @@ import (
 	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
 )
@@ -65,7 +66,7 @@ type Server struct {
 	freeze freezeState
 	// unacked tracks keys of writes the replicas have not acknowledged yet
 	// (repl_unacked.go; guarded by mu).
-	unacked unackedWrites
+	unacked repl.Unacked
 	// repl is the replication state (repl.go); replApplier is the client
 	// the primary's stream is applied as.
 	repl        replState

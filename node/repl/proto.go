@@ -1,4 +1,4 @@
-package node
+package repl
 
 import (
 	"errors"
@@ -23,43 +23,43 @@ import (
 // primary's epoch (or follows a handshake that did): a replica applies
 // nothing from a primary whose epoch is older than the newest it has seen.
 const (
-	frameSnap    = "SNAP"
-	frameSnapEnd = "SNAPEND"
-	frameLog     = "LOG"
-	framePing    = "PING"
-	frameGetAck  = "GETACK"
+	FrameSnap    = "SNAP"
+	FrameSnapEnd = "SNAPEND"
+	FrameLog     = "LOG"
+	FramePing    = "PING"
+	FrameGetAck  = "GETACK"
 )
 
-// errProtocol wraps malformed replication frames and replies.
-var errProtocol = errors.New("replication protocol error")
+// ErrProtocol wraps malformed replication frames and replies.
+var ErrProtocol = errors.New("replication protocol error")
 
 // Bounds of what a replication link reads: a frame has at most
-// maxFrameElems elements (the handshake's reply, 5, too), one bulk at most
-// maxFrameBulk bytes.
+// MaxFrameElems elements (the handshake's reply, 5, too), one bulk at most
+// MaxFrameBulk bytes.
 const (
-	maxFrameElems = 8
-	maxFrameBulk  = 512 << 20
+	MaxFrameElems = 8
+	MaxFrameBulk  = 512 << 20
 )
 
-// boundFrames limits r to replication's frames.
-func boundFrames(r *resp.Reader) {
-	r.MaxArray, r.MaxBulk = maxFrameElems, maxFrameBulk
+// BoundFrames limits r to replication's frames.
+func BoundFrames(r *resp.Reader) {
+	r.MaxArray, r.MaxBulk = MaxFrameElems, MaxFrameBulk
 }
 
-// frameUint parses a frame's integer element.
-func frameUint(b []byte) (uint64, error) {
+// FrameUint parses a frame's integer element.
+func FrameUint(b []byte) (uint64, error) {
 	n, err := strconv.ParseUint(string(b), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: bad integer %q", errProtocol, b)
+		return 0, fmt.Errorf("%w: bad integer %q", ErrProtocol, b)
 	}
 	return n, nil
 }
 
-// writeLogFrame buffers a LOG frame: the primary's epoch, whether the
+// WriteLogFrame buffers a LOG frame: the primary's epoch, whether the
 // replica must ack at once, and raw journal records.
-func writeLogFrame(w *resp.Writer, epoch uint64, ack bool, records []byte) {
+func WriteLogFrame(w *resp.Writer, epoch uint64, ack bool, records []byte) {
 	w.WriteArray(4)
-	w.WriteBulkString(frameLog)
+	w.WriteBulkString(FrameLog)
 	w.WriteUint(epoch)
 	if ack {
 		w.WriteUint(1)
@@ -69,15 +69,15 @@ func writeLogFrame(w *resp.Writer, epoch uint64, ack bool, records []byte) {
 	w.WriteBulk(records)
 }
 
-// writeSnapFrame buffers a SNAP frame.
-func writeSnapFrame(w *resp.Writer, chunk []byte) {
+// WriteSnapFrame buffers a SNAP frame.
+func WriteSnapFrame(w *resp.Writer, chunk []byte) {
 	w.WriteArray(2)
-	w.WriteBulkString(frameSnap)
+	w.WriteBulkString(FrameSnap)
 	w.WriteBulk(chunk)
 }
 
-// writeIntFrame buffers a frame of a name and integers.
-func writeIntFrame(w *resp.Writer, name string, nums ...uint64) {
+// WriteIntFrame buffers a frame of a name and integers.
+func WriteIntFrame(w *resp.Writer, name string, nums ...uint64) {
 	w.WriteArray(1 + len(nums))
 	w.WriteBulkString(name)
 	for _, n := range nums {
