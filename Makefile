@@ -58,7 +58,7 @@ compat: deps build
 ## fuzz: run each fuzz target for a while (FUZZTIME=20s); `make test` runs
 ## only their checked-in seed corpora
 FUZZTIME ?= 20s
-FUZZPKGS := ./node ./node/journal ./internal/resplimit
+FUZZPKGS := ./node ./node/journal ./internal/resp ./internal/resplimit
 fuzz:
 	@for pkg in $(FUZZPKGS); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

@@ -78,7 +78,7 @@ func (s *Server) switchPrimary(target string, hs *handshake) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
-		hs.rc.nc.Close()
+		hs.rc.Close()
 		return
 	}
 	wasPrimary := !s.isReplica()
@@ -90,7 +90,7 @@ func (s *Server) switchPrimary(target string, hs *handshake) {
 	if wasPrimary {
 		s.wakeAllBlockedLocked()
 		s.thaw(0, "demoted")
-		s.newGeneration()
+		s.repl.acks.NewGeneration()
 		s.resetUnacked(false)
 	}
 }
@@ -111,7 +111,7 @@ func (s *Server) promote() {
 	s.repl.primary = ""
 	s.repl.synced = false
 	h := s.jr.NewHistory()
-	s.newGeneration()
+	s.repl.acks.NewGeneration()
 	s.resetUnacked(true)
 	s.mu.Unlock()
 	// The new history's first segment is on disk before REPLICAOF NO ONE
@@ -157,7 +157,7 @@ func (s *Server) cmdWait(c *keyspace.Ctx) {
 		return
 	}
 	lsn, gen := cl.lastWriteLSN, cl.lastWriteGen
-	got := s.ackedIn(lsn, gen)
+	got := s.repl.acks.AckedIn(lsn, gen)
 	if c.Execing || n <= 0 || int64(got) >= n {
 		c.W.WriteInt(got)
 		return
@@ -232,16 +232,16 @@ func (s *Server) cmdRole(c *keyspace.Ctx) {
 		c.W.WriteInt64(int64(s.replicaOffset()))
 		return
 	}
-	infos := s.replicaInfos(time.Now())
+	infos := s.repl.acks.Infos(time.Now())
 	c.W.WriteArray(3)
 	c.W.WriteBulkString("master")
 	c.W.WriteInt64(int64(s.lastLSN))
 	c.W.WriteArray(len(infos))
 	for _, ri := range infos {
 		c.W.WriteArray(3)
-		c.W.WriteBulkString(ri.ip)
-		c.W.WriteBulkString(strconv.Itoa(ri.port))
-		c.W.WriteBulkString(strconv.FormatUint(ri.ack, 10))
+		c.W.WriteBulkString(ri.IP)
+		c.W.WriteBulkString(strconv.Itoa(ri.Port))
+		c.W.WriteBulkString(strconv.FormatUint(ri.Ack, 10))
 	}
 }
 
@@ -267,10 +267,10 @@ func infoReplication(s *Server, now time.Time, add func(k, v string)) {
 		add("replica_announced", "1")
 		add("baton_link_state", state)
 	}
-	infos := s.replicaInfos(now)
+	infos := s.repl.acks.Infos(now)
 	add("connected_slaves", strconv.Itoa(len(infos)))
 	for i, ri := range infos {
-		add("slave"+strconv.Itoa(i), ri.infoLine(lsn))
+		add("slave"+strconv.Itoa(i), ri.InfoLine(lsn))
 	}
 	h := s.jr.History()
 	// A frozen primary is mid-takeover (Redis' name for its own FAILOVER).

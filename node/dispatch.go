@@ -245,7 +245,7 @@ func (s *Server) exec(c *keyspace.Ctx) *waiter {
 	if cl, ok := c.Client.(*client); ok {
 		if s.lastLSN > before {
 			cl.pendingLSN = s.lastLSN
-			cl.pendingGen = s.repl.gen.Load()
+			cl.pendingGen = s.repl.acks.Gen()
 			cl.lastWriteLSN = s.lastLSN
 			cl.lastWriteGen = cl.pendingGen
 		}

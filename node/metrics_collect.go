@@ -1,11 +1,10 @@
 package node
 
 import (
-	"net"
-	"strconv"
 	"time"
 
 	"github.com/batonkv/baton/node/command"
+	"github.com/batonkv/baton/node/repl"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -124,16 +123,15 @@ func (c collector) collectCommands(ch chan<- prometheus.Metric) {
 // node's last LSN.
 func (c collector) collectReplicas(ch chan<- prometheus.Metric, now time.Time, lsn uint64) {
 	s := c.s
-	s.repl.replicasMu.Lock()
-	defer s.repl.replicasMu.Unlock()
-	emit(ch, descReplicas, prometheus.GaugeValue, float64(len(s.repl.replicas)))
-	names := replicaNames(s.repl.replicas)
-	for r := range s.repl.replicas {
+	peers := s.repl.acks.Peers()
+	emit(ch, descReplicas, prometheus.GaugeValue, float64(len(peers)))
+	names := repl.Names(peers)
+	for _, r := range peers {
 		name := names[r]
-		ack := r.ack.Load()
+		ack := r.Acked()
 		emit(ch, descReplicaAck, prometheus.GaugeValue, float64(ack), name)
 		emit(ch, descReplicaLag, prometheus.GaugeValue, float64(lsn-min(ack, lsn)), name)
-		switch fresh := r.freshAt.Load(); {
+		switch fresh := r.FreshAt(); {
 		case ack >= lsn:
 			emit(ch, descReplicaAge, prometheus.GaugeValue, 0, name)
 		case fresh > 0:
@@ -153,23 +151,4 @@ func (s *Server) leaseLeft(now time.Time, epoch uint64) time.Duration {
 		return 0
 	}
 	return d
-}
-
-// replicaNames labels each replica ip:port, as INFO shows it. Replicas
-// behind one address translator (containers reached through toxiproxy, a
-// NAT) can share it, and two series with one label break the whole
-// scrape: those are labelled by their connection's remote address instead.
-func replicaNames(replicas map[*replica]struct{}) map[*replica]string {
-	names := make(map[*replica]string, len(replicas))
-	count := map[string]int{}
-	for r := range replicas {
-		names[r] = net.JoinHostPort(r.ip, strconv.Itoa(r.port))
-		count[names[r]]++
-	}
-	for r, name := range names {
-		if count[name] > 1 && r.cl != nil {
-			names[r] = r.cl.addr
-		}
-	}
-	return names
 }

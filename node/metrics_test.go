@@ -176,16 +176,3 @@ func Test_Metrics_HTTP(t *testing.T) {
 		t.Errorf("/healthz = %+v, want serving primary at LSN 1", h)
 	}
 }
-
-// Test_Metrics_ReplicaNamesUnique: replicas that announce the same ip:port
-// (containers behind one toxiproxy) get distinct labels, so /metrics does
-// not fail with duplicate series; a lone replica keeps ip:port.
-func Test_Metrics_ReplicaNamesUnique(t *testing.T) {
-	a := &replica{cl: &client{addr: "172.25.0.2:40001"}, ip: "172.25.0.2", port: 6379}
-	b := &replica{cl: &client{addr: "172.25.0.2:40002"}, ip: "172.25.0.2", port: 6379}
-	c := &replica{cl: &client{addr: "10.0.0.9:51000"}, ip: "10.0.0.9", port: 6380}
-	names := replicaNames(map[*replica]struct{}{a: {}, b: {}, c: {}})
-	if names[a] != "172.25.0.2:40001" || names[b] != "172.25.0.2:40002" || names[c] != "10.0.0.9:6380" {
-		t.Fatalf("replica names %v", names)
-	}
-}

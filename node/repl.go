@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/node/repl"
 )
 
 // Replication roles.
@@ -73,39 +75,22 @@ type replState struct {
 	// lastIO is when the replica last heard from its primary (Unix ns).
 	lastIO atomic.Int64
 
-	// The primary side: the replicas streaming from this node.
-	replicasMu sync.Mutex
-	replicas   map[*replica]struct{}
-	// ackCh is closed and replaced whenever a replica's ack advances, so
-	// WAIT and sync-replica waiters can sleep on it.
-	ackCh chan struct{}
+	// acks tracks the replicas streaming from this node and what they
+	// acknowledged (the primary side).
+	acks *repl.Acks
 	// divergentTails and divergentEntries count replicas that came back
 	// with entries of a previous history beyond where this node's history
 	// branched off (a former primary's writes nobody else has): the full
 	// sync they get discards them.
 	divergentTails   atomic.Int64
 	divergentEntries atomic.Int64
-	// ackWaiters counts clients waiting for acks: while any does, the
-	// stream asks replicas to ack every batch at once.
-	ackWaiters atomic.Int32
-	// gen counts role changes (promotion, demotion). Replicas' acks are
-	// LSNs of the current history only: a write made in an earlier
-	// generation may have been discarded with its history, so an ack of the
-	// same LSN number in a later one proves nothing about it. Waiters
-	// remember the generation of their write and fail when it moved.
-	gen atomic.Uint64
-	// ackedFloor is the highest LSN of this generation that
-	// --sync-replicas replicas acknowledged (monotonic; 0 at a new
-	// generation).
-	ackedFloor atomic.Uint64
 }
 
 // initRepl sets up replication state at start: the persisted epoch and, for
 // a node started with ReplicaOf, the replica role (the link starts in
 // startReplication once the server runs).
 func (s *Server) initRepl() error {
-	s.repl.replicas = make(map[*replica]struct{})
-	s.repl.ackCh = make(chan struct{})
+	s.repl.acks = repl.NewAcks(s.cfg.SyncReplicas)
 	s.repl.linkState.Store(linkConnect)
 	s.repl.lastRefusal.Store("")
 	epoch, err := s.loadEpoch()

@@ -11,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/batonkv/baton/internal/resp"
+	"github.com/batonkv/baton/node/repl"
 )
 
 // fullSyncMarker exists in the data directory while a replica replaces its
@@ -22,7 +25,7 @@ const fullSyncMarker = "fullsync-in-progress"
 // it. The snapshot is decoded as it arrives into a new keyspace, off the
 // lock: the old data stays readable until the swap, which is the only
 // moment clients wait (the "loading" state lasts that long).
-func (l *replLink) fullSync(ctx context.Context, rc *replConn, replid string, lsn uint64) error {
+func (l *replLink) fullSync(ctx context.Context, rc *resp.Conn, replid string, lsn uint64) error {
 	s := l.s
 	s.mu.Lock()
 	s.repl.synced = false
@@ -49,7 +52,7 @@ func (l *replLink) fullSync(ctx context.Context, rc *replConn, replid string, ls
 		return err
 	}
 	if snap.replid != replid || snap.lsn != lsn {
-		return fmt.Errorf("%w: snapshot is (%s, %d), FULL said (%s, %d)", errProtocol, snap.replid, snap.lsn, replid, lsn)
+		return fmt.Errorf("%w: snapshot is (%s, %d), FULL said (%s, %d)", repl.ErrProtocol, snap.replid, snap.lsn, replid, lsn)
 	}
 	if f != nil {
 		if err := ss.tee.Flush(); err != nil {
@@ -171,7 +174,8 @@ func syncDirectory(dir string) error {
 // then SNAPEND's checksum as the trailer, then EOF. It copies what it reads
 // to tee when set (the replica keeps the snapshot as its own file).
 type snapStream struct {
-	rc   *replConn
+	rc   *resp.Conn
+	f    resp.Frame
 	l    *replLink
 	tee  *bufio.Writer
 	cur  []byte
@@ -196,32 +200,32 @@ func (ss *snapStream) Read(p []byte) (int, error) {
 
 // next reads the next frame of the snapshot.
 func (ss *snapStream) next() error {
-	ss.rc.nc.SetReadDeadline(time.Now().Add(linkTimeout))
-	frame, err := ss.rc.readFrame()
-	if err != nil {
+	ss.rc.NetConn().SetReadDeadline(time.Now().Add(linkTimeout))
+	if err := ss.rc.ReadFrame(&ss.f); err != nil {
 		return err
 	}
+	frame := ss.f.Args
 	ss.l.s.repl.lastIO.Store(time.Now().UnixNano())
 	switch string(frame[0]) {
-	case frameSnap:
+	case repl.FrameSnap:
 		if len(frame) != 2 {
-			return fmt.Errorf("%w: SNAP frame of %d elements", errProtocol, len(frame))
+			return fmt.Errorf("%w: SNAP frame of %d elements", repl.ErrProtocol, len(frame))
 		}
 		ss.cur = frame[1]
-	case frameSnapEnd:
+	case repl.FrameSnapEnd:
 		if len(frame) != 2 {
-			return fmt.Errorf("%w: SNAPEND frame of %d elements", errProtocol, len(frame))
+			return fmt.Errorf("%w: SNAPEND frame of %d elements", repl.ErrProtocol, len(frame))
 		}
-		crc, err := frameUint(frame[1])
+		crc, err := repl.FrameUint(frame[1])
 		if err != nil || crc > 1<<32-1 {
-			return fmt.Errorf("%w: bad snapshot checksum %q", errProtocol, frame[1])
+			return fmt.Errorf("%w: bad snapshot checksum %q", repl.ErrProtocol, frame[1])
 		}
 		ss.cur = binary.LittleEndian.AppendUint32(nil, uint32(crc))
 		ss.done = true
-	case framePing, frameGetAck:
+	case repl.FramePing, repl.FrameGetAck:
 		return nil
 	default:
-		return fmt.Errorf("%w: unexpected frame %q during a full sync", errProtocol, frame[0])
+		return fmt.Errorf("%w: unexpected frame %q during a full sync", repl.ErrProtocol, frame[0])
 	}
 	ss.n += int64(len(ss.cur))
 	if ss.tee != nil {

@@ -1,11 +1,12 @@
 package node
 
 import (
-	"bufio"
 	"bytes"
 	"testing"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/journal"
+	"github.com/batonkv/baton/node/repl"
 )
 
 // FuzzReplStream feeds arbitrary bytes to a replica as its primary's
@@ -27,12 +28,12 @@ func FuzzReplStream(f *testing.F) {
 	c, _ := j.NewCursor(0)
 	recs, _, _ := c.Read(nil, 1<<20)
 	var seed bytes.Buffer
-	w := &replConn{bw: bufio.NewWriter(&seed)}
-	w.writeLogFrame(3, true, recs[:len(recs)/2])
-	w.writeIntFrame(framePing, 3, 4)
-	w.writeLogFrame(3, false, recs)
-	w.writeIntFrame(frameGetAck)
-	w.bw.Flush()
+	w := resp.NewWriter(&seed)
+	repl.WriteLogFrame(w, 3, true, recs[:len(recs)/2])
+	repl.WriteIntFrame(w, repl.FramePing, 3, 4)
+	repl.WriteLogFrame(w, 3, false, recs)
+	repl.WriteIntFrame(w, repl.FrameGetAck)
+	w.Flush()
 	f.Add(seed.Bytes())
 	f.Add([]byte("*4\r\n$3\r\nLOG\r\n:1\r\n:0\r\n$5\r\nabcde\r\n"))
 	f.Add([]byte("*2\r\n$4\r\nSNAP\r\n$99999999999\r\n"))
@@ -42,14 +43,16 @@ func FuzzReplStream(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		rc := &replConn{br: bufio.NewReaderSize(bytes.NewReader(data), 4096)}
+		rc := resp.NewReader(bytes.NewReader(data))
+		repl.BoundFrames(rc)
 		var tx replTxn
+		var f resp.Frame
 		for n := 0; n < 100; n++ {
-			frame, err := rc.readFrame()
-			if err != nil {
+			if err := rc.ReadFrame(&f); err != nil {
 				break
 			}
-			if string(frame[0]) != frameLog || len(frame) != 4 {
+			frame := f.Args
+			if string(frame[0]) != repl.FrameLog || len(frame) != 4 {
 				continue
 			}
 			if err := s.applyRecords(&tx, frame[3]); err != nil {

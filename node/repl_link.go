@@ -10,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/command"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 )
 
 // Timeouts of the replica side of a link.
@@ -32,7 +34,7 @@ var linkTimeout = 10 * time.Second
 // handshake is an authenticated connection to a primary that accepted
 // BATON.HANDSHAKE, and what the primary said of itself.
 type handshake struct {
-	rc     *replConn
+	rc     *resp.Conn
 	runID  string
 	replid string
 	lsn    uint64
@@ -43,68 +45,52 @@ type handshake struct {
 // nothing in the node: the v2 REPLICAOF does this before it commits to the
 // switch.
 func (s *Server) dialPrimary(ctx context.Context, target string) (*handshake, error) {
-	d := net.Dialer{Timeout: handshakeTimeout}
-	nc, err := d.DialContext(ctx, "tcp", target)
+	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	defer cancel()
+	rc, err := resp.Dial(ctx, target, s.cfg.PrimaryAuth)
 	if err != nil {
-		return nil, fmt.Errorf("connect: %w", err)
+		return nil, err
 	}
-	hs, err := s.handshakeOn(ctx, nc)
+	repl.BoundFrames(rc.Reader)
+	hs, err := s.handshakeOn(ctx, rc)
 	if err != nil {
-		nc.Close()
+		rc.Close()
 		return nil, err
 	}
 	return hs, nil
 }
 
-// handshakeOn runs AUTH and BATON.HANDSHAKE on a fresh connection.
-func (s *Server) handshakeOn(ctx context.Context, nc net.Conn) (*handshake, error) {
-	deadline := time.Now().Add(handshakeTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	nc.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Now()) })
-	defer stop()
-	rc := newReplConn(nc)
-	if pass := s.cfg.PrimaryAuth; pass != "" {
-		r, err := rc.command("AUTH", pass)
-		if err != nil {
-			return nil, fmt.Errorf("auth: %w", err)
-		}
-		if r.kind == '-' {
-			return nil, fmt.Errorf("primary refused AUTH: %s", r.str)
-		}
-	}
+// handshakeOn runs BATON.HANDSHAKE on a fresh, authenticated connection.
+func (s *Server) handshakeOn(ctx context.Context, rc *resp.Conn) (*handshake, error) {
 	port := 0
 	if a, ok := s.Addr().(*net.TCPAddr); ok {
 		port = a.Port
 	}
-	r, err := rc.command("BATON.HANDSHAKE", s.runID(), strconv.Itoa(port), strconv.FormatUint(s.repl.epoch.Load(), 10))
+	r, err := rc.Do(ctx, "BATON.HANDSHAKE", s.runID(), strconv.Itoa(port), strconv.FormatUint(s.repl.epoch.Load(), 10))
 	if err != nil {
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
-	if r.kind == '-' {
-		return nil, fmt.Errorf("handshake refused (not a compatible Baton node?): %s", r.str)
+	if r.Kind == resp.ErrorReply {
+		return nil, fmt.Errorf("handshake refused (not a compatible Baton node?): %s", r.Str)
 	}
-	if r.kind != '*' || len(r.elems) != 5 {
-		return nil, fmt.Errorf("handshake: %w: unexpected reply", errProtocol)
+	if r.Kind != resp.Array || len(r.Elems) != 5 {
+		return nil, fmt.Errorf("handshake: %w: unexpected reply %s", repl.ErrProtocol, resp.Sanitize(r.String(), 128))
 	}
-	hs := &handshake{rc: rc, runID: r.elems[0], replid: r.elems[1]}
-	hs.lsn, err = strconv.ParseUint(r.elems[2], 10, 64)
+	hs := &handshake{rc: rc, runID: r.Elems[0].Str, replid: r.Elems[1].Str}
+	hs.lsn, err = strconv.ParseUint(r.Elems[2].Str, 10, 64)
 	if err == nil {
-		hs.epoch, err = strconv.ParseUint(r.elems[3], 10, 64)
+		hs.epoch, err = strconv.ParseUint(r.Elems[3].Str, 10, 64)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("handshake: %w: %v", errProtocol, err)
+		return nil, fmt.Errorf("handshake: %w: %v", repl.ErrProtocol, err)
 	}
 	if hs.runID == s.runID() {
 		return nil, errSelf
 	}
 	if ours := s.repl.epoch.Load(); hs.epoch < ours {
-		s.refuseEpoch(nc.RemoteAddr().String(), hs.epoch)
+		s.refuseEpoch(rc.NetConn().RemoteAddr().String(), hs.epoch)
 		return nil, fmt.Errorf("%w: the primary is at epoch %d, this node has seen %d", errStaleEpoch, hs.epoch, ours)
 	}
-	nc.SetDeadline(time.Time{})
 	return hs, nil
 }
 
@@ -126,7 +112,7 @@ func (s *Server) newLink(target string, hs *handshake) *replLink {
 	s.repl.linkState.Store(linkConnect)
 	if !s.ownGoroutines(1) {
 		if hs != nil {
-			hs.rc.nc.Close()
+			hs.rc.Close()
 		}
 		return nil
 	}
@@ -175,15 +161,15 @@ func (l *replLink) run(ctx context.Context, hs *handshake) {
 			}
 		}
 		l.mu.Lock()
-		l.nc = hs.rc.nc
+		l.nc = hs.rc.NetConn()
 		l.mu.Unlock()
 		if ctx.Err() != nil {
-			hs.rc.nc.Close()
+			hs.rc.Close()
 			return
 		}
 		start := time.Now()
 		err := l.session(ctx, hs)
-		hs.rc.nc.Close()
+		hs.rc.Close()
 		hs = nil
 		s.repl.linkState.Store(linkConnect)
 		if ctx.Err() != nil {
@@ -205,27 +191,27 @@ func (l *replLink) session(ctx context.Context, hs *handshake) error {
 	s.mu.Lock()
 	h := s.jr.History()
 	s.mu.Unlock()
-	rc.nc.SetDeadline(time.Now().Add(handshakeTimeout))
-	r, err := rc.command("BATON.PSYNC", h.Replid, strconv.FormatUint(h.LSN, 10))
+	pctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	r, err := rc.Do(pctx, "BATON.PSYNC", h.Replid, strconv.FormatUint(h.LSN, 10))
+	cancel()
 	if err != nil {
 		return fmt.Errorf("psync: %w", err)
 	}
-	if r.kind != '+' {
-		return fmt.Errorf("psync refused: %s", r.str)
+	if r.Kind != resp.SimpleString {
+		return fmt.Errorf("psync refused: %s", resp.Sanitize(r.Str, 256))
 	}
-	f := strings.Fields(r.str)
+	f := strings.Fields(r.Str)
 	if len(f) != 4 || (f[0] != "CONTINUE" && f[0] != "FULL") || !journal.ValidReplid(f[1]) {
-		return fmt.Errorf("psync: %w: %q", errProtocol, r.str)
+		return fmt.Errorf("psync: %w: %q", repl.ErrProtocol, r.Str)
 	}
 	lsn, err1 := strconv.ParseUint(f[2], 10, 64)
 	epoch, err2 := strconv.ParseUint(f[3], 10, 64)
 	if err1 != nil || err2 != nil {
-		return fmt.Errorf("psync: %w: %q", errProtocol, r.str)
+		return fmt.Errorf("psync: %w: %q", repl.ErrProtocol, r.Str)
 	}
 	if err := l.checkEpoch(epoch); err != nil {
 		return err
 	}
-	rc.nc.SetDeadline(time.Time{})
 	s.repl.lastIO.Store(time.Now().UnixNano())
 	if f[0] == "FULL" {
 		if err := l.fullSync(ctx, rc, f[1], lsn); err != nil {
@@ -257,7 +243,7 @@ func (l *replLink) continueSync(replid string, lsn uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lastLSN != lsn {
-		return fmt.Errorf("psync: %w: CONTINUE at %d but this node is at %d", errProtocol, lsn, s.lastLSN)
+		return fmt.Errorf("psync: %w: CONTINUE at %d but this node is at %d", repl.ErrProtocol, lsn, s.lastLSN)
 	}
 	if s.jr.Replid() != replid {
 		if _, err := s.jr.SwitchHistory(replid); err != nil {
@@ -270,7 +256,7 @@ func (l *replLink) continueSync(replid string, lsn uint64) error {
 }
 
 // stream applies frames until the connection fails or ctx ends, and acks.
-func (l *replLink) stream(ctx context.Context, rc *replConn) error {
+func (l *replLink) stream(ctx context.Context, rc *resp.Conn) error {
 	s := l.s
 	ackDone := make(chan struct{})
 	ackNow := make(chan struct{}, 1)
@@ -278,8 +264,7 @@ func (l *replLink) stream(ctx context.Context, rc *replConn) error {
 	sendAck := func() error {
 		wmu.Lock()
 		defer wmu.Unlock()
-		rc.writeCommand([]byte("REPLCONF"), []byte("ACK"), strconv.AppendUint(nil, s.repl.applied.Load(), 10))
-		return rc.bw.Flush()
+		return rc.Send("REPLCONF", "ACK", strconv.FormatUint(s.repl.applied.Load(), 10))
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer func() {
@@ -298,24 +283,25 @@ func (l *replLink) stream(ctx context.Context, rc *replConn) error {
 			case <-ackNow:
 			}
 			if sendAck() != nil {
-				rc.nc.Close()
+				rc.Close()
 				return
 			}
 		}
 	}()
 	var tx replTxn
+	var f resp.Frame
 	for {
-		rc.nc.SetReadDeadline(time.Now().Add(linkTimeout))
-		frame, err := rc.readFrame()
-		if err != nil {
+		rc.NetConn().SetReadDeadline(time.Now().Add(linkTimeout))
+		if err := rc.ReadFrame(&f); err != nil {
 			return err
 		}
+		frame := f.Args
 		s.repl.lastIO.Store(time.Now().UnixNano())
 		ack := false
 		switch string(frame[0]) {
-		case frameLog:
+		case repl.FrameLog:
 			if len(frame) != 4 {
-				return fmt.Errorf("%w: LOG frame of %d elements", errProtocol, len(frame))
+				return fmt.Errorf("%w: LOG frame of %d elements", repl.ErrProtocol, len(frame))
 			}
 			if err := l.frameEpoch(frame[1]); err != nil {
 				return err
@@ -324,17 +310,17 @@ func (l *replLink) stream(ctx context.Context, rc *replConn) error {
 				return err
 			}
 			ack = string(frame[2]) == "1"
-		case framePing:
+		case repl.FramePing:
 			if len(frame) != 3 {
-				return fmt.Errorf("%w: PING frame of %d elements", errProtocol, len(frame))
+				return fmt.Errorf("%w: PING frame of %d elements", repl.ErrProtocol, len(frame))
 			}
 			if err := l.frameEpoch(frame[1]); err != nil {
 				return err
 			}
-		case frameGetAck:
+		case repl.FrameGetAck:
 			ack = true
 		default:
-			return fmt.Errorf("%w: unexpected frame %q", errProtocol, frame[0])
+			return fmt.Errorf("%w: unexpected frame %q", repl.ErrProtocol, frame[0])
 		}
 		if ack {
 			select {
@@ -347,7 +333,7 @@ func (l *replLink) stream(ctx context.Context, rc *replConn) error {
 
 // frameEpoch checks the epoch a frame carries.
 func (l *replLink) frameEpoch(b []byte) error {
-	e, err := frameUint(b)
+	e, err := repl.FrameUint(b)
 	if err != nil {
 		return err
 	}
@@ -382,10 +368,10 @@ func (s *Server) applyRecords(tx *replTxn, records []byte) error {
 	_, err := journal.EachRecord(records, func(e journal.Entry, raw []byte) error {
 		want := s.lastLSN + 1 + uint64(len(tx.entries))
 		if e.LSN != want {
-			return fmt.Errorf("%w: record LSN %d, expected %d", errProtocol, e.LSN, want)
+			return fmt.Errorf("%w: record LSN %d, expected %d", repl.ErrProtocol, e.LSN, want)
 		}
 		if len(e.Args) == 0 {
-			return fmt.Errorf("%w: empty record at LSN %d", errProtocol, e.LSN)
+			return fmt.Errorf("%w: empty record at LSN %d", repl.ErrProtocol, e.LSN)
 		}
 		switch {
 		case keyspace.EqFold(e.Args[0], journalMulti):

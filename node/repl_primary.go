@@ -8,42 +8,24 @@ import (
 	"net"
 	"runtime"
 	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 	"github.com/tidwall/redcon"
 )
 
 // replica is one replica streaming from this node (the primary side of a
 // link), registered from BATON.PSYNC until its connection ends.
 type replica struct {
-	cl *client
-	// ip and port identify the replica as INFO shows it (port is its
-	// listening port, from the handshake).
-	ip   string
-	port int
-	// ack is the last LSN the replica acknowledged; ackAt when (Unix ns).
-	ack   atomic.Uint64
-	ackAt atomic.Int64
-	// online is set once a full sync's snapshot was sent (state "online"
-	// in INFO; "send_bulk" before).
-	online atomic.Bool
-	// getack asks the sender to send GETACK.
-	getack chan struct{}
+	cl   *client
+	peer *repl.Peer
 	// cur reads the journal after the replica's position; cs is the full
 	// sync's snapshot in progress (nil for a partial sync).
 	cur *journal.Cursor
 	cs  *cowSnapshot
-	// freshAt (Unix ns) is a moment before which the replica holds every
-	// write: the basis of its lag in seconds (metrics). target, targetAt
-	// and checkedAt belong to the ack reader (noteFresh).
-	freshAt   atomic.Int64
-	target    uint64
-	targetAt  int64
-	checkedAt int64
 }
 
 // cmdPsync: BATON.PSYNC replid lsn — the replica offers the history and
@@ -64,8 +46,7 @@ func (s *Server) cmdPsync(c *keyspace.Ctx) {
 	}
 	h := s.jr.History()
 	epoch := s.repl.epoch.Load()
-	r := &replica{cl: cl, getack: make(chan struct{}, 1), port: cl.replPort}
-	r.ip, _, _ = net.SplitHostPort(cl.addr)
+	r := &replica{cl: cl}
 	offered := c.Arg(1)
 	ok := lsn == 0 || (offered == h.Replid && lsn <= h.LSN) ||
 		(h.PrevReplid != "" && offered == h.PrevReplid && lsn <= h.PrevEnd)
@@ -80,8 +61,8 @@ func (s *Server) cmdPsync(c *keyspace.Ctx) {
 	if ok {
 		if cur, err := s.jr.NewCursor(lsn); err == nil {
 			r.cur = cur
-			r.ack.Store(lsn)
-			r.online.Store(true)
+			r.peer = repl.NewPeer(cl.addr, cl.replPort, lsn)
+			r.peer.SetOnline()
 			c.W.WriteString(fmt.Sprintf("CONTINUE %s %d %d", h.Replid, lsn, epoch))
 			cl.psync = r
 			s.stats.syncPartialOK.Add(1)
@@ -101,6 +82,7 @@ func (s *Server) cmdPsync(c *keyspace.Ctx) {
 		return
 	}
 	r.cur = cur
+	r.peer = repl.NewPeer(cl.addr, cl.replPort, 0)
 	c.W.WriteString(fmt.Sprintf("FULL %s %d %d", h.Replid, r.cs.lsn, epoch))
 	cl.psync = r
 }
@@ -122,11 +104,9 @@ func (s *Server) startSender(cl *client, conn redcon.Conn) {
 	}
 	go func() {
 		defer s.wg.Done()
-		s.repl.replicasMu.Lock()
-		s.repl.replicas[r] = struct{}{}
-		s.repl.replicasMu.Unlock()
-		rc := newReplConn(deadlineConn{dc.NetConn()})
-		rc.bw.Write(pending)
+		s.repl.acks.Add(r.peer)
+		w := resp.NewWriter(deadlineConn{dc.NetConn()})
+		w.WriteRaw(pending)
 		ctx, cancel := context.WithCancel(s.ctx)
 		readerDone := make(chan struct{})
 		go func() {
@@ -134,7 +114,7 @@ func (s *Server) startSender(cl *client, conn redcon.Conn) {
 			defer cancel()
 			s.readAcks(r, dc)
 		}()
-		err := s.sendStream(ctx, r, rc)
+		err := s.sendStream(ctx, r, w)
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("replica stream ended", "replica", cl.addr, "err", err)
 		}
@@ -159,9 +139,7 @@ func (c deadlineConn) Write(b []byte) (int, error) {
 
 // dropReplica forgets r and releases its journal cursor and snapshot.
 func (s *Server) dropReplica(r *replica) {
-	s.repl.replicasMu.Lock()
-	delete(s.repl.replicas, r)
-	s.repl.replicasMu.Unlock()
+	s.repl.acks.Remove(r.peer)
 	s.mu.Lock()
 	if r.cs != nil {
 		s.abortSnapshot(r.cs)
@@ -177,7 +155,7 @@ func (s *Server) readAcks(r *replica, dc redcon.DetachedConn) {
 		// (even if no FIN ever arrives, as in a partition). During a full
 		// sync it sends nothing; the sender's write deadline covers it.
 		var deadline time.Time
-		if r.online.Load() {
+		if r.peer.Online() {
 			deadline = time.Now().Add(linkTimeout)
 		}
 		dc.NetConn().SetReadDeadline(deadline)
@@ -190,99 +168,19 @@ func (s *Server) readAcks(r *replica, dc redcon.DetachedConn) {
 			if err != nil {
 				return
 			}
-			now := time.Now().UnixNano()
-			r.ackAt.Store(now)
-			s.noteFresh(r, lsn, now)
-			if lsn > r.ack.Load() {
-				r.ack.Store(lsn)
-				s.raiseAckFloor()
-				s.signalAcks()
-			}
+			s.repl.acks.Ack(r.peer, lsn, time.Now().UnixNano(), s.jr.LSN)
 		}
 	}
-}
-
-// freshCheckInterval bounds how often an ack reader reads the journal's
-// LSN for noteFresh (acks may come once per frame under --sync-replicas).
-const freshCheckInterval = int64(50 * time.Millisecond)
-
-// noteFresh advances r.freshAt after an ack of lsn at now (Unix ns): the
-// ack reader remembers the node's LSN at some moment (target, targetAt);
-// once the replica acknowledged it, the replica held every write made
-// before that moment, and the next target is the node's LSN now. A replica
-// that acknowledged the node's current LSN is fresh as of now.
-func (s *Server) noteFresh(r *replica, lsn uint64, now int64) {
-	if r.checkedAt != 0 && now-r.checkedAt < freshCheckInterval {
-		return
-	}
-	r.checkedAt = now
-	cur := s.jr.LSN()
-	switch {
-	case lsn >= cur:
-		r.freshAt.Store(now)
-	case r.targetAt != 0 && lsn >= r.target:
-		r.freshAt.Store(r.targetAt)
-	case r.targetAt != 0:
-		return // still short of the target
-	}
-	r.target, r.targetAt = cur, now
-}
-
-// newGeneration records a role change and wakes every ack waiter: those of
-// the previous generation fail (see replState.gen).
-func (s *Server) newGeneration() {
-	s.repl.gen.Add(1)
-	s.repl.ackedFloor.Store(0)
-	s.signalAcks()
-}
-
-// raiseAckFloor moves the high-water mark of what --sync-replicas k
-// replicas acknowledged in this generation up to the k-th highest ack.
-func (s *Server) raiseAckFloor() {
-	k := s.cfg.SyncReplicas
-	if k <= 0 {
-		return
-	}
-	gen := s.repl.gen.Load()
-	floor := s.ackFloor(k)
-	for {
-		cur := s.repl.ackedFloor.Load()
-		if floor <= cur || s.repl.gen.Load() != gen {
-			return
-		}
-		if s.repl.ackedFloor.CompareAndSwap(cur, floor) {
-			return
-		}
-	}
-}
-
-// floorCovers reports whether lsn of generation gen was acknowledged by
-// --sync-replicas replicas at some point: once acknowledged it stays so,
-// even if those replicas went away since.
-func (s *Server) floorCovers(lsn, gen uint64) bool {
-	if s.repl.gen.Load() != gen {
-		return false
-	}
-	covered := lsn <= s.repl.ackedFloor.Load()
-	return covered && s.repl.gen.Load() == gen
-}
-
-// signalAcks wakes every client waiting for acknowledgements.
-func (s *Server) signalAcks() {
-	s.repl.replicasMu.Lock()
-	close(s.repl.ackCh)
-	s.repl.ackCh = make(chan struct{})
-	s.repl.replicasMu.Unlock()
 }
 
 // sendStream sends a full sync's snapshot if one is due, then the journal
 // after the replica's position, until ctx ends or a write fails.
-func (s *Server) sendStream(ctx context.Context, r *replica, rc *replConn) error {
+func (s *Server) sendStream(ctx context.Context, r *replica, w *resp.Writer) error {
 	if r.cs != nil {
-		if err := s.sendSnapshot(ctx, r, rc); err != nil {
+		if err := s.sendSnapshot(ctx, r, w); err != nil {
 			return err
 		}
-		r.online.Store(true)
+		r.peer.SetOnline()
 	}
 	ping := time.NewTicker(time.Second)
 	defer ping.Stop()
@@ -297,20 +195,20 @@ func (s *Server) sendStream(ctx context.Context, r *replica, rc *replConn) error
 		}
 		if len(out) > 0 {
 			buf = out
-			rc.writeLogFrame(s.repl.epoch.Load(), s.repl.ackWaiters.Load() > 0, out)
+			repl.WriteLogFrame(w, s.repl.epoch.Load(), s.repl.acks.Waiting(), out)
 			continue
 		}
-		if err := rc.bw.Flush(); err != nil {
+		if err := w.Flush(); err != nil {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.cur.C():
-		case <-r.getack:
-			rc.writeIntFrame(frameGetAck)
+		case <-r.peer.GetAck():
+			repl.WriteIntFrame(w, repl.FrameGetAck)
 		case <-ping.C:
-			rc.writeIntFrame(framePing, s.repl.epoch.Load(), r.cur.Pos())
+			repl.WriteIntFrame(w, repl.FramePing, s.repl.epoch.Load(), r.cur.Pos())
 		}
 	}
 }
@@ -321,7 +219,7 @@ var fullSyncStepHook func()
 
 // sendSnapshot streams r's copy-on-write snapshot a step at a time: the
 // keyspace lock is held for one step only, and writes go on meanwhile.
-func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) error {
+func (s *Server) sendSnapshot(ctx context.Context, r *replica, w *resp.Writer) error {
 	crc := crc32.New(crc32c)
 	var spare []byte
 	for done := false; !done; {
@@ -344,9 +242,9 @@ func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) err
 			return errors.New("full sync abandoned: this node's keyspace was replaced")
 		}
 		crc.Write(chunk)
-		rc.writeSnapFrame(chunk)
+		repl.WriteSnapFrame(w, chunk)
 		// The chunk is flushed before its memory is reused.
-		if err := rc.bw.Flush(); err != nil {
+		if err := w.Flush(); err != nil {
 			return err
 		}
 		spare = chunk
@@ -355,125 +253,23 @@ func (s *Server) sendSnapshot(ctx context.Context, r *replica, rc *replConn) err
 		}
 		runtime.Gosched()
 	}
-	rc.writeIntFrame(frameSnapEnd, uint64(crc.Sum32()))
-	return rc.bw.Flush()
+	repl.WriteIntFrame(w, repl.FrameSnapEnd, uint64(crc.Sum32()))
+	return w.Flush()
 }
 
-// replicaInfo is one replica as INFO and ROLE show it.
-type replicaInfo struct {
-	ip     string
-	port   int
-	state  string
-	ack    uint64
-	lagSec int64
-}
-
-// replicaInfos lists the connected replicas.
-func (s *Server) replicaInfos(now time.Time) []replicaInfo {
-	s.repl.replicasMu.Lock()
-	defer s.repl.replicasMu.Unlock()
-	out := make([]replicaInfo, 0, len(s.repl.replicas))
-	for r := range s.repl.replicas {
-		ri := replicaInfo{ip: r.ip, port: r.port, state: "send_bulk", ack: r.ack.Load(), lagSec: -1}
-		if r.online.Load() {
-			ri.state = "online"
-		}
-		if at := r.ackAt.Load(); at > 0 {
-			ri.lagSec = int64(now.Sub(time.Unix(0, at)) / time.Second)
-		}
-		out = append(out, ri)
-	}
-	return out
-}
-
-// ackedReplicas counts the replicas that acknowledged lsn.
-func (s *Server) ackedReplicas(lsn uint64) int {
-	s.repl.replicasMu.Lock()
-	defer s.repl.replicasMu.Unlock()
-	n := 0
-	for r := range s.repl.replicas {
-		if r.ack.Load() >= lsn {
-			n++
-		}
-	}
-	return n
-}
-
-// ackedIn is ackedReplicas for an LSN of generation gen: 0 once the
-// generation moved on.
-func (s *Server) ackedIn(lsn, gen uint64) int {
-	if s.repl.gen.Load() != gen {
-		return 0
-	}
-	n := s.ackedReplicas(lsn)
-	if s.repl.gen.Load() != gen {
-		return 0
-	}
-	return n
-}
-
-// waitAcks waits until n replicas acknowledged lsn, the deadline passes
-// (zero: no deadline) or cl disconnects, asking every replica for an ack at
-// once, and returns how many did.
-//
-// gen is the generation lsn belongs to: once the node changed role the
-// wait ends with 0 (acks of a new history say nothing about lsn).
+// waitAcks waits until n replicas acknowledged lsn of generation gen, the
+// deadline passes (zero: no deadline) or cl disconnects (see
+// repl.Acks.Wait), and returns how many did.
 func (s *Server) waitAcks(cl *client, lsn, gen uint64, n int, deadline time.Time) int {
-	s.repl.ackWaiters.Add(1)
-	defer s.repl.ackWaiters.Add(-1)
-	s.requestAcks()
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
-		defer t.Stop()
-		timeout = t.C
-	}
 	var gone <-chan struct{}
 	if cl.netConn != nil {
 		g, stop := cl.netConn.watchClose()
 		gone = g
 		defer stop()
 	}
-	for {
-		s.repl.replicasMu.Lock()
-		ch := s.repl.ackCh
-		s.repl.replicasMu.Unlock()
-		got := s.ackedIn(lsn, gen)
-		if got >= n || s.repl.gen.Load() != gen {
-			return got
-		}
-		if n <= s.cfg.SyncReplicas && s.floorCovers(lsn, gen) {
-			return n
-		}
-		select {
-		case <-ch:
-		case <-timeout:
-			return s.ackedIn(lsn, gen)
-		case <-gone:
-			cl.killed.Store(true)
-			return s.ackedIn(lsn, gen)
-		case <-s.ctx.Done():
-			return s.ackedIn(lsn, gen)
-		}
+	got, left := s.repl.acks.Wait(s.ctx, lsn, gen, n, deadline, gone)
+	if left {
+		cl.killed.Store(true)
 	}
-}
-
-// requestAcks asks every replica to acknowledge now (GETACK).
-func (s *Server) requestAcks() {
-	s.repl.replicasMu.Lock()
-	defer s.repl.replicasMu.Unlock()
-	for r := range s.repl.replicas {
-		select {
-		case r.getack <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// formatReplicaLine renders INFO's slaveN value.
-func (ri replicaInfo) infoLine(lsn uint64) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ip=%s,port=%d,state=%s,offset=%d,lag=%d,lag_lsn=%d",
-		ri.ip, ri.port, ri.state, ri.ack, max(ri.lagSec, 0), lsn-min(lsn, ri.ack))
-	return b.String()
+	return got
 }

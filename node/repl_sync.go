@@ -60,13 +60,13 @@ func (s *Server) noteSyncReply(cl *client, start int, w keyspace.Replier, lsn ui
 // back what it saw (a dirty read, found by the chaos suite's
 // linearizability check). The caller holds s.mu.
 func (s *Server) noteSyncRead(cl *client, start int, w keyspace.Replier, lsn uint64) {
-	if start < 0 || lsn == 0 || lsn <= s.repl.ackedFloor.Load() {
+	if start < 0 || lsn == 0 || lsn <= s.repl.acks.Floor() {
 		return
 	}
 	cl.syncReplies = append(cl.syncReplies, syncReply{start: start, end: replyLen(w), lsn: lsn, read: true})
 	if lsn > cl.pendingLSN {
 		cl.pendingLSN = lsn
-		cl.pendingGen = s.repl.gen.Load()
+		cl.pendingGen = s.repl.acks.Gen()
 	}
 }
 
@@ -103,7 +103,7 @@ func (s *Server) settle(cl *client, w keyspace.Replier) {
 	if unsafeAckBeforeSync {
 		return
 	}
-	if s.floorCovers(lsn, gen) || s.ackedIn(lsn, gen) >= k {
+	if s.repl.acks.FloorCovers(lsn, gen) || s.repl.acks.AckedIn(lsn, gen) >= k {
 		return
 	}
 	if got := s.waitAcks(cl, lsn, gen, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
@@ -131,8 +131,8 @@ func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uin
 		if r.end > len(old) || r.start < pos {
 			break // the buffer was flushed meanwhile; nothing left to fix
 		}
-		got := s.ackedIn(r.lsn, gen)
-		if got >= k || s.floorCovers(r.lsn, gen) {
+		got := s.repl.acks.AckedIn(r.lsn, gen)
+		if got >= k || s.repl.acks.FloorCovers(r.lsn, gen) {
 			continue
 		}
 		if out == nil {

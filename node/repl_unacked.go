@@ -4,27 +4,8 @@ import (
 	"github.com/batonkv/baton/node/command"
 )
 
-// Unacknowledged writes, per key, under --sync-replicas: a read must not
-// show a write its replicas have not acknowledged (a failover could take it
-// back after a client saw it), but a read of keys no such write touched
-// need not wait — a primary whose replicas are gone keeps serving the data
-// they already have. The map holds, for each key a recent write touched,
-// the LSN of that write; entries at or below what k replicas acknowledged
-// are pruned when the map grows. All fields are guarded by s.mu.
-type unackedWrites struct {
-	keys map[string]uint64
-	// all is the LSN of the last write whose keys are unknown (keyless
-	// commands such as FLUSHALL) or of the promotion: every read waits
-	// for it.
-	all uint64
-	// pruneAt is the map size that triggers the next prune.
-	pruneAt int
-}
-
-// unackedPruneMin is the smallest map size worth a prune.
-const unackedPruneMin = 1024
-
-// noteUnacked records the write cmd just journaled at s.lastLSN.
+// noteUnacked records the write cmd just journaled at s.lastLSN (see
+// repl.Unacked: reads of its keys wait for its acknowledgement).
 func (s *Server) noteUnacked(cmd *command.Command, args [][]byte) {
 	if s.cfg.SyncReplicas <= 0 || s.isReplica() {
 		return
@@ -35,7 +16,7 @@ func (s *Server) noteUnacked(cmd *command.Command, args [][]byte) {
 		n++
 	})
 	if n == 0 {
-		s.unacked.all = s.lastLSN
+		s.unacked.NoteAll(s.lastLSN)
 	}
 }
 
@@ -44,30 +25,17 @@ func (s *Server) noteUnackedKey(key string) {
 	if s.cfg.SyncReplicas <= 0 || s.isReplica() {
 		return
 	}
-	u := &s.unacked
-	if u.keys == nil {
-		u.keys, u.pruneAt = make(map[string]uint64), unackedPruneMin
-	}
-	u.keys[key] = s.lastLSN
-	if len(u.keys) >= u.pruneAt {
-		floor := s.repl.ackedFloor.Load()
-		for k, lsn := range u.keys {
-			if lsn <= floor {
-				delete(u.keys, k)
-			}
-		}
-		u.pruneAt = max(unackedPruneMin, 2*len(u.keys))
-	}
+	s.unacked.NoteKey(key, s.lastLSN, s.repl.acks.Floor())
 }
 
 // resetUnacked starts over at a role change: a new primary's reads wait
 // until its replicas reach the promotion point (all = its LSN); a replica
 // keeps nothing.
 func (s *Server) resetUnacked(primary bool) {
-	s.unacked.keys, s.unacked.pruneAt = nil, unackedPruneMin
-	s.unacked.all = 0
 	if primary {
-		s.unacked.all = s.lastLSN
+		s.unacked.Reset(s.lastLSN)
+	} else {
+		s.unacked.Reset(0)
 	}
 }
 
@@ -78,37 +46,13 @@ func (s *Server) readLSN(cmd *command.Command, args [][]byte) uint64 {
 	if s.cfg.SyncReplicas <= 0 || s.isReplica() {
 		return 0
 	}
-	need, n := s.unacked.all, 0
+	need, n := s.unacked.All(), 0
 	cmd.EachKey(args, func(i int) {
 		n++
-		if lsn := s.unacked.keys[string(args[i])]; lsn > need {
-			need = lsn
-		}
+		need = max(need, s.unacked.Of(args[i]))
 	})
 	if n == 0 {
 		need = s.lastLSN
 	}
 	return need
-}
-
-// ackFloor is the highest LSN at least k replicas acknowledged.
-func (s *Server) ackFloor(k int) uint64 {
-	s.repl.replicasMu.Lock()
-	defer s.repl.replicasMu.Unlock()
-	acks := make([]uint64, 0, len(s.repl.replicas))
-	for r := range s.repl.replicas {
-		acks = append(acks, r.ack.Load())
-	}
-	if len(acks) < k || k <= 0 {
-		return 0
-	}
-	// k-th highest: a partial selection is not worth it for a handful.
-	for i := 0; i < k; i++ {
-		for j := i + 1; j < len(acks); j++ {
-			if acks[j] > acks[i] {
-				acks[i], acks[j] = acks[j], acks[i]
-			}
-		}
-	}
-	return acks[k-1]
 }

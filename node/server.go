@@ -14,6 +14,7 @@ import (
 	"github.com/batonkv/baton/node/coord"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
 )
@@ -66,7 +67,7 @@ type Server struct {
 	freeze freezeState
 	// unacked tracks keys of writes the replicas have not acknowledged yet
 	// (repl_unacked.go; guarded by mu).
-	unacked unackedWrites
+	unacked repl.Unacked
 	// repl is the replication state (repl.go); replApplier is the client
 	// the primary's stream is applied as.
 	repl        replState

@@ -126,22 +126,14 @@ func (r *Reader) readBulk(line []byte, raw *[]byte) (Value, error) {
 	if n < 0 {
 		return Value{Kind: BulkString, Null: true}, nil
 	}
-	body := make([]byte, 0, min(n+2, bulkChunk))
-	for len(body) < n+2 {
-		chunk := min(n+2-len(body), bulkChunk)
-		start := len(body)
-		body = append(body, make([]byte, chunk)...)
-		if _, err := io.ReadFull(r.br, body[start:]); err != nil {
-			return Value{}, unexpectedEOF(err)
-		}
-	}
-	if body[n] != '\r' || body[n+1] != '\n' {
-		return Value{}, fmt.Errorf("%w: bulk of %d bytes not followed by CRLF", ErrProtocol, n)
+	body, err := r.appendBulk(nil, n)
+	if err != nil {
+		return Value{}, err
 	}
 	if raw != nil {
-		*raw = append(*raw, body...)
+		*raw = append(append(*raw, body...), '\r', '\n')
 	}
-	return Value{Kind: BulkString, Str: string(body[:n])}, nil
+	return Value{Kind: BulkString, Str: string(body)}, nil
 }
 
 // readArray reads an array's elements after its header line.

@@ -29,8 +29,28 @@ func (w *Writer) WriteBulk(b []byte) {
 	w.bw.WriteString("\r\n")
 }
 
+// WriteBulkString buffers a bulk string given as a string (a frame's
+// name, without a conversion's copy).
+func (w *Writer) WriteBulkString(s string) {
+	w.header('$', int64(len(s)))
+	w.bw.WriteString(s)
+	w.bw.WriteString("\r\n")
+}
+
 // WriteInt buffers an integer.
 func (w *Writer) WriteInt(n int64) { w.header(':', n) }
+
+// WriteUint buffers an unsigned integer (LSNs, epochs, checksums: RESP
+// integers are decimal text, so the whole uint64 range fits).
+func (w *Writer) WriteUint(n uint64) {
+	var b [24]byte
+	out := strconv.AppendUint(append(b[:0], ':'), n, 10)
+	w.bw.Write(append(out, '\r', '\n'))
+}
+
+// WriteRaw buffers bytes that are already RESP, such as replies a server
+// built before it handed its connection over to a stream.
+func (w *Writer) WriteRaw(b []byte) { w.bw.Write(b) }
 
 // WriteCommand buffers a command: an array of bulk strings.
 func (w *Writer) WriteCommand(args ...string) {
