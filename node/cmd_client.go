@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/keyspace"
 )
 
@@ -94,7 +95,7 @@ func parseClientType(c *keyspace.Ctx, b []byte) (string, bool) {
 	case "replica", "slave":
 		return "replica", true
 	}
-	c.Err("ERR Unknown client type '" + sanitize(string(b), 128) + "'")
+	c.Err("ERR Unknown client type '" + resp.Sanitize(string(b), 128) + "'")
 	return "", false
 }
 
@@ -301,7 +302,7 @@ func parseKillFilter(c *keyspace.Ctx) (*killFilter, bool) {
 			f.typ = t
 		case keyspace.EqFold(opt, "user"):
 			if !keyspace.EqFold(val, "default") {
-				c.Err("ERR No such user '" + sanitize(string(val), 128) + "'")
+				c.Err("ERR No such user '" + resp.Sanitize(string(val), 128) + "'")
 				return nil, false
 			}
 		case keyspace.EqFold(opt, "skipme"):

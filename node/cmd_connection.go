@@ -3,6 +3,7 @@ package node
 import (
 	"crypto/subtle"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/keyspace"
 )
 
@@ -136,7 +137,7 @@ func (s *Server) cmdHello(c *keyspace.Ctx) {
 			}
 			j++
 		default:
-			c.Err("ERR Syntax error in HELLO option '" + sanitize(string(opt), 128) + "'")
+			c.Err("ERR Syntax error in HELLO option '" + resp.Sanitize(string(opt), 128) + "'")
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/coordapi"
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/keyspace"
 )
 
@@ -87,14 +88,14 @@ func (s *Server) runFailover(args []string, timeout time.Duration) string {
 	defer cc.Close()
 	v, err := cc.Do(ctx, args...)
 	if err != nil {
-		return "-ERR FAILOVER: " + sanitize(err.Error(), 400) + "\r\n"
+		return "-ERR FAILOVER: " + resp.Sanitize(err.Error(), 400) + "\r\n"
 	}
 	rep, err := coordapi.ReportFromReply(v)
 	if err != nil {
 		return "-ERR FAILOVER: unexpected reply from the coordinators\r\n"
 	}
 	if rep.Outcome != coordapi.OutcomeCommitted {
-		return "-ERR FAILOVER rolled back at step " + rep.FailedStep + ": " + sanitize(rep.Reason, 400) + "\r\n"
+		return "-ERR FAILOVER rolled back at step " + rep.FailedStep + ": " + resp.Sanitize(rep.Reason, 400) + "\r\n"
 	}
 	return "+OK\r\n"
 }

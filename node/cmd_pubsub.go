@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/keyspace"
 )
 
@@ -159,7 +160,7 @@ func (s *Server) cmdPubsub(c *keyspace.Ctx) {
 		return
 	}
 	if (sub == "channels" || sub == "shardchannels") && len(c.Args) > 3 {
-		c.Err("ERR unknown subcommand or wrong number of arguments for '" + sanitize(c.Arg(1), 128) + "'. Try PUBSUB HELP.")
+		c.Err("ERR unknown subcommand or wrong number of arguments for '" + resp.Sanitize(c.Arg(1), 128) + "'. Try PUBSUB HELP.")
 		return
 	}
 	ps := s.pubsub()

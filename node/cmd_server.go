@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/command"
 	"github.com/batonkv/baton/node/keyspace"
 )
@@ -248,11 +249,11 @@ func (s *Server) configSet(c *keyspace.Ctx) {
 		name := string(c.Args[i])
 		o := findConfig(name)
 		if o == nil {
-			c.Err("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(name, 128) + "'")
+			c.Err("ERR Unknown option or number of arguments for CONFIG SET - '" + resp.Sanitize(name, 128) + "'")
 			return
 		}
 		fail := func(why string) {
-			c.Err("ERR CONFIG SET failed (possibly related to argument '" + sanitize(name, 128) + "') - " + why)
+			c.Err("ERR CONFIG SET failed (possibly related to argument '" + resp.Sanitize(name, 128) + "') - " + why)
 		}
 		if seen[o.name] {
 			fail("duplicate parameter")
@@ -298,7 +299,7 @@ func subArity(c *keyspace.Ctx, name string) {
 
 // unknownSub writes Redis' unknown-subcommand error for container cmd.
 func unknownSub(c *keyspace.Ctx, cmd string) {
-	c.Err("ERR unknown subcommand '" + sanitize(string(c.Args[1]), 128) + "'. Try " + cmd + " HELP.")
+	c.Err("ERR unknown subcommand '" + resp.Sanitize(string(c.Args[1]), 128) + "'. Try " + cmd + " HELP.")
 }
 
 // help writes a container command's HELP reply: a header line, the

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/command"
 	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
@@ -279,28 +280,15 @@ func (cl *client) flagMultiError() {
 func unknownCommand(args [][]byte) string {
 	var b strings.Builder
 	b.WriteString("ERR unknown command '")
-	b.WriteString(sanitize(string(args[0]), 128))
+	b.WriteString(resp.Sanitize(string(args[0]), 128))
 	b.WriteString("', with args beginning with: ")
 	for _, a := range args[1:] {
 		if b.Len() > 256 {
 			break
 		}
 		b.WriteString("'")
-		b.WriteString(sanitize(string(a), 128))
+		b.WriteString(resp.Sanitize(string(a), 128))
 		b.WriteString("' ")
 	}
 	return b.String()
-}
-
-// sanitize keeps error messages on one line and bounded, as Redis does.
-func sanitize(s string, max int) string {
-	if len(s) > max {
-		s = s[:max]
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
-		}
-		return r
-	}, s)
 }
