@@ -17,9 +17,6 @@ func (p *Process) PID() int { return p.cmd.Process.Pid }
 // Config returns the configuration the process was started with.
 func (p *Process) Config() Config { return p.cfg }
 
-// Exited is closed once the child has exited and been reaped.
-func (p *Process) Exited() <-chan struct{} { return p.done }
-
 // Alive reports whether the child has not exited (a stopped one counts).
 func (p *Process) Alive() bool {
 	select {
