@@ -23,6 +23,9 @@ func (r *Reader) raw(dst []byte, start, depth int) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	if Kind(line[0]) == BulkString {
+		return r.rawBulk(dst, line, start)
+	}
 	dst = append(append(dst, line...), '\r', '\n')
 	switch Kind(line[0]) {
 	case SimpleString, ErrorReply:
@@ -30,8 +33,6 @@ func (r *Reader) raw(dst []byte, start, depth int) ([]byte, error) {
 		if _, err := strconv.ParseInt(string(line[1:]), 10, 64); err != nil {
 			return dst, fmt.Errorf("%w: bad integer %q", ErrProtocol, line)
 		}
-	case BulkString:
-		return r.rawBulk(dst, line, start)
 	case Array:
 		return r.rawArray(dst, line, start, depth)
 	default:
@@ -48,16 +49,22 @@ func (r *Reader) checkRaw(dst []byte, start int) error {
 	return nil
 }
 
-// rawBulk appends a bulk string's body after its header line, growing dst
-// chunk by chunk as the bytes arrive.
+// rawBulk appends a bulk string, its header line and its body, growing dst
+// once for a small bulk and chunk by chunk for a large one, as its bytes
+// arrive.
 func (r *Reader) rawBulk(dst, line []byte, start int) ([]byte, error) {
 	n, err := length(line, r.MaxBulk)
-	if err != nil || n < 0 {
+	if err != nil {
 		return dst, err
 	}
-	if r.MaxRaw > 0 && len(dst)-start+n+2 > r.MaxRaw {
+	if n < 0 {
+		return append(append(dst, line...), '\r', '\n'), r.checkRaw(dst, start)
+	}
+	if r.MaxRaw > 0 && len(dst)-start+len(line)+2+n+2 > r.MaxRaw {
 		return dst, fmt.Errorf("%w: value larger than %d bytes", ErrProtocol, r.MaxRaw)
 	}
+	dst = slices.Grow(dst, len(line)+2+min(n+2, bulkChunk))
+	dst = append(append(dst, line...), '\r', '\n')
 	for left := n + 2; left > 0; {
 		chunk := min(left, bulkChunk)
 		at := len(dst)

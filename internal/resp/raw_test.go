@@ -62,3 +62,23 @@ func Test_Writer_Lazy(t *testing.T) {
 		t.Fatalf("AppendCommandBytes = %q", got)
 	}
 }
+
+// Encoding a command and reading a small reply into a fresh buffer cost one
+// allocation each.
+func Test_OneAllocation(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { AppendCommand(nil, "SET", "key:123", "xxx") }); n != 1 {
+		t.Fatalf("AppendCommand allocated %v times", n)
+	}
+	in := []byte("$3\r\nxxx\r\n")
+	src := bytes.NewReader(nil)
+	r := NewReader(src)
+	n := testing.AllocsPerRun(100, func() {
+		src.Reset(in)
+		if _, err := r.ReadRaw(nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n != 1 {
+		t.Fatalf("ReadRaw of a small bulk allocated %v times", n)
+	}
+}

@@ -3,6 +3,7 @@ package resp
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -74,8 +75,15 @@ func AppendCommand(dst []byte, args ...string) []byte { return appendCommand(dst
 // as a RESP server parsed it).
 func AppendCommandBytes(dst []byte, args ...[]byte) []byte { return appendCommand(dst, args) }
 
-// appendCommand encodes args as an array of bulk strings.
+// appendCommand encodes args as an array of bulk strings, growing dst at
+// most once.
 func appendCommand[T string | []byte](dst []byte, args []T) []byte {
+	// A header is at most 1+20+2 bytes.
+	need := 23 + 25*len(args)
+	for _, a := range args {
+		need += len(a)
+	}
+	dst = slices.Grow(dst, need)
 	dst = strconv.AppendInt(append(dst, '*'), int64(len(args)), 10)
 	dst = append(dst, '\r', '\n')
 	for _, a := range args {
