@@ -3,7 +3,6 @@ package resp
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 )
 
@@ -63,12 +62,12 @@ func (r *Reader) rawBulk(dst, line []byte, start int) ([]byte, error) {
 	if r.MaxRaw > 0 && len(dst)-start+len(line)+2+n+2 > r.MaxRaw {
 		return dst, fmt.Errorf("%w: value larger than %d bytes", ErrProtocol, r.MaxRaw)
 	}
-	dst = slices.Grow(dst, len(line)+2+min(n+2, bulkChunk))
+	dst = grow(dst, len(line)+2+min(n+2, bulkChunk))
 	dst = append(append(dst, line...), '\r', '\n')
 	for left := n + 2; left > 0; {
 		chunk := min(left, bulkChunk)
 		at := len(dst)
-		dst = slices.Grow(dst, chunk)[:at+chunk]
+		dst = grow(dst, chunk)[:at+chunk]
 		if _, err := io.ReadFull(r.br, dst[at:]); err != nil {
 			return dst[:at], unexpectedEOF(err)
 		}

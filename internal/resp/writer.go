@@ -3,7 +3,6 @@ package resp
 import (
 	"bufio"
 	"io"
-	"slices"
 	"strconv"
 )
 
@@ -83,7 +82,7 @@ func appendCommand[T string | []byte](dst []byte, args []T) []byte {
 	for _, a := range args {
 		need += len(a)
 	}
-	dst = slices.Grow(dst, need)
+	dst = grow(dst, need)
 	dst = strconv.AppendInt(append(dst, '*'), int64(len(args)), 10)
 	dst = append(dst, '\r', '\n')
 	for _, a := range args {
@@ -91,4 +90,16 @@ func appendCommand[T string | []byte](dst []byte, args []T) []byte {
 		dst = append(append(append(dst, '\r', '\n'), a...), '\r', '\n')
 	}
 	return dst
+}
+
+// grow makes room for n more bytes in dst with one allocation at most (so
+// also under the race detector, unlike slices.Grow), at least doubling its
+// capacity so repeated appends stay linear.
+func grow(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	nb := make([]byte, len(dst), max(len(dst)+n, 2*cap(dst)))
+	copy(nb, dst)
+	return nb
 }
