@@ -29,14 +29,10 @@ type apiConn struct {
 
 // accept admits a connection.
 func (c *Service) accept(conn redcon.Conn) bool {
-	c.connsMu.Lock()
-	defer c.connsMu.Unlock()
-	if c.closed {
+	if !c.life.Track(conn.NetConn()) {
 		return false
 	}
-	ac := &apiConn{nc: conn.NetConn(), authed: c.cfg.Secret == ""}
-	c.conns[ac] = struct{}{}
-	conn.SetContext(ac)
+	conn.SetContext(&apiConn{nc: conn.NetConn(), authed: c.cfg.Secret == ""})
 	return true
 }
 
@@ -50,12 +46,8 @@ func (c *Service) closedConn(conn redcon.Conn, err error) {
 	c.forget(ac)
 }
 
-// forget drops ac from the connection set.
-func (c *Service) forget(ac *apiConn) {
-	c.connsMu.Lock()
-	delete(c.conns, ac)
-	c.connsMu.Unlock()
-}
+// forget drops ac from the connections Close closes.
+func (c *Service) forget(ac *apiConn) { c.life.Untrack(ac.nc) }
 
 // apiCommands are the API's commands; leaderOnly ones are redirected by
 // followers.
@@ -120,7 +112,7 @@ func (c *Service) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 		c.writeRedirect(conn)
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, apiTimeout)
+	ctx, cancel := context.WithTimeout(c.life.Context(), apiTimeout)
 	defer cancel()
 	writeReply(conn, h.fn(c, ctx, cmd.Args))
 }
@@ -369,7 +361,7 @@ func (c *Service) cmdTakeover(_ context.Context, args [][]byte) any {
 		}
 	}
 	// The takeover has its own bound (timeout), not the API's.
-	ctx, cancel := context.WithTimeout(c.ctx, timeout+5*time.Second)
+	ctx, cancel := context.WithTimeout(c.life.Context(), timeout+5*time.Second)
 	defer cancel()
 	rep, err := c.Takeover(ctx, to, timeout, grace)
 	if err != nil {

@@ -1,7 +1,6 @@
 package consensus
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/lifecycle"
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
@@ -28,9 +28,10 @@ type Service struct {
 	log  *slog.Logger
 	raft *Raft
 
-	rs   *redcon.Server
-	lnMu sync.Mutex
-	ln   net.Listener
+	rs *redcon.Server
+	// life owns the background goroutines, the API listener and
+	// connections (detached ones too), and the order of Close.
+	life *lifecycle.Lifecycle
 
 	leases leaseTable
 	probes *prober
@@ -40,16 +41,9 @@ type Service struct {
 	metrics      *metrics
 	reg          *prometheus.Registry
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-
-	// conns are the API connections, closed by Close (detached ones too);
 	// web serves /metrics and /healthz (metrics.go), nil when off.
-	connsMu sync.Mutex
-	conns   map[*apiConn]struct{}
-	closed  bool
-	web     *metricshttp.Server
+	webMu sync.Mutex
+	web   *metricshttp.Server
 }
 
 // New opens the member's Raft state (bootstrapping a fresh group from Peers
@@ -69,16 +63,22 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("coordinator %s: %w", cfg.ID, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	c := &Service{
 		cfg: cfg, log: cfg.Logger.With("component", "coordinator", "id", cfg.ID), raft: r,
-		ctx: ctx, cancel: cancel, conns: make(map[*apiConn]struct{}),
+		life: lifecycle.New(),
 	}
 	c.metrics = m
 	c.reg = m.register(c)
 	c.probes = newProber(c)
+	// Close hooks run last registered first: the probes' connections are
+	// closed, then Raft, opened first, is shut down last.
+	c.life.OnClose(c.raft.Close)
+	c.life.OnClose(func() error {
+		c.probes.close()
+		return nil
+	})
 	c.rs = redcon.NewServerNetwork("tcp", cfg.APIAddr, redcon.HandlerFunc(c.serveRESP), c.accept, c.closedConn)
-	c.goBackground(c.leaderLoop)
+	c.life.Go(c.leaderLoop)
 	return c, nil
 }
 
@@ -87,79 +87,27 @@ func (c *Service) Raft() *Raft { return c.raft }
 
 // Serve serves the RESP API on ln (and HTTP when configured) until Close.
 func (c *Service) Serve(ln net.Listener) error {
-	c.lnMu.Lock()
-	c.ln = ln
-	c.lnMu.Unlock()
-	if c.cfg.HTTPAddr != "" {
-		if err := c.serveHTTP(); err != nil {
-			return err
+	return c.life.Serve(ln, c.rs, func(ln net.Listener) error {
+		if c.cfg.HTTPAddr != "" {
+			if err := c.serveHTTP(); err != nil {
+				return err
+			}
 		}
-	}
-	if c.cfg.Join != "" {
-		c.goBackground(c.joinLoop)
-	}
-	return c.rs.Serve(ln)
+		if c.cfg.Join != "" {
+			c.life.Go(c.joinLoop)
+		}
+		return c.rs.Serve(ln)
+	})
 }
 
 // Addr is the API listener's address once Serve has started.
-func (c *Service) Addr() net.Addr {
-	c.lnMu.Lock()
-	defer c.lnMu.Unlock()
-	if c.ln == nil {
-		return nil
-	}
-	return c.ln.Addr()
-}
+func (c *Service) Addr() net.Addr { return c.life.Addr() }
 
-// Close stops serving, closes every API connection, stops background work
-// and shuts Raft down.
-func (c *Service) Close() error {
-	c.connsMu.Lock()
-	if c.closed {
-		c.connsMu.Unlock()
-		return nil
-	}
-	c.closed = true
-	for ac := range c.conns {
-		ac.nc.Close()
-	}
-	web := c.web
-	c.connsMu.Unlock()
-	c.cancel()
-	c.lnMu.Lock()
-	ln := c.ln
-	c.lnMu.Unlock()
-	if ln != nil {
-		c.rs.Close()
-		ln.Close()
-	}
-	if web != nil {
-		web.Close()
-	}
-	c.wg.Wait()
-	c.probes.close()
-	return c.raft.Close()
-}
-
-// goBackground runs fn on a goroutine owned by the coordinator.
-func (c *Service) goBackground(fn func(ctx context.Context)) {
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		fn(c.ctx)
-	}()
-}
-
-// own registers one more owned goroutine unless Close has begun.
-func (c *Service) own() bool {
-	c.connsMu.Lock()
-	defer c.connsMu.Unlock()
-	if c.closed {
-		return false
-	}
-	c.wg.Add(1)
-	return true
-}
+// Close stops background work and serving, closes every API connection,
+// stops the metrics server, waits for the background goroutines, closes
+// the probes' connections and shuts Raft down: the lifecycle's order
+// (internal/lifecycle).
+func (c *Service) Close() error { return c.life.Close() }
 
 // leaderAPIAddr is the API address of the current Raft leader, if known.
 func (c *Service) leaderAPIAddr() string {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/coordapi"
-	"github.com/redis/go-redis/v9"
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // nodeStatus is what the leader last learned of a node by probing it.
@@ -24,7 +24,7 @@ type nodeStatus struct {
 type prober struct {
 	c       *Service
 	mu      sync.Mutex
-	clients map[string]*redis.Client
+	clients map[string]*nodeClient
 	status  map[string]nodeStatus
 	// resetAt is when this leadership term began.
 	resetAt time.Time
@@ -32,7 +32,7 @@ type prober struct {
 
 // newProber returns an empty prober.
 func newProber(c *Service) *prober {
-	return &prober{c: c, clients: make(map[string]*redis.Client), status: make(map[string]nodeStatus)}
+	return &prober{c: c, clients: make(map[string]*nodeClient), status: make(map[string]nodeStatus)}
 }
 
 // reset forgets what an earlier term learned; nodes count as last seen at
@@ -46,24 +46,24 @@ func (p *prober) reset(now time.Time) {
 }
 
 // client returns the probe client for addr.
-func (p *prober) client(addr string) *redis.Client {
+func (p *prober) client(addr string) *nodeClient {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cl, ok := p.clients[addr]
 	if !ok {
-		timeout := max(2*p.c.cfg.ProbeInterval, 100*time.Millisecond)
-		// One dial attempt: go-redis would otherwise retry a refused dial
-		// 5 times 100 ms apart, and a dead node's probe would hold up the
-		// detection of its death by half a second.
-		cl = redis.NewClient(&redis.Options{
-			Addr: addr, Password: p.c.cfg.NodeAuth, MaxRetries: -1, PoolSize: 2,
-			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
-			DialerRetries: 1, DialerRetryTimeout: time.Millisecond,
-			Protocol: 2, DisableIdentity: true,
-		})
+		// One dial attempt (nodeClient), each step within the timeout: a
+		// dead node's probe must not hold up the detection of its death.
+		timeout := probeTimeout(p.c.cfg.ProbeInterval)
+		cl = &nodeClient{addr: addr, secret: p.c.cfg.NodeAuth, dialTimeout: timeout, ioTimeout: timeout}
 		p.clients[addr] = cl
 	}
 	return cl
+}
+
+// probeTimeout bounds one round of probes, and each probe's dial, write
+// and read: two probe intervals, at least 100 ms.
+func probeTimeout(interval time.Duration) time.Duration {
+	return max(2*interval, 100*time.Millisecond)
 }
 
 // close closes every probe client.
@@ -71,16 +71,16 @@ func (p *prober) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, cl := range p.clients {
-		cl.Close()
+		cl.close()
 	}
-	p.clients = map[string]*redis.Client{}
+	p.clients = map[string]*nodeClient{}
 }
 
 // probeAll probes every member of t but skip concurrently and records the
 // results, within a bound of two probe intervals (at least 100 ms), so one
 // hung node never delays the verdict on the others.
 func (p *prober) probeAll(ctx context.Context, t coordapi.Topology, skip string) {
-	ctx, cancel := context.WithTimeout(ctx, max(2*p.c.cfg.ProbeInterval, 100*time.Millisecond))
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout(p.c.cfg.ProbeInterval))
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, n := range t.Members {
@@ -109,31 +109,40 @@ func (p *prober) probeAll(ctx context.Context, t coordapi.Topology, skip string)
 }
 
 // probeRole asks a node for ROLE.
-func probeRole(ctx context.Context, cl *redis.Client, id string) (nodeStatus, error) {
-	v, err := cl.Do(ctx, "role").Slice()
+func probeRole(ctx context.Context, cl *nodeClient, id string) (nodeStatus, error) {
+	reply, err := cl.do(ctx, "role")
 	if err != nil {
 		return nodeStatus{}, err
 	}
+	if reply.Kind != resp.Array || reply.Null {
+		return nodeStatus{}, fmt.Errorf("unexpected ROLE reply %v", reply)
+	}
+	v := reply.Elems
 	st := nodeStatus{ReplicaStatus: ReplicaStatus{ID: id, Reachable: true}}
 	if len(v) == 0 {
 		return st, errors.New("empty ROLE reply")
 	}
-	st.Role, _ = v[0].(string)
+	st.Role = text(v[0])
 	switch {
 	case st.Role == "master" && len(v) >= 2:
-		n, _ := v[1].(int64)
-		st.Offset = uint64(max(n, 0))
+		st.Offset = uint64(max(v[1].Int, 0))
 	case st.Role == "slave" && len(v) == 5:
-		host, _ := v[1].(string)
-		port, _ := v[2].(int64)
-		st.Following = host + ":" + strconv.FormatInt(port, 10)
-		st.LinkState, _ = v[3].(string)
-		n, _ := v[4].(int64)
-		st.Offset = uint64(max(n, 0))
+		st.Following = text(v[1]) + ":" + strconv.FormatInt(v[2].Int, 10)
+		st.LinkState = text(v[3])
+		st.Offset = uint64(max(v[4].Int, 0))
 	default:
-		return st, fmt.Errorf("unexpected ROLE reply %v", v)
+		return st, fmt.Errorf("unexpected ROLE reply %v", reply)
 	}
 	return st, nil
+}
+
+// text is a reply element's text: a simple or bulk string's ("" for any
+// other kind).
+func text(v resp.Value) string {
+	if v.Kind == resp.SimpleString || v.Kind == resp.BulkString {
+		return v.Str
+	}
+	return ""
 }
 
 // lastSeen is when the node last answered a probe (the term's start when it

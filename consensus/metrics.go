@@ -171,20 +171,20 @@ func (c *Service) serveHTTP() error {
 	if err != nil {
 		return err
 	}
-	c.connsMu.Lock()
-	defer c.connsMu.Unlock()
-	if c.closed {
-		return web.Close()
-	}
+	c.webMu.Lock()
 	c.web = web
+	c.webMu.Unlock()
+	// Stopped before the background goroutines are waited for (at once
+	// when Close has begun).
+	c.life.OnStop(func() { web.Close() })
 	return nil
 }
 
 // HTTPAddr is the address /metrics and /healthz are served on (nil until
 // Serve, or when Config.HTTPAddr is empty).
 func (c *Service) HTTPAddr() net.Addr {
-	c.connsMu.Lock()
-	defer c.connsMu.Unlock()
+	c.webMu.Lock()
+	defer c.webMu.Unlock()
 	if c.web == nil {
 		return nil
 	}

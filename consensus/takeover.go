@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/batonkv/baton/coordapi"
-	"github.com/redis/go-redis/v9"
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // DefaultTakeoverGrace is how long the old primary waits for every
@@ -185,23 +186,25 @@ func (r *takeoverRun) done(name string) {
 // returns its final LSN and how many connections it force-closed.
 func (r *takeoverRun) freeze(ctx context.Context) (uint64, int64, error) {
 	id := r.t.Takeover.ID
-	v, err := r.c.nodeCall(ctx, r.from.Addr, "BATON.FREEZE", id, r.t.Epoch, r.grace.Milliseconds()).Slice()
+	v, err := r.c.nodeCall(ctx, r.from.Addr, "BATON.FREEZE", strconv.FormatUint(id, 10),
+		strconv.FormatUint(r.t.Epoch, 10), strconv.FormatInt(r.grace.Milliseconds(), 10))
+	if err == nil && (v.Kind != resp.Array || v.Null) {
+		err = fmt.Errorf("unexpected reply %v", v)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("freeze %s: %w", r.rep.From, err)
 	}
-	if len(v) < 2 {
+	if len(v.Elems) < 2 {
 		return 0, 0, fmt.Errorf("freeze %s: unexpected reply %v", r.rep.From, v)
 	}
-	lsn, _ := v[0].(int64)
-	closed, _ := v[1].(int64)
-	return uint64(lsn), closed, nil
+	return uint64(v.Elems[0].Int), v.Elems[1].Int, nil
 }
 
 // awaitParity waits until the target replicates the old primary and has
 // applied exactly its final LSN.
 func (r *takeoverRun) awaitParity(ctx context.Context, lsn uint64) error {
 	cl := r.c.nodeClient(r.toAddr)
-	defer cl.Close()
+	defer cl.close()
 	var last nodeStatus
 	var lastErr error
 	for {
@@ -232,7 +235,7 @@ func (r *takeoverRun) awaitPromotion(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
 	cl := r.c.nodeClient(r.toAddr)
-	defer cl.Close()
+	defer cl.close()
 	for ctx.Err() == nil {
 		if st, err := probeRole(ctx, cl, r.rep.To); err == nil && st.Role == "master" {
 			r.done("promoted")
@@ -251,7 +254,7 @@ func (r *takeoverRun) rollback(step string, cause error) coordapi.TakeoverReport
 	r.rep.Outcome, r.rep.FailedStep, r.rep.Reason = coordapi.OutcomeRolledBack, step, cause.Error()
 	r.rep.Epoch = r.t.Epoch
 	r.c.log.Warn("takeover: rolling back", "step", step, "err", cause)
-	ctx, cancel := context.WithTimeout(r.c.ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(r.c.life.Context(), 2*time.Second)
 	defer cancel()
 	if err := r.c.rollbackTakeover(ctx); err != nil {
 		r.rep.Reason += "; rollback: " + err.Error()
@@ -287,31 +290,13 @@ func (c *Service) rollbackTakeover(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
-		if err := c.nodeCall(ctx, from.Addr, "BATON.UNFREEZE", tk.ID).Err(); err != nil {
+		if _, err := c.nodeCall(ctx, from.Addr, "BATON.UNFREEZE", strconv.FormatUint(tk.ID, 10)); err != nil {
 			// The node thaws itself once it sees the record stable again.
 			c.log.Warn("takeover rollback: unfreeze", "node", tk.From, "err", err)
 		}
 		c.log.Info("takeover rolled back", "from", tk.From, "to", tk.To, "epoch", t.Epoch, "id", tk.ID)
 		return nil
 	}
-}
-
-// nodeClient is a one-off client to a datastore node whose calls are
-// bounded by their context.
-func (c *Service) nodeClient(addr string) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Addr: addr, Password: c.cfg.NodeAuth, MaxRetries: -1, PoolSize: 1,
-		DialTimeout: time.Second, ContextTimeoutEnabled: true,
-		DialerRetries: 1, DialerRetryTimeout: time.Millisecond,
-		Protocol: 2, DisableIdentity: true,
-	})
-}
-
-// nodeCall sends one command to a node on a one-off client.
-func (c *Service) nodeCall(ctx context.Context, addr string, args ...any) *redis.Cmd {
-	cl := c.nodeClient(addr)
-	defer cl.Close()
-	return cl.Do(ctx, args...)
 }
 
 // msSince is the time since start in milliseconds.

@@ -24,13 +24,13 @@ func (c *Service) startWatch(conn redcon.Conn, ac *apiConn) {
 	}
 	dc := conn.Detach()
 	ac.watch = true
-	if !c.own() {
+	if !c.life.Own() {
 		dc.Close()
 		c.forget(ac)
 		return
 	}
 	go func() {
-		defer c.wg.Done()
+		defer c.life.Done()
 		defer c.forget(ac)
 		defer dc.Close()
 		gone := make(chan struct{})
@@ -65,7 +65,7 @@ func (c *Service) startWatch(conn redcon.Conn, ac *apiConn) {
 				writePush(w, last)
 			case <-gone:
 				return
-			case <-c.ctx.Done():
+			case <-c.life.Context().Done():
 				return
 			}
 		}

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/tidwall/redcon"
+	"github.com/batonkv/baton/internal/lifecycle"
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // Errors of the backend side.
@@ -18,7 +16,8 @@ var (
 	// errBackendLost means a backend connection broke (or was closed)
 	// before every reply it owed had arrived.
 	errBackendLost = errors.New("proxy: backend connection lost")
-	// errBadReply means a backend sent bytes that are not RESP.
+	// errBadReply means a backend's reply stream is out of step or not
+	// RESP (resp.ErrProtocol counts as it too).
 	errBadReply = errors.New("proxy: invalid RESP from backend")
 )
 
@@ -30,119 +29,18 @@ const maxReplyBytes = 512<<20 + 1024
 // coordinator.
 const dialTimeout = time.Second
 
-// respReader reads whole RESP values off a stream with redcon.ReadNextRESP.
-// ReadNextRESP answers n == 0 both for "incomplete" and "invalid"; an
-// invalid leading type byte is detected here so a bad stream fails instead
-// of waiting forever.
-type respReader struct {
-	r   io.Reader
-	buf []byte
-	// buf[start:end] holds bytes read but not yet returned.
-	start, end int
-}
-
-// newRespReader returns a reader over r.
-func newRespReader(r io.Reader) *respReader {
-	return &respReader{r: r, buf: make([]byte, 16<<10)}
-}
-
-// next returns the raw bytes of the next RESP value; the slice is a copy the
-// caller owns.
-func (rr *respReader) next() ([]byte, error) {
-	v, err := rr.nextView()
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(nil), v...), nil
-}
-
-// nextView is next without the copy: the slice is valid until the next call.
-func (rr *respReader) nextView() ([]byte, error) {
-	for {
-		if rr.end > rr.start {
-			switch rr.buf[rr.start] {
-			case '+', '-', ':', '$', '*':
-			default:
-				return nil, fmt.Errorf("%w: leading byte %q", errBadReply, rr.buf[rr.start])
-			}
-			if n, _ := redcon.ReadNextRESP(rr.buf[rr.start:rr.end]); n > 0 {
-				out := rr.buf[rr.start : rr.start+n]
-				rr.start += n
-				return out, nil
-			}
-		}
-		if rr.start > 0 {
-			rr.end = copy(rr.buf, rr.buf[rr.start:rr.end])
-			rr.start = 0
-		}
-		if rr.end == len(rr.buf) {
-			if len(rr.buf) >= maxReplyBytes {
-				return nil, fmt.Errorf("%w: reply larger than %d bytes", errBadReply, maxReplyBytes)
-			}
-			rr.buf = append(rr.buf, make([]byte, len(rr.buf))...)
-		}
-		n, err := rr.r.Read(rr.buf[rr.end:])
-		rr.end += n
-		if err != nil && n == 0 {
-			return nil, err
-		}
-	}
-}
-
-// encodeCommand appends args as a RESP array of bulk strings.
-func encodeCommand(b []byte, args [][]byte) []byte {
-	b = redcon.AppendArray(b, len(args))
-	for _, a := range args {
-		b = redcon.AppendBulk(b, a)
-	}
-	return b
-}
-
-// encodeStrings is encodeCommand for string arguments.
-func encodeStrings(args ...string) []byte {
-	b := redcon.AppendArray(nil, len(args))
-	for _, a := range args {
-		b = redcon.AppendBulkString(b, a)
-	}
-	return b
-}
-
-// dialRESP connects to addr and, with a password, sends AUTH and checks the
-// reply. It returns the connection and a reader positioned after the AUTH
-// reply.
-func dialRESP(ctx context.Context, addr, password string) (net.Conn, *respReader, error) {
+// dialBackend connects to a node within dialTimeout and, with a password,
+// authenticates. Its reader takes replies of any shape up to
+// maxReplyBytes: they are forwarded, not decoded.
+func dialBackend(ctx context.Context, addr, password string) (*resp.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	c, err := resp.Dial(ctx, addr, password)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dial %s: %w", addr, err)
-	}
-	rr := newRespReader(nc)
-	if password == "" {
-		return nc, rr, nil
-	}
-	dl, _ := ctx.Deadline()
-	nc.SetDeadline(dl)
-	reply, err := roundTrip(nc, rr, encodeStrings("AUTH", password))
-	nc.SetDeadline(time.Time{})
-	if err != nil {
-		nc.Close()
-		return nil, nil, fmt.Errorf("auth with %s: %w", addr, err)
-	}
-	if reply[0] == '-' {
-		nc.Close()
-		return nil, nil, fmt.Errorf("auth with %s: %s", addr, strings.TrimSpace(string(reply[1:])))
-	}
-	return nc, rr, nil
-}
-
-// roundTrip writes one encoded command and reads its reply.
-func roundTrip(nc net.Conn, rr *respReader, cmd []byte) ([]byte, error) {
-	if _, err := nc.Write(cmd); err != nil {
 		return nil, err
 	}
-	return rr.next()
+	c.MaxArray, c.MaxRaw = maxReplyBytes, maxReplyBytes
+	return c, nil
 }
 
 // pool is a fixed number of shared connections to one node address, dialed
@@ -151,7 +49,8 @@ func roundTrip(nc net.Conn, rr *respReader, cmd []byte) ([]byte, error) {
 type pool struct {
 	addr     string
 	password string
-	wg       *sync.WaitGroup
+	// life owns the connections' read and flush loops.
+	life *lifecycle.Lifecycle
 
 	mu     sync.Mutex
 	conns  []*backendConn
@@ -181,21 +80,16 @@ func (pl *pool) get(ctx context.Context) (*backendConn, error) {
 	}
 	// Dialing under the lock serializes dials to this node, which is what
 	// we want while it is down: one attempt at a time, not one per client.
-	nc, rr, err := dialRESP(ctx, pl.addr, pl.password)
+	c, err := dialBackend(ctx, pl.addr, pl.password)
 	if err != nil {
 		return nil, err
 	}
-	bc := newBackendConn(nc, rr)
+	bc := newBackendConn(c)
 	pl.conns[i] = bc
-	pl.wg.Add(2)
-	go func() {
-		defer pl.wg.Done()
-		bc.readLoop()
-	}()
-	go func() {
-		defer pl.wg.Done()
-		bc.flushLoop()
-	}()
+	// Past Close they do not start; close (run by Close) still fails the
+	// connection and its batches.
+	pl.life.Go(func(context.Context) { bc.readLoop() })
+	pl.life.Go(func(context.Context) { bc.flushLoop() })
 	return bc, nil
 }
 

@@ -3,10 +3,11 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // maxKeptBuffer bounds the buffers a backend connection or a client keeps
@@ -97,8 +98,9 @@ var errNotSent = errors.New("proxy: backend connection lost before the batch was
 // calls of the proxy and of the node are shared by groups of client
 // batches, as in an event loop that flushes once per iteration.
 type backendConn struct {
-	nc net.Conn
-	rr *respReader
+	c *resp.Conn
+	// reply is the read loop's buffer for the reply being read.
+	reply []byte
 	// wake starts the flusher (buffered, 1); stop is closed when
 	// the connection fails, which ends the flusher.
 	wake, stop chan struct{}
@@ -118,8 +120,8 @@ type backendConn struct {
 }
 
 // newBackendConn wraps a connected, authenticated connection.
-func newBackendConn(nc net.Conn, rr *respReader) *backendConn {
-	return &backendConn{nc: nc, rr: rr, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+func newBackendConn(c *resp.Conn) *backendConn {
+	return &backendConn{c: c, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 }
 
 // send queues b for the replies of the commands reqs[i], i in todo, and
@@ -153,7 +155,7 @@ func (bc *backendConn) writeLocked() {
 	buf := bc.pending
 	bc.pending, bc.spare, bc.unsent = bc.spare[:0], nil, 0
 	bc.mu.Unlock()
-	_, err := bc.nc.Write(buf)
+	_, err := bc.c.NetConn().Write(buf)
 	bc.mu.Lock()
 	if cap(buf) <= maxKeptBuffer {
 		bc.spare = buf[:0]
@@ -191,7 +193,7 @@ func (bc *backendConn) flushLoop() {
 func (bc *backendConn) failLocked(err error) {
 	if bc.broken == nil {
 		bc.broken = err
-		bc.nc.Close()
+		bc.c.Close()
 		close(bc.stop)
 	}
 	for k, b := range bc.queue {
@@ -208,7 +210,11 @@ func (bc *backendConn) failLocked(err error) {
 // connection fails; then it fails whatever is still queued.
 func (bc *backendConn) readLoop() {
 	for {
-		reply, err := bc.rr.nextView()
+		if cap(bc.reply) > maxKeptBuffer {
+			bc.reply = nil
+		}
+		reply, err := bc.c.ReadRaw(bc.reply[:0])
+		bc.reply = reply
 		bc.mu.Lock()
 		if err != nil {
 			bc.failLocked(fmt.Errorf("%w: %v", errBackendLost, err))

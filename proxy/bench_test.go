@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/internal/testutil"
 	"github.com/batonkv/baton/node"
 	"github.com/batonkv/baton/node/nodetest"
@@ -85,8 +85,7 @@ func runPipelined(b *testing.B, addr string, depth int, cmd func(key string) []b
 // pipelineRounds is one benchmark connection: rounds pipelines of depth
 // commands, each followed by reading its replies.
 func pipelineRounds(nc net.Conn, ci, rounds, depth int, cmd func(key string) []byte) error {
-	rd := bufio.NewReader(nc)
-	rr := newRespReader(rd)
+	rr := resp.NewReader(nc)
 	var out []byte
 	for r := 0; r < rounds; r++ {
 		out = out[:0]
@@ -97,7 +96,7 @@ func pipelineRounds(nc net.Conn, ci, rounds, depth int, cmd func(key string) []b
 			return err
 		}
 		for d := 0; d < depth; d++ {
-			reply, err := rr.next()
+			reply, err := rr.ReadRaw(nil)
 			if err != nil {
 				return err
 			}
@@ -111,8 +110,8 @@ func pipelineRounds(nc net.Conn, ci, rounds, depth int, cmd func(key string) []b
 
 // benchSet and benchGet encode the benchmark's commands (3-byte values, as
 // redis-benchmark's default -d 3).
-func benchSet(key string) []byte { return encodeStrings("SET", key, "xxx") }
-func benchGet(key string) []byte { return encodeStrings("GET", key) }
+func benchSet(key string) []byte { return resp.AppendCommand(nil, "SET", key, "xxx") }
+func benchGet(key string) []byte { return resp.AppendCommand(nil, "GET", key) }
 
 func benchPaths(b *testing.B, direct bool) {
 	for _, depth := range []int{1, 16} {

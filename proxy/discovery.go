@@ -37,11 +37,9 @@ func (p *Proxy) startDiscovery() {
 	for _, addr := range p.cfg.Coordinators {
 		l := &coordLink{addr: addr, kick: make(chan struct{}, 1)}
 		p.coords = append(p.coords, l)
-		p.wg.Add(1)
-		go p.watchCoordinator(l)
+		p.life.Go(func(context.Context) { p.watchCoordinator(l) })
 		if !p.cfg.noPoll {
-			p.wg.Add(1)
-			go p.pollCoordinator(l)
+			p.life.Go(func(context.Context) { p.pollCoordinator(l) })
 		}
 	}
 }
@@ -91,11 +89,9 @@ func (p *Proxy) retireLocked(old string) {
 	if pl == nil {
 		return
 	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
+	p.life.Go(func(ctx context.Context) {
 		select {
-		case <-p.done:
+		case <-ctx.Done():
 			return
 		case <-time.After(retireGrace):
 		}
@@ -105,7 +101,7 @@ func (p *Proxy) retireLocked(old string) {
 		if !again {
 			pl.breakConns()
 		}
-	}()
+	})
 }
 
 // SetBackend points the proxy at a new primary address by hand, as the
@@ -171,7 +167,6 @@ func (l *coordLink) poke() {
 // watch stream is down or pollWhileWatching while it is up, and whenever
 // kicked, until the proxy closes.
 func (p *Proxy) pollCoordinator(l *coordLink) {
-	defer p.wg.Done()
 	var c *resp.Conn
 	defer func() {
 		if c != nil {
@@ -186,7 +181,7 @@ func (p *Proxy) pollCoordinator(l *coordLink) {
 		}
 		t := time.NewTimer(every)
 		select {
-		case <-p.done:
+		case <-p.ctx().Done():
 			t.Stop()
 			return
 		case <-t.C:
@@ -218,7 +213,7 @@ func (p *Proxy) pollOnce(addr string, c *resp.Conn) *resp.Conn {
 // dialCoord connects to a coordinator and authenticates with the cluster
 // secret, within dialTimeout; Close interrupts a dial in progress.
 func (p *Proxy) dialCoord(addr string) (*resp.Conn, error) {
-	ctx, cancel := context.WithTimeout(p.ctx, dialTimeout)
+	ctx, cancel := context.WithTimeout(p.ctx(), dialTimeout)
 	defer cancel()
 	c, err := resp.Dial(ctx, addr, p.cfg.ClusterSecret)
 	if err != nil {
@@ -229,7 +224,7 @@ func (p *Proxy) dialCoord(addr string) (*resp.Conn, error) {
 
 // localTopology sends BATON.TOPOLOGY LOCAL over c and decodes the record.
 func (p *Proxy) localTopology(c *resp.Conn) (coordapi.Topology, error) {
-	ctx, cancel := context.WithTimeout(p.ctx, dialTimeout)
+	ctx, cancel := context.WithTimeout(p.ctx(), dialTimeout)
 	defer cancel()
 	v, err := c.Do(ctx, coordapi.CmdTopology, "LOCAL")
 	if err != nil {
@@ -240,22 +235,4 @@ func (p *Proxy) localTopology(c *resp.Conn) (coordapi.Topology, error) {
 		return coordapi.Topology{}, fmt.Errorf("%s: %w", coordapi.CmdTopology, err)
 	}
 	return t, nil
-}
-
-// bulkBody returns the payload of a raw bulk-string reply (replicas.go reads
-// INFO replies with it).
-func bulkBody(raw []byte) ([]byte, bool) {
-	if len(raw) < 4 || raw[0] != '$' {
-		return nil, false
-	}
-	for i := 1; i < len(raw)-1; i++ {
-		if raw[i] == '\r' && raw[i+1] == '\n' {
-			body := raw[i+2:]
-			if len(body) < 2 {
-				return nil, false
-			}
-			return body[:len(body)-2], true
-		}
-	}
-	return nil, false
 }

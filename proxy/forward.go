@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/tidwall/redcon"
 )
 
@@ -49,7 +50,7 @@ func (r *request) appendRESP(b []byte) []byte {
 	if len(r.raw) > 0 && r.raw[0] == '*' {
 		return append(b, r.raw...)
 	}
-	return encodeCommand(b, r.args)
+	return resp.AppendCommandBytes(b, r.args...)
 }
 
 // forwarder is one client connection's state for forwarding its
@@ -186,7 +187,7 @@ func (p *Proxy) giveUp(fw *forwarder, out [][]byte, lastErr []byte) []byte {
 	if lastErr != nil {
 		fill = lastErr
 	}
-	if p.ctx.Err() != nil {
+	if p.ctx().Err() != nil {
 		fill = []byte(replyClosed)
 	} else {
 		p.met.holdTimeouts.Add(float64(len(fw.todo)))
@@ -254,7 +255,7 @@ func (p *Proxy) hold(deadline time.Time, changed <-chan struct{}, attempt int) b
 	t := time.NewTimer(min(left, wait))
 	defer t.Stop()
 	select {
-	case <-p.done:
+	case <-p.ctx().Done():
 		return false
 	case <-changed:
 	case <-t.C:
@@ -270,10 +271,10 @@ func (p *Proxy) attempt(addr string, fw *forwarder) (sent bool, refusal []byte) 
 	if err != nil {
 		return false, []byte(replyClosed)
 	}
-	bc, err := pl.get(p.ctx)
+	bc, err := pl.get(p.ctx())
 	if err != nil {
 		p.log.Debug("backend unavailable", "addr", addr, "err", err)
-		if p.ctx.Err() == nil {
+		if p.ctx().Err() == nil {
 			p.met.backendErrors.WithLabelValues(backendDial).Inc()
 		}
 		return false, []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
@@ -284,7 +285,7 @@ func (p *Proxy) attempt(addr string, fw *forwarder) (sent bool, refusal []byte) 
 		return false, []byte("-TRYAGAIN proxy: primary " + addr + " connection lost\r\n")
 	}
 	<-fw.b.done // the pool is closed by Close, which fails every batch
-	if fw.b.err != nil && p.ctx.Err() == nil {
+	if fw.b.err != nil && p.ctx().Err() == nil {
 		p.met.backendError(fw.b.err)
 	}
 	if errors.Is(fw.b.err, errNotSent) {
@@ -310,7 +311,7 @@ func (p *Proxy) settle(fw *forwarder, out [][]byte) (lastErr []byte) {
 			p.met.replayed.Inc()
 		case k < b.got():
 			out[i] = append([]byte(nil), b.reply(k)...)
-		case fw.reqs[i].readonly && !errors.Is(p.ctx.Err(), context.Canceled):
+		case fw.reqs[i].readonly && !errors.Is(p.ctx().Err(), context.Canceled):
 			again = append(again, i)
 			p.met.replayed.Inc()
 		default:

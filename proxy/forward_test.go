@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -9,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/internal/testutil"
 	"github.com/batonkv/baton/node"
 	"github.com/batonkv/baton/node/nodetest"
@@ -124,7 +124,7 @@ func Test_Proxy_InlineAndLocalCommandsInOrder(t *testing.T) {
 	if _, err := nc.Write([]byte(pipeline)); err != nil {
 		t.Fatal(err)
 	}
-	rr := newRespReader(bufio.NewReader(nc))
+	rr := resp.NewReader(nc)
 	want := []string{
 		"+OK\r\n",
 		"$11\r\nhello world\r\n",
@@ -134,7 +134,7 @@ func Test_Proxy_InlineAndLocalCommandsInOrder(t *testing.T) {
 		"$11\r\nhello world\r\n",
 	}
 	for i, w := range want {
-		got, err := rr.next()
+		got, err := rr.ReadRaw(nil)
 		if err != nil {
 			t.Fatalf("reply %d: %v", i, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/metricshttp"
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/command"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -190,7 +191,7 @@ func (m *metrics) backendError(err error) {
 	switch {
 	case errors.Is(err, errNotSent):
 		kind = backendSend
-	case errors.Is(err, errBadReply):
+	case errors.Is(err, errBadReply), errors.Is(err, resp.ErrProtocol):
 		kind = backendProtocol
 	}
 	m.backendErrors.WithLabelValues(kind).Inc()
@@ -275,7 +276,8 @@ type Health struct {
 func (p *Proxy) health() (bool, any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	h := Health{Serving: p.serving && !p.closed, Primary: p.primaryAddr, Epoch: p.epoch, Clients: p.clients}
+	serving := p.life.Addr() != nil && !p.life.Closing()
+	h := Health{Serving: serving, Primary: p.primaryAddr, Epoch: p.epoch, Clients: p.clients}
 	return h.Serving, h
 }
 

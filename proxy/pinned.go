@@ -104,14 +104,13 @@ func (p *Proxy) pin(conn redcon.Conn, c *client, cmds []redcon.Command) {
 		cmds: make(chan clientEvent, 16), events: make(chan backendEvent, maxEventBatch),
 	}
 	p.mu.Lock()
-	if p.closed {
+	if !p.life.Own() {
 		p.mu.Unlock()
 		s.close()
 		p.releaseClient()
 		return
 	}
 	p.pinned[s] = struct{}{}
-	p.wg.Add(1)
 	p.mu.Unlock()
 	go p.runPinned(s, first)
 }
@@ -128,7 +127,7 @@ func copyArgs(args [][]byte) [][]byte {
 // runPinned runs a session until the client leaves, the proxy closes, or
 // no primary is found for a subscriber.
 func (p *Proxy) runPinned(s *pinnedSession, first [][][]byte) {
-	defer p.wg.Done()
+	defer p.life.Done()
 	defer func() {
 		s.shutdown()
 		p.mu.Lock()
@@ -233,7 +232,7 @@ func (s *pinnedSession) wait() bool {
 	case <-changed:
 	case <-s.quit:
 		return false
-	case <-s.p.done:
+	case <-s.p.ctx().Done():
 		return false
 	}
 	return true

@@ -1,10 +1,12 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
-	"net"
 	"strings"
 	"time"
+
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // pinnedBackend is one backend connection of a pinned session, with a
@@ -14,7 +16,7 @@ import (
 // cannot deadlock it.
 type pinnedBackend struct {
 	addr string
-	nc   net.Conn
+	c    *resp.Conn
 	// out feeds the writer. Its capacity exceeds the entries a session
 	// holds, and each send carries at least one entry that has no reply
 	// yet, so a send never blocks.
@@ -31,24 +33,21 @@ type backendEvent struct {
 // dial connects to addr, restores the client's connection state (name,
 // database, subscriptions) and starts the connection's goroutines.
 func (s *pinnedSession) dial(addr string) (*pinnedBackend, error) {
-	nc, rr, err := dialRESP(s.p.ctx, addr, s.p.cfg.BackendAuth)
+	c, err := dialBackend(s.p.ctx(), addr, s.p.cfg.BackendAuth)
 	if err != nil {
 		return nil, err
 	}
 	if cmds, n := s.state.restoreCommands(); n > 0 {
-		nc.SetDeadline(time.Now().Add(dialTimeout))
-		err = restore(nc, rr, cmds, n)
-		nc.SetDeadline(time.Time{})
-		if err != nil {
-			nc.Close()
+		if err := restore(s.p.ctx(), c, cmds, n); err != nil {
+			c.Close()
 			return nil, fmt.Errorf("restoring the connection state on %s: %w", addr, err)
 		}
 	}
-	be := &pinnedBackend{addr: addr, nc: nc, out: make(chan []byte, maxPinnedEntries+1)}
+	be := &pinnedBackend{addr: addr, c: c, out: make(chan []byte, maxPinnedEntries+1)}
 	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
-		s.readBackend(be, rr)
+		s.readBackend(be)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -57,16 +56,21 @@ func (s *pinnedSession) dial(addr string) (*pinnedBackend, error) {
 	return be, nil
 }
 
-// restore sends the state commands and checks their n replies. A message
-// published between two subscription confirmations is dropped: it belongs
-// to the gap of the switch (pub/sub is at most once).
-func restore(nc net.Conn, rr *respReader, cmds []byte, n int) error {
-	if _, err := nc.Write(cmds); err != nil {
+// restore sends the state commands and checks their n replies, within
+// dialTimeout. A message published between two subscription confirmations
+// is dropped: it belongs to the gap of the switch (pub/sub is at most
+// once).
+func restore(ctx context.Context, c *resp.Conn, cmds []byte, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	defer c.Bind(ctx)()
+	if _, err := c.NetConn().Write(cmds); err != nil {
 		return err
 	}
+	var r []byte
 	for got := 0; got < n; {
-		r, err := rr.next()
-		if err != nil {
+		var err error
+		if r, err = c.ReadRaw(r[:0]); err != nil {
 			return err
 		}
 		if r[0] == '-' {
@@ -82,19 +86,19 @@ func restore(nc net.Conn, rr *respReader, cmds []byte, n int) error {
 // readBackend delivers the connection's replies to the session until it
 // breaks (or is closed), then one last event with the error. Replies
 // already buffered travel together (a pipeline's replies in one event).
-func (s *pinnedSession) readBackend(be *pinnedBackend, rr *respReader) {
+func (s *pinnedSession) readBackend(be *pinnedBackend) {
 	for {
 		ev := backendEvent{be: be}
 		for {
-			r, err := rr.next()
+			r, err := be.c.ReadRaw(nil)
 			if err != nil {
 				ev.err = err
 				break
 			}
 			ev.replies = append(ev.replies, r)
-			// respReader's buffer (backend.go): stop when the next reply
-			// would need a read from the network.
-			if rr.end == rr.start || len(ev.replies) == maxEventBatch {
+			// Stop when the next reply would need a read from the
+			// network.
+			if be.c.Buffered() == 0 || len(ev.replies) == maxEventBatch {
 				break
 			}
 		}
@@ -117,8 +121,8 @@ func (be *pinnedBackend) writeLoop() {
 		if failed {
 			continue
 		}
-		if _, err := be.nc.Write(b); err != nil {
-			be.nc.Close()
+		if _, err := be.c.NetConn().Write(b); err != nil {
+			be.c.Close()
 			failed = true
 		}
 	}
@@ -126,7 +130,7 @@ func (be *pinnedBackend) writeLoop() {
 
 // close closes the connection and stops its writer.
 func (be *pinnedBackend) close() {
-	be.nc.Close()
+	be.c.Close()
 	close(be.out)
 }
 
@@ -151,7 +155,7 @@ func (s *pinnedSession) connect() bool {
 				s.install(be)
 				return true
 			}
-			if p.ctx.Err() == nil {
+			if p.ctx().Err() == nil {
 				p.met.backendErrors.WithLabelValues(backendDial).Inc()
 			}
 			p.log.Debug("pinned dial", "addr", addr, "err", err)
@@ -164,12 +168,12 @@ func (s *pinnedSession) connect() bool {
 		if !p.hold(s.holdUntil, changed, attempt) {
 			fail := []byte(replyNoPrimary)
 			switch {
-			case p.ctx.Err() != nil:
+			case p.ctx().Err() != nil:
 				fail = []byte(replyClosed)
 			case lastErr != nil:
 				fail = lastErr
 			}
-			if p.ctx.Err() == nil {
+			if p.ctx().Err() == nil {
 				p.met.holdTimeouts.Add(float64(s.npending))
 			}
 			s.replan(fail)
@@ -247,7 +251,7 @@ func (s *pinnedSession) onBackend(ev backendEvent) {
 		s.onReply(r)
 	}
 	if ev.err != nil && ev.be == s.be {
-		if s.p.ctx.Err() == nil {
+		if s.p.ctx().Err() == nil {
 			s.p.met.backendError(ev.err)
 		}
 		s.p.log.Info("pinned backend connection lost", "addr", s.be.addr, "err", ev.err, "in_flight", len(s.awaiting))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/command"
 	"github.com/tidwall/redcon"
 )
@@ -123,7 +124,7 @@ func (e *entry) encode(b []byte, now time.Time) (out []byte, expired bool) {
 			args[i] = strconv.AppendFloat(nil, left.Seconds(), 'f', 3, 64)
 		}
 	}
-	return encodeCommand(b, args), false
+	return resp.AppendCommandBytes(b, args...), false
 }
 
 // isSubscribeCmd reports whether name is one of the commands answered by
@@ -188,11 +189,11 @@ func (cs *connState) restoreCommands() ([]byte, int) {
 	var b []byte
 	n := 0
 	if cs.name != "" {
-		b = encodeStrings("CLIENT", "SETNAME", cs.name)
+		b = resp.AppendCommand(b, "CLIENT", "SETNAME", cs.name)
 		n++
 	}
 	if cs.db != nil {
-		b = encodeCommand(b, [][]byte{[]byte("SELECT"), cs.db})
+		b = resp.AppendCommandBytes(b, []byte("SELECT"), cs.db)
 		n++
 	}
 	for _, set := range []struct {
@@ -206,7 +207,7 @@ func (cs *connState) restoreCommands() ([]byte, int) {
 		for k := range set.m {
 			args = append(args, []byte(k))
 		}
-		b = encodeCommand(b, args)
+		b = resp.AppendCommandBytes(b, args...)
 		n += len(set.m)
 	}
 	return b, n

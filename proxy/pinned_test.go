@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/internal/testutil"
 	"github.com/batonkv/baton/node"
 	"github.com/batonkv/baton/node/nodetest"
@@ -102,11 +103,11 @@ func Test_Pinned_PopReplayWaitsOnlyTheRestOfItsTimeout(t *testing.T) {
 	now := time.Now()
 	e := newEntry([][]byte{[]byte("BLPOP"), []byte("k"), []byte("2")})
 	e.start = now.Add(-1500 * time.Millisecond)
-	if b, expired := e.encode(nil, now); expired || string(b) != string(encodeStrings("BLPOP", "k", "2")) {
+	if b, expired := e.encode(nil, now); expired || string(b) != string(resp.AppendCommand(nil, "BLPOP", "k", "2")) {
 		t.Fatalf("first send = %q, %v; want the command unchanged", b, expired)
 	}
 	e.sends = 1
-	if b, expired := e.encode(nil, now); expired || string(b) != string(encodeStrings("BLPOP", "k", "0.500")) {
+	if b, expired := e.encode(nil, now); expired || string(b) != string(resp.AppendCommand(nil, "BLPOP", "k", "0.500")) {
 		t.Fatalf("replay = %q, %v; want the timeout 0.500", b, expired)
 	}
 	m := newEntry([][]byte{[]byte("BLMPOP"), []byte("1"), []byte("1"), []byte("k"), []byte("LEFT")})
@@ -116,7 +117,7 @@ func Test_Pinned_PopReplayWaitsOnlyTheRestOfItsTimeout(t *testing.T) {
 	}
 	z := newEntry([][]byte{[]byte("BRPOP"), []byte("k"), []byte("0")})
 	z.start, z.sends = now.Add(-time.Hour), 1
-	if b, expired := z.encode(nil, now); expired || string(b) != string(encodeStrings("BRPOP", "k", "0")) {
+	if b, expired := z.encode(nil, now); expired || string(b) != string(resp.AppendCommand(nil, "BRPOP", "k", "0")) {
 		t.Fatalf("replay of timeout 0 = %q, %v; want 0 (forever)", b, expired)
 	}
 }
@@ -426,7 +427,7 @@ func Test_Pinned_DropAnswersByWhatMayHaveRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			s := &pinnedSession{p: p, be: &pinnedBackend{addr: "old", nc: nc, out: make(chan []byte, 8)}}
+			s := &pinnedSession{p: p, be: &pinnedBackend{addr: "old", c: resp.NewConn(nc), out: make(chan []byte, 8)}}
 			for _, c := range tc.cmds {
 				s.accept(splitArgs(c))
 				s.flushPending()

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/lifecycle"
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/internal/resplimit"
@@ -36,13 +36,10 @@ type Proxy struct {
 	log *slog.Logger
 	srv *redcon.Server
 
-	// ctx ends at Close; done is its Done channel.
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   <-chan struct{}
-	// wg tracks the proxy's own goroutines (watchers, pollers, the replica
-	// tracker, backend readers, pinned sessions).
-	wg sync.WaitGroup
+	// life is the proxy's lifecycle: its context ends at Close, and it
+	// owns the proxy's goroutines (watchers, pollers, the replica tracker,
+	// backend readers and flushers, pinned sessions) and the listener.
+	life *lifecycle.Lifecycle
 	// coords are the links to the coordinators (discovery.go).
 	coords []*coordLink
 	// replicas decides which replicas may serve reads (nil unless
@@ -63,8 +60,6 @@ type Proxy struct {
 	pools     map[string]*pool
 	clients   int
 	pinned    map[*pinnedSession]struct{}
-	closed    bool
-	serving   bool
 
 	// topoVersion and members (addresses) come from the newest topology
 	// record of epoch; guarded by mu.
@@ -98,10 +93,9 @@ func New(cfg Config) (*Proxy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	p := &Proxy{
 		cfg: cfg, log: cfg.Logger.With("component", "proxy"),
-		ctx: ctx, cancel: cancel, done: ctx.Done(),
+		life:    lifecycle.New(),
 		changed: make(chan struct{}),
 		pools:   map[string]*pool{},
 		pinned:  map[*pinnedSession]struct{}{},
@@ -113,11 +107,20 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.HTTPAddr != "" {
 		web, err := metricshttp.Start(cfg.HTTPAddr, p.reg, p.health)
 		if err != nil {
-			cancel()
+			p.life.Close()
 			return nil, fmt.Errorf("proxy: %w", err)
 		}
 		p.web = web
+		// Last, after every goroutine ended (a resource opened first is
+		// closed last).
+		p.life.OnClose(func() error {
+			web.Close()
+			return nil
+		})
 	}
+	// Once nothing is accepted any more, the backends and pinned sessions
+	// end, which wakes the goroutines waiting on them.
+	p.life.OnStop(p.closeBackends)
 	p.startDiscovery()
 	p.startReplicaTracker()
 	return p, nil
@@ -126,60 +129,44 @@ func New(cfg Config) (*Proxy, error) {
 // Serve accepts clients on ln until Close, each through the client input
 // limits (clientLimits).
 func (p *Proxy) Serve(ln net.Listener) error {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		ln.Close()
-		return errors.New("proxy: closed")
-	}
-	p.serving = true
-	p.mu.Unlock()
-	p.log.Info("serving", "addr", ln.Addr().String())
-	// Client input limits apply to the raw stream, before redcon buffers it.
-	if err := p.srv.Serve(resplimit.Listener{Listener: ln, Limits: clientLimits()}); err != nil {
+	err := p.life.Serve(ln, p.srv, func(ln net.Listener) error {
+		p.log.Info("serving", "addr", ln.Addr().String())
+		// Client input limits apply to the raw stream, before redcon
+		// buffers it.
+		return p.srv.Serve(resplimit.Listener{Listener: ln, Limits: clientLimits()})
+	})
+	if err != nil {
 		return fmt.Errorf("proxy: serve: %w", err)
 	}
 	return nil
 }
 
-// Close stops accepting, closes every client and backend connection, and
-// waits for the proxy's goroutines.
-func (p *Proxy) Close() error {
+// Close wakes held commands and pollers, stops accepting (redcon closes its
+// attached connections), closes the backends and pinned sessions, waits for
+// the proxy's goroutines and stops the metrics server: the lifecycle's
+// order (internal/lifecycle).
+func (p *Proxy) Close() error { return p.life.Close() }
+
+// closeBackends closes every pool and pinned session; none is created
+// afterwards (poolFor and pin check Closing under p.mu).
+func (p *Proxy) closeBackends() {
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		return nil
-	}
-	p.closed = true
-	serving := p.serving
-	pools := p.pools
-	sessions := p.pinned
+	pools, sessions := p.pools, p.pinned
 	p.pools, p.pinned = map[string]*pool{}, map[*pinnedSession]struct{}{}
 	p.mu.Unlock()
-	// Order: wake held commands and pollers, stop accepting (redcon closes
-	// its attached connections), then the backends and pinned sessions.
-	p.cancel()
-	if serving {
-		p.srv.Close()
-	}
 	for _, pl := range pools {
 		pl.close()
 	}
 	for s := range sessions {
 		s.close()
 	}
-	p.wg.Wait()
-	if p.web != nil {
-		p.web.Close()
-	}
-	return nil
 }
 
 // accept enforces MaxClients.
 func (p *Proxy) accept(conn redcon.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || p.clients >= p.cfg.MaxClients {
+	if p.life.Closing() || p.clients >= p.cfg.MaxClients {
 		p.met.rejected.Inc()
 		conn.WriteError("ERR max number of clients reached")
 		return false
@@ -210,12 +197,12 @@ func (p *Proxy) releaseClient() {
 func (p *Proxy) poolFor(addr string) (*pool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
-		return nil, errors.New("proxy: closed")
+	if p.life.Closing() {
+		return nil, lifecycle.ErrClosed
 	}
 	pl := p.pools[addr]
 	if pl == nil {
-		pl = &pool{addr: addr, password: p.cfg.BackendAuth, wg: &p.wg, conns: make([]*backendConn, p.cfg.PoolSize)}
+		pl = &pool{addr: addr, password: p.cfg.BackendAuth, life: p.life, conns: make([]*backendConn, p.cfg.PoolSize)}
 		p.pools[addr] = pl
 	}
 	return pl, nil
@@ -489,3 +476,6 @@ func (p *Proxy) hello(conn redcon.Conn, c *client, args [][]byte) {
 	conn.WriteBulkString("modules")
 	conn.WriteArray(0)
 }
+
+// ctx is the proxy's context: it ends when Close begins.
+func (p *Proxy) ctx() context.Context { return p.life.Context() }

@@ -2,13 +2,13 @@ package proxy
 
 import (
 	"context"
-	"net"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/batonkv/baton/internal/redisinfo"
+	"github.com/batonkv/baton/internal/resp"
 )
 
 // Read routing modes (Config.ReadFrom, --read-from).
@@ -76,11 +76,10 @@ type replicaTracker struct {
 	nextFresh int
 }
 
-// infoConn is one connection the tracker reads INFO over (nil nc: not
+// infoConn is one connection the tracker reads INFO over (nil c: not
 // connected).
 type infoConn struct {
-	nc net.Conn
-	rr *respReader
+	c *resp.Conn
 }
 
 // startReplicaTracker starts tracking replicas when reads may go to them.
@@ -89,13 +88,11 @@ func (p *Proxy) startReplicaTracker() {
 		return
 	}
 	p.replicas = &replicaTracker{p: p, every: p.cfg.replicaPoll, maxLag: p.cfg.MaxReplicaLag, conns: map[string]*infoConn{}}
-	p.wg.Add(1)
-	go p.replicas.run()
+	p.life.Go(func(context.Context) { p.replicas.run() })
 }
 
 // run polls until the proxy closes.
 func (rt *replicaTracker) run() {
-	defer rt.p.wg.Done()
 	defer func() {
 		for _, c := range rt.conns {
 			c.close()
@@ -106,7 +103,7 @@ func (rt *replicaTracker) run() {
 	for {
 		rt.round()
 		select {
-		case <-rt.p.done:
+		case <-rt.p.ctx().Done():
 			return
 		case <-t.C:
 		}
@@ -289,7 +286,7 @@ func (rt *replicaTracker) fetchAll(addrs []string) []map[string]string {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = c.fetch(rt.p.ctx, a, rt.p.cfg.BackendAuth)
+			out[i] = c.fetch(rt.p.ctx(), a, rt.p.cfg.BackendAuth)
 		}()
 	}
 	wg.Wait()
@@ -299,30 +296,30 @@ func (rt *replicaTracker) fetchAll(addrs []string) []map[string]string {
 // fetch reads INFO replication from addr (dialing if needed) within
 // replicaInfoTimeout; nil on any error, after which the connection is
 // closed.
-func (c *infoConn) fetch(ctx context.Context, addr, password string) map[string]string {
-	if c.nc == nil {
-		ctx, cancel := context.WithTimeout(ctx, replicaInfoTimeout)
-		nc, rr, err := dialRESP(ctx, addr, password)
+func (ic *infoConn) fetch(ctx context.Context, addr, password string) map[string]string {
+	if ic.c == nil {
+		dctx, cancel := context.WithTimeout(ctx, replicaInfoTimeout)
+		c, err := dialBackend(dctx, addr, password)
 		cancel()
 		if err != nil {
 			return nil
 		}
-		c.nc, c.rr = nc, rr
+		ic.c = c
 	}
-	c.nc.SetDeadline(time.Now().Add(replicaInfoTimeout))
-	reply, err := roundTrip(c.nc, c.rr, encodeStrings("INFO", "replication"))
-	body, ok := bulkBody(reply)
-	if err != nil || !ok {
-		c.close()
+	ctx, cancel := context.WithTimeout(ctx, replicaInfoTimeout)
+	defer cancel()
+	v, err := ic.c.Do(ctx, "INFO", "replication")
+	if err != nil || v.Kind != resp.BulkString || v.Null {
+		ic.close()
 		return nil
 	}
-	return redisinfo.Parse(string(body))
+	return redisinfo.Parse(v.Str)
 }
 
 // close closes the connection (a later fetch dials again).
-func (c *infoConn) close() {
-	if c.nc != nil {
-		c.nc.Close()
-		c.nc, c.rr = nil, nil
+func (ic *infoConn) close() {
+	if ic.c != nil {
+		ic.c.Close()
+		ic.c = nil
 	}
 }

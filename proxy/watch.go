@@ -23,16 +23,15 @@ const (
 // link.watching is set; when it ends the poller is kicked, so a lost stream
 // costs no more than one poll round trip.
 func (p *Proxy) watchCoordinator(l *coordLink) {
-	defer p.wg.Done()
 	backoff := watchRetryMin
 	for {
 		delivered, err := p.watchOnce(l)
 		if l.watching.Swap(false) {
 			l.poke()
-			if p.ctx.Err() == nil {
+			if p.ctx().Err() == nil {
 				p.log.Info("coordinator watch lost; polling until it is back", "addr", l.addr, "err", err)
 			}
-		} else if p.ctx.Err() == nil {
+		} else if p.ctx().Err() == nil {
 			p.log.Debug("coordinator watch", "addr", l.addr, "err", err)
 		}
 		if delivered {
@@ -42,7 +41,7 @@ func (p *Proxy) watchCoordinator(l *coordLink) {
 		}
 		t := time.NewTimer(backoff)
 		select {
-		case <-p.done:
+		case <-p.ctx().Done():
 			t.Stop()
 			return
 		case <-t.C:
@@ -54,7 +53,7 @@ func (p *Proxy) watchCoordinator(l *coordLink) {
 // fails, goes silent for watchSilence, or the proxy closes. delivered
 // reports whether any push arrived.
 func (p *Proxy) watchOnce(l *coordLink) (delivered bool, err error) {
-	err = coordapi.Watch(p.ctx, l.addr, p.cfg.ClusterSecret, dialTimeout, watchSilence, func(t coordapi.Topology) {
+	err = coordapi.Watch(p.ctx(), l.addr, p.cfg.ClusterSecret, dialTimeout, watchSilence, func(t coordapi.Topology) {
 		p.observe(t)
 		if !delivered {
 			delivered = true

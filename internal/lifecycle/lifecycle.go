@@ -92,17 +92,29 @@ func (l *Lifecycle) Own() bool {
 func (l *Lifecycle) Done() { l.wg.Done() }
 
 // OnStop registers fn to run at Close before the owned goroutines are
-// waited for (step 4 of the package comment).
+// waited for (step 4 of the package comment). Registered once Close has
+// begun (a resource opened while the server stops), fn runs at once.
 func (l *Lifecycle) OnStop(fn func()) {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		fn()
+		return
+	}
 	defer l.mu.Unlock()
 	l.onStop = append(l.onStop, fn)
 }
 
 // OnClose registers fn to run at Close after every owned goroutine ended
-// (step 6); the first error is Close's result.
+// (step 6); the first error is Close's result. Registered once Close has
+// begun, fn runs at once and its error is dropped.
 func (l *Lifecycle) OnClose(fn func() error) {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		fn()
+		return
+	}
 	defer l.mu.Unlock()
 	l.onClose = append(l.onClose, fn)
 }
@@ -161,7 +173,7 @@ func (l *Lifecycle) Close() error {
 		return l.err
 	}
 	l.closed = true
-	ln, srv, conns := l.ln, l.srv, l.conns
+	ln, srv, conns, onStop, onClose := l.ln, l.srv, l.conns, l.onStop, l.onClose
 	l.conns = nil
 	l.mu.Unlock()
 	defer close(l.done)
@@ -177,12 +189,12 @@ func (l *Lifecycle) Close() error {
 	for nc := range conns {
 		nc.Close()
 	}
-	for i := len(l.onStop) - 1; i >= 0; i-- {
-		l.onStop[i]()
+	for i := len(onStop) - 1; i >= 0; i-- {
+		onStop[i]()
 	}
 	l.wg.Wait()
-	for i := len(l.onClose) - 1; i >= 0; i-- {
-		if err := l.onClose[i](); err != nil && l.err == nil {
+	for i := len(onClose) - 1; i >= 0; i-- {
+		if err := onClose[i](); err != nil && l.err == nil {
 			l.err = err
 		}
 	}

@@ -130,6 +130,24 @@ func Test_Lifecycle_NothingStartsAfterClose(t *testing.T) {
 	}
 }
 
+// Test_Lifecycle_HooksAfterClose: a hook registered once Close has begun (a
+// resource opened while the server stops) runs at once, never racing with
+// Close.
+func Test_Lifecycle_HooksAfterClose(t *testing.T) {
+	l := New()
+	started := make(chan struct{})
+	l.OnStop(func() { close(started) })
+	go l.Close()
+	<-started
+	var stopped, closed bool
+	l.OnStop(func() { stopped = true })
+	l.OnClose(func() error { closed = true; return nil })
+	if !stopped || !closed {
+		t.Fatalf("hooks registered during Close: stop ran %v, close ran %v", stopped, closed)
+	}
+	l.Close()
+}
+
 // Test_Lifecycle_ConcurrentClose: every caller returns after the one Close
 // has finished.
 func Test_Lifecycle_ConcurrentClose(t *testing.T) {

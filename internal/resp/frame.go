@@ -23,7 +23,7 @@ type Frame struct {
 // bulk longer than r.MaxBulk; a bulk is buffered as its bytes arrive, so a
 // peer that declares a huge one and sends less costs only what it sent.
 func (r *Reader) ReadFrame(f *Frame) error {
-	line, err := r.readLine(nil)
+	line, err := r.readLine()
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (r *Reader) ReadFrame(f *Frame) error {
 
 // appendElem appends a frame element's bytes to dst.
 func (r *Reader) appendElem(dst []byte) ([]byte, error) {
-	line, err := r.readLine(nil)
+	line, err := r.readLine()
 	if err != nil {
 		return dst, err
 	}

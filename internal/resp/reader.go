@@ -34,6 +34,10 @@ type Reader struct {
 	// element count, MaxDepth the nesting of arrays; a value beyond them
 	// is an ErrProtocol.
 	MaxBulk, MaxArray, MaxDepth int
+	// MaxRaw, when positive, bounds the total bytes of one value read by
+	// ReadRaw (a forwarding proxy bounds what one reply may hold in
+	// memory); beyond it is an ErrProtocol.
+	MaxRaw int
 }
 
 // NewReader returns a Reader over r with the default bounds.
@@ -49,21 +53,12 @@ func (r *Reader) Buffered() int { return r.br.Buffered() }
 // ReadValue reads and decodes the next value. An error reply is a Value of
 // Kind ErrorReply, not an error; the error is for I/O and ErrProtocol.
 func (r *Reader) ReadValue() (Value, error) {
-	return r.read(0, nil)
+	return r.read(0)
 }
 
-// ReadRaw appends the next value's raw bytes, exactly as received, to dst
-// (a forwarding proxy passes replies through without re-encoding them).
-func (r *Reader) ReadRaw(dst []byte) ([]byte, error) {
-	raw := dst
-	_, err := r.read(0, &raw)
-	return raw, err
-}
-
-// read decodes one value at nesting depth; with raw non-nil its bytes are
-// appended there too.
-func (r *Reader) read(depth int, raw *[]byte) (Value, error) {
-	line, err := r.readLine(raw)
+// read decodes one value at nesting depth.
+func (r *Reader) read(depth int) (Value, error) {
+	line, err := r.readLine()
 	if err != nil {
 		return Value{}, err
 	}
@@ -79,16 +74,16 @@ func (r *Reader) read(depth int, raw *[]byte) (Value, error) {
 		}
 		return v, nil
 	case BulkString:
-		return r.readBulk(line, raw)
+		return r.readBulk(line)
 	case Array:
-		return r.readArray(line, depth, raw)
+		return r.readArray(line, depth)
 	}
 	return Value{}, fmt.Errorf("%w: unexpected type byte %q", ErrProtocol, line[0])
 }
 
 // readLine reads one CRLF-terminated, non-empty line without its CRLF; the
 // slice is valid until the next read.
-func (r *Reader) readLine(raw *[]byte) ([]byte, error) {
+func (r *Reader) readLine() ([]byte, error) {
 	line, err := r.br.ReadSlice('\n')
 	if err != nil {
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -101,9 +96,6 @@ func (r *Reader) readLine(raw *[]byte) ([]byte, error) {
 	}
 	if len(line) < 3 || line[len(line)-2] != '\r' {
 		return nil, fmt.Errorf("%w: bad line %q", ErrProtocol, Sanitize(string(line), 64))
-	}
-	if raw != nil {
-		*raw = append(*raw, line...)
 	}
 	return line[:len(line)-2], nil
 }
@@ -118,7 +110,7 @@ func length(line []byte, max int) (int, error) {
 }
 
 // readBulk reads a bulk string's body after its header line.
-func (r *Reader) readBulk(line []byte, raw *[]byte) (Value, error) {
+func (r *Reader) readBulk(line []byte) (Value, error) {
 	n, err := length(line, r.MaxBulk)
 	if err != nil {
 		return Value{}, err
@@ -130,14 +122,11 @@ func (r *Reader) readBulk(line []byte, raw *[]byte) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	if raw != nil {
-		*raw = append(append(*raw, body...), '\r', '\n')
-	}
 	return Value{Kind: BulkString, Str: string(body)}, nil
 }
 
 // readArray reads an array's elements after its header line.
-func (r *Reader) readArray(line []byte, depth int, raw *[]byte) (Value, error) {
+func (r *Reader) readArray(line []byte, depth int) (Value, error) {
 	n, err := length(line, r.MaxArray)
 	if err != nil {
 		return Value{}, err
@@ -150,7 +139,7 @@ func (r *Reader) readArray(line []byte, depth int, raw *[]byte) (Value, error) {
 	}
 	v := Value{Kind: Array, Elems: make([]Value, 0, min(n, 1024))}
 	for range n {
-		e, err := r.read(depth+1, raw)
+		e, err := r.read(depth + 1)
 		if err != nil {
 			return Value{}, unexpectedEOF(err)
 		}

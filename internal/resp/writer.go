@@ -9,6 +9,9 @@ import (
 // Writer buffers RESP2 values, commands first of all (arrays of bulk
 // strings), until Flush. It is not safe for concurrent use.
 type Writer struct {
+	w io.Writer
+	// bw is allocated at the first write: a Conn whose owner writes its
+	// own buffers (the proxy's backends) never pays for it.
 	bw *bufio.Writer
 	// scratch is reused to encode commands.
 	scratch []byte
@@ -16,7 +19,15 @@ type Writer struct {
 
 // NewWriter returns a Writer over w.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{bw: bufio.NewWriterSize(w, 64<<10)}
+	return &Writer{w: w}
+}
+
+// buf returns the write buffer, allocating it on first use.
+func (w *Writer) buf() *bufio.Writer {
+	if w.bw == nil {
+		w.bw = bufio.NewWriterSize(w.w, 64<<10)
+	}
+	return w.bw
 }
 
 // WriteArray buffers an array header of n elements.
@@ -25,16 +36,17 @@ func (w *Writer) WriteArray(n int) { w.header('*', int64(n)) }
 // WriteBulk buffers a bulk string.
 func (w *Writer) WriteBulk(b []byte) {
 	w.header('$', int64(len(b)))
-	w.bw.Write(b)
-	w.bw.WriteString("\r\n")
+	bw := w.buf()
+	bw.Write(b)
+	bw.WriteString("\r\n")
 }
 
 // WriteBulkString buffers a bulk string given as a string (a frame's
 // name, without a conversion's copy).
 func (w *Writer) WriteBulkString(s string) {
 	w.header('$', int64(len(s)))
-	w.bw.WriteString(s)
-	w.bw.WriteString("\r\n")
+	w.buf().WriteString(s)
+	w.buf().WriteString("\r\n")
 }
 
 // WriteInt buffers an integer.
@@ -45,33 +57,52 @@ func (w *Writer) WriteInt(n int64) { w.header(':', n) }
 func (w *Writer) WriteUint(n uint64) {
 	var b [24]byte
 	out := strconv.AppendUint(append(b[:0], ':'), n, 10)
-	w.bw.Write(append(out, '\r', '\n'))
+	w.buf().Write(append(out, '\r', '\n'))
 }
 
 // WriteRaw buffers bytes that are already RESP, such as replies a server
 // built before it handed its connection over to a stream.
-func (w *Writer) WriteRaw(b []byte) { w.bw.Write(b) }
+func (w *Writer) WriteRaw(b []byte) { w.buf().Write(b) }
 
 // WriteCommand buffers a command: an array of bulk strings.
 func (w *Writer) WriteCommand(args ...string) {
 	w.scratch = AppendCommand(w.scratch[:0], args...)
-	w.bw.Write(w.scratch)
+	w.buf().Write(w.scratch)
 }
 
 // Flush writes the buffered values to the stream.
-func (w *Writer) Flush() error { return w.bw.Flush() }
+func (w *Writer) Flush() error {
+	if w.bw == nil {
+		return nil
+	}
+	return w.bw.Flush()
+}
 
 // header buffers a type byte, a number and CRLF.
 func (w *Writer) header(kind byte, n int64) {
 	var b [24]byte
 	out := append(b[:0], kind)
 	out = strconv.AppendInt(out, n, 10)
-	w.bw.Write(append(out, '\r', '\n'))
+	w.buf().Write(append(out, '\r', '\n'))
 }
 
 // AppendCommand appends args encoded as a command to dst, for callers that
-// assemble their own buffers.
-func AppendCommand(dst []byte, args ...string) []byte {
+// assemble their own buffers (AppendCommandBytes for byte arguments).
+func AppendCommand(dst []byte, args ...string) []byte { return appendCommand(dst, args) }
+
+// AppendCommandBytes is AppendCommand for byte-slice arguments (a command
+// as a RESP server parsed it).
+func AppendCommandBytes(dst []byte, args ...[]byte) []byte { return appendCommand(dst, args) }
+
+// appendCommand encodes args as an array of bulk strings, growing dst at
+// most once.
+func appendCommand[T string | []byte](dst []byte, args []T) []byte {
+	// A header is at most 1+20+2 bytes.
+	need := 23 + 25*len(args)
+	for _, a := range args {
+		need += len(a)
+	}
+	dst = grow(dst, need)
 	dst = strconv.AppendInt(append(dst, '*'), int64(len(args)), 10)
 	dst = append(dst, '\r', '\n')
 	for _, a := range args {
@@ -79,4 +110,16 @@ func AppendCommand(dst []byte, args ...string) []byte {
 		dst = append(append(append(dst, '\r', '\n'), a...), '\r', '\n')
 	}
 	return dst
+}
+
+// grow makes room for n more bytes in dst with one allocation at most (so
+// also under the race detector, unlike slices.Grow), at least doubling its
+// capacity so repeated appends stay linear.
+func grow(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	nb := make([]byte, len(dst), max(len(dst)+n, 2*cap(dst)))
+	copy(nb, dst)
+	return nb
 }

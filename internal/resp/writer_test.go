@@ -51,3 +51,23 @@ func Test_Sanitize(t *testing.T) {
 		t.Fatalf("Sanitize bounded = %q", got)
 	}
 }
+
+// Test_Writer_AnyFirstWrite: the lazily allocated buffer is there whatever
+// the first call is (each of these once wrote through a nil buffer).
+func Test_Writer_AnyFirstWrite(t *testing.T) {
+	for name, first := range map[string]func(w *Writer){
+		"WriteRaw":         func(w *Writer) { w.WriteRaw([]byte("+OK\r\n")) },
+		"WriteUint":        func(w *Writer) { w.WriteUint(7) },
+		"WriteBulkString":  func(w *Writer) { w.WriteBulkString("x") },
+		"WriteBulk":        func(w *Writer) { w.WriteBulk([]byte("x")) },
+		"WriteInt":         func(w *Writer) { w.WriteInt(-1) },
+		"WriteArrayHeader": func(w *Writer) { w.WriteArray(0) },
+	} {
+		var out bytes.Buffer
+		w := NewWriter(&out)
+		first(w)
+		if err := w.Flush(); err != nil || out.Len() == 0 {
+			t.Errorf("%s first: flushed %q, %v", name, out.String(), err)
+		}
+	}
+}
