@@ -104,10 +104,10 @@ func (p *Proxy) retireLocked(old string) {
 	})
 }
 
-// SetBackend points the proxy at a new primary address by hand, as the
-// static configuration does. Held commands are released to it at once.
-// It is meant for a proxy without coordinators (and for tests).
-func (p *Proxy) SetBackend(addr string) {
+// setBackend points the proxy at a new primary address by hand, as the
+// static configuration does; held commands are released to it at once.
+// The tests move a coordinator-less proxy with it.
+func (p *Proxy) setBackend(addr string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.setPrimaryLocked(addr)

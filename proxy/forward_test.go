@@ -18,7 +18,7 @@ import (
 // Test_Proxy_MaxHeld: while the primary is unreachable the proxy holds at
 // most MaxHeld commands; the ones beyond are answered at once (long before
 // the hold timeout) with -TRYAGAIN, and the held ones complete once
-// SetBackend points at a live node.
+// setBackend points at a live node.
 func Test_Proxy_MaxHeld(t *testing.T) {
 	ctx := context.Background()
 	live := nodetest.StartAddr(t, node.Config{})
@@ -47,10 +47,10 @@ func Test_Proxy_MaxHeld(t *testing.T) {
 	if got := p.held.Load(); got != limit {
 		t.Fatalf("held = %d, want %d", got, limit)
 	}
-	p.SetBackend(live)
+	p.setBackend(live)
 	for range limit {
 		if err := <-results; err != nil { // bounded by the client's read timeout
-			t.Fatalf("held command after SetBackend: %v", err)
+			t.Fatalf("held command after setBackend: %v", err)
 		}
 	}
 	keys, err := newClient(t, live, "").Keys(ctx, "held:*").Result()
@@ -89,7 +89,7 @@ func Test_Proxy_MaxHeld_Pipeline(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	p.SetBackend(live)
+	p.setBackend(live)
 	cmds := <-done
 	for i, cmd := range cmds {
 		err := cmd.Err()

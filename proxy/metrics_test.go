@@ -95,7 +95,7 @@ func Test_Proxy_Metrics_SwitchoverHoldReplay(t *testing.T) {
 	if got := testutil.Value(t, p.Registry(), "baton_proxy_replayed_commands_total", nil); got < 1 {
 		t.Errorf("replayed = %v while held, want at least 1", got)
 	}
-	p.SetBackend(b)
+	p.setBackend(b)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func Test_Proxy_Metrics_SwitchoverHoldReplay(t *testing.T) {
 
 func Test_Proxy_Metrics_HoldTimeout(t *testing.T) {
 	p, addr := mustNewProxy(t, Config{Backend: nodetest.StartAddr(t, node.Config{}), HoldTimeout: 50 * time.Millisecond})
-	p.SetBackend("")
+	p.setBackend("")
 	if err := newClient(t, addr, "").Set(context.Background(), "k", "v", 0).Err(); err == nil {
 		t.Fatal("SET with no primary succeeded")
 	}

@@ -62,7 +62,7 @@ func switchPrimary(t *testing.T, p *Proxy, a, b string) {
 	if err := newClient(t, a, "").Do(context.Background(), "replicaof", host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
-	p.SetBackend(b)
+	p.setBackend(b)
 }
 
 func Test_Pinned_BlockingPopWaitingAtTheSwitchIsServedByTheNewPrimary(t *testing.T) {
@@ -250,7 +250,7 @@ func Test_Pinned_RefusedCommandIsReplayedOnTheNewPrimary(t *testing.T) {
 		t.Fatalf("write to a demoted node completed: %v", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	p.SetBackend(b)
+	p.setBackend(b)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func Test_Pinned_PopCutByACrashIsAmbiguous(t *testing.T) {
 	waitUntil(t, "the BLPOP to wait on A", func() bool { return blockedClients(t, newClient(t, a, "")) == 1 })
 	// A stops without answering the pop: it may or may not have run.
 	srvA.Close()
-	p.SetBackend(b)
+	p.setBackend(b)
 	if err := <-errc; err == nil || !strings.Contains(err.Error(), "may or may not have been applied") {
 		t.Fatalf("BLPOP cut by a crash: %v; want the ambiguous-write error", err)
 	}

@@ -192,7 +192,7 @@ func Test_Proxy_Switch_HeldCommandsCompleteOnNewPrimary(t *testing.T) {
 	}
 
 	// No primary known: the write is held, then completes on B.
-	p.SetBackend("")
+	p.setBackend("")
 	done := make(chan error, 1)
 	go func() { done <- c.Set(ctx, "held", "1", 0).Err() }()
 	select {
@@ -200,7 +200,7 @@ func Test_Proxy_Switch_HeldCommandsCompleteOnNewPrimary(t *testing.T) {
 		t.Fatalf("write completed with no primary: %v", err)
 	case <-time.After(100 * time.Millisecond):
 	}
-	p.SetBackend(b)
+	p.setBackend(b)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -211,14 +211,14 @@ func Test_Proxy_Switch_HeldCommandsCompleteOnNewPrimary(t *testing.T) {
 	// A becomes a replica of B and answers writes with -READONLY: a write
 	// sent to A is held and replayed on B once the proxy follows B.
 	demote(t, a, b)
-	p.SetBackend(a)
+	p.setBackend(a)
 	go func() { done <- c.Set(ctx, "replayed", "1", 0).Err() }()
 	select {
 	case err := <-done:
 		t.Fatalf("write to a read-only node completed: %v", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	p.SetBackend(b)
+	p.setBackend(b)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func Test_Proxy_HoldTimeout(t *testing.T) {
 	ctx := context.Background()
 	n := nodetest.StartAddr(t, node.Config{})
 	p, addr := mustNewProxy(t, Config{Backend: n, HoldTimeout: 100 * time.Millisecond})
-	p.SetBackend("")
+	p.setBackend("")
 	err := newClient(t, addr, "").Set(ctx, "k", "v", 0).Err()
 	if err == nil || !strings.Contains(err.Error(), "TRYAGAIN") {
 		t.Fatalf("SET with no primary: %v", err)

@@ -74,7 +74,7 @@ func Test_Proxy_SwitchRetiresASilentPrimary(t *testing.T) {
 	go func() { errc <- c.Set(ctx, "k", "v1", 0).Err() }()
 	<-received
 	_, next := nodetest.Start(t, node.Config{})
-	p.SetBackend(next)
+	p.setBackend(next)
 	err := <-errc
 	if err == nil || !strings.Contains(err.Error(), "may or may not have been applied") {
 		t.Fatalf("SET in flight on the silent primary: %v, want the ambiguous error once the proxy moved", err)
