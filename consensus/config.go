@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"time"
@@ -63,21 +64,11 @@ func DefaultConfig() Config {
 // withDefaults fills zero fields from DefaultConfig.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Lease == 0 {
-		c.Lease = d.Lease
-	}
-	if c.DownAfter == 0 {
-		c.DownAfter = d.DownAfter
-	}
-	if c.ProbeInterval == 0 {
-		c.ProbeInterval = d.ProbeInterval
-	}
-	if c.TakeoverGrace == 0 {
-		c.TakeoverGrace = d.TakeoverGrace
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Lease = cmp.Or(c.Lease, d.Lease)
+	c.DownAfter = cmp.Or(c.DownAfter, d.DownAfter)
+	c.ProbeInterval = cmp.Or(c.ProbeInterval, d.ProbeInterval)
+	c.TakeoverGrace = cmp.Or(c.TakeoverGrace, d.TakeoverGrace)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	return c
 }
 

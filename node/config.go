@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -129,39 +130,17 @@ func DefaultConfig() Config {
 // withDefaults fills zero values from DefaultConfig.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Addr == "" {
-		c.Addr = d.Addr
-	}
-	if c.Fsync == "" {
-		c.Fsync = d.Fsync
-	}
-	if c.SnapshotMinWrites == 0 {
-		c.SnapshotMinWrites = d.SnapshotMinWrites
-	}
-	if c.MaxClients == 0 {
-		c.MaxClients = d.MaxClients
-	}
-	if c.MaxBulkLen == 0 {
-		c.MaxBulkLen = d.MaxBulkLen
-	}
-	if c.MaxMultibulkLen == 0 {
-		c.MaxMultibulkLen = d.MaxMultibulkLen
-	}
-	if c.MaxQueryBuffer == 0 {
-		c.MaxQueryBuffer = d.MaxQueryBuffer
-	}
-	if c.MaxInlineLen == 0 {
-		c.MaxInlineLen = d.MaxInlineLen
-	}
-	if c.BacklogBytes == 0 {
-		c.BacklogBytes = d.BacklogBytes
-	}
-	if c.SyncTimeout == 0 {
-		c.SyncTimeout = d.SyncTimeout
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Addr = cmp.Or(c.Addr, d.Addr)
+	c.Fsync = cmp.Or(c.Fsync, d.Fsync)
+	c.SnapshotMinWrites = cmp.Or(c.SnapshotMinWrites, d.SnapshotMinWrites)
+	c.MaxClients = cmp.Or(c.MaxClients, d.MaxClients)
+	c.MaxBulkLen = cmp.Or(c.MaxBulkLen, d.MaxBulkLen)
+	c.MaxMultibulkLen = cmp.Or(c.MaxMultibulkLen, d.MaxMultibulkLen)
+	c.MaxQueryBuffer = cmp.Or(c.MaxQueryBuffer, d.MaxQueryBuffer)
+	c.MaxInlineLen = cmp.Or(c.MaxInlineLen, d.MaxInlineLen)
+	c.BacklogBytes = cmp.Or(c.BacklogBytes, d.BacklogBytes)
+	c.SyncTimeout = cmp.Or(c.SyncTimeout, d.SyncTimeout)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	return c
 }
 

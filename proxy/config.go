@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,33 +76,15 @@ func DefaultConfig() Config {
 // withDefaults fills zero fields from DefaultConfig.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Addr == "" {
-		c.Addr = d.Addr
-	}
-	if c.HoldTimeout == 0 {
-		c.HoldTimeout = d.HoldTimeout
-	}
-	if c.MaxClients == 0 {
-		c.MaxClients = d.MaxClients
-	}
-	if c.PoolSize == 0 {
-		c.PoolSize = d.PoolSize
-	}
-	if c.MaxHeld == 0 {
-		c.MaxHeld = d.MaxHeld
-	}
-	if c.ReadFrom == "" {
-		c.ReadFrom = d.ReadFrom
-	}
-	if c.MaxReplicaLag == 0 {
-		c.MaxReplicaLag = d.MaxReplicaLag
-	}
-	if c.replicaPoll == 0 {
-		c.replicaPoll = d.replicaPoll
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	c.Addr = cmp.Or(c.Addr, d.Addr)
+	c.HoldTimeout = cmp.Or(c.HoldTimeout, d.HoldTimeout)
+	c.MaxClients = cmp.Or(c.MaxClients, d.MaxClients)
+	c.PoolSize = cmp.Or(c.PoolSize, d.PoolSize)
+	c.MaxHeld = cmp.Or(c.MaxHeld, d.MaxHeld)
+	c.ReadFrom = cmp.Or(c.ReadFrom, d.ReadFrom)
+	c.MaxReplicaLag = cmp.Or(c.MaxReplicaLag, d.MaxReplicaLag)
+	c.replicaPoll = cmp.Or(c.replicaPoll, d.replicaPoll)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
 	return c
 }
 

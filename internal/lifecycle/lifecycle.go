@@ -95,28 +95,27 @@ func (l *Lifecycle) Done() { l.wg.Done() }
 // waited for (step 4 of the package comment). Registered once Close has
 // begun (a resource opened while the server stops), fn runs at once.
 func (l *Lifecycle) OnStop(fn func()) {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		fn()
-		return
-	}
-	defer l.mu.Unlock()
-	l.onStop = append(l.onStop, fn)
+	l.hook(func() { l.onStop = append(l.onStop, fn) }, fn)
 }
 
 // OnClose registers fn to run at Close after every owned goroutine ended
 // (step 6); the first error is Close's result. Registered once Close has
 // begun, fn runs at once and its error is dropped.
 func (l *Lifecycle) OnClose(fn func() error) {
+	l.hook(func() { l.onClose = append(l.onClose, fn) }, func() { fn() })
+}
+
+// hook runs add under the lock while Close has not begun, else runNow
+// outside it.
+func (l *Lifecycle) hook(add, runNow func()) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		fn()
+		runNow()
 		return
 	}
 	defer l.mu.Unlock()
-	l.onClose = append(l.onClose, fn)
+	add()
 }
 
 // Serve records ln and srv and runs serve(ln), which returns when srv
