@@ -6,60 +6,12 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/coordapi/coordapitest"
 	"github.com/batonkv/baton/internal/resp"
 )
-
-// fakeCoord is a coordinator that answers every command with reply(cmd)
-// (raw RESP; "" closes the connection without answering) and counts them.
-type fakeCoord struct {
-	addr  string
-	count atomic.Int64
-}
-
-func newFakeCoord(t *testing.T, reply func(args []string) string) *fakeCoord {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	f := &fakeCoord{addr: ln.Addr().String()}
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go f.serve(nc, reply)
-		}
-	}()
-	return f
-}
-
-func (f *fakeCoord) serve(nc net.Conn, reply func([]string) string) {
-	defer nc.Close()
-	r := resp.NewReader(nc)
-	for {
-		v, err := r.ReadValue()
-		if err != nil {
-			return
-		}
-		args := make([]string, len(v.Elems))
-		for i, e := range v.Elems {
-			args[i] = e.Str
-		}
-		f.count.Add(1)
-		out := reply(args)
-		if out == "" {
-			return
-		}
-		nc.Write([]byte(out))
-	}
-}
 
 // deadAddr is an address nothing listens on.
 func deadAddr(t *testing.T) string {
@@ -79,34 +31,34 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func Test_Client_FollowsLeader(t *testing.T) {
-	leader := newFakeCoord(t, func(args []string) string { return "$2\r\n{}\r\n" })
-	follower := newFakeCoord(t, func([]string) string { return "-REDIRECT " + leader.addr + "\r\n" })
-	electing := newFakeCoord(t, func([]string) string { return "-NOLEADER no coordinator leader elected\r\n" })
-	c := NewClient([]string{deadAddr(t), electing.addr, follower.addr, leader.addr}, "")
+	leader := coordapitest.NewFake(t, func(args []string) string { return "$2\r\n{}\r\n" })
+	follower := coordapitest.NewFake(t, func([]string) string { return "-REDIRECT " + leader.Addr + "\r\n" })
+	electing := coordapitest.NewFake(t, func([]string) string { return "-NOLEADER no coordinator leader elected\r\n" })
+	c := NewClient([]string{deadAddr(t), electing.Addr, follower.Addr, leader.Addr}, "")
 	defer c.Close()
 	if _, err := c.Topology(ctxT(t), CmdTopology); err != nil {
 		t.Fatal(err)
 	}
-	if follower.count.Load() != 1 || leader.count.Load() != 1 || electing.count.Load() != 1 {
-		t.Fatalf("counts: follower %d leader %d electing %d", follower.count.Load(), leader.count.Load(), electing.count.Load())
+	if follower.Count() != 1 || leader.Count() != 1 || electing.Count() != 1 {
+		t.Fatalf("counts: follower %d leader %d electing %d", follower.Count(), leader.Count(), electing.Count())
 	}
 	// The connection to the leader is kept.
-	if _, err := c.Topology(ctxT(t), CmdTopology); err != nil || leader.count.Load() != 2 || follower.count.Load() != 1 {
-		t.Fatalf("second request: %v, leader %d", err, leader.count.Load())
+	if _, err := c.Topology(ctxT(t), CmdTopology); err != nil || leader.Count() != 2 || follower.Count() != 1 {
+		t.Fatalf("second request: %v, leader %d", err, leader.Count())
 	}
 }
 
 // A command whose connection fails after it was sent is never resent by
 // Do; DoIdempotent moves on to the next coordinator.
 func Test_Client_NeverResends(t *testing.T) {
-	broken := newFakeCoord(t, func([]string) string { return "" })
-	good := newFakeCoord(t, func([]string) string { return "+OK\r\n" })
-	c := NewClient([]string{broken.addr, good.addr}, "")
+	broken := coordapitest.NewFake(t, func([]string) string { return "" })
+	good := coordapitest.NewFake(t, func([]string) string { return "+OK\r\n" })
+	c := NewClient([]string{broken.Addr, good.Addr}, "")
 	defer c.Close()
-	if _, err := c.Do(ctxT(t), CmdTakeover); err == nil || broken.count.Load() != 1 || good.count.Load() != 0 {
-		t.Fatalf("Do after a failure past sending: %v (broken %d, good %d)", err, broken.count.Load(), good.count.Load())
+	if _, err := c.Do(ctxT(t), CmdTakeover); err == nil || broken.Count() != 1 || good.Count() != 0 {
+		t.Fatalf("Do after a failure past sending: %v (broken %d, good %d)", err, broken.Count(), good.Count())
 	}
-	c = NewClient([]string{broken.addr, good.addr}, "")
+	c = NewClient([]string{broken.Addr, good.Addr}, "")
 	defer c.Close()
 	if v, err := c.DoIdempotent(ctxT(t), CmdTopology); err != nil || v.Str != "OK" {
 		t.Fatalf("DoIdempotent = %v, %v", v, err)
@@ -114,7 +66,7 @@ func Test_Client_NeverResends(t *testing.T) {
 }
 
 func Test_Client_ErrorCodes(t *testing.T) {
-	coord := newFakeCoord(t, func(args []string) string {
+	coord := coordapitest.NewFake(t, func(args []string) string {
 		switch args[0] {
 		case CmdLease:
 			if args[2] == "5" {
@@ -126,7 +78,7 @@ func Test_Client_ErrorCodes(t *testing.T) {
 		}
 		return "-NOAUTH Authentication required.\r\n"
 	})
-	c := NewClient([]string{coord.addr}, "")
+	c := NewClient([]string{coord.Addr}, "")
 	defer c.Close()
 	if d, err := c.Lease(ctxT(t), "n1", 5); err != nil || d != 3*time.Second {
 		t.Fatalf("Lease = %v, %v", d, err)
@@ -146,25 +98,25 @@ func Test_Client_ErrorCodes(t *testing.T) {
 }
 
 func Test_LeaderDo_NoLeaderGivesUp(t *testing.T) {
-	electing := newFakeCoord(t, func([]string) string { return "-NOLEADER no coordinator leader elected\r\n" })
+	electing := coordapitest.NewFake(t, func([]string) string { return "-NOLEADER no coordinator leader elected\r\n" })
 	start := time.Now()
-	_, err := LeaderDo(ctxT(t), []string{deadAddr(t), electing.addr}, "", 3, CmdFailover)
-	if !errors.Is(err, ErrNoLeader) || electing.count.Load() != 3 || time.Since(start) < 200*time.Millisecond {
-		t.Fatalf("LeaderDo = %v after %d tries in %v", err, electing.count.Load(), time.Since(start))
+	_, err := LeaderDo(ctxT(t), []string{deadAddr(t), electing.Addr}, "", 3, CmdFailover)
+	if !errors.Is(err, ErrNoLeader) || electing.Count() != 3 || time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("LeaderDo = %v after %d tries in %v", err, electing.Count(), time.Since(start))
 	}
 }
 
 func Test_Watch(t *testing.T) {
 	pushes := string(resp.AppendCommand(resp.AppendCommand(nil, PushTopology, `{"epoch":1,"version":2}`),
 		PushTopology, `{"epoch":2,"version":5}`))
-	coord := newFakeCoord(t, func(args []string) string {
+	coord := coordapitest.NewFake(t, func(args []string) string {
 		if args[0] != CmdWatch {
 			return "-ERR unexpected\r\n"
 		}
 		return pushes
 	})
 	var got []Topology
-	err := Watch(ctxT(t), coord.addr, "", time.Second, 200*time.Millisecond, func(t Topology) { got = append(got, t) })
+	err := Watch(ctxT(t), coord.Addr, "", time.Second, 200*time.Millisecond, func(t Topology) { got = append(got, t) })
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("Watch ended with %v, want the idle timeout", err)
@@ -172,8 +124,8 @@ func Test_Watch(t *testing.T) {
 	if len(got) != 2 || got[1].Epoch != 2 || got[1].Version != 5 {
 		t.Fatalf("pushes = %+v", got)
 	}
-	refusing := newFakeCoord(t, func([]string) string { return "-NOAUTH Authentication required.\r\n" })
-	err = Watch(ctxT(t), refusing.addr, "", time.Second, time.Second, func(Topology) {})
+	refusing := coordapitest.NewFake(t, func([]string) string { return "-NOAUTH Authentication required.\r\n" })
+	err = Watch(ctxT(t), refusing.Addr, "", time.Second, time.Second, func(Topology) {})
 	if !HasCode(err, ErrCodeNoAuth) {
 		t.Fatalf("refused watch: %v", err)
 	}

@@ -1,62 +1,33 @@
 package node
 
 import (
-	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/batonkv/baton/coordapi"
-	"github.com/batonkv/baton/internal/resp"
+	"github.com/batonkv/baton/coordapi/coordapitest"
 )
 
 // fakeTakeoverCoord is a coordinator that answers BATON.TAKEOVER with
 // reply ("" closes the connection instead) and every other command with
 // an error; takeovers counts the BATON.TAKEOVER it received.
 type fakeTakeoverCoord struct {
-	addr      string
+	*coordapitest.Fake
 	takeovers atomic.Int64
 }
 
 func newFakeTakeoverCoord(t *testing.T, reply string) *fakeTakeoverCoord {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	f := &fakeTakeoverCoord{addr: ln.Addr().String()}
-	go func() {
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go f.serve(nc, reply)
-		}
-	}()
-	return f
-}
-
-func (f *fakeTakeoverCoord) serve(nc net.Conn, reply string) {
-	defer nc.Close()
-	r := resp.NewReader(nc)
-	for {
-		v, err := r.ReadValue()
-		if err != nil || len(v.Elems) == 0 {
-			return
-		}
-		if v.Elems[0].Str != coordapi.CmdTakeover {
-			nc.Write([]byte("-ERR not in this test\r\n"))
-			continue
+	f := &fakeTakeoverCoord{}
+	f.Fake = coordapitest.NewFake(t, func(args []string) string {
+		if len(args) == 0 || args[0] != coordapi.CmdTakeover {
+			return "-ERR not in this test\r\n"
 		}
 		f.takeovers.Add(1)
-		if reply == "" {
-			return
-		}
-		nc.Write([]byte(reply))
-	}
+		return reply
+	})
+	return f
 }
 
 // bulk is s as a RESP bulk string.
@@ -77,7 +48,7 @@ func Test_Failover_Report(t *testing.T) {
 	}
 	for _, tc := range cases {
 		coord := newFakeTakeoverCoord(t, tc.reply)
-		n := mustNewNode(t, Config{Coordinators: []string{coord.addr}, NodeID: "n1"})
+		n := mustNewNode(t, Config{Coordinators: []string{coord.Addr}, NodeID: "n1"})
 		expectReplies(t, mustClient(t, n), []replyCase{rc(tc.want, "FAILOVER", "TIMEOUT", 100)})
 		if got := coord.takeovers.Load(); got != 1 {
 			t.Errorf("reply %q: %d BATON.TAKEOVER sent, want 1", tc.reply, got)
@@ -90,7 +61,7 @@ func Test_Failover_Report(t *testing.T) {
 // coordinator.
 func Test_Failover_NeverResends(t *testing.T) {
 	a, b := newFakeTakeoverCoord(t, ""), newFakeTakeoverCoord(t, "")
-	n := mustNewNode(t, Config{Coordinators: []string{a.addr, b.addr}, NodeID: "n1"})
+	n := mustNewNode(t, Config{Coordinators: []string{a.Addr, b.Addr}, NodeID: "n1"})
 	got := doReply(t, mustClient(t, n), "FAILOVER", "TIMEOUT", 100)
 	if s, _ := got.(string); !strings.HasPrefix(s, "ERR:ERR FAILOVER: "+coordapi.CmdTakeover) {
 		t.Fatalf("FAILOVER = %#v, want the broken connection's error", got)
