@@ -197,3 +197,51 @@ func renderPicture(g map[string][]string) string {
 	}
 	return b.String()
 }
+
+// Test_Architecture_ProxyUsesOnlyTheCommandTable: the proxy depends on the
+// datastore's command table and on nothing else of node/.
+func Test_Architecture_ProxyUsesOnlyTheCommandTable(t *testing.T) {
+	root := moduleRoot(t)
+	mod, _ := modulePackages(t, root)
+	for _, dep := range depsOf(t, root, mod, "proxy") {
+		if (dep == "node" || strings.HasPrefix(dep, "node/")) && dep != "node/command" {
+			t.Errorf("proxy depends on %s; it may use node/command only", dep)
+		}
+	}
+}
+
+// Test_Architecture_NoPackageHoldsAThird: no package holds more than a
+// third of the module's non-test Go lines, so no package becomes the place
+// everything lands in again.
+func Test_Architecture_NoPackageHoldsAThird(t *testing.T) {
+	root := moduleRoot(t)
+	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}} {{.Dir}} {{join .GoFiles \",\"}}", "./...")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	lines := map[string]int{}
+	total := 0
+	for _, row := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(row)
+		if len(f) < 3 {
+			continue
+		}
+		for _, name := range strings.Split(f[2], ",") {
+			b, err := os.ReadFile(filepath.Join(f[1], name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := strings.Count(string(b), "\n")
+			lines[f[0]] += n
+			total += n
+		}
+	}
+	for pkg, n := range lines {
+		t.Logf("%6d %s", n, pkg)
+		if 3*n > total {
+			t.Errorf("%s holds %d of %d non-test lines, more than a third", pkg, n, total)
+		}
+	}
+}
