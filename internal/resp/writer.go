@@ -14,9 +14,15 @@ type Writer struct {
 	scratch []byte
 }
 
-// NewWriter returns a Writer over w.
-func NewWriter(w io.Writer) *Writer {
-	return &Writer{bw: bufio.NewWriterSize(w, 64<<10)}
+// NewWriter returns a Writer over w with a buffer of DefaultBufferSize
+// bytes.
+func NewWriter(w io.Writer) *Writer { return NewWriterSize(w, DefaultBufferSize) }
+
+// NewWriterSize returns a Writer over w with a buffer of size bytes (at
+// least DefaultBufferSize): a stream of large values, such as
+// replication's, is written in fewer system calls with a larger one.
+func NewWriterSize(w io.Writer, size int) *Writer {
+	return &Writer{bw: bufio.NewWriterSize(w, max(size, DefaultBufferSize))}
 }
 
 // WriteArray buffers an array header of n elements.
