@@ -11,8 +11,8 @@ import (
 
 // Timeouts and buffers of the replica side of a link.
 const (
-	// HandshakeTimeout bounds connect + AUTH + BATON.HANDSHAKE.
-	HandshakeTimeout = 5 * time.Second
+	// handshakeTimeout bounds connect + AUTH + BATON.HANDSHAKE.
+	handshakeTimeout = 5 * time.Second
 	// ackInterval is how often a replica acknowledges its applied LSN.
 	ackInterval = 100 * time.Millisecond
 	// maxBackoff caps the delay between reconnection attempts.
@@ -41,7 +41,7 @@ func (hs *Handshake) Close() { hs.rc.Close() }
 // a primary that cannot be reached, refuses us, is ourselves or is at an
 // older epoch leaves the node as it was.
 func Dial(ctx context.Context, h Host, target string) (*Handshake, error) {
-	ctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
 	local := h.Local()
 	rc, err := resp.Dial(ctx, target, local.Auth)

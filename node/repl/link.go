@@ -106,7 +106,7 @@ func (l *Link) session(ctx context.Context, rc *resp.Conn) error {
 	st := l.h.Status()
 	st.setState(LinkConnecting)
 	h := l.h.Journal().History()
-	pctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
+	pctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	r, err := rc.Do(pctx, "BATON.PSYNC", h.Replid, strconv.FormatUint(h.LSN, 10))
 	cancel()
 	if err != nil {
