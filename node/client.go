@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 	"github.com/tidwall/redcon"
 )
 
@@ -63,7 +64,7 @@ type client struct {
 	// replPort is the listening port a replica announced (BATON.HANDSHAKE);
 	// psync is set once BATON.PSYNC turned the connection into a stream.
 	replPort int
-	psync    *replica
+	psync    *repl.Sender
 	// syncReplies records, under --sync-replicas, where each write's reply
 	// lies in the pipeline's output, to replace it if replicas time out.
 	syncReplies []syncReply

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 )
 
 // errReadonly is Redis' reply to a write on a replica.
@@ -62,9 +62,11 @@ func (s *Server) replicaof(target string) (already bool, err error) {
 	if same {
 		return true, nil
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, handshakeTimeout)
-	defer cancel()
-	hs, err := s.dialPrimary(ctx, target)
+	// v2: connect, authenticate and handshake with the new primary with no
+	// state change at all; only if that succeeds is the link swapped, so
+	// a failed REPLICAOF leaves the node exactly as it was (still serving,
+	// still replicating from its old primary).
+	hs, err := repl.Dial(s.ctx, s.replHost(), target)
 	if err != nil {
 		return false, err
 	}
@@ -72,20 +74,21 @@ func (s *Server) replicaof(target string) (already bool, err error) {
 	return false, nil
 }
 
-// switchPrimary swaps the replication link to an established handshake.
-func (s *Server) switchPrimary(target string, hs *handshake) {
+// switchPrimary swaps the replication link to an established handshake,
+// under the lock.
+func (s *Server) switchPrimary(target string, hs *repl.Handshake) {
 	s.stopLink()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
-		hs.rc.Close()
+		hs.Close()
 		return
 	}
 	wasPrimary := !s.isReplica()
 	s.repl.role = roleReplica
 	s.repl.primary = target
-	s.repl.synced = false
-	s.repl.link = s.newLink(target, hs)
+	s.repl.status.SetSynced(false)
+	s.repl.link = repl.StartLink(s.ctx, s.replHost(), target, hs)
 	s.log.Info("replicating", "primary", target, "was_primary", wasPrimary)
 	if wasPrimary {
 		s.wakeAllBlockedLocked()
@@ -109,7 +112,7 @@ func (s *Server) promote() {
 	}
 	s.repl.role = rolePrimary
 	s.repl.primary = ""
-	s.repl.synced = false
+	s.repl.status.SetSynced(false)
 	h := s.jr.NewHistory()
 	s.repl.acks.NewGeneration()
 	s.resetUnacked(true)
@@ -131,7 +134,7 @@ func (s *Server) stopLink() {
 	s.repl.link = nil
 	s.mu.Unlock()
 	if l != nil {
-		l.stop()
+		l.Stop()
 	}
 }
 
@@ -228,7 +231,7 @@ func (s *Server) cmdRole(c *keyspace.Ctx) {
 		c.W.WriteBulkString("slave")
 		c.W.WriteBulkString(host)
 		c.W.WriteInt(port)
-		c.W.WriteBulkString(s.repl.linkState.Load().(string))
+		c.W.WriteBulkString(s.repl.status.State())
 		c.W.WriteInt64(int64(s.replicaOffset()))
 		return
 	}
@@ -254,12 +257,12 @@ func infoReplication(s *Server, now time.Time, add func(k, v string)) {
 	if s.isReplica() {
 		offset = s.replicaOffset()
 		host, port, _ := splitHostPort(s.repl.primary)
-		state := s.repl.linkState.Load().(string)
+		state := s.repl.status.State()
 		add("master_host", host)
 		add("master_port", strconv.Itoa(port))
-		add("master_link_status", map[bool]string{true: "up", false: "down"}[state == linkConnected])
-		add("master_last_io_seconds_ago", strconv.FormatInt(s.lastIOSeconds(now), 10))
-		add("master_sync_in_progress", map[bool]string{true: "1", false: "0"}[state == linkSync])
+		add("master_link_status", map[bool]string{true: "up", false: "down"}[state == repl.LinkConnected])
+		add("master_last_io_seconds_ago", strconv.FormatInt(s.repl.status.LastIOSeconds(now), 10))
+		add("master_sync_in_progress", map[bool]string{true: "1", false: "0"}[state == repl.LinkSync])
 		add("slave_read_repl_offset", strconv.FormatUint(offset, 10))
 		add("slave_repl_offset", strconv.FormatUint(offset, 10))
 		add("slave_priority", "100")

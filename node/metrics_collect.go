@@ -86,8 +86,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descKeysExpiring, float64(expiring))
 	gauge(descLease, s.leaseLeft(now, epoch).Seconds())
 	if replica {
-		state, _ := s.repl.linkState.Load().(string)
-		for _, name := range []string{linkConnect, linkConnecting, linkSync, linkConnected} {
+		state := s.repl.status.State()
+		for _, name := range repl.LinkStates {
 			gauge(descLinkState, boolGauge(state == name), name)
 		}
 	}

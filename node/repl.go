@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/batonkv/baton/node/repl"
 )
@@ -19,24 +18,6 @@ import (
 const (
 	rolePrimary = iota
 	roleReplica
-)
-
-// Link states of a replica's connection to its primary, as Redis' ROLE
-// names them.
-const (
-	linkConnect    = "connect"    // not connected, retrying
-	linkConnecting = "connecting" // connected, handshaking
-	linkSync       = "sync"       // receiving a full sync
-	linkConnected  = "connected"  // streaming
-)
-
-// Errors callers branch on.
-var (
-	// errStaleEpoch means a primary's epoch is older than the newest this
-	// node has seen: its stream must not be applied.
-	errStaleEpoch = errors.New("stale epoch")
-	// errSelf means a REPLICAOF pointed the node at itself.
-	errSelf = errors.New("can't replicate from myself")
 )
 
 // replState is a node's replication state: its role, its link to its
@@ -50,12 +31,7 @@ type replState struct {
 	role int
 	// primary is the "host:port" this replica follows ("" on a primary).
 	primary string
-	link    *replLink
-	// synced is set once this replica completed a sync (partial or full)
-	// with its current primary: only then is its LSN a valid offset of the
-	// primary's history (Valkey #885: a cached offset of an older history
-	// must never be advertised).
-	synced bool
+	link    *repl.Link
 
 	// epoch is the newest primary epoch this node has seen (its own while
 	// it is primary). It only grows; it is persisted in the data
@@ -68,12 +44,10 @@ type replState struct {
 	epochRefusals atomic.Int64
 	lastRefusal   atomic.Value // string
 
-	// applied is the last LSN a replica applied (read by the ack writer).
-	applied atomic.Uint64
-	// linkState is the replica link's state (one of the link* names).
-	linkState atomic.Value // string
-	// lastIO is when the replica last heard from its primary (Unix ns).
-	lastIO atomic.Int64
+	// status is the replica link's state, applied LSN and whether it
+	// completed a sync with its current primary (set under the server
+	// lock).
+	status repl.Status
 
 	// acks tracks the replicas streaming from this node and what they
 	// acknowledged (the primary side).
@@ -91,7 +65,6 @@ type replState struct {
 // startReplication once the server runs).
 func (s *Server) initRepl() error {
 	s.repl.acks = repl.NewAcks(s.cfg.SyncReplicas)
-	s.repl.linkState.Store(linkConnect)
 	s.repl.lastRefusal.Store("")
 	epoch, err := s.loadEpoch()
 	if err != nil {
@@ -112,7 +85,7 @@ func (s *Server) startReplication() {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.repl.link = s.newLink(s.cfg.ReplicaOf, nil)
+	s.repl.link = repl.StartLink(s.ctx, s.replHost(), s.cfg.ReplicaOf, nil)
 }
 
 // isReplica reports whether the node is a replica; the caller holds s.mu.
@@ -128,14 +101,9 @@ func (s *Server) roleName() string {
 }
 
 // replicaOffset is the offset a replica advertises: its LSN once it
-// completed a sync with its current primary, 0 before. The caller holds
-// s.mu.
-func (s *Server) replicaOffset() uint64 {
-	if !s.repl.synced {
-		return 0
-	}
-	return s.lastLSN
-}
+// completed a sync with its current primary, 0 before (repl.Status.Offset).
+// The caller holds s.mu.
+func (s *Server) replicaOffset() uint64 { return s.repl.status.Offset(s.lastLSN) }
 
 // Epoch is the newest primary epoch this node has seen.
 func (s *Server) Epoch() uint64 { return s.repl.epoch.Load() }
@@ -146,7 +114,7 @@ func (s *Server) SetEpoch(e uint64) error { return s.raiseEpoch(e) }
 
 // raiseEpoch persists and then adopts e if it is newer (the node never acts
 // on an epoch a restart could forget); e lower than the current epoch is
-// errStaleEpoch.
+// repl.ErrStaleEpoch.
 func (s *Server) raiseEpoch(e uint64) error {
 	if e == s.repl.epoch.Load() {
 		return nil
@@ -155,7 +123,7 @@ func (s *Server) raiseEpoch(e uint64) error {
 	defer s.repl.epochMu.Unlock()
 	cur := s.repl.epoch.Load()
 	if e < cur {
-		return fmt.Errorf("%w: %d is older than the current epoch %d", errStaleEpoch, e, cur)
+		return fmt.Errorf("%w: %d is older than the current epoch %d", repl.ErrStaleEpoch, e, cur)
 	}
 	if e == cur {
 		return nil
@@ -223,13 +191,4 @@ func splitHostPort(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("invalid port %q", p)
 	}
 	return host, port, nil
-}
-
-// lastIOSeconds is INFO's master_last_io_seconds_ago.
-func (s *Server) lastIOSeconds(now time.Time) int64 {
-	t := s.repl.lastIO.Load()
-	if t == 0 {
-		return -1
-	}
-	return int64(now.Sub(time.Unix(0, t)) / time.Second)
 }

@@ -33,18 +33,12 @@ func benchPair(b *testing.B) (primary, replica *testNode) {
 func waitApplied(b *testing.B, primary, replica *testNode) {
 	b.Helper()
 	deadline := time.Now().Add(time.Minute)
-	for replica.repl.applied.Load() != primary.jr.LSN() || !replicaSynced(replica) {
+	for replica.repl.status.Applied.Load() != primary.jr.LSN() || !replica.repl.status.Synced() {
 		if time.Now().After(deadline) {
-			b.Fatalf("replica at %d, primary at %d", replica.repl.applied.Load(), primary.jr.LSN())
+			b.Fatalf("replica at %d, primary at %d", replica.repl.status.Applied.Load(), primary.jr.LSN())
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
-}
-
-func replicaSynced(n *testNode) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.repl.synced
 }
 
 // Benchmark_Repl_Stream writes pipelines of 64 SETs of 100-byte values to

@@ -3,16 +3,13 @@ package node
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/repl"
 )
 
@@ -21,20 +18,15 @@ import (
 // histories, which recovery then discards (the replica syncs again).
 const fullSyncMarker = "fullsync-in-progress"
 
-// fullSync receives the primary's snapshot at (replid, lsn) and installs
-// it. The snapshot is decoded as it arrives into a new keyspace, off the
-// lock: the old data stays readable until the swap, which is the only
-// moment clients wait (the "loading" state lasts that long).
-func (l *replLink) fullSync(ctx context.Context, rc *resp.Conn, replid string, lsn uint64) error {
-	s := l.s
-	s.mu.Lock()
-	s.repl.synced = false
-	s.mu.Unlock()
-	s.repl.linkState.Store(linkSync)
-	start := time.Now()
-	ss := &snapStream{rc: rc, l: l}
+// fullSync loads a full sync's snapshot at (replid, lsn) from body and
+// installs it. The snapshot is decoded as it arrives into a new keyspace,
+// off the lock: the old data stays readable until the swap, which is the
+// only moment clients wait (the "loading" state lasts that long). With a
+// data directory, the body is kept as the node's snapshot file.
+func (s *Server) fullSync(ctx context.Context, body io.Reader, replid string, lsn uint64) error {
 	var tmp string
 	var f *os.File
+	var tee *bufio.Writer
 	if dir := s.cfg.DataDir; dir != "" {
 		tmp = filepath.Join(dir, fmt.Sprintf("%sfullsync-%d%s%s", snapPrefix, lsn, snapSuffix, snapTmpSuffix))
 		var err error
@@ -45,9 +37,10 @@ func (l *replLink) fullSync(ctx context.Context, rc *resp.Conn, replid string, l
 			f.Close()
 			os.Remove(tmp)
 		}()
-		ss.tee = bufio.NewWriterSize(f, 1<<20)
+		tee = bufio.NewWriterSize(f, 1<<20)
+		body = io.TeeReader(body, tee)
 	}
-	snap, err := decodeSnapshot(ss, -1)
+	snap, err := decodeSnapshot(body, -1)
 	if err != nil {
 		return err
 	}
@@ -55,7 +48,7 @@ func (l *replLink) fullSync(ctx context.Context, rc *resp.Conn, replid string, l
 		return fmt.Errorf("%w: snapshot is (%s, %d), FULL said (%s, %d)", repl.ErrProtocol, snap.replid, snap.lsn, replid, lsn)
 	}
 	if f != nil {
-		if err := ss.tee.Flush(); err != nil {
+		if err := tee.Flush(); err != nil {
 			return fmt.Errorf("write %s: %w", tmp, err)
 		}
 		if err := f.Sync(); err != nil {
@@ -65,12 +58,7 @@ func (l *replLink) fullSync(ctx context.Context, rc *resp.Conn, replid string, l
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if err := s.installSnapshot(snap, tmp); err != nil {
-		return err
-	}
-	s.log.Info("full sync done", "replid", replid, "lsn", lsn, "keys", len(snap.keys),
-		"bytes", ss.n, "took", time.Since(start))
-	return nil
+	return s.installSnapshot(snap, tmp)
 }
 
 // installSnapshot replaces the keyspace and the journal's history with a
@@ -113,8 +101,8 @@ func (s *Server) installSnapshot(snap *snapshotData, tmp string) error {
 	if s.snap != nil {
 		s.snap.lastLSN.Store(snap.lsn)
 	}
-	s.repl.applied.Store(snap.lsn)
-	s.repl.synced = true
+	s.repl.status.Applied.Store(snap.lsn)
+	s.repl.status.SetSynced(true)
 	s.invalidateAllWatches()
 	return nil
 }
@@ -168,70 +156,4 @@ func syncDirectory(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// snapStream reads a full sync's snapshot out of SNAP frames: the body,
-// then SNAPEND's checksum as the trailer, then EOF. It copies what it reads
-// to tee when set (the replica keeps the snapshot as its own file).
-type snapStream struct {
-	rc   *resp.Conn
-	f    resp.Frame
-	l    *replLink
-	tee  *bufio.Writer
-	cur  []byte
-	done bool
-	n    int64
-}
-
-// Read implements io.Reader.
-func (ss *snapStream) Read(p []byte) (int, error) {
-	for len(ss.cur) == 0 {
-		if ss.done {
-			return 0, io.EOF
-		}
-		if err := ss.next(); err != nil {
-			return 0, err
-		}
-	}
-	n := copy(p, ss.cur)
-	ss.cur = ss.cur[n:]
-	return n, nil
-}
-
-// next reads the next frame of the snapshot.
-func (ss *snapStream) next() error {
-	ss.rc.NetConn().SetReadDeadline(time.Now().Add(linkTimeout))
-	if err := ss.rc.ReadFrame(&ss.f); err != nil {
-		return err
-	}
-	frame := ss.f.Args
-	ss.l.s.repl.lastIO.Store(time.Now().UnixNano())
-	switch string(frame[0]) {
-	case repl.FrameSnap:
-		if len(frame) != 2 {
-			return fmt.Errorf("%w: SNAP frame of %d elements", repl.ErrProtocol, len(frame))
-		}
-		ss.cur = frame[1]
-	case repl.FrameSnapEnd:
-		if len(frame) != 2 {
-			return fmt.Errorf("%w: SNAPEND frame of %d elements", repl.ErrProtocol, len(frame))
-		}
-		crc, err := repl.FrameUint(frame[1])
-		if err != nil || crc > 1<<32-1 {
-			return fmt.Errorf("%w: bad snapshot checksum %q", repl.ErrProtocol, frame[1])
-		}
-		ss.cur = binary.LittleEndian.AppendUint32(nil, uint32(crc))
-		ss.done = true
-	case repl.FramePing, repl.FrameGetAck:
-		return nil
-	default:
-		return fmt.Errorf("%w: unexpected frame %q during a full sync", repl.ErrProtocol, frame[0])
-	}
-	ss.n += int64(len(ss.cur))
-	if ss.tee != nil {
-		if _, err := ss.tee.Write(ss.cur); err != nil {
-			return err
-		}
-	}
-	return nil
 }

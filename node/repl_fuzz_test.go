@@ -45,7 +45,7 @@ func FuzzReplStream(f *testing.F) {
 		defer s.Close()
 		rc := resp.NewReader(bytes.NewReader(data))
 		repl.BoundFrames(rc)
-		var tx replTxn
+		var tx repl.Txn
 		var f resp.Frame
 		for n := 0; n < 100; n++ {
 			if err := rc.ReadFrame(&f); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -60,7 +61,7 @@ func waitSynced(t *testing.T, primary *testNode, replica *redis.Client) {
 	t.Helper()
 	pollUntil(t, "replica in sync", func() bool {
 		state, off := roleOf(t, replica)
-		return state == linkConnected && uint64(off) == primary.jr.LSN()
+		return state == repl.LinkConnected && uint64(off) == primary.jr.LSN()
 	})
 	ctx := context.Background()
 	if p, r := primary.Digest(), replica.Do(ctx, "digest").Val(); p != r {
@@ -98,9 +99,9 @@ func Test_Repl_FullSyncMidwayReportsOffsetZero(t *testing.T) {
 	replicaOf(t, rc, primary)
 	pollUntil(t, "full sync under way", func() bool {
 		state, _ := roleOf(t, rc)
-		return state == linkSync
+		return state == repl.LinkSync
 	})
-	if state, off := roleOf(t, rc); state != linkSync || off != 0 {
+	if state, off := roleOf(t, rc); state != repl.LinkSync || off != 0 {
 		t.Fatalf("mid-sync ROLE: state %q offset %d, want sync and 0", state, off)
 	}
 	for field, want := range map[string]string{"master_sync_in_progress": "1", "slave_repl_offset": "0", "master_repl_offset": "0", "master_link_status": "down"} {

@@ -2,15 +2,14 @@ package node
 
 import (
 	"github.com/batonkv/baton/node/keyspace"
+	"github.com/batonkv/baton/node/repl"
 )
 
-// Journal markers that bracket a transaction's effective writes, so the
-// transaction is applied all or nothing on recovery (and, later, on
-// replicas). journalDiscard closes a transaction a crash cut short.
+// Journal markers of a transaction (see repl.MarkMulti).
 const (
-	journalMulti   = "multi"
-	journalExec    = "exec"
-	journalDiscard = "discard"
+	journalMulti   = repl.MarkMulti
+	journalExec    = repl.MarkExec
+	journalDiscard = repl.MarkDiscard
 )
 
 // txnReplay applies journal entries in order, holding back the entries

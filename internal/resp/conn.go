@@ -2,6 +2,7 @@ package resp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -42,6 +43,28 @@ func Dial(ctx context.Context, addr, secret string) (*Conn, error) {
 		return nil, fmt.Errorf("auth with %s: %w", addr, err)
 	}
 	return c, nil
+}
+
+// ErrBuffered is Resize's error when the connection holds bytes it read
+// but did not decode yet.
+var ErrBuffered = errors.New("resp: bytes buffered")
+
+// Resize gives the connection buffers of size bytes (see NewReaderSize and
+// NewWriterSize), for a connection that turns into a stream of large
+// values once its exchange of commands is over. It flushes what is
+// written, and fails with ErrBuffered when bytes were read but not decoded
+// (they would be lost with the old buffer).
+func (c *Conn) Resize(size int) error {
+	if n := c.Reader.Buffered(); n > 0 {
+		return fmt.Errorf("resize: %w: %d", ErrBuffered, n)
+	}
+	if err := c.Flush(); err != nil {
+		return err
+	}
+	r := NewReaderSize(c.nc, size)
+	r.MaxBulk, r.MaxArray, r.MaxDepth, r.MaxRaw = c.MaxBulk, c.MaxArray, c.MaxDepth, c.MaxRaw
+	c.Reader, c.Writer = r, NewWriterSize(c.nc, size)
+	return nil
 }
 
 // NetConn is the underlying connection.

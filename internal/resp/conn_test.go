@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,5 +92,38 @@ func Test_Conn_DoHonoursContext(t *testing.T) {
 	// The binding is undone: the connection serves the next command.
 	if v, err := c.Do(context.Background(), "PING"); err != nil || v.Str != "PONG" {
 		t.Fatalf("PING after a timeout = %v, %v", v, err)
+	}
+}
+
+// Resize keeps the connection usable and its bounds, and refuses when
+// bytes were read but not decoded.
+func Test_Conn_Resize(t *testing.T) {
+	c, err := Dial(context.Background(), fakeServer(t), "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.MaxArray = 8
+	if err := c.Resize(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxArray != 8 {
+		t.Fatalf("bounds lost: MaxArray %d", c.MaxArray)
+	}
+	if v, err := c.Do(context.Background(), "PING"); err != nil || v.Str != "PONG" {
+		t.Fatalf("PING after a resize: %v %v", v, err)
+	}
+	c.Send("PING")
+	c.Reader.br.Peek(1) // a reply read but not decoded
+	if err := c.Resize(1 << 20); !errors.Is(err, ErrBuffered) {
+		t.Fatalf("resize with a reply buffered: %v", err)
+	}
+}
+
+// A Reader with a larger buffer still bounds lines to maxLine.
+func Test_Reader_SizeKeepsLineBound(t *testing.T) {
+	in := "+" + strings.Repeat("x", maxLine) + "\r\n"
+	if _, err := NewReaderSize(strings.NewReader(in), 1<<20).ReadValue(); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("long line with a 1 MB buffer: %v", err)
 	}
 }

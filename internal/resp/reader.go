@@ -17,9 +17,11 @@ const (
 	DefaultMaxBulk  = 512 << 20
 	DefaultMaxArray = 1 << 20
 	DefaultMaxDepth = 16
-	// maxLine bounds a header, simple string or error line (the bufio
-	// buffer size).
-	maxLine = 64 << 10
+	// DefaultBufferSize is the buffer of a Reader or Writer made by
+	// NewReader or NewWriter.
+	DefaultBufferSize = 64 << 10
+	// maxLine bounds a header, simple string or error line.
+	maxLine = DefaultBufferSize
 	// bulkChunk: a declared bulk length above it is read chunk by chunk,
 	// so a peer that announces a huge bulk and sends less costs only the
 	// bytes it sent.
@@ -40,9 +42,16 @@ type Reader struct {
 	MaxRaw int
 }
 
-// NewReader returns a Reader over r with the default bounds.
-func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, maxLine),
+// NewReader returns a Reader over r with the default bounds and a buffer
+// of DefaultBufferSize bytes.
+func NewReader(r io.Reader) *Reader { return NewReaderSize(r, DefaultBufferSize) }
+
+// NewReaderSize returns a Reader over r with the default bounds and a
+// buffer of size bytes (at least DefaultBufferSize): a stream of large
+// values, such as replication's, is read in fewer system calls with a
+// larger one. Lines are bounded to DefaultBufferSize bytes whatever size.
+func NewReaderSize(r io.Reader, size int) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, max(size, DefaultBufferSize)),
 		MaxBulk: DefaultMaxBulk, MaxArray: DefaultMaxArray, MaxDepth: DefaultMaxDepth}
 }
 
@@ -93,6 +102,9 @@ func (r *Reader) readLine() ([]byte, error) {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
+	}
+	if len(line) > maxLine {
+		return nil, fmt.Errorf("%w: line longer than %d bytes", ErrProtocol, maxLine)
 	}
 	if len(line) < 3 || line[len(line)-2] != '\r' {
 		return nil, fmt.Errorf("%w: bad line %q", ErrProtocol, Sanitize(string(line), 64))

@@ -13,19 +13,28 @@ type Writer struct {
 	// bw is allocated at the first write: a Conn whose owner writes its
 	// own buffers (the proxy's backends) never pays for it.
 	bw *bufio.Writer
+	// size is bw's size.
+	size int
 	// scratch is reused to encode commands.
 	scratch []byte
 }
 
-// NewWriter returns a Writer over w.
-func NewWriter(w io.Writer) *Writer {
-	return &Writer{w: w}
+// NewWriter returns a Writer over w with a buffer of DefaultBufferSize
+// bytes, allocated at the first write.
+func NewWriter(w io.Writer) *Writer { return NewWriterSize(w, DefaultBufferSize) }
+
+// NewWriterSize returns a Writer over w with a buffer of size bytes (at
+// least DefaultBufferSize), allocated at the first write: a stream of large
+// values, such as replication's, is written in fewer system calls with a
+// larger one.
+func NewWriterSize(w io.Writer, size int) *Writer {
+	return &Writer{w: w, size: max(size, DefaultBufferSize)}
 }
 
 // buf returns the write buffer, allocating it on first use.
 func (w *Writer) buf() *bufio.Writer {
 	if w.bw == nil {
-		w.bw = bufio.NewWriterSize(w.w, 64<<10)
+		w.bw = bufio.NewWriterSize(w.w, w.size)
 	}
 	return w.bw
 }
