@@ -134,7 +134,7 @@ func (s *Server) park(cl *client, out keyspace.Replier, w *waiter) (timedOut boo
 		return true
 	case <-gone:
 		cl.killed.Store(true)
-	case <-s.ctx.Done():
+	case <-s.life.Context().Done():
 	}
 	return false
 }

@@ -82,7 +82,7 @@ func argOr(c *keyspace.Ctx, i int) []byte {
 // never sends a command twice: a takeover must not run again because a
 // reply was lost.
 func (s *Server) runFailover(args []string, timeout time.Duration) string {
-	ctx, cancel := context.WithTimeout(s.ctx, timeout+5*time.Second)
+	ctx, cancel := context.WithTimeout(s.life.Context(), timeout+5*time.Second)
 	defer cancel()
 	cc := coordapi.NewClient(s.cfg.Coordinators, s.cfg.ClusterSecret)
 	defer cc.Close()

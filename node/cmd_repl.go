@@ -66,7 +66,7 @@ func (s *Server) replicaof(target string) (already bool, err error) {
 	// state change at all; only if that succeeds is the link swapped, so
 	// a failed REPLICAOF leaves the node exactly as it was (still serving,
 	// still replicating from its old primary).
-	hs, err := repl.Dial(s.ctx, s.replHost(), target)
+	hs, err := repl.Dial(s.life.Context(), s.replHost(), target)
 	if err != nil {
 		return false, err
 	}
@@ -80,7 +80,7 @@ func (s *Server) switchPrimary(target string, hs *repl.Handshake) {
 	s.stopLink()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed.Load() {
+	if s.isClosing() {
 		hs.Close()
 		return
 	}
@@ -88,7 +88,7 @@ func (s *Server) switchPrimary(target string, hs *repl.Handshake) {
 	s.repl.role = roleReplica
 	s.repl.primary = target
 	s.repl.status.SetSynced(false)
-	s.repl.link = repl.StartLink(s.ctx, s.replHost(), target, hs)
+	s.repl.link = repl.StartLink(s.life.Context(), s.replHost(), target, hs)
 	s.log.Info("replicating", "primary", target, "was_primary", wasPrimary)
 	if wasPrimary {
 		s.wakeAllBlockedLocked()

@@ -42,12 +42,12 @@ func (s *Server) startCoord() {
 		addr = a.String()
 	}
 	s.coord.DefaultAdvertise(addr)
-	if !s.ownGoroutines(1) {
+	if !s.life.Own() {
 		return
 	}
 	go func() {
-		defer s.wg.Done()
-		s.coord.Run(s.ctx)
+		defer s.life.Done()
+		s.coord.Run(s.life.Context())
 	}()
 }
 

@@ -1,6 +1,6 @@
 package node
 
-import "errors"
+import "github.com/batonkv/baton/internal/lifecycle"
 
 // Reply error strings of the server itself, byte for byte as Redis 7 sends
 // them (the keyspace's are in node/keyspace).
@@ -9,5 +9,5 @@ const (
 	errMaxClients = "ERR max number of clients reached"
 )
 
-// ErrClosed is returned by operations on a closed Server.
-var ErrClosed = errors.New("node: server closed")
+// ErrClosed is returned by Serve on a closed Server.
+var ErrClosed = lifecycle.ErrClosed

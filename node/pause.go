@@ -144,7 +144,7 @@ func (s *Server) waitPause(cl *client, out keyspace.Replier, args [][]byte) {
 			t.Stop()
 			cl.killed.Store(true)
 			return
-		case <-s.ctx.Done():
+		case <-s.life.Context().Done():
 			t.Stop()
 			return
 		}

@@ -341,7 +341,7 @@ func (s *Server) detachSubscriber(cl *client, conn redcon.Conn) {
 		bw.SetBuffer(nil)
 	}
 	dc := conn.Detach()
-	if !s.ownGoroutines(2) {
+	if !s.life.OwnN(2) {
 		q.close(false)
 		s.endDetached(cl, dc)
 		return
@@ -351,25 +351,10 @@ func (s *Server) detachSubscriber(cl *client, conn redcon.Conn) {
 	go s.subscriberReader(cl, dc, q, writerDone)
 }
 
-// ownGoroutines registers n goroutines the server will own (Close waits
-// for them), unless Close has begun: then it reports false and the caller
-// must not start them. Adding to s.wg under clientsMu and only while not
-// closed orders the Add before Close's Wait (Close sets closed, then takes
-// clientsMu).
-func (s *Server) ownGoroutines(n int) bool {
-	s.clientsMu.Lock()
-	defer s.clientsMu.Unlock()
-	if s.closed.Load() {
-		return false
-	}
-	s.wg.Add(n)
-	return true
-}
-
 // subscriberReader runs a detached client's commands one by one until it
 // quits, is killed or disconnects, then cleans up after it.
 func (s *Server) subscriberReader(cl *client, dc redcon.DetachedConn, q *outQueue, writerDone <-chan struct{}) {
-	defer s.wg.Done()
+	defer s.life.Done()
 	rep := queueReplier{q: q}
 	cmds := make([]redcon.Command, 1)
 	for !cl.quit && !cl.killed.Load() {
@@ -407,7 +392,7 @@ const drainTimeout = 5 * time.Second
 // subscriberWriter writes a detached client's output until the queue
 // closes or the socket fails.
 func (s *Server) subscriberWriter(cl *client, q *outQueue, done chan<- struct{}) {
-	defer s.wg.Done()
+	defer s.life.Done()
 	defer close(done)
 	nc := cl.conn.NetConn()
 	for {

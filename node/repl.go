@@ -85,7 +85,7 @@ func (s *Server) startReplication() {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.repl.link = repl.StartLink(s.ctx, s.replHost(), s.cfg.ReplicaOf, nil)
+	s.repl.link = repl.StartLink(s.life.Context(), s.replHost(), s.cfg.ReplicaOf, nil)
 }
 
 // isReplica reports whether the node is a replica; the caller holds s.mu.

@@ -25,11 +25,11 @@ func (s *Server) replHost() repl.Host { return (*replHooks)(s) }
 func (h *replHooks) Logger() *slog.Logger { return h.log }
 
 func (h *replHooks) Go(fn func()) bool {
-	if !(*Server)(h).ownGoroutines(1) {
+	if !h.life.Own() {
 		return false
 	}
 	go func() {
-		defer h.wg.Done()
+		defer h.life.Done()
 		fn()
 	}()
 	return true

@@ -48,7 +48,7 @@ func (s *Server) startSender(cl *client, conn redcon.Conn) {
 		return cmd.Args, err
 	}
 	if !s.replHost().Go(func() {
-		sn.Run(s.ctx, dc.NetConn(), pending, readCommand)
+		sn.Run(s.life.Context(), dc.NetConn(), pending, readCommand)
 		s.endDetached(cl, dc)
 	}) {
 		sn.Close()
@@ -104,7 +104,7 @@ func (s *Server) waitAcks(cl *client, lsn, gen uint64, n int, deadline time.Time
 		gone = g
 		defer stop()
 	}
-	got, left := s.repl.acks.Wait(s.ctx, lsn, gen, n, deadline, gone)
+	got, left := s.repl.acks.Wait(s.life.Context(), lsn, gen, n, deadline, gone)
 	if left {
 		cl.killed.Store(true)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/lifecycle"
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node/coord"
@@ -54,9 +55,7 @@ type Server struct {
 	// mode.
 	snap *snapshotter
 
-	rs   *redcon.Server
-	ln   net.Listener
-	lnMu sync.Mutex
+	rs *redcon.Server
 
 	clientsMu sync.Mutex
 	clients   map[int64]*client
@@ -91,10 +90,9 @@ type Server struct {
 	reg *prometheus.Registry
 	web *metricshttp.Server
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	closed atomic.Bool
+	// life owns the server's goroutines, listener and Close order
+	// (internal/lifecycle; the hooks are registered at the end of New).
+	life *lifecycle.Lifecycle
 }
 
 // stats are the counters INFO stats reports.
@@ -123,7 +121,6 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("node config: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "node"),
@@ -132,14 +129,13 @@ func New(cfg Config) (*Server, error) {
 		blocked: make(map[string][]*waiter),
 		ps:      newPubsubState(),
 		clients: make(map[int64]*client),
-		ctx:     ctx,
-		cancel:  cancel,
+		life:    lifecycle.New(),
 		met:     newMetrics(),
 	}
 	s.initCoord()
 	handlers, err := bindHandlers(keyspace.Handlers(), s.serverHandlers())
 	if err != nil {
-		cancel()
+		s.life.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	s.handlers = handlers
@@ -148,107 +144,86 @@ func New(cfg Config) (*Server, error) {
 	s.db.Touched = s.touchKey
 	jr, err := s.recover()
 	if err != nil {
-		cancel()
+		s.life.Close()
 		return nil, err
 	}
 	s.jr = jr
 	s.replApplier = &client{authed: true}
 	if err := s.initRepl(); err != nil {
-		cancel()
+		s.life.Close()
 		jr.Close()
 		return nil, err
 	}
 	s.rs = redcon.NewServerNetwork("tcp", cfg.Addr, redcon.HandlerFunc(s.serveRESP), s.accept, s.closedConn)
 	if cfg.HTTPAddr != "" {
 		if s.web, err = metricshttp.Start(cfg.HTTPAddr, s.reg, s.health); err != nil {
-			cancel()
+			s.life.Close()
 			jr.Close()
 			return nil, err
 		}
 	}
-	s.goBackground(s.activeExpireLoop)
+	s.life.Go(s.activeExpireLoop)
 	if s.snap != nil {
-		s.goBackground(s.snapshotLoop)
+		s.life.Go(s.snapshotLoop)
 	}
+	// Close, after it stopped accepting: stop the replication link, close
+	// every client connection (detached ones too), wake parked clients;
+	// once every goroutine ended, close the metrics server, then flush and
+	// close the journal.
+	s.life.OnClose(s.closeJournal)
+	if s.web != nil {
+		s.life.OnClose(s.web.Close)
+	}
+	s.life.OnStop(s.wakeAllBlocked)
+	s.life.OnStop(s.closeClients)
+	s.life.OnStop(s.stopLink)
 	return s, nil
 }
 
-// Serve accepts clients on ln until Close. It returns nil after Close.
+// Serve accepts clients on ln until Close. It returns nil after Close, and
+// ErrClosed when Close came first.
 func (s *Server) Serve(ln net.Listener) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	s.lnMu.Lock()
-	s.ln = ln
-	s.lnMu.Unlock()
 	lim := resplimit.Limits{
 		MaxBulk:      s.cfg.MaxBulkLen,
 		MaxMultibulk: s.cfg.MaxMultibulkLen,
 		MaxQuery:     s.cfg.MaxQueryBuffer,
 		MaxInline:    s.cfg.MaxInlineLen,
 	}
-	s.replOnce.Do(s.startReplication)
-	s.coordOnce.Do(s.startCoord)
-	return s.rs.Serve(limitListener{Listener: ln, lim: lim})
+	return s.life.Serve(ln, s.rs, func(ln net.Listener) error {
+		s.replOnce.Do(s.startReplication)
+		s.coordOnce.Do(s.startCoord)
+		return s.rs.Serve(limitListener{Listener: ln, lim: lim})
+	})
 }
 
 // Addr is the listening address once Serve has started, or nil.
-func (s *Server) Addr() net.Addr {
-	s.lnMu.Lock()
-	defer s.lnMu.Unlock()
-	if s.ln == nil {
-		return nil
-	}
-	return s.ln.Addr()
-}
+func (s *Server) Addr() net.Addr { return s.life.Addr() }
 
 // Close stops accepting, closes every client connection (detached ones
-// too), stops background work, and flushes and closes the journal.
-func (s *Server) Close() error {
-	if !s.closed.CompareAndSwap(false, true) {
-		return nil
-	}
-	s.cancel()
-	s.stopLink()
-	s.lnMu.Lock()
-	ln := s.ln
-	s.lnMu.Unlock()
-	if ln != nil {
-		s.rs.Close()
-		// Close may run before redcon's Serve has taken the listener,
-		// when rs.Close only answers "not serving": closing the listener
-		// ourselves makes Serve return in every case.
-		ln.Close()
-	}
+// too), stops background work, and flushes and closes the journal, in the
+// order New registered with the lifecycle.
+func (s *Server) Close() error { return s.life.Close() }
+
+// closeClients closes every client's socket at Close.
+func (s *Server) closeClients() {
 	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
 	for _, cl := range s.clients {
 		cl.killed.Store(true)
 		// The socket, not redcon's conn: redcon's Close flushes the reply
 		// buffer, racing the connection's own goroutine (redcon #58).
 		cl.conn.NetConn().Close()
 	}
-	s.clientsMu.Unlock()
-	s.wakeAllBlocked()
-	s.wg.Wait()
-	if s.web != nil {
-		s.web.Close()
-	}
+}
+
+// closeJournal flushes and closes the journal, last of all at Close.
+func (s *Server) closeJournal() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.jr.Close(); err != nil {
 		return fmt.Errorf("close journal: %w", err)
 	}
 	return nil
-}
-
-// goBackground runs fn on a goroutine owned by the server: fn must return
-// when ctx is done, and Close waits for it.
-func (s *Server) goBackground(fn func(ctx context.Context)) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		fn(s.ctx)
-	}()
 }
 
 // activeExpireLoop removes expired keys ten times a second.
@@ -305,7 +280,7 @@ func (s *Server) appendJournal(args [][]byte) uint64 {
 func (s *Server) accept(conn redcon.Conn) bool {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
-	if s.closed.Load() {
+	if s.isClosing() {
 		return false
 	}
 	if len(s.clients) >= s.cfg.MaxClients {
@@ -353,4 +328,4 @@ func (s *Server) forgetClient(cl *client) {
 }
 
 // isClosing reports whether Close has started.
-func (s *Server) isClosing() bool { return s.closed.Load() }
+func (s *Server) isClosing() bool { return s.life.Closing() }

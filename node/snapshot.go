@@ -224,7 +224,7 @@ func (s *Server) backgroundSnapshot() {
 	var cs *cowSnapshot
 	locked(func() { cs = s.startSnapshot(true) })
 	for done := false; !done; {
-		if s.ctx.Err() != nil {
+		if s.life.Context().Err() != nil {
 			locked(func() { s.abortSnapshot(cs) })
 			return
 		}

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrClosed is returned by Serve after Close has begun.
@@ -37,8 +38,10 @@ type Lifecycle struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	closed  bool
+	mu sync.Mutex
+	// closed is set, under mu, when Close begins; it is read without mu
+	// on hot paths (Closing).
+	closed  atomic.Bool
 	ln      net.Listener
 	srv     Stopper
 	conns   map[net.Conn]struct{}
@@ -59,9 +62,7 @@ func (l *Lifecycle) Context() context.Context { return l.ctx }
 
 // Closing reports whether Close has begun.
 func (l *Lifecycle) Closing() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.closed
+	return l.closed.Load()
 }
 
 // Go runs fn on a goroutine the server owns: fn must return once ctx is
@@ -78,17 +79,21 @@ func (l *Lifecycle) Go(fn func(ctx context.Context)) {
 
 // Own registers one more owned goroutine unless Close has begun; the
 // caller's goroutine must call Done when it ends.
-func (l *Lifecycle) Own() bool {
+func (l *Lifecycle) Own() bool { return l.OwnN(1) }
+
+// OwnN registers n owned goroutines at once, or none once Close has begun
+// (goroutines that only work together: a reader and its writer).
+func (l *Lifecycle) OwnN(n int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed.Load() {
 		return false
 	}
-	l.wg.Add(1)
+	l.wg.Add(n)
 	return true
 }
 
-// Done ends a goroutine registered with Own.
+// Done ends a goroutine registered with Own or OwnN.
 func (l *Lifecycle) Done() { l.wg.Done() }
 
 // OnStop registers fn to run at Close before the owned goroutines are
@@ -109,7 +114,7 @@ func (l *Lifecycle) OnClose(fn func() error) {
 // outside it.
 func (l *Lifecycle) hook(add, runNow func()) {
 	l.mu.Lock()
-	if l.closed {
+	if l.closed.Load() {
 		l.mu.Unlock()
 		runNow()
 		return
@@ -122,7 +127,7 @@ func (l *Lifecycle) hook(add, runNow func()) {
 // stops. After Close it closes ln and returns ErrClosed at once.
 func (l *Lifecycle) Serve(ln net.Listener, srv Stopper, serve func(net.Listener) error) error {
 	l.mu.Lock()
-	if l.closed {
+	if l.closed.Load() {
 		l.mu.Unlock()
 		ln.Close()
 		return ErrClosed
@@ -147,7 +152,7 @@ func (l *Lifecycle) Addr() net.Addr {
 func (l *Lifecycle) Track(nc net.Conn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed.Load() {
 		nc.Close()
 		return false
 	}
@@ -166,12 +171,12 @@ func (l *Lifecycle) Untrack(nc net.Conn) {
 // wait for the first to finish and return its result.
 func (l *Lifecycle) Close() error {
 	l.mu.Lock()
-	if l.closed {
+	if l.closed.Load() {
 		l.mu.Unlock()
 		<-l.done
 		return l.err
 	}
-	l.closed = true
+	l.closed.Store(true)
 	ln, srv, conns, onStop, onClose := l.ln, l.srv, l.conns, l.onStop, l.onClose
 	l.conns = nil
 	l.mu.Unlock()

@@ -117,7 +117,7 @@ func Test_Lifecycle_NothingStartsAfterClose(t *testing.T) {
 	}
 	ran := false
 	l.Go(func(context.Context) { ran = true })
-	if l.Own() || ran {
+	if l.Own() || l.OwnN(2) || ran {
 		t.Fatal("goroutine admitted after Close")
 	}
 	a, b := net.Pipe()
@@ -169,4 +169,35 @@ func Test_Lifecycle_ConcurrentClose(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	close(slow)
 	wg.Wait()
+}
+
+// Test_Lifecycle_OwnNWaitsForAll: Close waits for every goroutine OwnN
+// registered.
+func Test_Lifecycle_OwnNWaitsForAll(t *testing.T) {
+	l := New()
+	if !l.OwnN(2) {
+		t.Fatal("OwnN refused before Close")
+	}
+	var ended sync.WaitGroup
+	ended.Add(2)
+	var mu sync.Mutex
+	done := 0
+	for i := 0; i < 2; i++ {
+		go func() {
+			defer l.Done()
+			<-l.Context().Done()
+			time.Sleep(20 * time.Millisecond)
+			mu.Lock()
+			done++
+			mu.Unlock()
+			ended.Done()
+		}()
+	}
+	l.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if done != 2 {
+		t.Fatalf("Close returned with %d of 2 goroutines ended", done)
+	}
+	ended.Wait()
 }
