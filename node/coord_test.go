@@ -25,7 +25,7 @@ func coordConfig(id string) Config {
 // setLease gives n the primary role and a lease of epoch until until.
 func setLease(t *testing.T, n *testNode, epoch uint64, until time.Time) {
 	t.Helper()
-	if err := n.SetEpoch(epoch); err != nil {
+	if err := n.raiseEpoch(epoch); err != nil {
 		t.Fatal(err)
 	}
 	n.coord.Lease().Claim(epoch)
@@ -65,7 +65,7 @@ func Test_Coord_Fence(t *testing.T) {
 	}
 
 	// A newer epoch voids the lease (the node learned it elsewhere).
-	if err := n.SetEpoch(2); err != nil {
+	if err := n.raiseEpoch(2); err != nil {
 		t.Fatal(err)
 	}
 	expectReplies(t, c, []replyCase{
@@ -191,7 +191,7 @@ func Test_Coord_Reconcile(t *testing.T) {
 	}
 
 	// Epoch 3 makes n2 primary: n1 drops its lease at once and follows it.
-	if err := prim.SetEpoch(3); err != nil {
+	if err := prim.raiseEpoch(3); err != nil {
 		t.Fatal(err)
 	}
 	doc.Epoch, doc.Primary = 3, "n2"

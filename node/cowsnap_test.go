@@ -151,6 +151,13 @@ func Test_Snapshot_BackgroundUnderLoadRecovers(t *testing.T) {
 			t.Fatal(err)
 		}
 		pollUntil(t, "a background snapshot to finish", func() bool {
+			// A writer that stopped on an error would stall the LSN (and
+			// this wait): report its error instead.
+			select {
+			case err := <-errs:
+				t.Fatalf("a writer stopped during snapshot round %d: %v", round, err)
+			default:
+			}
 			return n.snap.lastLSN.Load() > before && !n.snap.running.Load()
 		})
 	}

@@ -108,10 +108,6 @@ func (s *Server) replicaOffset() uint64 { return s.repl.status.Offset(s.lastLSN)
 // Epoch is the newest primary epoch this node has seen.
 func (s *Server) Epoch() uint64 { return s.repl.epoch.Load() }
 
-// SetEpoch raises the node's epoch to e (persisted before it returns). An
-// epoch never goes back: a lower e is an error.
-func (s *Server) SetEpoch(e uint64) error { return s.raiseEpoch(e) }
-
 // raiseEpoch persists and then adopts e if it is newer (the node never acts
 // on an epoch a restart could forget); e lower than the current epoch is
 // repl.ErrStaleEpoch.
