@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/node/command"
 	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
@@ -142,10 +143,10 @@ func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uin
 		out = append(out, old[pos:r.start]...)
 		out = append(out, '-')
 		if r.read {
-			out = fmt.Appendf(out, "NOREPL read not answered: the data it saw (up to LSN %d) was acknowledged by %d of %d required replicas within %s and may not survive a failover",
+			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" read not answered: the data it saw (up to LSN %d) was acknowledged by %d of %d required replicas within %s and may not survive a failover",
 				r.lsn, got, k, s.cfg.SyncTimeout)
 		} else {
-			out = fmt.Appendf(out, "NOREPL write applied and journaled at LSN %d but acknowledged by %d of %d required replicas within %s; it may be lost on failover",
+			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" write applied and journaled at LSN %d but acknowledged by %d of %d required replicas within %s; it may be lost on failover",
 				r.lsn, got, k, s.cfg.SyncTimeout)
 		}
 		out = append(out, '\r', '\n')

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/resp"
 	"github.com/tidwall/redcon"
 )
@@ -17,10 +18,10 @@ const (
 	// never guesses (no silent retry of a write).
 	replyAmbiguous = "-ERR proxy: the primary connection was lost before a reply; the write may or may not have been applied\r\n"
 	// replyNoPrimary is the answer after HoldTimeout without a primary.
-	replyNoPrimary = "-TRYAGAIN proxy: no primary available within the hold timeout\r\n"
+	replyNoPrimary = "-" + coordapi.ErrCodeTryAgain + " proxy: no primary available within the hold timeout\r\n"
 	// replyTooManyHeld is the answer to a command that would be held while
 	// MaxHeld commands already are.
-	replyTooManyHeld = "-TRYAGAIN proxy: too many commands held waiting for a primary\r\n"
+	replyTooManyHeld = "-" + coordapi.ErrCodeTryAgain + " proxy: too many commands held waiting for a primary\r\n"
 	// replyClosed is the answer to commands caught by Close.
 	replyClosed = "-ERR proxy: shutting down\r\n"
 )
@@ -28,9 +29,9 @@ const (
 // retriable reports whether a reply is an error the primary gives before
 // executing anything: the command can be replayed on the next primary.
 func retriable(reply []byte) bool {
-	return bytes.HasPrefix(reply, []byte("-TAKENOVER")) ||
+	return bytes.HasPrefix(reply, []byte("-"+coordapi.ErrCodeTakenOver)) ||
 		bytes.HasPrefix(reply, []byte("-READONLY")) ||
-		bytes.HasPrefix(reply, []byte("-TRYAGAIN"))
+		bytes.HasPrefix(reply, []byte("-"+coordapi.ErrCodeTryAgain))
 }
 
 // request is one client command on its way to the primary.
@@ -277,19 +278,19 @@ func (p *Proxy) attempt(addr string, fw *forwarder) (sent bool, refusal []byte) 
 		if p.ctx().Err() == nil {
 			p.met.backendErrors.WithLabelValues(backendDial).Inc()
 		}
-		return false, []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
+		return false, []byte("-" + coordapi.ErrCodeTryAgain + " proxy: primary " + addr + " unreachable\r\n")
 	}
 	fw.b.reset(len(fw.todo))
 	if err := bc.send(&fw.b, fw.reqs, fw.todo); err != nil {
 		p.met.backendErrors.WithLabelValues(backendSend).Inc()
-		return false, []byte("-TRYAGAIN proxy: primary " + addr + " connection lost\r\n")
+		return false, []byte("-" + coordapi.ErrCodeTryAgain + " proxy: primary " + addr + " connection lost\r\n")
 	}
 	<-fw.b.done // the pool is closed by Close, which fails every batch
 	if fw.b.err != nil && p.ctx().Err() == nil {
 		p.met.backendError(fw.b.err)
 	}
 	if errors.Is(fw.b.err, errNotSent) {
-		return false, []byte("-TRYAGAIN proxy: primary " + addr + " connection lost\r\n")
+		return false, []byte("-" + coordapi.ErrCodeTryAgain + " proxy: primary " + addr + " connection lost\r\n")
 	}
 	if fw.b.err != nil {
 		p.log.Info("backend connection lost", "addr", addr, "err", fw.b.err)

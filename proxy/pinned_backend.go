@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/resp"
 )
 
@@ -159,7 +160,7 @@ func (s *pinnedSession) connect() bool {
 				p.met.backendErrors.WithLabelValues(backendDial).Inc()
 			}
 			p.log.Debug("pinned dial", "addr", addr, "err", err)
-			lastErr = []byte("-TRYAGAIN proxy: primary " + addr + " unreachable\r\n")
+			lastErr = []byte("-" + coordapi.ErrCodeTryAgain + " proxy: primary " + addr + " unreachable\r\n")
 			p.refresh()
 		}
 		if holdStart.IsZero() {
