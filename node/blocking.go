@@ -30,6 +30,10 @@ type waiter struct {
 	// buffer of its own (the parked goroutine owns its connection's
 	// writer) and copied out by the parked goroutine once it wakes.
 	reply []byte
+	// lsn and gen are the journal entry the served command wrote (0: it
+	// wrote none), which the reply must see acknowledged under
+	// --sync-replicas like any write's (writeServed).
+	lsn, gen uint64
 }
 
 // block parks c's command until one of keys is touched or timeout passes
@@ -74,10 +78,14 @@ func (s *Server) serveReady() {
 			}
 			out, buf := w.ctx.W, redcon.NewWriter(nil)
 			w.ctx.W = buf
+			before := s.lastLSN
 			next := s.retry(w, false)
 			w.ctx.W = out
 			if next == nil {
 				w.served, w.reply = true, buf.Buffer()
+				if s.lastLSN > before {
+					w.lsn, w.gen = s.lastLSN, s.repl.acks.Gen()
+				}
 			} else {
 				next.ctx.W = out
 				w.next = next

@@ -127,7 +127,7 @@ func (s *Server) runPipeline(cl *client, w keyspace.Replier, cmds []redcon.Comma
 			switch {
 			case blocked.served:
 				// Another client's command served this one (serveReady).
-				w.WriteRaw(blocked.reply)
+				s.writeServed(cl, w, blocked)
 				blocked = nil
 			case blocked.next != nil:
 				blocked = blocked.next
@@ -135,7 +135,7 @@ func (s *Server) runPipeline(cl *client, w keyspace.Replier, cmds []redcon.Comma
 				s.unregisterWaiter(blocked)
 				blocked = nil
 			default:
-				blocked = s.retry(blocked, timedOut)
+				blocked = s.retrySync(cl, w, blocked, timedOut)
 				s.serveReady()
 			}
 		}
@@ -245,10 +245,13 @@ func (s *Server) exec(c *keyspace.Ctx) *waiter {
 	}
 	if cl, ok := c.Client.(*client); ok {
 		if s.lastLSN > before {
-			cl.pendingLSN = s.lastLSN
-			cl.pendingGen = s.repl.acks.Gen()
-			cl.lastWriteLSN = s.lastLSN
-			cl.lastWriteGen = cl.pendingGen
+			cl.lastWriteLSN, cl.lastWriteGen = s.lastLSN, s.repl.acks.Gen()
+			if !s.serving {
+				// A pop serveReady runs for a parked client is settled
+				// by that client's goroutine (writeServed), which reads
+				// its pending LSN without the lock.
+				cl.pendingLSN, cl.pendingGen = cl.lastWriteLSN, cl.lastWriteGen
+			}
 		}
 		cl.lastCmd = c.Cmd.Name
 	}

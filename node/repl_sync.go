@@ -71,6 +71,44 @@ func (s *Server) noteSyncRead(cl *client, start int, w keyspace.Replier, lsn uin
 	}
 }
 
+// writeServed copies out the reply of cl's blocked command that another
+// client's command served (serveReady) and, under --sync-replicas, holds
+// it until the replicas acknowledge the pop's journal entry, like an
+// immediate pop's: a late-served pop answered before its acks could be
+// undone by a failover that brings the element back. settle (at the end
+// of the pipeline, or before the next park) turns it into NOREPL on
+// timeout. The caller holds s.mu.
+func (s *Server) writeServed(cl *client, w keyspace.Replier, b *waiter) {
+	start := -1
+	if s.cfg.SyncReplicas > 0 {
+		start = replyLen(w)
+	}
+	w.WriteRaw(b.reply)
+	if b.lsn == 0 {
+		return
+	}
+	if b.lsn > cl.pendingLSN {
+		cl.pendingLSN, cl.pendingGen = b.lsn, b.gen
+	}
+	s.noteSyncReply(cl, start, w, b.lsn)
+}
+
+// retrySync retries cl's parked command on its own goroutine (timed out,
+// or woken to re-check) and holds a reply that wrote (a pop that found an
+// element) until the replicas acknowledge it, as writeServed does. The
+// caller holds s.mu.
+func (s *Server) retrySync(cl *client, w keyspace.Replier, b *waiter, timedOut bool) *waiter {
+	before, start := s.lastLSN, -1
+	if s.cfg.SyncReplicas > 0 {
+		start = replyLen(w)
+	}
+	next := s.retry(b, timedOut)
+	if next == nil && s.lastLSN > before {
+		s.noteSyncReply(cl, start, w, s.lastLSN)
+	}
+	return next
+}
+
 // observes reports whether cmd's reply can show the dataset (a read, or
 // EXEC of reads): under --sync-replicas it waits for replication too.
 func observes(cmd *command.Command) bool {
