@@ -82,3 +82,52 @@ func Test_Repl_SyncReplicasLateServedPop(t *testing.T) {
 		})
 	}
 }
+
+// Test_Repl_SyncReplicasServedPopInPipelines serves a parked BLPOP, with
+// a command pipelined behind it, from a pipeline that pushes and then
+// reads the list, without the replica the primary needs: only the pop's
+// reply (and the push's) become NOREPL, the command behind the pop keeps
+// its reply, and the pusher's read does not see the element (served
+// right after the push, as in Redis).
+func Test_Repl_SyncReplicasServedPopInPipelines(t *testing.T) {
+	primary := mustNewNode(t, Config{SyncReplicas: 1, SyncTimeout: 100 * time.Millisecond})
+	pc, popper := mustClient(t, primary), mustClient(t, primary)
+	ctx := context.Background()
+	done := make(chan []redis.Cmder, 1)
+	go func() {
+		cmds, _ := popper.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.BLPop(ctx, 0, "k")
+			p.Echo(ctx, "after")
+			return nil
+		})
+		done <- cmds
+	}()
+	pollUntil(t, "pop parked", func() bool {
+		primary.mu.Lock()
+		defer primary.mu.Unlock()
+		return len(primary.blocked["k"]) > 0
+	})
+	pushed, _ := pc.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.RPush(ctx, "k", "x")
+		p.LLen(ctx, "k")
+		return nil
+	})
+	if err := pushed[0].Err(); err == nil || !strings.HasPrefix(err.Error(), "NOREPL write") {
+		t.Fatalf("RPUSH reply: %v, want NOREPL", err)
+	}
+	if n, err := pushed[1].(*redis.IntCmd).Result(); err == nil && n != 0 {
+		t.Fatalf("LLEN after the push saw %d elements: the pop was not served right after the push", n)
+	}
+	var cmds []redis.Cmder
+	select {
+	case cmds = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the served pipeline did not reply")
+	}
+	if err := cmds[0].Err(); err == nil || !strings.HasPrefix(err.Error(), "NOREPL write applied and journaled at LSN ") {
+		t.Fatalf("BLPOP reply: %v, want NOREPL", err)
+	}
+	if v, err := cmds[1].(*redis.StringCmd).Result(); err != nil || v != "after" {
+		t.Fatalf("ECHO behind the pop: %q %v", v, err)
+	}
+}
