@@ -160,12 +160,17 @@ func (s *Server) retry(w *waiter, timedOut bool) *waiter {
 		return nil
 	}
 	if s.frozen() {
-		// A takeover froze the node: the pop runs on the new primary.
-		c.W.WriteError(s.takenOverError())
+		// A takeover froze the node: the pop runs on the new primary; the
+		// rest of the client's pipeline is refused the same way.
+		msg := s.takenOverError()
+		clientOf(&c).refused = msg
+		c.W.WriteError(msg)
 		return nil
 	}
 	if msg := s.fenceWrite(); msg != "" {
-		// The lease ended while the client waited: the pop must not run.
+		// The lease ended while the client waited: the pop must not run,
+		// nor the rest of the client's pipeline (dispatch.go).
+		clientOf(&c).refused = msg
 		c.W.WriteError(msg)
 		return nil
 	}

@@ -35,6 +35,12 @@ type client struct {
 	// metric leaves those out (connection goroutine only).
 	pipeStart time.Time
 	parked    bool
+	// refused is the -TRYAGAIN/-TAKENOVER reply that refused a command of
+	// the pipeline being run, "" while none was refused. Every later data
+	// command of the pipeline gets it too (dispatch.go). Reset by
+	// runPipeline; set under s.mu (by retry, possibly on another client's
+	// goroutine while this one is parked) and read under s.mu.
+	refused string
 
 	// pendingLSN is the last journal entry this client's pipeline caused;
 	// with fsync always the replies wait until it is durable.

@@ -51,10 +51,10 @@ func (s *Server) startCoord() {
 	}()
 }
 
-// fenceWrite reports why a write must be refused on this (non-replica)
-// node, or "" when it may run: a coordinated node needs a valid lease of
-// its current epoch now (coord.Coordinator.FenceWrite). The caller holds
-// s.mu.
+// fenceWrite reports why a data command (write or read) must be refused
+// on this (non-replica) node, or "" when it may run: a coordinated node
+// needs a valid lease of its current epoch now
+// (coord.Coordinator.FenceWrite). The caller holds s.mu.
 func (s *Server) fenceWrite() string {
 	if s.coord == nil {
 		return ""
@@ -62,10 +62,22 @@ func (s *Server) fenceWrite() string {
 	return s.coord.FenceWrite()
 }
 
-// multiWrites reports whether cl's queued transaction holds a write.
-func multiWrites(cl *client) bool {
+// needsLease reports whether cmd runs only under the lease on a
+// coordinated primary: writes, reads of the keyspace (but admin commands
+// such as DIGEST, an operator's check rather than a client's read), and an
+// EXEC whose queue holds one of those.
+func needsLease(cl *client, cmd *command.Command) bool {
+	if cmd.Flags&command.FlagWrite != 0 || cmd.Flags&(command.FlagReadonly|command.FlagAdmin) == command.FlagReadonly {
+		return true
+	}
+	return cmd.Name == "exec" && cl.inMulti && !cl.multiErr && multiNeedsLease(cl)
+}
+
+// multiNeedsLease reports whether cl's queued transaction holds a command
+// that needs the lease.
+func multiNeedsLease(cl *client) bool {
 	for _, args := range cl.multiQueue {
-		if cmd := command.Lookup(args[0]); cmd != nil && cmd.Flags&command.FlagWrite != 0 {
+		if cmd := command.Lookup(args[0]); cmd != nil && cmd.Name != "exec" && needsLease(cl, cmd) {
 			return true
 		}
 	}

@@ -41,7 +41,7 @@ func Test_Coord_Fence(t *testing.T) {
 	tryAgain := "ERR:TRYAGAIN no write lease (epoch 0): the primary role is being confirmed or moved; retry"
 	expectReplies(t, c, []replyCase{
 		rc(tryAgain, "set", "k", "v"),
-		rc(nil, "get", "k"),
+		rc(tryAgain, "get", "k"),
 		rc(tryAgain, "del", "k"),
 		rc("PONG", "ping"),
 	})
@@ -76,7 +76,7 @@ func Test_Coord_Fence(t *testing.T) {
 	setLease(t, n, 3, time.Now().Add(-time.Millisecond))
 	expectReplies(t, c, []replyCase{
 		rc(strings.Replace(tryAgain, "epoch 0", "epoch 3", 1), "set", "k", "w"),
-		rc("v", "get", "k"),
+		rc(strings.Replace(tryAgain, "epoch 0", "epoch 3", 1), "get", "k"),
 	})
 	if got := infoValue(t, c, "replication", "baton_lease_ms_left"); got != "0" {
 		t.Errorf("baton_lease_ms_left = %q with an expired lease", got)
@@ -116,15 +116,15 @@ func Test_Coord_FenceMulti(t *testing.T) {
 	check("QUEUED", "incr", "n")
 	setLease(t, n, 1, time.Now().Add(-time.Millisecond))
 	check("ERR:EXECABORT Transaction discarded because of: TRYAGAIN no write lease (epoch 1): the primary role is being confirmed or moved; retry", "exec")
-	check(nil, "get", "k")
 
-	// A read-only transaction needs no lease.
+	// A transaction of connection commands needs no lease.
 	check("OK", "multi")
-	check("QUEUED", "get", "k")
-	check("[<nil>]", "exec")
+	check("QUEUED", "ping")
+	check("[PONG]", "exec")
 
 	// With a valid lease the transaction runs.
 	setLease(t, n, 1, time.Now().Add(time.Hour))
+	check(nil, "get", "k")
 	check("OK", "multi")
 	check("QUEUED", "set", "k", "v")
 	check("[OK]", "exec")
@@ -222,4 +222,135 @@ func Test_Coord_Reconcile(t *testing.T) {
 	if want := n.coord.Lease().Renewing(); want != 4 {
 		t.Fatalf("lease role for epoch %d, want 4", want)
 	}
+}
+
+// Test_Coord_FenceReads: a coordinated primary serves reads only under a
+// valid lease (issue 16, finding 4): without one a data read gets the
+// write's -TRYAGAIN, inside MULTI too; a coordinated replica still serves
+// reads, and admin commands (DIGEST) and connection commands need no lease.
+func Test_Coord_FenceReads(t *testing.T) {
+	n := mustNewNode(t, coordConfig("n1"))
+	c := mustClient(t, n)
+	tryAgain := func(epoch int) string {
+		return fmt.Sprintf("ERR:TRYAGAIN no write lease (epoch %d): the primary role is being confirmed or moved; retry", epoch)
+	}
+	setLease(t, n, 1, time.Now().Add(time.Hour))
+	expectReplies(t, c, []replyCase{
+		rc("OK", "set", "k", "v"),
+		rc("v", "get", "k"),
+	})
+
+	// The lease lapses (a primary cut off from the coordinators).
+	setLease(t, n, 1, time.Now().Add(-time.Millisecond))
+	expectReplies(t, c, []replyCase{
+		rc(tryAgain(1), "get", "k"),
+		rc(tryAgain(1), "exists", "k"),
+		rc(tryAgain(1), "dbsize"),
+		rc(tryAgain(1), "scan", "0"),
+		rc(tryAgain(1), "hget", "h", "f"),
+		rc("PONG", "ping"),
+	})
+	if got := doReply(t, c, "digest"); strings.HasPrefix(fmt.Sprint(got), "ERR:") {
+		t.Errorf("DIGEST without a lease = %v", got)
+	}
+
+	// A transaction of reads: the queued read is refused and flags it.
+	conn := mustConn(t, n, nil)
+	ctx := context.Background()
+	check := func(want any, args ...any) {
+		t.Helper()
+		v, err := conn.Do(ctx, args...).Result()
+		got := any(v)
+		if err == redis.Nil {
+			got = nil
+		} else if err != nil {
+			got = "ERR:" + err.Error()
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%v = %#v, want %#v", args, got, want)
+		}
+	}
+	check("OK", "multi")
+	check(tryAgain(1), "get", "k")
+	check("ERR:EXECABORT Transaction discarded because of previous errors.", "exec")
+	// Queued under the lease, the lease lapses before EXEC: refused at EXEC.
+	setLease(t, n, 1, time.Now().Add(time.Hour))
+	check("OK", "multi")
+	check("QUEUED", "get", "k")
+	setLease(t, n, 1, time.Now().Add(-time.Millisecond))
+	check("ERR:EXECABORT Transaction discarded because of: TRYAGAIN no write lease (epoch 1): the primary role is being confirmed or moved; retry", "exec")
+	setLease(t, n, 1, time.Now().Add(time.Hour))
+	check("OK", "multi")
+	check("QUEUED", "get", "k")
+	check("[v]", "exec")
+
+	// A coordinated replica serves reads by its own rules, lease or not.
+	prim := mustNewNode(t, Config{})
+	expectReplies(t, mustClient(t, prim), []replyCase{rc("OK", "set", "r", "1")})
+	rep := mustNewNode(t, coordConfig("n2"))
+	if _, err := rep.replicaof(prim.addr); err != nil {
+		t.Fatal(err)
+	}
+	rc2 := mustClient(t, rep)
+	deadline := time.Now().Add(5 * time.Second)
+	for doReply(t, rc2, "get", "r") != "1" {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica GET r = %v", doReply(t, rc2, "get", "r"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Test_Coord_FencePipelineSticky: once a command of a pipeline is refused
+// for want of a lease, every later data command of that pipeline is
+// refused the same way, even if the lease is renewed meanwhile (issue 16,
+// finding 6): the proxy replays the refused ones in order, so no later
+// write may have run before an earlier refused one. The WAITs release the
+// keyspace lock so that the lease can lapse and come back mid-pipeline.
+func Test_Coord_FencePipelineSticky(t *testing.T) {
+	n := mustNewNode(t, coordConfig("n1"))
+	c := mustClient(t, n)
+	setLease(t, n, 1, time.Now().Add(time.Hour))
+	ctx := context.Background()
+	lease := n.coord.Lease()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		time.Sleep(150 * time.Millisecond) // in the first WAIT: the lease lapses
+		lease.Grant(1, time.Now().Add(-time.Hour-time.Millisecond), time.Hour)
+		time.Sleep(300 * time.Millisecond) // in the second WAIT: renewed
+		lease.Grant(1, time.Now(), time.Hour)
+	}()
+	var cmds []*redis.Cmd
+	c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, args := range [][]any{
+			{"set", "a", "1"}, {"wait", 1, 300}, {"set", "b", "2"}, {"wait", 1, 300},
+			{"set", "c", "3"}, {"get", "a"}, {"ping"},
+		} {
+			cmds = append(cmds, p.Do(ctx, args...))
+		}
+		return nil
+	})
+	var got []string
+	for _, cmd := range cmds {
+		if err := cmd.Err(); err != nil {
+			got = append(got, "ERR:"+err.Error())
+		} else {
+			got = append(got, fmt.Sprint(cmd.Val()))
+		}
+	}
+	if len(got) != 7 || got[0] != "OK" || !strings.HasPrefix(got[2], "ERR:TRYAGAIN") {
+		t.Fatalf("replies %q: want SET a OK and SET b refused", got)
+	}
+	for i := 4; i < 6; i++ {
+		if got[i] != got[2] {
+			t.Errorf("reply %d = %q after an earlier refusal %q in the pipeline; replies %q", i, got[i], got[2], got)
+		}
+	}
+	if got[6] != "PONG" {
+		t.Errorf("PING = %q", got[6])
+	}
+	// The next pipeline is judged afresh: the lease is back.
+	<-renewed
+	expectReplies(t, c, []replyCase{rc(nil, "get", "c"), rc("OK", "set", "c", "3")})
 }

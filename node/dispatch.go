@@ -67,7 +67,7 @@ func (s *Server) runPipeline(cl *client, w keyspace.Replier, cmds []redcon.Comma
 	now := time.Now()
 	cl.lastAt.Store(now.UnixNano())
 	cl.nowMs = now.UnixMilli()
-	cl.pipeStart, cl.parked = now, false
+	cl.pipeStart, cl.parked, cl.refused = now, false, ""
 	locked, lockedAt := false, 0
 	out := replyBuffer(w) // none when w is not a connection: no yields
 	for _, cmd := range cmds {
@@ -179,11 +179,23 @@ func (s *Server) call(cl *client, w keyspace.Replier, args [][]byte, execing boo
 		s.rejectCommand(cl, w, cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return nil
 	}
+	// Invariant (issue 16, finding 6): once a command of a pipeline was
+	// refused as not executed (-TRYAGAIN, -TAKENOVER), no later data
+	// command of that pipeline runs — it gets the same refusal, even if
+	// the lease was renewed or the freeze lifted meanwhile. The proxy
+	// replays the refused commands in order, so a client never sees a
+	// later write take effect before an earlier refused one.
+	if cl.refused != "" && !execing && refusedWhileFrozen(cmd) {
+		cl.flagMultiError()
+		s.rejectCommand(cl, w, cmd, cl.refused)
+		return nil
+	}
 	if s.frozen() && !execing && refusedWhileFrozen(cmd) {
 		// TAKEN_OVER: nothing more runs here; the proxy replays it on
 		// the new primary (an EXEC discards its transaction).
 		cl.flagMultiError()
-		s.rejectCommand(cl, w, cmd, s.takenOverError())
+		cl.refused = s.takenOverError()
+		s.rejectCommand(cl, w, cmd, cl.refused)
 		return nil
 	}
 	if cmd.Flags&command.FlagWrite != 0 && s.isReplica() {
@@ -191,15 +203,20 @@ func (s *Server) call(cl *client, w keyspace.Replier, args [][]byte, execing boo
 		s.rejectCommand(cl, w, cmd, errReadonly)
 		return nil
 	}
-	// The write fence (node/coord): a coordinated primary runs a write
-	// only under a valid lease. A write queued in MULTI flags the
+	// The lease fence (node/coord): a coordinated primary runs a data
+	// command — a write, and a read too (issue 16, finding 4: a deposed
+	// primary cut off from the coordinators must not serve stale reads) —
+	// only under a valid lease. A command queued in MULTI flags the
 	// transaction; EXEC checks again when it runs, so a transaction queued
 	// under a lease never executes after it expired. The commands EXEC runs
 	// are covered by EXEC's own check (same lock hold, same clock).
-	if s.coord != nil && !execing && !s.isReplica() &&
-		(cmd.Flags&command.FlagWrite != 0 || (cmd.Name == "exec" && cl.inMulti && !cl.multiErr && multiWrites(cl))) {
+	// Replicas serve reads by their own rules; a standalone node (s.coord
+	// nil) has no fence. Cost on the hot path: flag tests, then one clock
+	// reading and two atomic loads per data command, no allocation.
+	if s.coord != nil && !execing && needsLease(cl, cmd) && !s.isReplica() {
 		if msg := s.fenceWrite(); msg != "" {
 			cl.flagMultiError()
+			cl.refused = msg
 			s.rejectCommand(cl, w, cmd, msg)
 			return nil
 		}

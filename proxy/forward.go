@@ -101,8 +101,10 @@ func (p *Proxy) flush(conn redcon.Conn, fw *forwarder) {
 // read-only; a write gets replyAmbiguous.
 //
 // Replays can reorder a pipeline: if command i was rejected and command
-// i+1 ran, i runs after i+1. A primary rejects every command once it stops
-// taking writes, so this needs a read after a rejected write.
+// i+1 ran, i runs after i+1. A node that refuses a command with -TRYAGAIN
+// or -TAKENOVER refuses every later data command of the pipeline it read
+// (node/dispatch.go), so this needs a batch the node read in two parts, or
+// a read after a -READONLY (a demoted primary serves reads as a replica).
 func (p *Proxy) forward(fw *forwarder) []byte {
 	if len(fw.reqs) == 0 {
 		return nil

@@ -7,13 +7,14 @@ import (
 	"github.com/batonkv/baton/coordapi"
 )
 
-// FenceWrite reports why a write must be refused on this (non-replica)
-// node — the -TRYAGAIN error reply — or "" when it may run: a coordinated
-// node needs a valid lease of its current epoch now. The caller holds the
-// keyspace lock.
+// FenceWrite reports why a data command (a write, or on a primary a
+// keyspace read) must be refused on this (non-replica) node — the
+// -TRYAGAIN error reply — or "" when it may run: a coordinated node needs
+// a valid lease of its current epoch now. The caller holds the keyspace
+// lock. It allocates only the refusal.
 func (c *Coordinator) FenceWrite() string {
-	// The clock is read for every write, not once per pipeline: a long
-	// pipeline must not run writes past the lease's end.
+	// The clock is read for every command, not once per pipeline: a long
+	// pipeline must not run writes, nor serve reads, past the lease's end.
 	now := time.Now()
 	epoch := c.node.Epoch()
 	if c.lease.Valid(epoch, now) {
