@@ -145,3 +145,37 @@ func Test_Repl_RestartedNodesStillPartialSync(t *testing.T) {
 		t.Fatalf("restarted primary: sync_partial_ok %s, sync_full %s; want 1, 0", got, full)
 	}
 }
+
+// Test_Recovery_RestartsAcrossNewHistories: the histories restarts begin
+// recover like a promotion's: snapshots in a restart's history over
+// segments of the recovered one, restarts without a write in between.
+func Test_Recovery_RestartsAcrossNewHistories(t *testing.T) {
+	dir := t.TempDir()
+	cfg := persistConfig(dir, nil)
+	n, c := persistNode(t, cfg)
+	ctx := context.Background()
+	for r := 0; r < 30; r++ {
+		persistWorkload(t, ctx, c, r)
+		switch r {
+		case 9, 19:
+			want := n.Digest()
+			n, c = persistRestart(t, n, c, cfg)
+			if got := n.Digest(); got != want {
+				t.Fatalf("round %d: digest after restart %s, want %s", r, got, want)
+			}
+		case 12:
+			n, c = persistRestart(t, n, c, cfg) // no write in between
+			fallthrough
+		case 14, 24:
+			if err := c.Do(ctx, "save").Err(); err != nil {
+				t.Fatalf("SAVE: %v", err)
+			}
+		}
+	}
+	want, lsn := n.Digest(), n.jr.LSN()
+	n, c = persistRestart(t, n, c, cfg)
+	n, _ = persistRestart(t, n, c, cfg)
+	if got := n.Digest(); got != want || n.jr.LSN() != lsn {
+		t.Fatalf("digest %s at %d after restart, want %s at %d", got, n.jr.LSN(), want, lsn)
+	}
+}
