@@ -237,11 +237,13 @@ func Test_Recovery_SnapshotPlusJournalTail(t *testing.T) {
 	if got := n2.Digest(); got != want {
 		t.Fatalf("digest after restart %s, want %s", n2.Digest(), want)
 	}
-	pi := n2.Persistence()
-	if pi.LSN != wantPI.LSN || pi.Replid != wantPI.Replid {
-		t.Fatalf("history after restart (%s, %d), want (%s, %d)", pi.Replid, pi.LSN, wantPI.Replid, wantPI.LSN)
+	// A restart begins a new history at the recovered LSN, continuing
+	// the recovered one (which this node never appends to again).
+	h := n2.jr.History()
+	if h.LSN != wantPI.LSN || h.PrevReplid != wantPI.Replid || h.PrevEnd != wantPI.LSN || h.Replid == wantPI.Replid {
+		t.Fatalf("history after restart %+v, want a new one after (%s, %d)", h, wantPI.Replid, wantPI.LSN)
 	}
-	// Appending continues the same history, and survives another restart.
+	// Appending continues after it, and survives another restart.
 	persistWorkload(t, ctx, c2, 40)
 	if got := n2.Persistence().LSN; got <= wantPI.LSN {
 		t.Fatalf("LSN %d after a write, want > %d", got, wantPI.LSN)

@@ -29,9 +29,11 @@ type snapshotData struct {
 
 // recover rebuilds the keyspace from cfg.DataDir — the newest snapshot that
 // verifies, then the journal entries after it — and opens the journal for
-// appending after the last recovered entry, in the same history. A torn
-// last journal record is cut off and logged; corruption anywhere else, or
-// an LSN gap, refuses to start.
+// appending after the last recovered entry: in a new history continuing the
+// recovered one when the node starts as a primary, in the same history
+// when it starts as a replica (see the invariant below). A torn last
+// journal record is cut off and logged; corruption anywhere else, or an
+// LSN gap, refuses to start.
 func (s *Server) recover() (*journal.Journal, error) {
 	opts := journal.Options{Dir: s.cfg.DataDir, Fsync: journal.Policy(s.cfg.Fsync), BacklogBytes: s.cfg.BacklogBytes,
 		OnFsync: func(d time.Duration) { s.met.fsync.Observe(d.Seconds()) }}
@@ -86,13 +88,35 @@ func (s *Server) recover() (*journal.Journal, error) {
 			"file", info.TornFile, "offset", info.TornOffset, "bytes", info.TornBytes)
 	}
 	s.lastLSN = jr.LSN()
+	// Invariant: a node never appends its own entries to a history it
+	// recovered. It streamed entries before journaling them, so its
+	// replicas may hold entries of that history past what the disk kept;
+	// continuing it would give those LSNs other contents. A node starting
+	// as a primary begins a new history at the recovered LSN, remembering
+	// the recovered one as the previous history ending there (as a
+	// promotion does): a replica at or below that LSN continues with a
+	// partial sync, one beyond it gets a full sync (repl.Accept). A node
+	// starting as a replica continues its primary's history; it would mint
+	// one only at promotion, which does the same. The boundary is forced
+	// to disk below, before the node serves.
+	var hist journal.History
+	if s.cfg.ReplicaOf == "" {
+		hist = jr.NewHistory()
+	}
 	snapLSN := uint64(0)
 	if snap != nil {
 		snapLSN = snap.lsn
 	}
 	s.snap = newSnapshotter(snapLSN)
 	s.log.Info("recovered", "dir", s.cfg.DataDir, "replid", jr.Replid(), "snapshot_lsn", snapLSN,
-		"journal_entries", info.Applied, "lsn", jr.LSN(), "keys", len(s.db.Keys))
+		"journal_entries", info.Applied, "lsn", jr.LSN(), "keys", len(s.db.Keys),
+		"prev_replid", jr.History().PrevReplid)
+	if hist.Replid != "" {
+		if err := jr.Sync(hist.LSN); err != nil {
+			jr.Close()
+			return nil, fmt.Errorf("start a new history after recovery: %w", err)
+		}
+	}
 	return jr, nil
 }
 

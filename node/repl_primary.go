@@ -10,13 +10,19 @@ import (
 	"github.com/tidwall/redcon"
 )
 
-// cmdPsync: BATON.PSYNC replid lsn — the replica offers the history and
-// LSN it holds; repl.Accept answers +CONTINUE or +FULL. Either way the
-// connection then carries the stream (startSender).
+// cmdPsync: BATON.PSYNC replid lsn [alias] — the replica offers the
+// history and LSN it holds (and, when its history holds no entry of its
+// own, the previous one its data equally belongs to); repl.Accept answers
+// +CONTINUE or +FULL. Either way the connection then carries the stream
+// (startSender).
 func (s *Server) cmdPsync(c *keyspace.Ctx) {
 	cl := clientOf(c)
 	if c.Execing || cl.inMulti {
 		c.Err("ERR BATON.PSYNC is not allowed in a transaction")
+		return
+	}
+	if len(c.Args) > 4 {
+		c.Err("ERR wrong number of arguments for 'baton.psync' command")
 		return
 	}
 	lsn, err := strconv.ParseUint(c.Arg(2), 10, 64)
@@ -24,7 +30,11 @@ func (s *Server) cmdPsync(c *keyspace.Ctx) {
 		c.Err("ERR invalid LSN")
 		return
 	}
-	sn, reply, err := repl.Accept(s.replHost(), cl.addr, cl.replPort, c.Arg(1), lsn)
+	alias := ""
+	if len(c.Args) == 4 {
+		alias = c.Arg(3)
+	}
+	sn, reply, err := repl.Accept(s.replHost(), cl.addr, cl.replPort, c.Arg(1), alias, lsn)
 	if err != nil {
 		c.Err("ERR " + err.Error())
 		return

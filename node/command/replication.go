@@ -9,7 +9,7 @@ func init() {
 		&Command{Name: "replconf", Arity: -1, Flags: FlagAdmin},
 		&Command{Name: "baton.epoch", Arity: -1, Flags: FlagAdmin | FlagFast},
 		&Command{Name: "baton.handshake", Arity: 4, Flags: FlagAdmin},
-		&Command{Name: "baton.psync", Arity: 3, Flags: FlagAdmin | FlagNoMulti},
+		&Command{Name: "baton.psync", Arity: -3, Flags: FlagAdmin | FlagNoMulti},
 	)
 	register(&Command{Name: "failover", Arity: -1, Flags: FlagAdmin | FlagNoMulti})
 	register(

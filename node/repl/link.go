@@ -106,8 +106,16 @@ func (l *Link) session(ctx context.Context, rc *resp.Conn) error {
 	st := l.h.Status()
 	st.setState(LinkConnecting)
 	h := l.h.Journal().History()
+	args := []string{"BATON.PSYNC", h.Replid, strconv.FormatUint(h.LSN, 10)}
+	if h.PrevReplid != "" && h.LSN == h.PrevEnd {
+		// The current history holds no entry of its own yet (a node that
+		// restarted as a primary minted it, or a promotion nobody wrote
+		// to): the data is also the previous history's up to this LSN,
+		// which the primary may know when it does not know ours.
+		args = append(args, h.PrevReplid)
+	}
 	pctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	r, err := rc.Do(pctx, "BATON.PSYNC", h.Replid, strconv.FormatUint(h.LSN, 10))
+	r, err := rc.Do(pctx, args...)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("psync: %w", err)

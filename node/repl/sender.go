@@ -32,25 +32,28 @@ type Sender struct {
 	stop func()
 }
 
-// Accept answers BATON.PSYNC replid lsn from the replica at addr (its
-// connection's remote address) listening on port; the caller holds the
-// lock. The reply is CONTINUE replid lsn epoch when the backlog reaches
-// back to lsn in the offered history, or in the previous one (PSYNC2
-// style: siblings of a promoted replica continue), else FULL replid lsn
-// epoch, a copy-on-write snapshot at lsn to be sent first. Either way Run
-// then carries the stream.
-func Accept(h Host, addr string, port int, offered string, lsn uint64) (*Sender, string, error) {
+// Accept answers BATON.PSYNC replid lsn [alias] from the replica at addr
+// (its connection's remote address) listening on port; the caller holds
+// the lock. alias (may be empty) is another history the replica's data
+// equally belongs to up to lsn (its previous one, when its own holds no
+// entry yet). The reply is CONTINUE replid lsn epoch when the backlog
+// reaches back to lsn in an offered history that is this node's current
+// one or its previous one (PSYNC2 style: siblings of a promoted replica
+// continue), else FULL replid lsn epoch, a copy-on-write snapshot at lsn
+// to be sent first. Either way Run then carries the stream.
+func Accept(h Host, addr string, port int, offered, alias string, lsn uint64) (*Sender, string, error) {
 	jr := h.Journal()
 	hist := jr.History()
 	epoch := h.Epoch()
-	ok := lsn == 0 || (offered == hist.Replid && lsn <= hist.LSN) ||
-		(hist.PrevReplid != "" && offered == hist.PrevReplid && lsn <= hist.PrevEnd)
-	if hist.PrevReplid != "" && offered == hist.PrevReplid && lsn > hist.PrevEnd {
+	ok := lsn == 0 || continues(hist, offered, lsn) || (alias != "" && continues(hist, alias, lsn))
+	if !ok && hist.PrevReplid != "" && (offered == hist.PrevReplid || alias == hist.PrevReplid) && lsn > hist.PrevEnd {
 		// A former primary (or a replica of it) holds writes past the
-		// point where this node took over: they exist nowhere else.
+		// point where this node took over, or past where this node's copy
+		// of its recovered history ends (it streamed entries a crash then
+		// lost): they exist nowhere else.
 		h.Count(DivergentTail, int64(lsn-hist.PrevEnd))
 		h.Logger().Warn("replica has a divergent tail beyond this history's branch point; its full sync discards it",
-			"replica", addr, "history", offered, "branch_lsn", hist.PrevEnd, "replica_lsn", lsn, "discarded_entries", lsn-hist.PrevEnd)
+			"replica", addr, "history", hist.PrevReplid, "branch_lsn", hist.PrevEnd, "replica_lsn", lsn, "discarded_entries", lsn-hist.PrevEnd)
 	}
 	if ok {
 		if cur, err := jr.NewCursor(lsn); err == nil {
@@ -73,6 +76,18 @@ func Accept(h Host, addr string, port int, offered string, lsn uint64) (*Sender,
 	sn := &Sender{h: h, peer: NewPeer(addr, port, 0), cur: cur}
 	sn.next, sn.stop = h.StartSnapshot()
 	return sn, fmt.Sprintf("FULL %s %d %d", hist.Replid, at, epoch), nil
+}
+
+// continues reports whether a replica holding history replid up to lsn
+// holds a prefix of this node's data. Invariant: only up to where this
+// node's copy of that history ends — its current history up to its LSN,
+// its previous one up to the branch point (a promotion, or a restart: a
+// restarted node begins a new history at what it recovered, since it may
+// have streamed more than its disk kept). A replica beyond that holds
+// entries this node does not have, or has with other contents.
+func continues(hist journal.History, replid string, lsn uint64) bool {
+	return (replid == hist.Replid && lsn <= hist.LSN) ||
+		(hist.PrevReplid != "" && replid == hist.PrevReplid && lsn <= hist.PrevEnd)
 }
 
 // Run streams to the replica over nc until it goes away or ctx ends, then
