@@ -34,6 +34,9 @@ type Service struct {
 	life *lifecycle.Lifecycle
 
 	leases leaseTable
+	// leaderTerm is the current Raft term and whether this member leads in
+	// it (Raft.LeaderTerm; tests replace it).
+	leaderTerm func() (term uint64, leading bool)
 	probes *prober
 	// takeoverBusy is set while this member runs a takeover; a takeover
 	// record seen while it is clear is an orphan of an earlier leader.
@@ -67,6 +70,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Logger.With("component", "coordinator", "id", cfg.ID), raft: r,
 		life: lifecycle.New(),
 	}
+	c.leaderTerm = r.LeaderTerm
 	c.metrics = m
 	c.reg = m.register(c)
 	c.probes = newProber(c)

@@ -247,14 +247,8 @@ func (c *Service) checkPrimary(ctx context.Context, t coordapi.Topology) error {
 // it holds has ended, re-probe, choose, and commit epoch+1 by
 // compare-and-set. Nodes converge on the new topology themselves.
 func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason string) (coordapi.Topology, error) {
-	c.leases.revoke(t.Primary, t.Epoch)
-	if wait := time.Until(c.leases.expiry(t.Primary)); wait > 0 {
-		c.log.Info("failover: waiting for the primary's lease to end", "primary", t.Primary, "epoch", t.Epoch, "wait", wait)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return t, ctx.Err()
-		}
+	if _, err := c.awaitLeaseEnd(ctx, t.Primary, t.Epoch); err != nil {
+		return t, err
 	}
 	// Fresh replica states (not the lost primary's: a black-holed one would
 	// cost a whole probe timeout).
@@ -289,4 +283,20 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 	c.log.Warn("failover committed", "reason", reason, "old_primary", t.Primary, "new_primary", cand,
 		"epoch", nt.Epoch, "lsn", lsn)
 	return nt, nil
+}
+
+// awaitLeaseEnd refuses node's renewals in epoch and waits until any lease
+// it may hold has ended; it returns the leadership term of the wait.
+func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch uint64) (uint64, error) {
+	term, _ := c.leaderTerm()
+	c.leases.revoke(node, epoch)
+	if wait := time.Until(c.leases.expiry(node)); wait > 0 {
+		c.log.Info("failover: waiting for the primary's lease to end", "primary", node, "epoch", epoch, "wait", wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return term, nil
 }
