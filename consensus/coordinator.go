@@ -37,7 +37,7 @@ type Service struct {
 	// leaderTerm is the current Raft term and whether this member leads in
 	// it (Raft.LeaderTerm; tests replace it).
 	leaderTerm func() (term uint64, leading bool)
-	probes *prober
+	probes     *prober
 	// takeoverBusy is set while this member runs a takeover; a takeover
 	// record seen while it is clear is an orphan of an earlier leader.
 	takeoverBusy atomic.Bool
