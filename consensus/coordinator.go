@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/lifecycle"
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,7 +39,9 @@ type Service struct {
 	// leaderTerm is the current Raft term and whether this member leads in
 	// it (Raft.LeaderTerm; tests replace it).
 	leaderTerm func() (term uint64, leading bool)
-	probes     *prober
+	// apply commits a takeover's steps (Raft.Apply; tests inject results).
+	apply  func(ctx context.Context, c Command) (coordapi.Topology, error)
+	probes *prober
 	// takeoverBusy is set while this member runs a takeover; a takeover
 	// record seen while it is clear is an orphan of an earlier leader.
 	takeoverBusy atomic.Bool
@@ -71,6 +75,7 @@ func New(cfg Config) (*Service, error) {
 		life: lifecycle.New(),
 	}
 	c.leaderTerm = r.LeaderTerm
+	c.apply = r.Apply
 	c.metrics = m
 	c.reg = m.register(c)
 	c.probes = newProber(c)

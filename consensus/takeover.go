@@ -156,17 +156,21 @@ func (r *takeoverRun) run(ctx context.Context, deadline time.Time) (string, erro
 		return "parity", err
 	}
 	r.done("parity")
-	promote := Command{Op: OpPromote, FromEpoch: t.Epoch, FromVersion: r.t.Version, Primary: r.rep.To, PromotedAt: &coordapi.Promotion{LSN: lsn}}
-	if err := r.commit(ctx, promote); err != nil {
+	if err := r.promote(ctx, lsn); err != nil {
 		return "commit", err
 	}
 	r.done("commit")
 	return "", nil
 }
 
+// promote commits the next epoch with the target as primary, from LSN lsn.
+func (r *takeoverRun) promote(ctx context.Context, lsn uint64) error {
+	return r.commit(ctx, Command{Op: OpPromote, FromEpoch: r.t.Epoch, FromVersion: r.t.Version, Primary: r.rep.To, PromotedAt: &coordapi.Promotion{LSN: lsn}})
+}
+
 // commit applies one chained step; r.t becomes the committed record.
 func (r *takeoverRun) commit(ctx context.Context, cmd Command) error {
-	nt, err := r.c.raft.Apply(ctx, cmd)
+	nt, err := r.c.apply(ctx, cmd)
 	if err != nil {
 		return err
 	}
