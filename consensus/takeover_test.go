@@ -46,7 +46,7 @@ func takeoverAtParity(t *testing.T, applyPromote bool) (*takeoverRun, *Raft) {
 func Test_Takeover_IndeterminatePromoteThatCommitted(t *testing.T) {
 	r, l := takeoverAtParity(t, true)
 	from := r.t.Epoch
-	if err := r.promote(ctx(t), 10); err != nil {
+	if err := r.promote(ctxT(t), 10); err != nil {
 		t.Fatalf("promote = %v; the record says epoch %d, primary %s: it committed", err, l.Local().Epoch, l.Local().Primary)
 	}
 	if r.t.Epoch != from+1 || r.t.Primary != "n1" || r.t.State != coordapi.StateStable {
@@ -58,7 +58,7 @@ func Test_Takeover_IndeterminatePromoteThatCommitted(t *testing.T) {
 // committed: the step fails (the takeover rolls back) with the cause.
 func Test_Takeover_IndeterminatePromoteThatDidNot(t *testing.T) {
 	r, l := takeoverAtParity(t, false)
-	err := r.promote(ctx(t), 10)
+	err := r.promote(ctxT(t), 10)
 	if !errors.Is(err, ErrIndeterminate) {
 		t.Fatalf("promote = %v, want the indeterminate error", err)
 	}
@@ -66,5 +66,3 @@ func Test_Takeover_IndeterminatePromoteThatDidNot(t *testing.T) {
 		t.Fatalf("record after a promote that did not commit: %+v", got)
 	}
 }
-
-func ctx(t *testing.T) context.Context { return ctxT(t) }
