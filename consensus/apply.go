@@ -43,6 +43,10 @@ type Command struct {
 	// chains its steps and its final promote this way, so a rollback
 	// committed by another leader makes every later step of it fail.
 	FromVersion uint64 `json:"from_version,omitempty"`
+	// Term, when non-zero, binds the command to the Raft term it was
+	// proposed in (the FSM checks the log entry's term): a failover's
+	// promote is valid only in the term whose lease wait it follows.
+	Term uint64 `json:"term,omitempty"`
 	// State and Takeover are the new phase (set_state).
 	State    coordapi.State     `json:"state,omitempty"`
 	Takeover *coordapi.Takeover `json:"takeover,omitempty"`
@@ -56,6 +60,9 @@ var (
 	ErrStaleEpoch = errors.New("stale epoch")
 	// ErrUnknownNode: the command names a node that is not a member.
 	ErrUnknownNode = errors.New("unknown node")
+	// ErrStaleTerm: the command was bound to a Raft term (Command.Term)
+	// and its log entry belongs to another; leadership moved meanwhile.
+	ErrStaleTerm = errors.New("stale term")
 	// ErrBadCommand: the command is malformed or forbidden (e.g. removing
 	// the current primary).
 	ErrBadCommand = errors.New("bad command")

@@ -1,6 +1,7 @@
 package consensus
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/lifecycle"
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +36,11 @@ type Service struct {
 	life *lifecycle.Lifecycle
 
 	leases leaseTable
+	// leaderTerm is the current Raft term and whether this member leads in
+	// it (Raft.LeaderTerm; tests replace it).
+	leaderTerm func() (term uint64, leading bool)
+	// apply commits a takeover's steps (Raft.Apply; tests inject results).
+	apply  func(ctx context.Context, c Command) (coordapi.Topology, error)
 	probes *prober
 	// takeoverBusy is set while this member runs a takeover; a takeover
 	// record seen while it is clear is an orphan of an earlier leader.
@@ -67,6 +74,8 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Logger.With("component", "coordinator", "id", cfg.ID), raft: r,
 		life: lifecycle.New(),
 	}
+	c.leaderTerm = r.LeaderTerm
+	c.apply = r.Apply
 	c.metrics = m
 	c.reg = m.register(c)
 	c.probes = newProber(c)

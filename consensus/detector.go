@@ -179,6 +179,7 @@ func (c *Service) leaderLoop(ctx context.Context) {
 	tick := time.NewTicker(c.cfg.ProbeInterval)
 	defer tick.Stop()
 	leading := false
+	var ledTerm uint64 // the term whose start this loop last handled
 	var lastWarn time.Time
 	var epoch uint64
 	for {
@@ -188,11 +189,15 @@ func (c *Service) leaderLoop(ctx context.Context) {
 		case <-tick.C:
 		case <-c.raft.LeaderChanges():
 		}
-		now := c.raft.IsLeader()
-		if now && !leading {
-			c.leases.reset(time.Now(), c.cfg.Lease)
+		term, now := c.leaderTerm()
+		// A new term (also one lost and regained between two ticks) starts
+		// from a lease floor: the grants of the leaders in between are
+		// unknown here.
+		if now && term != ledTerm {
+			ledTerm = term
+			c.leases.enterTerm(term, time.Now(), c.cfg.Lease)
 			c.probes.reset(time.Now())
-			c.log.Info("leading the coordinator group", "lease_floor", c.cfg.Lease+leaseMargin(c.cfg.Lease))
+			c.log.Info("leading the coordinator group", "term", term, "lease_floor", c.cfg.Lease+leaseMargin(c.cfg.Lease))
 		}
 		leading = now
 		if !leading {
@@ -247,14 +252,9 @@ func (c *Service) checkPrimary(ctx context.Context, t coordapi.Topology) error {
 // it holds has ended, re-probe, choose, and commit epoch+1 by
 // compare-and-set. Nodes converge on the new topology themselves.
 func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason string) (coordapi.Topology, error) {
-	c.leases.revoke(t.Primary, t.Epoch)
-	if wait := time.Until(c.leases.expiry(t.Primary)); wait > 0 {
-		c.log.Info("failover: waiting for the primary's lease to end", "primary", t.Primary, "epoch", t.Epoch, "wait", wait)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return t, ctx.Err()
-		}
+	term, err := c.awaitLeaseEnd(ctx, t.Primary, t.Epoch)
+	if err != nil {
+		return t, err
 	}
 	// Fresh replica states (not the lost primary's: a black-holed one would
 	// cost a whole probe timeout).
@@ -280,7 +280,9 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 			lsn = st.Offset
 		}
 	}
-	nt, err := c.raft.Apply(ctx, Command{Op: OpPromote, FromEpoch: t.Epoch, Primary: cand, PromotedAt: &coordapi.Promotion{LSN: lsn}})
+	// Bound to the wait's term: should leadership move again before the
+	// entry is appended, the FSM refuses it (ErrStaleTerm).
+	nt, err := c.raft.Apply(ctx, Command{Op: OpPromote, FromEpoch: t.Epoch, Term: term, Primary: cand, PromotedAt: &coordapi.Promotion{LSN: lsn}})
 	if err != nil {
 		c.metrics.failovers.WithLabelValues(failoverFailed).Inc()
 		return t, fmt.Errorf("commit epoch %d: %w", t.Epoch+1, err)
@@ -289,4 +291,38 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 	c.log.Warn("failover committed", "reason", reason, "old_primary", t.Primary, "new_primary", cand,
 		"epoch", nt.Epoch, "lsn", lsn)
 	return nt, nil
+}
+
+// awaitLeaseEnd refuses node's renewals in epoch and waits until any lease
+// it may hold has ended, all within one leadership term, which it returns:
+// the promote that follows is bound to that term (Command.Term).
+//
+// Invariant: the wait is valid only for the term it ran in. If this member
+// lost leadership meanwhile, another leader may have granted node a lease
+// this one never saw; if it is leader again (the term moved), it knows no
+// more than a newly elected leader, so it starts the term's lease floor (a
+// full lease from now), revokes again and waits again. If it no longer
+// leads, the failover ends: nothing was committed.
+func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch uint64) (uint64, error) {
+	for {
+		term, leading := c.leaderTerm()
+		if !leading {
+			return 0, fmt.Errorf("failover: lease wait: %w", &NotLeaderError{})
+		}
+		if c.leases.enterTerm(term, time.Now(), c.cfg.Lease) {
+			c.log.Info("failover: a new leadership term; waiting a full lease for grants this member did not see", "term", term)
+		}
+		c.leases.revoke(node, epoch)
+		if wait := time.Until(c.leases.expiry(node)); wait > 0 {
+			c.log.Info("failover: waiting for the primary's lease to end", "primary", node, "epoch", epoch, "wait", wait, "term", term)
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
+		if now, ok := c.leaderTerm(); ok && now == term {
+			return term, nil
+		}
+	}
 }

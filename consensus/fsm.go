@@ -44,6 +44,9 @@ func (f *FSM) Apply(l *raft.Log) any {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if c.Term != 0 && c.Term != l.Term {
+		return ApplyResult{Topology: f.topo.Clone(), Err: fmt.Errorf("consensus: %s: %w: command of term %d in an entry of term %d", c.Op, ErrStaleTerm, c.Term, l.Term)}
+	}
 	if err := Apply(&f.topo, c); err != nil {
 		return ApplyResult{Topology: f.topo.Clone(), Err: err}
 	}

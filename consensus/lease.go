@@ -18,6 +18,8 @@ import (
 // node's view always ends first.
 type leaseTable struct {
 	mu sync.Mutex
+	// term is the Raft term this table belongs to (enterTerm).
+	term uint64
 	// floor bounds leases granted by earlier leaders.
 	floor time.Time
 	// granted is, per node, the end of the last lease granted (leader's
@@ -42,6 +44,25 @@ func (lt *leaseTable) reset(now time.Time, lease time.Duration) {
 	lt.revoked = make(map[string]uint64)
 	lt.renewed = make(map[string]time.Time)
 	lt.since = now
+}
+
+// enterTerm starts leadership term term at now unless the table already
+// belongs to it; it reports whether it started it. Whoever sees a term
+// first (the leader loop, a failover's lease wait) starts it: the floor is
+// then a full lease after that moment, later than the term's real start,
+// so still a bound on every lease an earlier leader granted.
+func (lt *leaseTable) enterTerm(term uint64, now time.Time, lease time.Duration) bool {
+	lt.mu.Lock()
+	same := lt.term == term && lt.granted != nil
+	lt.mu.Unlock()
+	if same {
+		return false
+	}
+	lt.reset(now, lease)
+	lt.mu.Lock()
+	lt.term = term
+	lt.mu.Unlock()
+	return true
 }
 
 // newEpoch notes that a new primary became due to renew at now.

@@ -441,6 +441,14 @@ func (r *Raft) Changed() <-chan struct{} { return r.fsm.Changed() }
 // IsLeader reports whether this member is the Raft leader now.
 func (r *Raft) IsLeader() bool { return r.raft.State() == raft.Leader }
 
+// LeaderTerm returns the current Raft term and whether this member is the
+// leader in it (false if the term moved while it looked).
+func (r *Raft) LeaderTerm() (term uint64, leading bool) {
+	term = r.raft.CurrentTerm()
+	leading = r.IsLeader()
+	return term, leading && r.raft.CurrentTerm() == term
+}
+
 // Leader returns the leader this member knows of ("" if none).
 func (r *Raft) Leader() (id, raftAddr string) {
 	addr, sid := r.raft.LeaderWithID()

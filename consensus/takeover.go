@@ -156,17 +156,68 @@ func (r *takeoverRun) run(ctx context.Context, deadline time.Time) (string, erro
 		return "parity", err
 	}
 	r.done("parity")
-	promote := Command{Op: OpPromote, FromEpoch: t.Epoch, FromVersion: r.t.Version, Primary: r.rep.To, PromotedAt: &coordapi.Promotion{LSN: lsn}}
-	if err := r.commit(ctx, promote); err != nil {
+	if err := r.promote(ctx, lsn); err != nil {
 		return "commit", err
 	}
 	r.done("commit")
 	return "", nil
 }
 
+// promote commits the next epoch with the target as primary, from LSN lsn.
+//
+// Invariant: a promote whose apply was indeterminate (leadership lost,
+// Raft shut down, ctx ended) may have committed; the record decides, not
+// the error. If it shows the promote, the takeover is committed (the
+// target is the primary whatever this run reports); only a promote the
+// record does not show, or whose fate stays unknown, goes on to rollback.
+func (r *takeoverRun) promote(ctx context.Context, lsn uint64) error {
+	before := r.t
+	err := r.commit(ctx, Command{Op: OpPromote, FromEpoch: before.Epoch, FromVersion: before.Version, Primary: r.rep.To, PromotedAt: &coordapi.Promotion{LSN: lsn}})
+	if err == nil || !errors.Is(err, ErrIndeterminate) {
+		return err
+	}
+	nt, committed, known := r.c.promoteOutcome(ctx, before, r.rep.To)
+	if committed {
+		r.c.log.Warn("takeover: the promote's outcome was unknown; the record shows it committed", "epoch", nt.Epoch, "err", err)
+		r.t = nt
+		return nil
+	}
+	if known {
+		return fmt.Errorf("%w (the record shows it did not commit)", err)
+	}
+	return err
+}
+
+// promoteOutcome finds out whether the promote of to from record before
+// committed, within 2 s: this member's applied record proves a commit
+// (applied entries are committed) or proves none when the record moved on
+// at the same epoch; a linearizable read, when this member leads again,
+// decides either way (its barrier commits whatever of the promote's term
+// it holds, and nothing else of that term can commit any more).
+func (c *Service) promoteOutcome(ctx context.Context, before coordapi.Topology, to string) (t coordapi.Topology, committed, known bool) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	promoted := func(t coordapi.Topology) bool { return t.Epoch == before.Epoch+1 && t.Primary == to }
+	for {
+		if t := c.raft.Local(); promoted(t) {
+			return t, true, true
+		} else if t.Epoch == before.Epoch && t.Version > before.Version {
+			return t, false, true
+		}
+		if t, err := c.raft.Read(ctx); err == nil {
+			return t, promoted(t), true
+		}
+		select {
+		case <-ctx.Done():
+			return coordapi.Topology{}, false, false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // commit applies one chained step; r.t becomes the committed record.
 func (r *takeoverRun) commit(ctx context.Context, cmd Command) error {
-	nt, err := r.c.raft.Apply(ctx, cmd)
+	nt, err := r.c.apply(ctx, cmd)
 	if err != nil {
 		return err
 	}

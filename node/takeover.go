@@ -18,11 +18,29 @@ import (
 // acknowledged. Frozen is left only by an UNFREEZE with the same ID (a
 // rollback), by a topology that shows the takeover over while this node is
 // still primary of its epoch, or by demotion.
+//
+// Takeover IDs grow (the record's version at the intent), and a takeover
+// is over once this node thawed or was told to UNFREEZE it: a FREEZE whose
+// ID is not above the last such ID is late (it was overtaken by its
+// rollback's UNFREEZE) and is refused, so it cannot freeze the node with
+// nothing left to thaw it.
 
 // freezeState is the node's TAKEN_OVER state; id is the takeover's ID, 0
-// while the node is active.
+// while the node is active; over is the highest takeover ID this node
+// thawed or was told to UNFREEZE.
 type freezeState struct {
-	id atomic.Uint64
+	id   atomic.Uint64
+	over atomic.Uint64
+}
+
+// ended notes that takeover id is over: no FREEZE up to id is obeyed.
+func (f *freezeState) ended(id uint64) {
+	for {
+		cur := f.over.Load()
+		if id <= cur || f.over.CompareAndSwap(cur, id) {
+			return
+		}
+	}
 }
 
 // frozen reports whether the node is TAKEN_OVER.
@@ -51,6 +69,7 @@ func (s *Server) thaw(id uint64, why string) bool {
 	if !s.freeze.id.CompareAndSwap(cur, 0) {
 		return false
 	}
+	s.freeze.ended(cur)
 	if s.coord != nil {
 		// Writes resume under what is left of the lease: log it as a
 		// window from before the thaw (the audit's view stays a superset).
@@ -84,6 +103,13 @@ func (s *Server) cmdFreeze(c *keyspace.Ctx) {
 			", not " + strconv.FormatUint(epoch, 10))
 		return
 	}
+	// Invariant: a takeover this node saw end never freezes it again (a
+	// FREEZE overtaken by its rollback's UNFREEZE arrives late).
+	if over := s.freeze.over.Load(); id <= over {
+		c.Err("ERR BATON.FREEZE: takeover " + strconv.FormatUint(id, 10) +
+			" is over (this node thawed takeover " + strconv.FormatUint(over, 10) + ")")
+		return
+	}
 	s.freeze.id.Store(id)
 	s.met.freezes.Inc()
 	s.leaseLog.End(epoch, time.Now())
@@ -101,13 +127,15 @@ func (s *Server) cmdFreeze(c *keyspace.Ctx) {
 }
 
 // cmdUnfreeze: BATON.UNFREEZE id — leave TAKEN_OVER (a rolled-back
-// takeover). Replies 1 if the node was frozen under id, else 0.
+// takeover). Replies 1 if the node was frozen under id, else 0. Either
+// way takeover id is over: a later FREEZE with an ID up to id is refused.
 func (s *Server) cmdUnfreeze(c *keyspace.Ctx) {
 	id, err := strconv.ParseUint(string(c.Args[1]), 10, 64)
 	if err != nil || id == 0 {
 		c.Err("ERR BATON.UNFREEZE id: a positive integer expected")
 		return
 	}
+	s.freeze.ended(id)
 	if s.thaw(id, "unfreeze") {
 		c.W.WriteInt(1)
 		return

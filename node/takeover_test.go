@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -128,4 +129,41 @@ func lsnOf(n *testNode) uint64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.lastLSN
+}
+
+// Test_Takeover_LateFreezeAfterUnfreezeRefused: a rollback's UNFREEZE can
+// overtake the FREEZE it undoes (the leader's FREEZE timed out but was
+// still in flight). The late FREEZE must not freeze the node: that
+// takeover is over, and nothing would ever thaw it but a topology change.
+// Neither may a FREEZE of an older takeover after a thaw.
+func Test_Takeover_LateFreezeAfterUnfreezeRefused(t *testing.T) {
+	n, c, ctx := newTestClient(t)
+	epoch := n.repl.epoch.Load()
+	if got := doReply(t, c, "BATON.UNFREEZE", 5); got != int64(0) {
+		t.Fatalf("UNFREEZE 5 on an active node = %v, want 0", got)
+	}
+	want := "ERR:ERR BATON.FREEZE: takeover 5 is over (this node thawed takeover 5)"
+	if got := doReply(t, c, "BATON.FREEZE", 5, epoch, 10); got != want {
+		t.Errorf("late FREEZE 5 = %v, want %q", got, want)
+	}
+	if got := doReply(t, c, "BATON.FREEZE", 4, epoch, 10); !strings.HasPrefix(fmt.Sprint(got), "ERR:ERR BATON.FREEZE: takeover 4 is over") {
+		t.Errorf("FREEZE of an older takeover = %v, want it refused", got)
+	}
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET after the late FREEZE: %v (the node froze)", err)
+	}
+	// A newer takeover still freezes, and after its UNFREEZE its own
+	// retried FREEZE is refused too.
+	if v, err := c.Do(ctx, "BATON.FREEZE", 6, epoch, 10).Slice(); err != nil || len(v) != 2 {
+		t.Fatalf("FREEZE 6 = %v, %v", v, err)
+	}
+	if got := doReply(t, c, "BATON.UNFREEZE", 6); got != int64(1) {
+		t.Fatalf("UNFREEZE 6 = %v, want 1", got)
+	}
+	if got := doReply(t, c, "BATON.FREEZE", 6, epoch, 10); !strings.HasPrefix(fmt.Sprint(got), "ERR:ERR BATON.FREEZE: takeover 6 is over") {
+		t.Errorf("FREEZE 6 after its UNFREEZE = %v, want it refused", got)
+	}
+	if err := c.Set(ctx, "k", "w", 0).Err(); err != nil {
+		t.Fatalf("SET after FREEZE 6 was retried: %v", err)
+	}
 }
