@@ -87,10 +87,11 @@ func (r *runner) runOne(ctx context.Context, sc Scenario, seed uint64) RunReport
 		hl.failures = append(hl.failures, "heal all links: "+err.Error())
 	}
 	final, finalErr := r.final(ctx, t, ops, hl)
+	states := readNodeStates(ctx, t, convergeWait)
 	t.Close() // the lease logs are complete once every node has stopped
 	windows, leaseErr := t.LeaseWindows()
 	results := checkAll(ops, final, finalErr, windows, leaseErr, end, r.o.LinearizableTimeout)
-	results = append(results, hl.result())
+	results = append(results, check.Digests(states), hl.result())
 	rep.fill(ops, results)
 	if err := rep.writeArtifacts(dir, ops, results); err != nil {
 		rep.Error = "write artifacts: " + err.Error()
