@@ -63,8 +63,9 @@ func logFailures(t *testing.T, run chaos.RunReport) {
 // Test_Chaos_Scenarios runs a short version of every scenario with
 // --sync-replicas 1 and asserts that every checker passes: linearizable
 // registers, no lost acknowledged write, exact counters, no two nodes
-// holding a write lease at once, writes available, and the appliance
-// healthy before and after every fault.
+// holding a write lease at once, writes available, every node's DIGEST
+// equal once healed, and the appliance healthy before and after every
+// fault.
 func Test_Chaos_Scenarios(t *testing.T) {
 	for _, name := range chaos.ScenarioNames() {
 		t.Run(name, func(t *testing.T) {
@@ -77,6 +78,13 @@ func Test_Chaos_Scenarios(t *testing.T) {
 			}
 			if !run.Passed {
 				logFailures(t, run)
+			}
+			digests := false
+			for _, r := range run.Results {
+				digests = digests || r.Name == "digests"
+			}
+			if !digests {
+				t.Errorf("no digests result: the final DIGEST comparison did not run")
 			}
 		})
 	}
