@@ -53,6 +53,10 @@ type pinnedSession struct {
 	// draining: be is to be replaced (the primary moved, or refused a
 	// command) once awaiting is empty; nothing more is sent on it.
 	draining bool
+	// retireAt: be's address is no longer the proxy's primary, and be is
+	// cut at this time if its replies have not all come by then (zero: no
+	// retirement due). See retire.
+	retireAt time.Time
 	// refusedBy is the address that last refused a command, asked again
 	// only after a retry interval.
 	refusedBy string
@@ -190,9 +194,12 @@ func (s *pinnedSession) run() {
 		if !s.acceptReady() || !s.deliver() {
 			return
 		}
-		if s.be != nil && !s.draining {
+		if s.be != nil && s.retireAt.IsZero() {
 			if addr, _ := s.p.primary(); addr != "" && addr != s.be.addr {
-				s.draining = true // the proxy follows another primary
+				// The proxy follows another primary: nothing more is sent
+				// on be, and it is cut after retireGrace at the latest.
+				s.draining = true
+				s.retireAt = time.Now().Add(retireGrace)
 			}
 		}
 		if s.be != nil && s.draining && len(s.awaiting) == 0 {
@@ -220,6 +227,12 @@ func (s *pinnedSession) wait() bool {
 		cmds = s.cmds
 	}
 	_, changed := s.p.primary()
+	var retire <-chan time.Time
+	if s.be != nil && !s.retireAt.IsZero() {
+		t := time.NewTimer(time.Until(s.retireAt))
+		defer t.Stop()
+		retire = t.C
+	}
 	select {
 	case ev := <-cmds:
 		if ev.err != nil {
@@ -230,6 +243,8 @@ func (s *pinnedSession) wait() bool {
 	case ev := <-s.events:
 		s.onBackend(ev)
 	case <-changed:
+	case <-retire:
+		s.retire()
 	case <-s.quit:
 		return false
 	case <-s.p.ctx().Done():

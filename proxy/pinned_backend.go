@@ -209,8 +209,38 @@ func (s *pinnedSession) drop(lost bool) {
 		// replay answers all of them again.
 		e.reply, e.got = nil, 0
 	}
-	s.awaiting, s.be, s.draining = nil, nil, false
+	s.awaiting, s.be, s.draining, s.retireAt = nil, nil, false, time.Time{}
 	s.replan(nil)
+}
+
+// retire cuts the backend connection to a primary the proxy no longer
+// follows, retireGrace after the switch, when replies are still due on it:
+// a deposed primary that is alive but never answers (a blocking pop parked
+// there, or a node gone silent) must not hold the session forever. The
+// shared connections get the same bound (Proxy.retireLocked). Unless the
+// old primary is the proxy's primary again by then.
+//
+// Invariant: a blocking pop at the head of what is due, with no reply yet
+// and outside MULTI, is replayed on the new primary (with what is left of
+// its timeout) together with the commands behind it, which a connection
+// blocked on the pop never ran. The pop did not run on the old primary:
+// a live connection delivers a pop's reply well within retireGrace, and a
+// deposed primary takes no writes once its lease ran out — which precedes
+// the new primary's epoch — so no push can wake the pop after the switch.
+// Anything else still due is cut as by a broken connection: a write
+// without its reply is answered with replyAmbiguous, an open transaction
+// fails at EXEC.
+func (s *pinnedSession) retire() {
+	s.retireAt = time.Time{}
+	addr, _ := s.p.primary()
+	if s.be == nil || addr == s.be.addr || len(s.awaiting) == 0 {
+		return
+	}
+	head := s.awaiting[0]
+	parkedPop := head.got == 0 && !head.pre.multi && timeoutArg(head.name, len(head.args)) >= 0
+	s.p.log.Info("pinned connection to the old primary retired", "addr", s.be.addr, "to", addr,
+		"in_flight", len(s.awaiting), "pop_replayed", parkedPop)
+	s.drop(!parkedPop)
 }
 
 // flushPending sends the pending commands, in client order, as one write.
