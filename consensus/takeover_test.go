@@ -18,10 +18,21 @@ import (
 func takeoverAtParity(t *testing.T, applyPromote bool) (*takeoverRun, *Raft) {
 	t.Helper()
 	l := mustNewCluster(t, 1, nil).leader()
-	top := seed(t, l)
+	seed(t, l)
 	ctx := ctxT(t)
-	top, err := l.Apply(ctx, Command{Op: OpSetState, FromEpoch: top.Epoch, FromVersion: top.Version, State: coordapi.StateTakeover,
-		Takeover: &coordapi.Takeover{ID: top.Version + 1, From: "n2", To: "n1", Step: coordapi.StepParity}})
+	// The leader may still apply records of its own (the coordinator
+	// list) after seed: compare-and-set against the record as it is now,
+	// again when one of those lands in between.
+	var top coordapi.Topology
+	var err error
+	for try := 0; try < 20; try++ {
+		cur := l.Local()
+		top, err = l.Apply(ctx, Command{Op: OpSetState, FromEpoch: cur.Epoch, FromVersion: cur.Version, State: coordapi.StateTakeover,
+			Takeover: &coordapi.Takeover{ID: cur.Version + 1, From: "n2", To: "n1", Step: coordapi.StepParity}})
+		if !errors.Is(err, ErrStaleEpoch) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
