@@ -37,6 +37,21 @@ var ErrNoCandidate = errors.New("no eligible replica")
 // to the smallest ID so every coordinator picks the same node. Otherwise
 // the error wraps ErrNoCandidate with a reason per member.
 func ChooseCandidate(t coordapi.Topology, st []ReplicaStatus) (string, error) {
+	return ChooseCandidateAtLeast(t, st, 0)
+}
+
+// ChooseCandidateAtLeast is ChooseCandidate among the replicas whose offset
+// is at least acked, the highest LSN t's primary reported as acknowledged
+// by its --sync-replicas replicas (0: none reported).
+//
+// Invariant: a failover never promotes a replica behind an LSN the primary
+// reported as acknowledged: that replica's history lacks writes clients
+// were told are durable, and promoting it discards them when the old
+// primary's side rejoins. With no such replica there is no candidate: the
+// caller retries on the next probe (a replica may catch up, or a partition
+// heal) instead of promoting a stale one. See DESIGN.md, "The acknowledged
+// LSN".
+func ChooseCandidateAtLeast(t coordapi.Topology, st []ReplicaStatus, acked uint64) (string, error) {
 	byID := make(map[string]ReplicaStatus, len(st))
 	for _, s := range st {
 		byID[s.ID] = s
@@ -55,6 +70,10 @@ func ChooseCandidate(t coordapi.Topology, st []ReplicaStatus) (string, error) {
 		}
 		if why := ineligible(s, primary); why != "" {
 			reasons = append(reasons, m.ID+": "+why)
+			continue
+		}
+		if s.Offset < acked {
+			reasons = append(reasons, fmt.Sprintf("%s: offset %d behind the acknowledged LSN %d", m.ID, s.Offset, acked))
 			continue
 		}
 		if best == nil || s.Offset > best.Offset || (s.Offset == best.Offset && s.ID < best.ID) {

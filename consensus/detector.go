@@ -269,7 +269,8 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 		}
 		statuses = only
 	}
-	cand, err := ChooseCandidate(t, statuses)
+	// Only a replica at or beyond what the primary reported acknowledged.
+	cand, err := ChooseCandidateAtLeast(t, statuses, c.leases.ackedLSN(t.Primary, t.Epoch))
 	if err != nil {
 		c.metrics.failovers.WithLabelValues(failoverNoCandidate).Inc()
 		return t, err

@@ -33,6 +33,42 @@ type leaseTable struct {
 	// commit), for nodes that have not renewed since.
 	renewed map[string]time.Time
 	since   time.Time
+	// acked is, per node, the highest acknowledged LSN it reported with a
+	// renewal (BATON.LEASE node epoch acked-lsn) and the epoch it reported
+	// it in. Unlike grants it outlives a term: the acknowledged LSN only
+	// grows within an epoch, so an older report is still a lower bound.
+	acked map[string]ackedReport
+}
+
+// ackedReport is a primary's report of the highest LSN its --sync-replicas
+// replicas acknowledged, in epoch.
+type ackedReport struct {
+	epoch, lsn uint64
+}
+
+// noteAcked records that node, primary of epoch, reported lsn as
+// acknowledged (the highest report of the epoch is kept).
+func (lt *leaseTable) noteAcked(node string, epoch, lsn uint64) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.acked == nil {
+		lt.acked = make(map[string]ackedReport)
+	}
+	if r, ok := lt.acked[node]; ok && (r.epoch > epoch || r.epoch == epoch && r.lsn >= lsn) {
+		return
+	}
+	lt.acked[node] = ackedReport{epoch: epoch, lsn: lsn}
+}
+
+// ackedLSN is the highest LSN node reported as acknowledged while primary
+// of epoch (0 when it reported none).
+func (lt *leaseTable) ackedLSN(node string, epoch uint64) uint64 {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if r, ok := lt.acked[node]; ok && r.epoch == epoch {
+		return r.lsn
+	}
+	return 0
 }
 
 // reset starts a leadership term at now.
