@@ -116,3 +116,56 @@ func ineligible(s ReplicaStatus, primary coordapi.Node) string {
 func replicatedFrom(n coordapi.Node, addr string) bool {
 	return addr != "" && (addr == n.Addr || addr == n.ReplAddr)
 }
+
+// CheckAckers reports an error (wrapping ErrNoCandidate) when a replica t's
+// primary may have counted for an acknowledged write is not seen in st: a
+// write acknowledged under --sync-replicas k lives on k replicas, so among
+// t's n other members at least n-k+1 must be eligible (reachable, a synced
+// replica of the primary: their offsets are known) for one of them to hold
+// it — and then the highest offset among them holds it too. replicas is k
+// as the primary reported it: 0 means no write was promised durable (no
+// check); -1 means this leader has no report for the epoch (an older node,
+// or the primary never renewed with this leader), and then every member
+// must be seen.
+//
+// Invariant: this is what makes a failover safe for writes the primary
+// acknowledged after its last report (between its last renewal and the end
+// of its lease): the leader cannot know their LSNs, but it can see every
+// replica that may hold them.
+func CheckAckers(t coordapi.Topology, st []ReplicaStatus, replicas int) error {
+	if replicas == 0 {
+		return nil
+	}
+	byID := make(map[string]ReplicaStatus, len(st))
+	for _, s := range st {
+		byID[s.ID] = s
+	}
+	primary, _ := t.Member(t.Primary)
+	n, seen := 0, 0
+	var unseen []string
+	for _, m := range t.Members {
+		if m.ID == t.Primary {
+			continue
+		}
+		n++
+		if s, ok := byID[m.ID]; ok && ineligible(s, primary) == "" {
+			seen++
+		} else {
+			unseen = append(unseen, m.ID)
+		}
+	}
+	need := n
+	if replicas > 0 {
+		need = n - replicas + 1
+	}
+	if seen >= need {
+		return nil
+	}
+	slices.Sort(unseen)
+	k := "unknown"
+	if replicas > 0 {
+		k = fmt.Sprint(replicas)
+	}
+	return fmt.Errorf("%w (epoch %d, primary %s): %d of %d replicas seen, %d needed (sync-replicas %s): %s may hold acknowledged writes",
+		ErrNoCandidate, t.Epoch, t.Primary, seen, n, need, k, strings.Join(unseen, ", "))
+}

@@ -40,35 +40,44 @@ type leaseTable struct {
 	acked map[string]ackedReport
 }
 
-// ackedReport is a primary's report of the highest LSN its --sync-replicas
-// replicas acknowledged, in epoch.
+// ackedReport is a primary's report, with a granted renewal in epoch, of
+// the highest LSN its --sync-replicas replicas acknowledged (lsn) and of
+// --sync-replicas itself (replicas; -1 when the node did not say: the
+// two-argument form of older nodes).
 type ackedReport struct {
 	epoch, lsn uint64
+	replicas   int
 }
 
-// noteAcked records that node, primary of epoch, reported lsn as
-// acknowledged (the highest report of the epoch is kept).
-func (lt *leaseTable) noteAcked(node string, epoch, lsn uint64) {
+// noteAcked records a report of node, primary of epoch (the highest LSN of
+// the epoch is kept).
+func (lt *leaseTable) noteAcked(node string, epoch, lsn uint64, replicas int) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
 	if lt.acked == nil {
 		lt.acked = make(map[string]ackedReport)
 	}
-	if r, ok := lt.acked[node]; ok && (r.epoch > epoch || r.epoch == epoch && r.lsn >= lsn) {
+	r, ok := lt.acked[node]
+	if ok && r.epoch > epoch {
 		return
 	}
-	lt.acked[node] = ackedReport{epoch: epoch, lsn: lsn}
+	if !ok || r.epoch < epoch {
+		r = ackedReport{epoch: epoch}
+	}
+	r.lsn, r.replicas = max(r.lsn, lsn), replicas
+	lt.acked[node] = r
 }
 
-// ackedLSN is the highest LSN node reported as acknowledged while primary
-// of epoch (0 when it reported none).
-func (lt *leaseTable) ackedLSN(node string, epoch uint64) uint64 {
+// ackedBy is node's last report as primary of epoch; ok is false when this
+// member has none (it did not lead when node last renewed).
+func (lt *leaseTable) ackedBy(node string, epoch uint64) (r ackedReport, ok bool) {
 	lt.mu.Lock()
 	defer lt.mu.Unlock()
-	if r, ok := lt.acked[node]; ok && r.epoch == epoch {
-		return r.lsn
+	r, ok = lt.acked[node]
+	if !ok || r.epoch != epoch {
+		return ackedReport{}, false
 	}
-	return 0
+	return r, true
 }
 
 // reset starts a leadership term at now.

@@ -102,10 +102,12 @@ func (c *Client) Lease(ctx context.Context, id string, epoch uint64) (time.Durat
 }
 
 // LeaseAcked is Lease reporting acked, the highest LSN the node's
-// --sync-replicas replicas acknowledged (BATON.LEASE id epoch acked): the
-// coordinators promote no replica behind it.
-func (c *Client) LeaseAcked(ctx context.Context, id string, epoch, acked uint64) (time.Duration, error) {
-	return c.lease(ctx, id, strconv.FormatUint(epoch, 10), strconv.FormatUint(acked, 10))
+// --sync-replicas replicas acknowledged, and replicas, its --sync-replicas
+// (BATON.LEASE id epoch acked replicas): the coordinators promote no
+// replica behind acked, and none while replicas that may hold a later
+// acknowledged write are out of their sight.
+func (c *Client) LeaseAcked(ctx context.Context, id string, epoch, acked uint64, replicas int) (time.Duration, error) {
+	return c.lease(ctx, id, strconv.FormatUint(epoch, 10), strconv.FormatUint(acked, 10), strconv.Itoa(replicas))
 }
 
 // lease sends BATON.LEASE with args and returns the lease granted.

@@ -29,6 +29,7 @@ func (s *Server) initCoord() {
 		Advertise:       s.cfg.AdvertiseAddr,
 		ReplicationAddr: s.cfg.ReplicationAddr,
 		AckedLSN:        s.ackedLSN,
+		SyncReplicas:    max(s.cfg.SyncReplicas, 0),
 	}, (*coordHooks)(s), s.leaseLog, s.log)
 }
 

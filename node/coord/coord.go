@@ -48,6 +48,8 @@ type Config struct {
 	// renewal reports it, and the coordinators promote no replica behind
 	// it.
 	AckedLSN func() uint64
+	// SyncReplicas is the node's --sync-replicas, reported with AckedLSN.
+	SyncReplicas int
 }
 
 // Coordinator runs a coordinated node's coordination: registration, the

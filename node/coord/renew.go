@@ -51,7 +51,7 @@ func (c *Coordinator) renewOnce(ctx context.Context, cc *coordapi.Client, epoch 
 		if c.cfg.AckedLSN != nil {
 			// Read after t0: the report covers every write acknowledged
 			// before the lease this renewal grants begins.
-			return cc.LeaseAcked(rctx, c.cfg.NodeID, epoch, c.cfg.AckedLSN())
+			return cc.LeaseAcked(rctx, c.cfg.NodeID, epoch, c.cfg.AckedLSN(), c.cfg.SyncReplicas)
 		}
 		return cc.Lease(rctx, c.cfg.NodeID, epoch)
 	})
