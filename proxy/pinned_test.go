@@ -67,19 +67,8 @@ func switchPrimary(t *testing.T, p *Proxy, a, b string) {
 
 func Test_Pinned_BlockingPopWaitingAtTheSwitchIsServedByTheNewPrimary(t *testing.T) {
 	ctx := context.Background()
-	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
-	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
-	c := newClient(t, addr, "")
-	ca, cb := newClient(t, a, ""), newClient(t, b, "")
-
-	got := make(chan []string, 1)
-	errc := make(chan error, 1)
-	go func() {
-		v, err := c.BLPop(ctx, 0, "jobs").Result()
-		got <- v
-		errc <- err
-	}()
-	waitUntil(t, "the BLPOP to wait on A", func() bool { return blockedClients(t, ca) == 1 })
+	f := parkPopOnA(t)
+	p, a, b, c, cb, got, errc := f.p, f.a, f.b, f.c, f.cb, f.got, f.errc
 	switchPrimary(t, p, a, b)
 	// Pushed after the switch, on the new primary only.
 	waitUntil(t, "the BLPOP to wait on B", func() bool { return blockedClients(t, cb) == 1 })
@@ -471,4 +460,31 @@ func stringArgs(args [][]byte) []string {
 		out[i] = string(a)
 	}
 	return out
+}
+
+// poppedAtA is a proxy in front of node A with a second node B beside it,
+// and a client of the proxy parked in BLPOP 0 jobs on A; got and errc
+// receive the pop's result.
+type poppedAtA struct {
+	p         *Proxy
+	a, b      string
+	c, ca, cb *redis.Client
+	got       chan []string
+	errc      chan error
+}
+
+func parkPopOnA(t *testing.T) poppedAtA {
+	t.Helper()
+	ctx := context.Background()
+	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
+	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
+	f := poppedAtA{p: p, a: a, b: b, c: newClient(t, addr, ""), ca: newClient(t, a, ""), cb: newClient(t, b, ""),
+		got: make(chan []string, 1), errc: make(chan error, 1)}
+	go func() {
+		v, err := f.c.BLPop(ctx, 0, "jobs").Result()
+		f.got <- v
+		f.errc <- err
+	}()
+	waitUntil(t, "the BLPOP to wait on A", func() bool { return blockedClients(t, f.ca) == 1 })
+	return f
 }

@@ -92,19 +92,8 @@ func Test_Proxy_SwitchRetiresASilentPrimary(t *testing.T) {
 // within about retireGrace and is served by a push on B.
 func Test_Pinned_PopOnADeposedLivePrimaryMovesToTheNewPrimary(t *testing.T) {
 	ctx := context.Background()
-	a, b := nodetest.StartAddr(t, node.Config{}), nodetest.StartAddr(t, node.Config{})
-	p, addr := mustNewProxy(t, Config{Backend: a, HoldTimeout: pinnedWait})
-	c := newClient(t, addr, "")
-	ca, cb := newClient(t, a, ""), newClient(t, b, "")
-
-	got := make(chan []string, 1)
-	errc := make(chan error, 1)
-	go func() {
-		v, err := c.BLPop(ctx, 0, "jobs").Result()
-		got <- v
-		errc <- err
-	}()
-	waitUntil(t, "the BLPOP to wait on A", func() bool { return blockedClients(t, ca) == 1 })
+	f := parkPopOnA(t)
+	p, b, c, ca, cb, got, errc := f.p, f.b, f.c, f.ca, f.cb, f.got, f.errc
 	// A is not demoted: it stays a primary, alive, with the pop parked.
 	p.setBackend(b)
 	waitUntil(t, "the BLPOP to move to B", func() bool { return blockedClients(t, cb) == 1 })
