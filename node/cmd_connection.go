@@ -90,7 +90,7 @@ func (s *Server) cmdAuth(c *keyspace.Ctx) {
 		c.Err(keyspace.ErrSyntax)
 		return
 	}
-	cl.authed = true
+	cl.authed.Store(true)
 	c.OK()
 }
 
@@ -146,9 +146,9 @@ func (s *Server) cmdHello(c *keyspace.Ctx) {
 			c.Err(errWrongPass)
 			return
 		}
-		cl.authed = true
+		cl.authed.Store(true)
 	}
-	if !cl.authed {
+	if !cl.authed.Load() {
 		c.Err(errHelloNoAuth)
 		return
 	}
@@ -195,6 +195,6 @@ func (s *Server) cmdReset(c *keyspace.Ctx) {
 		s.unsubscribeAll(cl)
 	}
 	cl.name = ""
-	cl.authed = s.cfg.RequirePass == ""
+	cl.authed.Store(s.cfg.RequirePass == "")
 	c.W.WriteString("RESET")
 }

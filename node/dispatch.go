@@ -169,7 +169,7 @@ func (s *Server) call(cl *client, w keyspace.Replier, args [][]byte, execing boo
 		w.WriteError(unknownCommand(args))
 		return nil
 	}
-	if !cl.authed && cmd.Flags&command.FlagNoAuth == 0 {
+	if !cl.authed.Load() && cmd.Flags&command.FlagNoAuth == 0 {
 		cl.flagMultiError()
 		s.rejectCommand(cl, w, cmd, errNoAuth)
 		return nil
@@ -284,7 +284,7 @@ func (s *Server) applyEntry(args [][]byte) error {
 	if cmd == nil || !cmd.ArityOK(len(args)) {
 		return errUnknownEntry(args)
 	}
-	c := keyspace.Ctx{Host: s.host(), DB: s.db, Client: &client{authed: true}, W: keyspace.Discard{}, Args: args, Cmd: cmd, Now: time.Now().UnixMilli(), Replay: true}
+	c := keyspace.Ctx{Host: s.host(), DB: s.db, Client: authedClient(), W: keyspace.Discard{}, Args: args, Cmd: cmd, Now: time.Now().UnixMilli(), Replay: true}
 	s.handlers[cmd.Index()](&c)
 	return nil
 }
