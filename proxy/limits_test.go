@@ -2,41 +2,32 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
 	"github.com/batonkv/baton/node"
 	"github.com/batonkv/baton/node/nodetest"
 )
+
+// isReset reports a connection reset: the proxy closed with unread bytes.
+func isReset(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "connection reset")
+}
 
 // rawExchange sends req on a new connection to addr and returns all it
 // reads until the proxy closes the connection (or 5 s pass: the test then
 // fails, a client over the limits must be closed).
 func rawExchange(t *testing.T, addr, req string) string {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
+	reply, closed := testutil.RawExchange(t, addr, req)
+	if !closed {
+		t.Fatalf("connection not closed by the proxy (read %q)", reply)
 	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	// The proxy may close before it has read everything: a failed write
-	// is expected then, the reply below is what counts.
-	nc.Write([]byte(req))
-	got, err := io.ReadAll(nc)
-	if err != nil && !errors.Is(err, net.ErrClosed) && !isReset(err) {
-		t.Fatalf("connection not closed by the proxy: %v (read %q)", err, got)
-	}
-	return string(got)
-}
-
-// isReset reports a connection reset: the proxy closed with unread bytes.
-func isReset(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "connection reset")
+	return reply
 }
 
 func Test_Proxy_ClientInputLimits(t *testing.T) {
