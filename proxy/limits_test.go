@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -98,5 +99,36 @@ func Test_Proxy_ClientInputLimits_Pinned(t *testing.T) {
 	}
 	if err := newClient(t, addr, "").Ping(ctx).Err(); err != nil {
 		t.Fatalf("another client: %v", err)
+	}
+}
+
+// Test_Proxy_PreAuthAndHTTP: a proxy with a password holds clients to
+// Redis' pre-authentication bounds until they AUTH (a pipelined AUTH lifts
+// them for what follows it), and closes an HTTP request unanswered without
+// forwarding anything it carried.
+func Test_Proxy_PreAuthAndHTTP(t *testing.T) {
+	ctx := context.Background()
+	n := nodetest.StartAddr(t, node.Config{})
+	_, addr := mustNewProxy(t, Config{Backend: n, RequirePass: "pw"})
+	bulk := func(s string) string { return fmt.Sprintf("$%d\r\n%s\r\n", len(s), s) }
+	big := strings.Repeat("v", 20000)
+	for _, tc := range []struct{ name, req, want string }{
+		{"unauth-bulk", "*2\r\n$4\r\nAUTH\r\n$100000000\r\n" + strings.Repeat("x", 1<<16), "-ERR Protocol error: unauthenticated bulk length\r\n"},
+		{"unauth-multibulk", "*11\r\n" + strings.Repeat(bulk("x"), 11), "-ERR Protocol error: unauthenticated multibulk length\r\n"},
+		{"auth-then-big", "AUTH pw\r\n*3\r\n" + bulk("SET") + bulk("big") + bulk(big) + "QUIT\r\n", "+OK\r\n+OK\r\n+OK\r\n"},
+		{"http-post", "POST / HTTP/1.1\r\nHost: x\r\n\r\nAUTH pw\r\nSET http yes\r\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := rawExchange(t, addr, tc.req); got != tc.want {
+				t.Fatalf("reply = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	c := newClient(t, addr, "pw")
+	if v, err := c.StrLen(ctx, "big").Result(); err != nil || v != int64(len(big)) {
+		t.Fatalf("STRLEN big = %d, %v", v, err)
+	}
+	if v, err := c.Exists(ctx, "http").Result(); err != nil || v != 0 {
+		t.Fatalf("EXISTS http = %d, %v: the HTTP request's payload was forwarded", v, err)
 	}
 }

@@ -78,7 +78,9 @@ type Proxy struct {
 
 // client is the proxy's per-connection state.
 type client struct {
-	authed bool
+	// authed: the client authenticated (or needs not). An atomic: the
+	// input guard reads it to apply the pre-authentication bounds.
+	authed atomic.Bool
 	// detached is set when the connection was handed to a pinned session,
 	// which then owns its accounting.
 	detached bool
@@ -173,7 +175,13 @@ func (p *Proxy) accept(conn redcon.Conn) bool {
 	}
 	p.met.connections.Inc()
 	p.clients++
-	conn.SetContext(&client{authed: p.cfg.RequirePass == ""})
+	c := &client{}
+	c.authed.Store(p.cfg.RequirePass == "")
+	if rc, ok := conn.NetConn().(*resplimit.Conn); ok {
+		// Before its first read (redcon calls accept first).
+		rc.SetAuthed(c.authed.Load)
+	}
+	conn.SetContext(c)
 	return true
 }
 
@@ -229,7 +237,7 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 		}
 		var nb [maxCommandName]byte
 		name := string(lowerName(nb[:0], cmd.Args[0])) // stays on the stack
-		if isLocal(name, cmd.Args) || !c.authed {
+		if isLocal(name, cmd.Args) || !c.authed.Load() {
 			// The proxy's own replies must stay in order with forwarded
 			// ones: send what is queued first.
 			p.flush(conn, fw)
@@ -311,7 +319,7 @@ func isLocal(name string, args [][]byte) bool {
 // the client asked to close.
 func (p *Proxy) local(conn redcon.Conn, c *client, name string, args [][]byte) (handled, quit bool) {
 	if !isLocal(name, args) {
-		if !c.authed {
+		if !c.authed.Load() {
 			p.met.count(p.met.row(command.ByName()[name]), resultNoAuth, 1)
 			conn.WriteError("NOAUTH Authentication required.")
 			return true, false
@@ -378,7 +386,7 @@ func (p *Proxy) auth(conn redcon.Conn, c *client, args [][]byte) {
 		conn.WriteError("ERR syntax error")
 		return
 	}
-	c.authed = true
+	c.authed.Store(true)
 	conn.WriteString("OK")
 }
 
@@ -456,9 +464,9 @@ func (p *Proxy) hello(conn redcon.Conn, c *client, args [][]byte) {
 			conn.WriteError(errWrongPass)
 			return
 		}
-		c.authed = true
+		c.authed.Store(true)
 	}
-	if !c.authed {
+	if !c.authed.Load() {
 		conn.WriteError(errHelloNoAuth)
 		return
 	}
