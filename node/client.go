@@ -23,6 +23,10 @@ type client struct {
 	// connection's input guard reads it to apply the pre-authentication
 	// bounds, and CONFIG SET requirepass "" sets it from other clients.
 	authed atomic.Bool
+	// internal: authenticated as coordapi.InternalUser, the appliance's
+	// own identity, which alone runs control commands (command.Internal)
+	// on a node with a cluster secret.
+	internal atomic.Bool
 
 	// Fields below are guarded by the server lock.
 	name    string
@@ -104,5 +108,6 @@ func (cl *client) subscribed() bool { return cl.sub != nil && cl.sub.count() > 0
 func authedClient() *client {
 	cl := &client{}
 	cl.authed.Store(true)
+	cl.internal.Store(true)
 	return cl
 }

@@ -179,6 +179,17 @@ func (s *Server) call(cl *client, w keyspace.Replier, args [][]byte, execing boo
 		s.rejectCommand(cl, w, cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return nil
 	}
+	// Control commands are the appliance's (its processes authenticate as
+	// coordapi.InternalUser with the cluster secret): an application
+	// client, whatever its password, may not fence, freeze, repoint, stop
+	// or reconfigure the node.
+	if s.cfg.ClusterSecret != "" && !cl.internal.Load() {
+		if name, ok := cmd.Internal(args); ok {
+			cl.flagMultiError()
+			s.rejectCommand(cl, w, cmd, command.NoPerm(name))
+			return nil
+		}
+	}
 	// Invariant (issue 16, finding 6): once a command of a pipeline was
 	// refused as not executed (-TRYAGAIN, -TAKENOVER), no later data
 	// command of that pipeline runs — it gets the same refusal, even if

@@ -12,6 +12,7 @@ import (
 	"github.com/batonkv/baton/internal/testutil"
 	"github.com/batonkv/baton/node"
 	"github.com/batonkv/baton/node/nodetest"
+	"github.com/redis/go-redis/v9"
 )
 
 // isReset reports a connection reset: the proxy closed with unread bytes.
@@ -130,5 +131,54 @@ func Test_Proxy_PreAuthAndHTTP(t *testing.T) {
 	}
 	if v, err := c.Exists(ctx, "http").Result(); err != nil || v != 0 {
 		t.Fatalf("EXISTS http = %d, %v: the HTTP request's payload was forwarded", v, err)
+	}
+}
+
+// Test_Proxy_RefusesControlCommands: the proxy's clients are applications:
+// control commands (epochs, freezes, replication, FAILOVER, SHUTDOWN,
+// CONFIG SET, CLIENT KILL/PAUSE) get NOPERM and never reach the node, on
+// the shared path and in a pinned session (MULTI); reads of the
+// configuration still work.
+func Test_Proxy_RefusesControlCommands(t *testing.T) {
+	ctx := context.Background()
+	n := nodetest.StartAddr(t, node.Config{})
+	_, addr := mustNewProxy(t, Config{Backend: n})
+	c := newClient(t, addr, "")
+	for _, tc := range []struct {
+		args []any
+		name string
+	}{
+		{[]any{"baton.epoch", "1000000"}, "baton.epoch"},
+		{[]any{"baton.freeze", "18446744073709551615", "1", "0"}, "baton.freeze"},
+		{[]any{"replicaof", "127.0.0.1", "1"}, "replicaof"},
+		{[]any{"failover"}, "failover"},
+		{[]any{"shutdown", "nosave"}, "shutdown"},
+		{[]any{"config", "set", "maxclients", "1"}, "config|set"},
+		{[]any{"client", "pause", "100000"}, "client|pause"},
+	} {
+		err := c.Do(ctx, tc.args...).Err()
+		if want := "NOPERM this user has no permissions to run the '" + tc.name + "' command"; err == nil || err.Error() != want {
+			t.Errorf("%v through the proxy: %v; want %q", tc.args, err, want)
+		}
+	}
+	conn := c.Conn()
+	defer conn.Close()
+	if err := conn.Do(ctx, "multi").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Do(ctx, "baton.epoch", "1000000").Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+		t.Errorf("BATON.EPOCH in a pinned MULTI: %v; want NOPERM", err)
+	}
+	conn.Do(ctx, "discard")
+	direct := redis.NewClient(&redis.Options{Addr: n, MaxRetries: -1})
+	t.Cleanup(func() { direct.Close() })
+	if e, err := direct.Do(ctx, "baton.epoch").Int64(); err != nil || e != 0 {
+		t.Fatalf("the node's epoch = %d, %v: a control command went through", e, err)
+	}
+	if v, err := direct.ConfigGet(ctx, "maxclients").Result(); err != nil || v["maxclients"] == "1" {
+		t.Fatalf("the node's maxclients = %v, %v", v, err)
+	}
+	if v, err := c.ConfigGet(ctx, "maxclients").Result(); err != nil || v["maxclients"] == "" {
+		t.Fatalf("CONFIG GET through the proxy = %v, %v", v, err)
 	}
 }

@@ -255,6 +255,12 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 			conn.WriteError("ERR wrong number of arguments for '" + def.Name + "' command")
 			continue
 		}
+		if refusal, ok := internalRefusal(def, cmd.Args); ok {
+			p.flush(conn, fw)
+			p.met.count(def.Index(), resultErr, 1)
+			conn.WriteError(refusal)
+			continue
+		}
 		if needsPin(name, def, cmd.Args) {
 			p.flush(conn, fw)
 			p.pin(conn, c, append([]redcon.Command{cmd}, rest[i+1:]...))
@@ -311,6 +317,21 @@ func isLocal(name string, args [][]byte) bool {
 		return len(args) >= 2 && strings.EqualFold(string(args[1]), "setinfo")
 	}
 	return false
+}
+
+// internalRefusal is the NOPERM error for a control command (replication,
+// epochs, freezes, FAILOVER, SHUTDOWN, CONFIG SET, CLIENT KILL...: see
+// command.Internal), which the proxy never forwards: its clients are
+// applications; operators use baton ctl.
+func internalRefusal(def *command.Command, args [][]byte) (string, bool) {
+	if def == nil {
+		return "", false
+	}
+	name, ok := def.Internal(args)
+	if !ok {
+		return "", false
+	}
+	return command.NoPerm(name), true
 }
 
 // local answers commands that concern the client's connection to the proxy
