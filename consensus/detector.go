@@ -55,7 +55,7 @@ func (p *prober) client(addr string) *nodeClient {
 		// dead node's probe must not hold up the detection of its death.
 		timeout := probeTimeout(p.c.cfg.ProbeInterval)
 		user, pass := p.c.nodeCreds()
-		cl = &nodeClient{addr: addr, user: user, pass: pass, dialTimeout: timeout, ioTimeout: timeout}
+		cl = &nodeClient{addr: addr, user: user, pass: pass, fallback: p.c.cfg.NodeAuth, dialTimeout: timeout, ioTimeout: timeout}
 		p.clients[addr] = cl
 	}
 	return cl

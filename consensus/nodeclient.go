@@ -21,6 +21,9 @@ const maxIdleNodeConns = 2
 type nodeClient struct {
 	addr       string
 	user, pass string // see Service.nodeCreds
+	// fallback is the default user's password, for a node that has no
+	// internal identity (no cluster secret: a node registered by hand).
+	fallback string
 	// dialTimeout bounds connecting and authenticating; ioTimeout, when
 	// positive, bounds the command's write and read (the context alone
 	// otherwise).
@@ -64,7 +67,19 @@ func (n *nodeClient) get(ctx context.Context) (*resp.Conn, error) {
 	n.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, n.dialTimeout)
 	defer cancel()
-	return resp.DialAs(ctx, n.addr, n.user, n.pass)
+	n.mu.Lock()
+	user, pass := n.user, n.pass
+	n.mu.Unlock()
+	c, err := resp.DialAs(ctx, n.addr, user, pass)
+	if err != nil && user != "" && coordapi.HasCode(err, coordapi.ErrCodeWrongPass) {
+		// A node without a cluster secret knows no internal identity:
+		// it runs control commands for its default user.
+		n.mu.Lock()
+		n.user, n.pass = "", n.fallback
+		n.mu.Unlock()
+		return resp.DialAs(ctx, n.addr, "", n.fallback)
+	}
+	return c, err
 }
 
 // put keeps c for the next call, or closes it when enough are idle.
@@ -93,7 +108,7 @@ func (n *nodeClient) close() {
 // context bounds it.
 func (c *Service) nodeClient(addr string) *nodeClient {
 	user, pass := c.nodeCreds()
-	return &nodeClient{addr: addr, user: user, pass: pass, dialTimeout: time.Second}
+	return &nodeClient{addr: addr, user: user, pass: pass, fallback: c.cfg.NodeAuth, dialTimeout: time.Second}
 }
 
 // nodeCreds is how a coordinator authenticates to a node: as the

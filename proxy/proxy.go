@@ -248,7 +248,7 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 			continue
 		}
 		def := command.ByName()[name]
-		if def != nil && !arityOK(def.Arity, len(cmd.Args)) {
+		if def != nil && !def.ArityOK(len(cmd.Args)) {
 			// Order matters: earlier commands' replies go first.
 			p.flush(conn, fw)
 			p.met.count(def.Index(), resultErr, 1)
@@ -284,14 +284,6 @@ func lowerName(buf, name []byte) []byte {
 		buf = append(buf, ch)
 	}
 	return buf
-}
-
-// arityOK reports whether n arguments (including the name) fit arity.
-func arityOK(arity, n int) bool {
-	if arity >= 0 {
-		return n == arity
-	}
-	return n >= -arity
 }
 
 // needsPin reports whether a command makes the client stateful on its

@@ -55,7 +55,7 @@ type Command struct {
 	FirstKey, LastKey, Step int
 	// internalSubs are the subcommands that belong to the control plane
 	// (CONFIG SET, CLIENT KILL...): see Internal.
-	internalSubs []string
+	internalSubs []subcommand
 	// nameBytes is Name as journaled.
 	nameBytes []byte
 	// idx is the command's position in table (see Index).
@@ -154,9 +154,13 @@ func (cmd *Command) EachKey(args [][]byte, fn func(i int)) {
 }
 
 // ArityOK reports whether n arguments (including the name) fit the arity.
-func (cmd *Command) ArityOK(n int) bool {
-	if cmd.Arity >= 0 {
-		return n == cmd.Arity
+func (cmd *Command) ArityOK(n int) bool { return ArityOK(cmd.Arity, n) }
+
+// ArityOK reports whether n arguments (the name included) satisfy Redis'
+// arity: exactly arity when it is positive, at least -arity otherwise.
+func ArityOK(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
 	}
-	return n >= -cmd.Arity
+	return n >= -arity
 }

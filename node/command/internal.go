@@ -16,11 +16,19 @@ func (cmd *Command) Internal(args [][]byte) (string, bool) {
 		return "", false
 	}
 	for _, sub := range cmd.internalSubs {
-		if strings.EqualFold(string(args[1]), sub) {
-			return cmd.Name + "|" + sub, true
+		// A subcommand with the wrong arity is the arity error's, which
+		// Redis replies before its ACL check (and which runs nothing).
+		if strings.EqualFold(string(args[1]), sub.name) && ArityOK(sub.arity, len(args)) {
+			return cmd.Name + "|" + sub.name, true
 		}
 	}
 	return "", false
+}
+
+// subcommand is an internal subcommand and its Redis arity.
+type subcommand struct {
+	name  string
+	arity int
 }
 
 // NoPerm is the error (without its leading '-') for an internal command an
