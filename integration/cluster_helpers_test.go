@@ -117,6 +117,9 @@ type clusterOpts struct {
 	// extraArgs, when set, returns more flags for the member with id
 	// (c1..c3, n1..n3).
 	extraArgs func(id string) []string
+	// requirePass, when set, is every node's --requirepass (the
+	// application password), which the members' clients AUTH with.
+	requirePass string
 }
 
 // startCluster starts 3 coordinators, then n1 alone until it is the primary
@@ -169,10 +172,13 @@ func startCluster(t *testing.T, o clusterOpts) *testCluster {
 		if o.replicationAddr != nil {
 			m.args = append(m.args, "--replication-addr", o.replicationAddr(i, addr))
 		}
+		if o.requirePass != "" {
+			m.args = append(m.args, "--requirepass", o.requirePass)
+		}
 		if o.extraArgs != nil {
 			m.args = append(m.args, o.extraArgs(id)...)
 		}
-		m.client = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true,
+		m.client = redis.NewClient(&redis.Options{Addr: addr, Password: o.requirePass, MaxRetries: -1, Protocol: 2, DisableIdentity: true,
 			DialTimeout: time.Second, ReadTimeout: 2 * time.Second, PoolSize: 2})
 		t.Cleanup(func() { m.client.Close() })
 		c.nodes = append(c.nodes, m)
