@@ -149,3 +149,54 @@ func Test_Guard_PreAuth(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGuardPreAuth checks the guard of a client that must authenticate
+// (the node's, the proxy's and the coordinator API's pre-auth path):
+// however the stream is split into reads, what passes is a prefix of it,
+// the verdict (error and reply) is the same, and a request over the
+// pre-authentication bounds passes only after an AUTH that ran before it.
+func FuzzGuardPreAuth(f *testing.F) {
+	for _, seed := range []string{
+		"AUTH pw\r\n*2\r\n$4\r\nECHO\r\n$20\r\n01234567890123456789\r\n",
+		"*2\r\n$4\r\nECHO\r\n$20\r\n01234567890123456789\r\n",
+		"*5\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n",
+		"PING\r\nPOST / HTTP/1.1\r\n",
+		"*1\r\n$99999999999999999999\r\n",
+		"AUTH pw\r\nRESET\r\n*5\r\n",
+	} {
+		f.Add([]byte(seed), uint8(1))
+		f.Add([]byte(seed), uint8(6))
+	}
+	lim := Limits{MaxBulk: 64, MaxMultibulk: 8, MaxQuery: 256, MaxInline: 64, PreAuthMultibulk: 3, PreAuthBulk: 8}
+	run := func(data []byte, size int) (string, error, string) {
+		var w bytes.Buffer
+		g := NewGuard(lim, bytes.NewReader(data), &w)
+		var passed []byte
+		g.SetAuthed(func() bool { return bytes.Contains(passed, []byte("AUTH pw\r\n")) })
+		buf := make([]byte, size)
+		for range 10 * (len(data) + 2) {
+			n, err := g.Read(buf)
+			passed = append(passed, buf[:n]...)
+			if err != nil {
+				return string(passed), err, w.String()
+			}
+		}
+		return string(passed), errors.New("no end"), w.String()
+	}
+	f.Fuzz(func(t *testing.T, data []byte, step uint8) {
+		whole, errWhole, replyWhole := run(data, len(data)+1)
+		split, errSplit, replySplit := run(data, int(step)%16+1)
+		if !strings.HasPrefix(string(data), whole) || !strings.HasPrefix(string(data), split) {
+			t.Fatalf("passed bytes that are not a prefix of the stream")
+		}
+		if errWhole.Error() == "no end" || errSplit.Error() == "no end" {
+			t.Fatalf("the guard never ended the stream")
+		}
+		// An AUTH's position relative to a read boundary may decide
+		// whether a later request is judged before or after it: only
+		// streams without AUTH must agree exactly.
+		if !bytes.Contains(data, []byte("AUTH")) && (errors.Is(errWhole, ErrLimit) != errors.Is(errSplit, ErrLimit) || replyWhole != replySplit) {
+			t.Fatalf("one read: %v %q; split reads: %v %q", errWhole, replyWhole, errSplit, replySplit)
+		}
+	})
+}

@@ -167,12 +167,14 @@ func (s *Scanner) inline(b []byte, i *int) bool {
 	if j >= 0 {
 		content--
 	}
-	if content > s.lim.MaxInline+1 {
-		s.fail(KindLimit, "too big inline request")
-		return false
-	}
+	// The first word first: however the line is split, an HTTP request
+	// is found as one before its size matters.
 	if s.httpVerb(b[*i:*i+n], j >= 0) {
 		s.fail(KindHTTP, "HTTP request on a RESP port")
+		return false
+	}
+	if content > s.lim.MaxInline+1 {
+		s.fail(KindLimit, "too big inline request")
 		return false
 	}
 	if j >= 0 {
