@@ -142,19 +142,33 @@ func (s *Server) settle(cl *client, w keyspace.Replier) {
 	if unsafeAckBeforeSync {
 		return
 	}
-	if s.repl.acks.FloorCovers(lsn, gen) || s.repl.acks.AckedIn(lsn, gen) >= k {
+	// Invariant (issue 16, finding 3a): on a coordinated primary the
+	// replicas' acknowledgements count only while the node holds a valid
+	// lease of its epoch, checked once they are in. After the lease lapsed
+	// the coordinators may have made another node primary, whose history
+	// need not hold the write: the reply is NOREPL (the write stays
+	// journaled but is not guaranteed), however many replicas acked.
+	if (s.repl.acks.FloorCovers(lsn, gen) || s.repl.acks.AckedIn(lsn, gen) >= k) && s.leaseHeld() {
 		return
 	}
-	if got := s.waitAcks(cl, lsn, gen, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
+	if got := s.waitAcks(cl, lsn, gen, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k && s.leaseHeld() {
 		return
 	}
 	s.failUnreplicated(cl, w, k, gen)
 }
 
+// leaseHeld reports whether replicas' acknowledgements count now: always
+// on a standalone node; on a coordinated one only under a valid lease of
+// its current epoch (see settle).
+func (s *Server) leaseHeld() bool {
+	return s.coord == nil || s.coord.HoldsLease(time.Now())
+}
+
 // failUnreplicated replaces the replies of the writes (and reads) that
 // fewer than k replicas acknowledged in generation gen with a NOREPL
-// error.
+// error; all of them when the node's lease lapsed (see settle).
 func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uint64) {
+	lapsed := !s.leaseHeld()
 	conn, ok := w.(redcon.Conn)
 	if !ok {
 		return
@@ -171,7 +185,7 @@ func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uin
 			break // the buffer was flushed meanwhile; nothing left to fix
 		}
 		got := s.repl.acks.AckedIn(r.lsn, gen)
-		if got >= k || s.repl.acks.FloorCovers(r.lsn, gen) {
+		if !lapsed && (got >= k || s.repl.acks.FloorCovers(r.lsn, gen)) {
 			continue
 		}
 		if out == nil {
@@ -180,10 +194,17 @@ func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uin
 		s.met.noRepl.Inc()
 		out = append(out, old[pos:r.start]...)
 		out = append(out, '-')
-		if r.read {
+		switch {
+		case lapsed && r.read:
+			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" read not answered: this node's write lease lapsed before the data it saw (up to LSN %d) was acknowledged by %d required replicas; it may not survive a failover",
+				r.lsn, k)
+		case lapsed:
+			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" write applied and journaled at LSN %d but this node's write lease lapsed before %d required replicas acknowledged it; it may be lost on failover",
+				r.lsn, k)
+		case r.read:
 			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" read not answered: the data it saw (up to LSN %d) was acknowledged by %d of %d required replicas within %s and may not survive a failover",
 				r.lsn, got, k, s.cfg.SyncTimeout)
-		} else {
+		default:
 			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" write applied and journaled at LSN %d but acknowledged by %d of %d required replicas within %s; it may be lost on failover",
 				r.lsn, got, k, s.cfg.SyncTimeout)
 		}

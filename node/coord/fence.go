@@ -24,6 +24,12 @@ func (c *Coordinator) FenceWrite() string {
 		"): the primary role is being confirmed or moved; retry"
 }
 
+// HoldsLease reports whether the node holds a valid lease of its current
+// epoch at now (what FenceWrite requires). It takes no lock.
+func (c *Coordinator) HoldsLease(now time.Time) bool {
+	return c.lease.Valid(c.node.Epoch(), now)
+}
+
 // Thawed logs, as the node leaves a takeover's freeze at now, what is left
 // of its lease as a new window: writes resume under it (the audit's view
 // stays a superset).
