@@ -65,6 +65,7 @@ type replState struct {
 // startReplication once the server runs).
 func (s *Server) initRepl() error {
 	s.repl.acks = repl.NewAcks(s.cfg.SyncReplicas)
+	s.repl.acks.SetGate(s.acksCount)
 	s.repl.lastRefusal.Store("")
 	epoch, err := s.loadEpoch()
 	if err != nil {

@@ -142,33 +142,33 @@ func (s *Server) settle(cl *client, w keyspace.Replier) {
 	if unsafeAckBeforeSync {
 		return
 	}
-	// Invariant (issue 16, finding 3a): on a coordinated primary the
-	// replicas' acknowledgements count only while the node holds a valid
-	// lease of its epoch, checked once they are in. After the lease lapsed
-	// the coordinators may have made another node primary, whose history
-	// need not hold the write: the reply is NOREPL (the write stays
-	// journaled but is not guaranteed), however many replicas acked.
-	if (s.repl.acks.FloorCovers(lsn, gen) || s.repl.acks.AckedIn(lsn, gen) >= k) && s.leaseHeld() {
+	// Only acknowledgements that counted as they arrived are seen here
+	// (acksCount): a coordinated primary counts none that came after its
+	// lease lapsed, so a deposed primary answers NOREPL however many of
+	// its replicas still acked.
+	if s.repl.acks.FloorCovers(lsn, gen) || s.repl.acks.AckedIn(lsn, gen) >= k {
 		return
 	}
-	if got := s.waitAcks(cl, lsn, gen, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k && s.leaseHeld() {
+	if got := s.waitAcks(cl, lsn, gen, k, time.Now().Add(s.cfg.SyncTimeout)); got >= k {
 		return
 	}
 	s.failUnreplicated(cl, w, k, gen)
 }
 
-// leaseHeld reports whether replicas' acknowledgements count now: always
-// on a standalone node; on a coordinated one only under a valid lease of
-// its current epoch (see settle).
-func (s *Server) leaseHeld() bool {
-	return s.coord == nil || s.coord.HoldsLease(time.Now())
+// acksCount is the rule repl.Acks applies to every replica
+// acknowledgement as it arrives (repl.Acks.SetGate): a standalone node
+// counts them all; a coordinated one only under its lease, or while a
+// takeover froze it (coord.Coordinator.AcksCount has the invariant).
+func (s *Server) acksCount() bool {
+	return s.coord == nil || s.coord.AcksCount(time.Now())
 }
 
 // failUnreplicated replaces the replies of the writes (and reads) that
 // fewer than k replicas acknowledged in generation gen with a NOREPL
-// error; all of them when the node's lease lapsed (see settle).
+// error; when acknowledgements no longer count (acksCount: the lease
+// lapsed), the error says so.
 func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uint64) {
-	lapsed := !s.leaseHeld()
+	lapsed := !s.acksCount()
 	conn, ok := w.(redcon.Conn)
 	if !ok {
 		return
@@ -185,7 +185,7 @@ func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uin
 			break // the buffer was flushed meanwhile; nothing left to fix
 		}
 		got := s.repl.acks.AckedIn(r.lsn, gen)
-		if !lapsed && (got >= k || s.repl.acks.FloorCovers(r.lsn, gen)) {
+		if got >= k || s.repl.acks.FloorCovers(r.lsn, gen) {
 			continue
 		}
 		if out == nil {
