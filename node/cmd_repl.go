@@ -217,7 +217,9 @@ func (s *Server) cmdHandshake(c *keyspace.Ctx) {
 	c.W.WriteBulkString(s.runID())
 	c.W.WriteBulkString(s.jr.Replid())
 	c.W.WriteBulkString(strconv.FormatUint(s.lastLSN, 10))
-	c.W.WriteBulkString(strconv.FormatUint(s.repl.epoch.Load(), 10))
+	// The epoch this node leads (repl.Host.LeadEpoch): a replica that
+	// knows a newer one refuses a deposed primary here.
+	c.W.WriteBulkString(strconv.FormatUint(s.leadEpoch(), 10))
 	c.W.WriteBulkString(s.roleName())
 }
 

@@ -65,6 +65,7 @@ type replState struct {
 // startReplication once the server runs).
 func (s *Server) initRepl() error {
 	s.repl.acks = repl.NewAcks(s.cfg.SyncReplicas)
+	s.repl.acks.SetGate(s.acksCount)
 	s.repl.lastRefusal.Store("")
 	epoch, err := s.loadEpoch()
 	if err != nil {
@@ -107,6 +108,20 @@ func (s *Server) replicaOffset() uint64 { return s.repl.status.Offset(s.lastLSN)
 
 // Epoch is the newest primary epoch this node has seen.
 func (s *Server) Epoch() uint64 { return s.repl.epoch.Load() }
+
+// leadEpoch is the epoch this node streams as (repl.Host.LeadEpoch). A
+// standalone node leads its epoch. A coordinated node leads only the epoch
+// the coordinators' record made it primary of (coord.Lease.Renewing; 0
+// when none): hearing of a newer epoch (BATON.EPOCH, a record naming
+// another primary) must not let a deposed primary's stream and handshake
+// pass a replica's "refuse a lower epoch" check, or that replica would
+// accept and acknowledge the deposed primary's tail.
+func (s *Server) leadEpoch() uint64 {
+	if s.coord == nil {
+		return s.repl.epoch.Load()
+	}
+	return min(s.coord.Lease().Renewing(), s.repl.epoch.Load())
+}
 
 // raiseEpoch persists and then adopts e if it is newer (the node never acts
 // on an epoch a restart could forget); e lower than the current epoch is

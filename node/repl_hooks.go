@@ -54,6 +54,8 @@ func (h *replHooks) LinkTimeout() time.Duration { return linkTimeout }
 
 func (h *replHooks) Epoch() uint64 { return h.repl.epoch.Load() }
 
+func (h *replHooks) LeadEpoch() uint64 { return (*Server)(h).leadEpoch() }
+
 func (h *replHooks) RaiseEpoch(epoch uint64) error { return (*Server)(h).raiseEpoch(epoch) }
 
 func (h *replHooks) RefuseEpoch(primary string, theirs uint64) {

@@ -142,6 +142,10 @@ func (s *Server) settle(cl *client, w keyspace.Replier) {
 	if unsafeAckBeforeSync {
 		return
 	}
+	// Only acknowledgements that counted as they arrived are seen here
+	// (acksCount): a coordinated primary counts none that came after its
+	// lease lapsed, so a deposed primary answers NOREPL however many of
+	// its replicas still acked.
 	if s.repl.acks.FloorCovers(lsn, gen) || s.repl.acks.AckedIn(lsn, gen) >= k {
 		return
 	}
@@ -151,10 +155,20 @@ func (s *Server) settle(cl *client, w keyspace.Replier) {
 	s.failUnreplicated(cl, w, k, gen)
 }
 
+// acksCount is the rule repl.Acks applies to every replica
+// acknowledgement as it arrives (repl.Acks.SetGate): a standalone node
+// counts them all; a coordinated one only under its lease, or while a
+// takeover froze it (coord.Coordinator.AcksCount has the invariant).
+func (s *Server) acksCount() bool {
+	return s.coord == nil || s.coord.AcksCount(time.Now())
+}
+
 // failUnreplicated replaces the replies of the writes (and reads) that
 // fewer than k replicas acknowledged in generation gen with a NOREPL
-// error.
+// error; when acknowledgements no longer count (acksCount: the lease
+// lapsed), the error says so.
 func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uint64) {
+	lapsed := !s.acksCount()
 	conn, ok := w.(redcon.Conn)
 	if !ok {
 		return
@@ -180,10 +194,17 @@ func (s *Server) failUnreplicated(cl *client, w keyspace.Replier, k int, gen uin
 		s.met.noRepl.Inc()
 		out = append(out, old[pos:r.start]...)
 		out = append(out, '-')
-		if r.read {
+		switch {
+		case lapsed && r.read:
+			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" read not answered: this node's write lease lapsed before the data it saw (up to LSN %d) was acknowledged by %d required replicas; it may not survive a failover",
+				r.lsn, k)
+		case lapsed:
+			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" write applied and journaled at LSN %d but this node's write lease lapsed before %d required replicas acknowledged it; it may be lost on failover",
+				r.lsn, k)
+		case r.read:
 			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" read not answered: the data it saw (up to LSN %d) was acknowledged by %d of %d required replicas within %s and may not survive a failover",
 				r.lsn, got, k, s.cfg.SyncTimeout)
-		} else {
+		default:
 			out = fmt.Appendf(out, coordapi.ErrCodeNoRepl+" write applied and journaled at LSN %d but acknowledged by %d of %d required replicas within %s; it may be lost on failover",
 				r.lsn, got, k, s.cfg.SyncTimeout)
 		}

@@ -24,6 +24,39 @@ func (c *Coordinator) FenceWrite() string {
 		"): the primary role is being confirmed or moved; retry"
 }
 
+// AcksCount reports whether a replica's acknowledgement arriving at now
+// counts for WAIT and --sync-replicas (repl.Acks.SetGate). It takes no
+// lock.
+//
+// Invariant (issue 16, finding 3): an acknowledgement counts only if,
+// when it arrives, no node other than this one can have been made primary
+// without the write. Two cases are safe:
+//   - The node holds a valid lease of its current epoch (what FenceWrite
+//     requires): the coordinators promote nobody else before that lease
+//     ends in their view, which is after it ends in ours.
+//   - The node is frozen by a takeover and the lease last granted for its
+//     current epoch has not ended, although the takeover revoked it (the
+//     coordinators refuse its renewals from the takeover's intent on).
+//     Frozen, the node writes nothing past the freeze LSN, so every LSN a
+//     replica acknowledges is at most that; a failover still waits for
+//     that lease's end; and the takeover commits the target only once it
+//     holds the freeze LSN. So whoever may lead holds the write. These
+//     acks are what lets the writes in flight at the freeze settle during
+//     its checkpoint, after the renewals stopped: otherwise a takeover
+//     under replication latency would answer them NOREPL.
+//
+// Anything else — a lease that lapsed, a node deposed by a failover, a
+// node that learned a newer epoch — does not count: the coordinators may
+// already have made another node primary whose history lacks the write,
+// and a replica that has not heard of it yet would still acknowledge it.
+func (c *Coordinator) AcksCount(now time.Time) bool {
+	epoch := c.node.Epoch()
+	if c.lease.Valid(epoch, now) {
+		return true
+	}
+	return c.node.FrozenBy() != 0 && c.lease.Granted(epoch, now)
+}
+
 // Thawed logs, as the node leaves a takeover's freeze at now, what is left
 // of its lease as a new window: writes resume under it (the audit's view
 // stays a superset).

@@ -63,6 +63,10 @@ type Lease struct {
 	interval time.Duration
 	// cur is the lease held, nil when none.
 	cur atomic.Pointer[grant]
+	// last is the newest grant received, which revocation and release do
+	// not clear: they stop this node's writes early, but the coordinators
+	// still count that lease until its end (Granted).
+	last atomic.Pointer[grant]
 }
 
 // newLease returns a lease state with no lease and no primary role.
@@ -121,7 +125,9 @@ func (h *Lease) Grant(epoch uint64, t0 time.Time, d time.Duration) bool {
 	if epoch == 0 || h.want != epoch {
 		return false
 	}
-	h.cur.Store(&grant{epoch: epoch, until: t0.Add(d)})
+	g := &grant{epoch: epoch, until: t0.Add(d)}
+	h.cur.Store(g)
+	h.last.Store(g)
 	h.interval = max(d/3, leaseMinInterval)
 	return true
 }
@@ -144,6 +150,16 @@ func (h *Lease) wanted() (uint64, time.Duration, <-chan struct{}) {
 // Valid reports whether the node holds an unexpired lease of epoch at now.
 func (h *Lease) Valid(epoch uint64, now time.Time) bool {
 	g := h.cur.Load()
+	return g != nil && g.epoch == epoch && now.Before(g.until)
+}
+
+// Granted reports whether the newest lease granted to this node was of
+// epoch and has not expired at now, even if it was revoked or released
+// since: until its end no failover can have made another node primary
+// (the coordinators time it to end later still), only a takeover that
+// froze this node.
+func (h *Lease) Granted(epoch uint64, now time.Time) bool {
+	g := h.last.Load()
 	return g != nil && g.epoch == epoch && now.Before(g.until)
 }
 

@@ -126,3 +126,27 @@ func Test_Lease_RoleChanges(t *testing.T) {
 		t.Fatalf("a renewal in flight at release revived the lease")
 	}
 }
+
+// Granted outlives revocation and release (they stop writes early; the
+// coordinators still count the lease until its end) but not the lease's
+// end, and only for the lease's epoch.
+func Test_Lease_GrantedOutlivesRevocation(t *testing.T) {
+	h := newLease()
+	now := time.Now()
+	if h.Granted(5, now) {
+		t.Fatal("granted before any grant")
+	}
+	h.Claim(5)
+	h.Grant(5, now, time.Second)
+	h.revoke(5)
+	if h.Valid(5, now) || !h.Granted(5, now) {
+		t.Fatalf("after revoke: valid %v, granted %v; want false, true", h.Valid(5, now), h.Granted(5, now))
+	}
+	h.Release()
+	if !h.Granted(5, now) {
+		t.Fatal("release ended the granted lease")
+	}
+	if h.Granted(5, now.Add(time.Second)) || h.Granted(6, now) {
+		t.Fatal("granted past the lease's end, or for another epoch")
+	}
+}

@@ -35,6 +35,10 @@ type Acks struct {
 	// floor is the highest LSN of this generation that --sync-replicas
 	// replicas acknowledged (monotonic; 0 at a new generation).
 	floor atomic.Uint64
+	// counts is the node's rule for whether an acknowledgement arriving
+	// now counts (SetGate); nil: every one does. Set before any replica
+	// registers, read-only afterwards.
+	counts func() bool
 }
 
 // NewAcks returns a tracker for a primary that requires k replicas'
@@ -43,8 +47,30 @@ func NewAcks(k int) *Acks {
 	return &Acks{k: k, peers: make(map[*Peer]struct{}), ch: make(chan struct{})}
 }
 
-// Add registers a streaming replica.
+// SetGate installs the node's rule for whether a replica's
+// acknowledgement counts: counts is asked as each one arrives (and as a
+// replica registers with the position it holds), and only an LSN
+// acknowledged while it said yes is what AckedIn, the floor and Wait see.
+//
+// Invariant (issue 16, finding 3): an acknowledgement is judged when it
+// arrives, never later: the replica held the write at that moment, so
+// what matters is whether another node could have been made primary
+// without that write by then — which the node can tell only at that
+// moment, from its lease. Acks refused by the gate still move the
+// replica's reported position (INFO, metrics, freshness); the next ack
+// (every 100 ms) counts once the gate opens again. Call it before any
+// replica registers.
+func (a *Acks) SetGate(counts func() bool) { a.counts = counts }
+
+// counting reports whether an acknowledgement arriving now counts.
+func (a *Acks) counting() bool { return a.counts == nil || a.counts() }
+
+// Add registers a streaming replica; the position it holds counts as
+// acknowledged if acknowledgements count now (SetGate).
 func (a *Acks) Add(p *Peer) {
+	if a.counting() {
+		p.counted.Store(p.ack.Load())
+	}
 	a.mu.Lock()
 	a.peers[p] = struct{}{}
 	a.mu.Unlock()
@@ -69,12 +95,16 @@ func (a *Acks) Peers() []*Peer {
 }
 
 // Ack records p's acknowledgement of lsn at now (Unix ns); current reads
-// the node's LSN (for the replica's freshness).
+// the node's LSN (for the replica's freshness). It counts for waiters and
+// the floor only if the gate (SetGate) lets it count as it arrives.
 func (a *Acks) Ack(p *Peer, lsn uint64, now int64, current func() uint64) {
 	p.ackAt.Store(now)
 	p.noteFresh(lsn, now, current)
 	if lsn > p.ack.Load() {
 		p.ack.Store(lsn)
+	}
+	if lsn > p.counted.Load() && a.counting() {
+		p.counted.Store(lsn)
 		a.raiseFloor()
 		a.signal()
 	}
@@ -118,13 +148,14 @@ func (a *Acks) raiseFloor() {
 	}
 }
 
-// kthAck is the highest LSN at least k replicas acknowledged.
+// kthAck is the highest LSN at least k replicas acknowledged (in acks
+// that counted).
 func (a *Acks) kthAck(k int) uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	acks := make([]uint64, 0, len(a.peers))
 	for p := range a.peers {
-		acks = append(acks, p.ack.Load())
+		acks = append(acks, p.counted.Load())
 	}
 	if len(acks) < k || k <= 0 {
 		return 0
@@ -159,13 +190,13 @@ func (a *Acks) signal() {
 	a.mu.Unlock()
 }
 
-// acked counts the replicas that acknowledged lsn.
+// acked counts the replicas that acknowledged lsn (in acks that counted).
 func (a *Acks) acked(lsn uint64) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	n := 0
 	for p := range a.peers {
-		if p.ack.Load() >= lsn {
+		if p.counted.Load() >= lsn {
 			n++
 		}
 	}

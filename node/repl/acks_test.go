@@ -82,3 +82,34 @@ func Test_Unacked_Prune(t *testing.T) {
 		t.Fatal("reset keeps state")
 	}
 }
+
+// An ack counts only if the gate lets it as it arrives: one refused stays
+// refused (a later opening of the gate does not revive it), but moves the
+// replica's reported position, and the next ack after the gate opens
+// counts. A replica registering while the gate is shut brings no ack.
+func Test_Acks_Gate(t *testing.T) {
+	a := NewAcks(1)
+	open := true
+	a.SetGate(func() bool { return open })
+	p := NewPeer("10.0.0.1:1", 1, 3)
+	a.Add(p)
+	gen := a.Gen()
+	if a.AckedIn(3, gen) != 1 {
+		t.Fatal("the position a replica registers with counts under an open gate")
+	}
+	open = false
+	a.Ack(p, 5, 1, lsnAt(5))
+	if a.AckedIn(5, gen) != 0 || a.FloorCovers(5, gen) || p.Acked() != 5 {
+		t.Fatalf("refused ack: acked %d, floor %d, reported %d", a.AckedIn(5, gen), a.Floor(), p.Acked())
+	}
+	q := NewPeer("10.0.0.2:1", 2, 5)
+	a.Add(q)
+	open = true
+	if a.AckedIn(5, gen) != 0 {
+		t.Fatal("acks refused at arrival count once the gate opens")
+	}
+	a.Ack(p, 5, 2, lsnAt(5))
+	if a.AckedIn(5, gen) != 1 || !a.FloorCovers(5, gen) {
+		t.Fatalf("an ack under an open gate: acked %d, floor %d", a.AckedIn(5, gen), a.Floor())
+	}
+}

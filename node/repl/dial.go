@@ -85,8 +85,9 @@ func handshakeOn(ctx context.Context, h Host, local Local, rc *resp.Conn) (*Hand
 		return nil, ErrSelf
 	}
 	// Epochs ride the stream: a replica refuses a primary (here, before
-	// anything changed; then in every frame) whose epoch is lower than
-	// the newest it has seen.
+	// anything changed; then in every frame) whose epoch — the one it
+	// leads (Host.LeadEpoch), not the newest it heard of — is lower than
+	// the newest this node has seen.
 	if ours := h.Epoch(); hs.epoch < ours {
 		h.RefuseEpoch(rc.NetConn().RemoteAddr().String(), hs.epoch)
 		return nil, fmt.Errorf("%w: the primary is at epoch %d, this node has seen %d", ErrStaleEpoch, hs.epoch, ours)

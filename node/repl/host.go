@@ -25,6 +25,12 @@ type Host interface {
 
 	// Epoch is the newest primary epoch the node has seen.
 	Epoch() uint64
+	// LeadEpoch is the epoch the node streams as, in the handshake reply,
+	// PSYNC's reply and every frame: the epoch it was granted, not merely
+	// the newest it heard of. A coordinated primary leads only the epoch
+	// the coordinators made it primary of (0 when none, which every
+	// replica refuses); a standalone node leads its Epoch.
+	LeadEpoch() uint64
 	// RaiseEpoch persists and adopts a newer epoch; an older one is an
 	// error wrapping ErrStaleEpoch.
 	RaiseEpoch(epoch uint64) error

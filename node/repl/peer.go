@@ -20,6 +20,10 @@ type Peer struct {
 	// ack is the last LSN the replica acknowledged; ackAt when (Unix ns).
 	ack   atomic.Uint64
 	ackAt atomic.Int64
+	// counted is the highest LSN the replica acknowledged while
+	// acknowledgements counted (Acks.SetGate): what WAIT, --sync-replicas
+	// and the floor see. It never exceeds ack.
+	counted atomic.Uint64
 	// online is set once a full sync's snapshot was sent (state "online"
 	// in INFO; "send_bulk" before).
 	online atomic.Bool

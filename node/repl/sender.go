@@ -44,7 +44,9 @@ type Sender struct {
 func Accept(h Host, addr string, port int, offered, alias string, lsn uint64) (*Sender, string, error) {
 	jr := h.Journal()
 	hist := jr.History()
-	epoch := h.Epoch()
+	// The epoch this node leads, not the newest it heard of: a deposed
+	// primary's reply must not pass a replica's stale-epoch check.
+	epoch := h.LeadEpoch()
 	ok := lsn == 0 || continues(hist, offered, lsn) || (alias != "" && continues(hist, alias, lsn))
 	if !ok && hist.PrevReplid != "" && (offered == hist.PrevReplid || alias == hist.PrevReplid) && lsn > hist.PrevEnd {
 		// A former primary (or a replica of it) holds writes past the
@@ -190,7 +192,7 @@ func (sn *Sender) send(ctx context.Context, w *resp.Writer) error {
 		}
 		if len(out) > 0 {
 			buf = out
-			WriteLogFrame(w, sn.h.Epoch(), acks.Waiting(), out)
+			WriteLogFrame(w, sn.h.LeadEpoch(), acks.Waiting(), out)
 			continue
 		}
 		if err := w.Flush(); err != nil {
@@ -203,7 +205,7 @@ func (sn *Sender) send(ctx context.Context, w *resp.Writer) error {
 		case <-sn.peer.GetAck():
 			WriteIntFrame(w, FrameGetAck)
 		case <-ping.C:
-			WriteIntFrame(w, FramePing, sn.h.Epoch(), sn.cur.Pos())
+			WriteIntFrame(w, FramePing, sn.h.LeadEpoch(), sn.cur.Pos())
 		}
 	}
 }
