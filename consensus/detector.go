@@ -260,6 +260,17 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 	// cost a whole probe timeout).
 	c.probes.probeAll(ctx, t, t.Primary)
 	statuses := c.probes.statuses(t)
+	// Every acknowledged write must be on a replica this leader sees (the
+	// primary's report bounds only what it acknowledged before its last
+	// renewal); checked over all replicas, also for a forced failover.
+	rep, reported := c.leases.ackedBy(t.Primary, t.Epoch)
+	if !reported {
+		rep.replicas = -1
+	}
+	if err := CheckAckers(t, statuses, rep.replicas); err != nil {
+		c.metrics.failovers.WithLabelValues(failoverNoCandidate).Inc()
+		return t, err
+	}
 	if to != "" {
 		var only []ReplicaStatus
 		for _, st := range statuses {
@@ -269,7 +280,8 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 		}
 		statuses = only
 	}
-	cand, err := ChooseCandidate(t, statuses)
+	// Only a replica at or beyond what the primary reported acknowledged.
+	cand, err := ChooseCandidateAtLeast(t, statuses, rep.lsn)
 	if err != nil {
 		c.metrics.failovers.WithLabelValues(failoverNoCandidate).Inc()
 		return t, err

@@ -33,6 +33,51 @@ type leaseTable struct {
 	// commit), for nodes that have not renewed since.
 	renewed map[string]time.Time
 	since   time.Time
+	// acked is, per node, the highest acknowledged LSN it reported with a
+	// renewal (BATON.LEASE node epoch acked-lsn) and the epoch it reported
+	// it in. Unlike grants it outlives a term: the acknowledged LSN only
+	// grows within an epoch, so an older report is still a lower bound.
+	acked map[string]ackedReport
+}
+
+// ackedReport is a primary's report, with a granted renewal in epoch, of
+// the highest LSN its --sync-replicas replicas acknowledged (lsn) and of
+// --sync-replicas itself (replicas; -1 when the node did not say: the
+// two-argument form of older nodes).
+type ackedReport struct {
+	epoch, lsn uint64
+	replicas   int
+}
+
+// noteAcked records a report of node, primary of epoch (the highest LSN of
+// the epoch is kept).
+func (lt *leaseTable) noteAcked(node string, epoch, lsn uint64, replicas int) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	if lt.acked == nil {
+		lt.acked = make(map[string]ackedReport)
+	}
+	r, ok := lt.acked[node]
+	if ok && r.epoch > epoch {
+		return
+	}
+	if !ok || r.epoch < epoch {
+		r = ackedReport{epoch: epoch}
+	}
+	r.lsn, r.replicas = max(r.lsn, lsn), replicas
+	lt.acked[node] = r
+}
+
+// ackedBy is node's last report as primary of epoch; ok is false when this
+// member has none (it did not lead when node last renewed).
+func (lt *leaseTable) ackedBy(node string, epoch uint64) (r ackedReport, ok bool) {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	r, ok = lt.acked[node]
+	if !ok || r.epoch != epoch {
+		return ackedReport{}, false
+	}
+	return r, true
 }
 
 // reset starts a leadership term at now.

@@ -62,3 +62,30 @@ func Test_Failover_LeaseWaitLeadershipLost(t *testing.T) {
 		t.Fatalf("awaitLeaseEnd = term %d, %v; want ErrNotLeader", term, err)
 	}
 }
+
+func Test_LeaseTable_AckedReports(t *testing.T) {
+	var lt leaseTable
+	if _, ok := lt.ackedBy("n1", 3); ok {
+		t.Fatal("a report before any renewal")
+	}
+	lt.noteAcked("n1", 3, 100, 1)
+	lt.noteAcked("n1", 3, 90, 1) // an older renewal's report arriving late
+	if r, ok := lt.ackedBy("n1", 3); !ok || r.lsn != 100 || r.replicas != 1 {
+		t.Fatalf("epoch 3: %+v %v, want lsn 100, 1 replica", r, ok)
+	}
+	lt.noteAcked("n1", 2, 500, 1) // an older epoch changes nothing
+	if r, _ := lt.ackedBy("n1", 3); r.lsn != 100 {
+		t.Fatalf("after an old epoch's report: %+v", r)
+	}
+	lt.noteAcked("n1", 4, 7, 2)
+	if _, ok := lt.ackedBy("n1", 3); ok {
+		t.Fatal("epoch 3's report kept after epoch 4's")
+	}
+	if r, ok := lt.ackedBy("n1", 4); !ok || r.lsn != 7 || r.replicas != 2 {
+		t.Fatalf("epoch 4: %+v %v", r, ok)
+	}
+	lt.reset(time.Now(), time.Second) // a new term keeps the reports (lower bounds)
+	if _, ok := lt.ackedBy("n1", 4); !ok {
+		t.Fatal("report lost on a new term")
+	}
+}
