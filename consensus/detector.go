@@ -204,10 +204,12 @@ func (c *Service) leaderLoop(ctx context.Context) {
 			continue
 		}
 		t := c.raft.Local()
-		if t.Epoch != epoch {
-			// A new primary is due to renew from now on.
+		if t.Epoch != epoch || t.State == coordapi.StateTakeover {
+			// A new primary is due to renew from now on; so is a primary
+			// under a takeover, whose renewals are refused until it ends
+			// (rollbackTakeover notes its end too).
 			epoch = t.Epoch
-			c.leases.newEpoch(time.Now())
+			c.leases.dueFrom(time.Now())
 		}
 		c.probes.probeAll(ctx, t, "")
 		if t.State == coordapi.StateTakeover && !c.takeoverBusy.Load() {
@@ -251,8 +253,21 @@ func (c *Service) checkPrimary(ctx context.Context, t coordapi.Topology) error {
 // candidate): refuse the current primary's renewals, wait until any lease
 // it holds has ended, re-probe, choose, and commit epoch+1 by
 // compare-and-set. Nodes converge on the new topology themselves.
+//
+// A failover that fails before its promote is sent (no candidate, lost
+// leadership during the wait) committed nothing: it releases its refusal
+// of the primary's renewals, so a primary that is alive after all (it was
+// only slow to renew, or the failover waits for an unseen replica) gets its
+// lease back instead of being refused until the next leadership term.
 func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason string) (coordapi.Topology, error) {
-	term, err := c.awaitLeaseEnd(ctx, t.Primary, t.Epoch)
+	hold := c.leases.newHold()
+	sent := false
+	defer func() {
+		if !sent {
+			c.leases.release(t.Primary, hold)
+		}
+	}()
+	term, err := c.awaitLeaseEnd(ctx, t.Primary, t.Epoch, hold)
 	if err != nil {
 		return t, err
 	}
@@ -294,6 +309,7 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 	}
 	// Bound to the wait's term: should leadership move again before the
 	// entry is appended, the FSM refuses it (ErrStaleTerm).
+	sent = true // from here on the promote may commit: the hold stays
 	nt, err := c.raft.Apply(ctx, Command{Op: OpPromote, FromEpoch: t.Epoch, Term: term, Primary: cand, PromotedAt: &coordapi.Promotion{LSN: lsn}})
 	if err != nil {
 		c.metrics.failovers.WithLabelValues(failoverFailed).Inc()
@@ -305,7 +321,8 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 	return nt, nil
 }
 
-// awaitLeaseEnd refuses node's renewals in epoch and waits until any lease
+// awaitLeaseEnd refuses node's renewals in epoch (under the failover's
+// hold) and waits until any lease
 // it may hold has ended, all within one leadership term, which it returns:
 // the promote that follows is bound to that term (Command.Term).
 //
@@ -315,7 +332,7 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 // more than a newly elected leader, so it starts the term's lease floor (a
 // full lease from now), revokes again and waits again. If it no longer
 // leads, the failover ends: nothing was committed.
-func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch uint64) (uint64, error) {
+func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch, hold uint64) (uint64, error) {
 	for {
 		term, leading := c.leaderTerm()
 		if !leading {
@@ -324,7 +341,7 @@ func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch uint64) 
 		if c.leases.enterTerm(term, time.Now(), c.cfg.Lease) {
 			c.log.Info("failover: a new leadership term; waiting a full lease for grants this member did not see", "term", term)
 		}
-		c.leases.revoke(node, epoch)
+		c.leases.revoke(node, epoch, hold)
 		if wait := time.Until(c.leases.expiry(node)); wait > 0 {
 			c.log.Info("failover: waiting for the primary's lease to end", "primary", node, "epoch", epoch, "wait", wait, "term", term)
 			select {

@@ -37,7 +37,7 @@ func Test_Failover_LeaseWaitRestartsInANewTerm(t *testing.T) {
 	start := time.Now()
 	c.leases.reset(start.Add(-time.Hour), lease) // term 1's floor is long past
 	c.leases.grant("p", 3, start, lease)         // p's last lease: one full lease
-	term, err := c.awaitLeaseEnd(context.Background(), "p", 3)
+	term, err := c.awaitLeaseEnd(context.Background(), "p", 3, 1)
 	elapsed := time.Since(start)
 	if err != nil || term != 2 {
 		t.Fatalf("awaitLeaseEnd = term %d, %v; want term 2", term, err)
@@ -58,7 +58,7 @@ func Test_Failover_LeaseWaitLeadershipLost(t *testing.T) {
 	c := waitService(lease, 1, func() (uint64, bool) { return 2, false })
 	c.leases.reset(time.Now().Add(-time.Hour), lease)
 	c.leases.grant("p", 3, time.Now(), lease)
-	if term, err := c.awaitLeaseEnd(context.Background(), "p", 3); !errors.Is(err, ErrNotLeader) {
+	if term, err := c.awaitLeaseEnd(context.Background(), "p", 3, 1); !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("awaitLeaseEnd = term %d, %v; want ErrNotLeader", term, err)
 	}
 }
