@@ -298,6 +298,15 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 	// Only a replica at or beyond what the primary reported acknowledged.
 	cand, err := ChooseCandidateAtLeast(t, statuses, rep.lsn)
 	if err != nil {
+		if prev := c.lastFailover.neverPromoted(c, t, term); prev != "" {
+			if alt, aerr := chooseAroundUnpromoted(t, prev, statuses); aerr == nil {
+				c.log.Warn("failover: the candidate of the last failover never promoted; choosing among the replicas of the primary before it",
+					"unpromoted", t.Primary, "previous_primary", prev, "epoch", t.Epoch, "candidate", alt)
+				cand, err = alt, nil
+			}
+		}
+	}
+	if err != nil {
 		c.metrics.failovers.WithLabelValues(failoverNoCandidate).Inc()
 		return t, err
 	}
@@ -315,6 +324,7 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 		c.metrics.failovers.WithLabelValues(failoverFailed).Inc()
 		return t, fmt.Errorf("commit epoch %d: %w", t.Epoch+1, err)
 	}
+	c.lastFailover.record(committedFailover{term: term, epoch: nt.Epoch, from: t.Primary, to: cand, at: time.Now()})
 	c.metrics.failovers.WithLabelValues(failoverCommitted).Inc()
 	c.log.Warn("failover committed", "reason", reason, "old_primary", t.Primary, "new_primary", cand,
 		"epoch", nt.Epoch, "lsn", lsn)
@@ -354,4 +364,64 @@ func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch, hold ui
 			return term, nil
 		}
 	}
+}
+
+// committedFailover is a failover this member committed: epoch moved the
+// primary role from from to to, in Raft term term, at at (leader's clock).
+type committedFailover struct {
+	mu    sync.Mutex
+	term  uint64
+	epoch uint64
+	from  string
+	to    string
+	at    time.Time
+}
+
+// record remembers f as the last committed failover.
+func (f *committedFailover) record(n committedFailover) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.term, f.epoch, f.from, f.to, f.at = n.term, n.epoch, n.from, n.to, n.at
+}
+
+// neverPromoted returns the primary before t's when t's primary is a
+// failover candidate that never became primary: this member committed t's
+// epoch with it in term term (the wait's term, so this member has led
+// without a break since the commit and saw every lease of the epoch), and
+// it never renewed a lease since. "" otherwise.
+//
+// Invariant: such a candidate never held a write lease in its epoch, so it
+// took no write and the shard's history is still the previous primary's
+// (whose lease the commit already waited out). The replicas of that
+// primary hold prefixes of it, just as they did at the commit, and may be
+// chosen by the normal rules. Called after awaitLeaseEnd revoked the
+// candidate's renewals, so the answer cannot change afterwards.
+func (f *committedFailover) neverPromoted(c *Service, t coordapi.Topology, term uint64) string {
+	f.mu.Lock()
+	rec := committedFailover{term: f.term, epoch: f.epoch, from: f.from, to: f.to, at: f.at}
+	f.mu.Unlock()
+	if rec.to == "" || rec.term != term || rec.epoch != t.Epoch || rec.to != t.Primary {
+		return ""
+	}
+	if c.leases.renewedSince(rec.to, rec.at) {
+		return ""
+	}
+	if _, ok := t.Member(rec.from); !ok {
+		return ""
+	}
+	return rec.from
+}
+
+// chooseAroundUnpromoted chooses a candidate among the replicas of prev,
+// the primary before t's unpromoted one, which is left out.
+func chooseAroundUnpromoted(t coordapi.Topology, prev string, statuses []ReplicaStatus) (string, error) {
+	pt := t.Clone()
+	pt.Primary = prev
+	others := make([]ReplicaStatus, 0, len(statuses))
+	for _, st := range statuses {
+		if st.ID != t.Primary {
+			others = append(others, st)
+		}
+	}
+	return ChooseCandidate(pt, others)
 }

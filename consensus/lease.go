@@ -136,6 +136,15 @@ func (lt *leaseTable) lastRenewal(node string) time.Time {
 	return lt.since
 }
 
+// renewedSince reports whether node renewed (was granted a lease) at or
+// after at, in this term.
+func (lt *leaseTable) renewedSince(node string, at time.Time) bool {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	r, ok := lt.renewed[node]
+	return ok && !r.Before(at)
+}
+
 // grant records a lease for node in epoch, unless renewals of that node in
 // that epoch are revoked; it reports whether it granted.
 func (lt *leaseTable) grant(node string, epoch uint64, now time.Time, lease time.Duration) bool {
