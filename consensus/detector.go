@@ -324,7 +324,7 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 		c.metrics.failovers.WithLabelValues(failoverFailed).Inc()
 		return t, fmt.Errorf("commit epoch %d: %w", t.Epoch+1, err)
 	}
-	c.lastFailover.record(committedFailover{term: term, epoch: nt.Epoch, from: t.Primary, to: cand, at: time.Now()})
+	c.lastFailover.record(failoverRecord{term: term, epoch: nt.Epoch, from: t.Primary, to: cand, at: time.Now()})
 	c.metrics.failovers.WithLabelValues(failoverCommitted).Inc()
 	c.log.Warn("failover committed", "reason", reason, "old_primary", t.Primary, "new_primary", cand,
 		"epoch", nt.Epoch, "lsn", lsn)
@@ -366,22 +366,25 @@ func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch, hold ui
 	}
 }
 
-// committedFailover is a failover this member committed: epoch moved the
+// failoverRecord is a failover this member committed: epoch moved the
 // primary role from from to to, in Raft term term, at at (leader's clock).
-type committedFailover struct {
-	mu    sync.Mutex
-	term  uint64
-	epoch uint64
-	from  string
-	to    string
-	at    time.Time
+type failoverRecord struct {
+	term, epoch uint64
+	from, to    string
+	at          time.Time
 }
 
-// record remembers f as the last committed failover.
-func (f *committedFailover) record(n committedFailover) {
+// committedFailover holds this member's last committed failover.
+type committedFailover struct {
+	mu  sync.Mutex
+	rec failoverRecord
+}
+
+// record remembers r as the last committed failover.
+func (f *committedFailover) record(r failoverRecord) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.term, f.epoch, f.from, f.to, f.at = n.term, n.epoch, n.from, n.to, n.at
+	f.rec = r
 }
 
 // neverPromoted returns the primary before t's when t's primary is a
@@ -398,7 +401,7 @@ func (f *committedFailover) record(n committedFailover) {
 // candidate's renewals, so the answer cannot change afterwards.
 func (f *committedFailover) neverPromoted(c *Service, t coordapi.Topology, term uint64) string {
 	f.mu.Lock()
-	rec := committedFailover{term: f.term, epoch: f.epoch, from: f.from, to: f.to, at: f.at}
+	rec := f.rec
 	f.mu.Unlock()
 	if rec.to == "" || rec.term != term || rec.epoch != t.Epoch || rec.to != t.Primary {
 		return ""
