@@ -376,12 +376,15 @@ func (c *Service) chooseFailover(t coordapi.Topology, term uint64, statuses []Re
 	if err := CheckAckers(t, statuses, rep.replicas); err != nil {
 		return "", failoverRecord{}, err
 	}
-	// Only a replica at or beyond what the primary reported acknowledged.
-	cand, err := ChooseCandidateAtLeast(t, only, rep.lsn)
+	// Only a replica at or beyond every write the primary acknowledged: the
+	// best replica is, by CheckAckers; a forced failover's target must be
+	// too (at or beyond the best eligible offset, unless k = 0).
+	bound := ackedBound(t, statuses, rep)
+	cand, err := ChooseCandidateAtLeast(t, only, bound)
 	if err != nil {
 		return "", failoverRecord{}, err
 	}
-	return cand, failoverRecord{from: t.Primary, floor: ackedBound(t, statuses, rep)}, nil
+	return cand, failoverRecord{from: t.Primary, floor: bound}, nil
 }
 
 // ackedBound is an LSN at or beyond every write t's primary acknowledged,

@@ -128,3 +128,35 @@ func Test_Takeover_RollbackDoesNotDeclareThePrimaryDown(t *testing.T) {
 		t.Fatalf("after the rollback: %+v, want n1 still primary of epoch 1", tp)
 	}
 }
+
+// Test_Failover_ForcedTargetBehindAnotherReplicaIsRefused: under
+// --sync-replicas 1 the primary reported LSN 100; n2 is at 150, n3 at 120.
+// A write acknowledged after the report may be on n2 alone (up to 150), so
+// a forced failover to n3 would discard it: refused. To n2 it goes.
+func Test_Failover_ForcedTargetBehindAnotherReplicaIsRefused(t *testing.T) {
+	g := startGroup(t, func(c *Config) {
+		c.Lease = 300 * time.Millisecond
+		c.DownAfter = time.Minute // only the requested failovers below
+	})
+	ctx := context.Background()
+	lc := g.client(t, g.leader(t), testSecret)
+	p := fakePrimary(t, 150)
+	var off2, off3 atomic.Uint64
+	off2.Store(150)
+	off3.Store(120)
+	registerAll(t, lc, [2]string{"n1", p}, [2]string{"n2", fakeReplica(t, p, &off2)}, [2]string{"n3", fakeReplica(t, p, &off3)})
+	if err := lc.Do(ctx, "baton.lease", "n1", "1", "100", "1").Err(); err != nil {
+		t.Fatalf("renewal: %v", err)
+	}
+	err := lc.Do(ctx, "baton.failover", "n3").Err()
+	if err == nil || !strings.Contains(err.Error(), "n3: offset 120 behind the acknowledged LSN 150") {
+		t.Fatalf("BATON.FAILOVER n3 = %v, want a refusal: n3 is behind n2", err)
+	}
+	s, err := lc.Do(ctx, "baton.failover", "n2").Text()
+	if err != nil {
+		t.Fatalf("BATON.FAILOVER n2: %v", err)
+	}
+	if tp := parseTopology(t, s); tp.Epoch != 2 || tp.Primary != "n2" {
+		t.Fatalf("after BATON.FAILOVER n2: %+v", tp)
+	}
+}
