@@ -70,7 +70,7 @@ var apiCommands = map[string]struct {
 	strings.ToLower(coordapi.CmdTopology):   {(*Service).cmdTopology, -1, false},
 	strings.ToLower(coordapi.CmdRegister):   {(*Service).cmdRegister, -3, true},
 	strings.ToLower(coordapi.CmdDeregister): {(*Service).cmdDeregister, 2, true},
-	strings.ToLower(coordapi.CmdLease):      {(*Service).cmdLease, 3, true},
+	strings.ToLower(coordapi.CmdLease):      {(*Service).cmdLease, -3, true},
 	strings.ToLower(coordapi.CmdFailover):   {(*Service).cmdFailover, -1, true},
 	strings.ToLower(coordapi.CmdTakeover):   {(*Service).cmdTakeover, -1, true},
 	strings.ToLower(coordapi.CmdJoin):       {(*Service).cmdJoin, 4, true},
@@ -211,7 +211,7 @@ func (c *Service) cmdTopology(ctx context.Context, args [][]byte) any {
 // updates its address). The first node of a fresh shard becomes primary of
 // epoch 1.
 func (c *Service) cmdRegister(ctx context.Context, args [][]byte) any {
-	if len(args) > 4 {
+	if len(args) > 5 {
 		return errors.New("ERR syntax error")
 	}
 	n := coordapi.Node{ID: string(args[1]), Addr: string(args[2])}
@@ -246,15 +246,36 @@ func (c *Service) cmdDeregister(ctx context.Context, args [][]byte) any {
 	return t.JSON()
 }
 
-// cmdLease: BATON.LEASE node-id epoch — the primary of epoch renews its
-// write lease; the reply is the lease in milliseconds. Granted only after
-// this member verified it still leads (a deposed leader cannot grant) and
-// only to the primary of the current epoch.
+// cmdLease: BATON.LEASE node-id epoch [acked-lsn [sync-replicas]] — the
+// primary of epoch renews its write lease; the reply is the lease in
+// milliseconds. Granted only after this member verified it still leads (a
+// deposed leader cannot grant) and only to the primary of the current
+// epoch. acked-lsn is the highest LSN the primary's --sync-replicas
+// replicas acknowledged, sync-replicas that count (both optional, for
+// older nodes); a granted renewal records them, and a failover then
+// promotes no replica behind acked-lsn and none while sync-replicas
+// replicas may hold writes it cannot see (ChooseCandidateAtLeast,
+// checkAckers).
 func (c *Service) cmdLease(ctx context.Context, args [][]byte) any {
+	if len(args) > 5 {
+		return fmt.Errorf("ERR wrong number of arguments for '%s' command", strings.ToLower(coordapi.CmdLease))
+	}
 	node := string(args[1])
 	epoch, err := strconv.ParseUint(string(args[2]), 10, 64)
 	if err != nil {
 		return errors.New("ERR invalid epoch")
+	}
+	var acked uint64
+	replicas := -1
+	if len(args) >= 4 {
+		if acked, err = strconv.ParseUint(string(args[3]), 10, 64); err != nil {
+			return errors.New("ERR invalid acknowledged LSN")
+		}
+	}
+	if len(args) == 5 {
+		if replicas, err = strconv.Atoi(string(args[4])); err != nil || replicas < 0 {
+			return errors.New("ERR invalid sync-replicas count")
+		}
 	}
 	t, err := c.raft.Read(ctx)
 	if err != nil {
@@ -275,6 +296,8 @@ func (c *Service) cmdLease(ctx context.Context, args [][]byte) any {
 		c.metrics.leaseRefusals.Inc()
 		return fmt.Errorf("%s the primary role of epoch %d is being moved away from %q", coordapi.ErrCodeNotPrimary, epoch, node)
 	}
+	// Recorded only with a grant: a refused renewal changes nothing.
+	c.leases.noteAcked(node, epoch, acked, replicas)
 	c.metrics.leasesGranted.Inc()
 	return int64(c.cfg.Lease / time.Millisecond)
 }

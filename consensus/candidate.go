@@ -37,6 +37,21 @@ var ErrNoCandidate = errors.New("no eligible replica")
 // to the smallest ID so every coordinator picks the same node. Otherwise
 // the error wraps ErrNoCandidate with a reason per member.
 func ChooseCandidate(t coordapi.Topology, st []ReplicaStatus) (string, error) {
+	return ChooseCandidateAtLeast(t, st, 0)
+}
+
+// ChooseCandidateAtLeast is ChooseCandidate among the replicas whose offset
+// is at least acked, the highest LSN t's primary reported as acknowledged
+// by its --sync-replicas replicas (0: none reported).
+//
+// Invariant: a failover never promotes a replica behind an LSN the primary
+// reported as acknowledged: that replica's history lacks writes clients
+// were told are durable, and promoting it discards them when the old
+// primary's side rejoins. With no such replica there is no candidate: the
+// caller retries on the next probe (a replica may catch up, or a partition
+// heal) instead of promoting a stale one. See DESIGN.md, "The acknowledged
+// LSN".
+func ChooseCandidateAtLeast(t coordapi.Topology, st []ReplicaStatus, acked uint64) (string, error) {
 	byID := make(map[string]ReplicaStatus, len(st))
 	for _, s := range st {
 		byID[s.ID] = s
@@ -55,6 +70,10 @@ func ChooseCandidate(t coordapi.Topology, st []ReplicaStatus) (string, error) {
 		}
 		if why := ineligible(s, primary); why != "" {
 			reasons = append(reasons, m.ID+": "+why)
+			continue
+		}
+		if s.Offset < acked {
+			reasons = append(reasons, fmt.Sprintf("%s: offset %d behind the acknowledged LSN %d", m.ID, s.Offset, acked))
 			continue
 		}
 		if best == nil || s.Offset > best.Offset || (s.Offset == best.Offset && s.ID < best.ID) {
@@ -96,4 +115,57 @@ func ineligible(s ReplicaStatus, primary coordapi.Node) string {
 // follows n: through its replication address or its client address.
 func replicatedFrom(n coordapi.Node, addr string) bool {
 	return addr != "" && (addr == n.Addr || addr == n.ReplAddr)
+}
+
+// CheckAckers reports an error (wrapping ErrNoCandidate) when a replica t's
+// primary may have counted for an acknowledged write is not seen in st: a
+// write acknowledged under --sync-replicas k lives on k replicas, so among
+// t's n other members at least n-k+1 must be eligible (reachable, a synced
+// replica of the primary: their offsets are known) for one of them to hold
+// it — and then the highest offset among them holds it too. replicas is k
+// as the primary reported it: 0 means no write was promised durable (no
+// check); -1 means this leader has no report for the epoch (an older node,
+// or the primary never renewed with this leader), and then every member
+// must be seen.
+//
+// Invariant: this is what makes a failover safe for writes the primary
+// acknowledged after its last report (between its last renewal and the end
+// of its lease): the leader cannot know their LSNs, but it can see every
+// replica that may hold them.
+func CheckAckers(t coordapi.Topology, st []ReplicaStatus, replicas int) error {
+	if replicas == 0 {
+		return nil
+	}
+	byID := make(map[string]ReplicaStatus, len(st))
+	for _, s := range st {
+		byID[s.ID] = s
+	}
+	primary, _ := t.Member(t.Primary)
+	n, seen := 0, 0
+	var unseen []string
+	for _, m := range t.Members {
+		if m.ID == t.Primary {
+			continue
+		}
+		n++
+		if s, ok := byID[m.ID]; ok && ineligible(s, primary) == "" {
+			seen++
+		} else {
+			unseen = append(unseen, m.ID)
+		}
+	}
+	need := n
+	if replicas > 0 {
+		need = n - replicas + 1
+	}
+	if seen >= need {
+		return nil
+	}
+	slices.Sort(unseen)
+	k := "unknown"
+	if replicas > 0 {
+		k = fmt.Sprint(replicas)
+	}
+	return fmt.Errorf("%w (epoch %d, primary %s): %d of %d replicas seen, %d needed (sync-replicas %s): %s may hold acknowledged writes",
+		ErrNoCandidate, t.Epoch, t.Primary, seen, n, need, k, strings.Join(unseen, ", "))
 }

@@ -93,3 +93,40 @@ func Test_ChooseCandidate_LinkDownAfterPrimaryLoss(t *testing.T) {
 		t.Fatalf("ChooseCandidate = %q, %v; want n2 (n3 is mid full sync)", got, err)
 	}
 }
+
+func Test_ChooseCandidateAtLeast_SkipsReplicasBehindTheAckedLSN(t *testing.T) {
+	top := coordapi.Topology{Epoch: 5, Primary: "n1", Members: []coordapi.Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}}}
+	if got, err := ChooseCandidateAtLeast(top, []ReplicaStatus{ok("n2", 99), ok("n3", 100)}, 100); err != nil || got != "n3" {
+		t.Fatalf("got %q, %v; want n3", got, err)
+	}
+	_, err := ChooseCandidateAtLeast(top, []ReplicaStatus{ok("n2", 99)}, 100)
+	if !errors.Is(err, ErrNoCandidate) || !strings.Contains(err.Error(), "n2: offset 99 behind the acknowledged LSN 100") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func Test_CheckAckers(t *testing.T) {
+	top := coordapi.Topology{Epoch: 5, Primary: "n1", Members: []coordapi.Node{{ID: "n1", Addr: "h1:1"}, {ID: "n2", Addr: "h2:1"}, {ID: "n3", Addr: "h3:1"}, {ID: "n4", Addr: "h4:1"}}}
+	gone := func(id string) ReplicaStatus { return ReplicaStatus{ID: id} }
+	tests := []struct {
+		name     string
+		st       []ReplicaStatus
+		replicas int
+		ok       bool
+	}{
+		{"async: nothing promised", []ReplicaStatus{ok("n2", 1), gone("n3"), gone("n4")}, 0, true},
+		{"k=1: two of three unseen", []ReplicaStatus{ok("n2", 1), gone("n3"), gone("n4")}, 1, false},
+		{"k=2: two unseen, one seen acker", []ReplicaStatus{ok("n2", 1), gone("n3"), gone("n4")}, 2, false},
+		{"k=3: one seen is enough", []ReplicaStatus{ok("n2", 1), gone("n3"), gone("n4")}, 3, true},
+		{"k=2: one unseen", []ReplicaStatus{ok("n2", 1), ok("n3", 2), gone("n4")}, 2, true},
+		{"k=1: all seen", []ReplicaStatus{ok("n2", 1), ok("n3", 2), ok("n4", 3)}, 1, true},
+		{"no report: all must be seen", []ReplicaStatus{ok("n2", 1), ok("n3", 2), gone("n4")}, -1, false},
+		{"no report, all seen", []ReplicaStatus{ok("n2", 1), ok("n3", 2), ok("n4", 3)}, -1, true},
+	}
+	for _, tc := range tests {
+		err := CheckAckers(top, tc.st, tc.replicas)
+		if (err == nil) != tc.ok || err != nil && !errors.Is(err, ErrNoCandidate) {
+			t.Errorf("%s: err = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}

@@ -43,6 +43,8 @@ type Service struct {
 	// apply commits a takeover's steps (Raft.Apply; tests inject results).
 	apply  func(ctx context.Context, c Command) (coordapi.Topology, error)
 	probes *prober
+	// lastFailover is this member's last committed failover (detector.go).
+	lastFailover committedFailover
 	// takeoverBusy is set while this member runs a takeover; a takeover
 	// record seen while it is clear is an orphan of an earlier leader.
 	takeoverBusy atomic.Bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -205,10 +206,12 @@ func (c *Service) leaderLoop(ctx context.Context) {
 			continue
 		}
 		t := c.raft.Local()
-		if t.Epoch != epoch {
-			// A new primary is due to renew from now on.
+		if t.Epoch != epoch || t.State == coordapi.StateTakeover {
+			// A new primary is due to renew from now on; so is a primary
+			// under a takeover, whose renewals are refused until it ends
+			// (rollbackTakeover notes its end too).
 			epoch = t.Epoch
-			c.leases.newEpoch(time.Now())
+			c.leases.dueFrom(time.Now())
 		}
 		c.probes.probeAll(ctx, t, "")
 		if t.State == coordapi.StateTakeover && !c.takeoverBusy.Load() {
@@ -252,8 +255,21 @@ func (c *Service) checkPrimary(ctx context.Context, t coordapi.Topology) error {
 // candidate): refuse the current primary's renewals, wait until any lease
 // it holds has ended, re-probe, choose, and commit epoch+1 by
 // compare-and-set. Nodes converge on the new topology themselves.
+//
+// A failover that fails before its promote is sent (no candidate, lost
+// leadership during the wait) committed nothing: it releases its refusal
+// of the primary's renewals, so a primary that is alive after all (it was
+// only slow to renew, or the failover waits for an unseen replica) gets its
+// lease back instead of being refused until the next leadership term.
 func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason string) (coordapi.Topology, error) {
-	term, err := c.awaitLeaseEnd(ctx, t.Primary, t.Epoch)
+	hold := c.leases.newHold()
+	sent := false
+	defer func() {
+		if !sent {
+			c.leases.release(t.Primary, hold)
+		}
+	}()
+	term, err := c.awaitLeaseEnd(ctx, t.Primary, t.Epoch, hold)
 	if err != nil {
 		return t, err
 	}
@@ -261,16 +277,7 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 	// cost a whole probe timeout).
 	c.probes.probeAll(ctx, t, t.Primary)
 	statuses := c.probes.statuses(t)
-	if to != "" {
-		var only []ReplicaStatus
-		for _, st := range statuses {
-			if st.ID == to {
-				only = append(only, st)
-			}
-		}
-		statuses = only
-	}
-	cand, err := ChooseCandidate(t, statuses)
+	cand, next, err := c.chooseFailover(t, term, statuses, to)
 	if err != nil {
 		c.metrics.failovers.WithLabelValues(failoverNoCandidate).Inc()
 		return t, err
@@ -281,20 +288,26 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 			lsn = st.Offset
 		}
 	}
+	// Taken before the promote is sent: a renewal of the candidate, in the
+	// new epoch, can only come after it (neverPromoted).
+	next.term, next.epoch, next.to, next.at = term, t.Epoch+1, cand, time.Now()
 	// Bound to the wait's term: should leadership move again before the
 	// entry is appended, the FSM refuses it (ErrStaleTerm).
+	sent = true // from here on the promote may commit: the hold stays
 	nt, err := c.raft.Apply(ctx, Command{Op: OpPromote, FromEpoch: t.Epoch, Term: term, Primary: cand, PromotedAt: &coordapi.Promotion{LSN: lsn}})
 	if err != nil {
 		c.metrics.failovers.WithLabelValues(failoverFailed).Inc()
 		return t, fmt.Errorf("commit epoch %d: %w", t.Epoch+1, err)
 	}
+	c.lastFailover.record(next)
 	c.metrics.failovers.WithLabelValues(failoverCommitted).Inc()
 	c.log.Warn("failover committed", "reason", reason, "old_primary", t.Primary, "new_primary", cand,
 		"epoch", nt.Epoch, "lsn", lsn)
 	return nt, nil
 }
 
-// awaitLeaseEnd refuses node's renewals in epoch and waits until any lease
+// awaitLeaseEnd refuses node's renewals in epoch (under the failover's
+// hold) and waits until any lease
 // it may hold has ended, all within one leadership term, which it returns:
 // the promote that follows is bound to that term (Command.Term).
 //
@@ -304,7 +317,7 @@ func (c *Service) failover(ctx context.Context, t coordapi.Topology, to, reason 
 // more than a newly elected leader, so it starts the term's lease floor (a
 // full lease from now), revokes again and waits again. If it no longer
 // leads, the failover ends: nothing was committed.
-func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch uint64) (uint64, error) {
+func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch, hold uint64) (uint64, error) {
 	for {
 		term, leading := c.leaderTerm()
 		if !leading {
@@ -313,7 +326,7 @@ func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch uint64) 
 		if c.leases.enterTerm(term, time.Now(), c.cfg.Lease) {
 			c.log.Info("failover: a new leadership term; waiting a full lease for grants this member did not see", "term", term)
 		}
-		c.leases.revoke(node, epoch)
+		c.leases.revoke(node, epoch, hold)
 		if wait := time.Until(c.leases.expiry(node)); wait > 0 {
 			c.log.Info("failover: waiting for the primary's lease to end", "primary", node, "epoch", epoch, "wait", wait, "term", term)
 			select {
@@ -326,4 +339,145 @@ func (c *Service) awaitLeaseEnd(ctx context.Context, node string, epoch uint64) 
 			return term, nil
 		}
 	}
+}
+
+// chooseFailover picks the replica a failover of t (after its lease wait,
+// in term term) promotes, among statuses (only to, when set), and returns
+// what the failover records if it commits.
+//
+// Normally the rules of "The acknowledged LSN" (DESIGN.md) apply: every
+// replica that may hold an acknowledged write is seen (CheckAckers) and the
+// candidate is at or beyond the LSN the primary reported. When t's primary
+// is a candidate of this member's that never promoted (neverPromoted), it
+// is replaced by a replica of the primary before it at or beyond that
+// failover's floor (chooseAroundUnpromoted).
+func (c *Service) chooseFailover(t coordapi.Topology, term uint64, statuses []ReplicaStatus, to string) (string, failoverRecord, error) {
+	only := statuses
+	if to != "" {
+		only = slices.DeleteFunc(slices.Clone(statuses), func(st ReplicaStatus) bool { return st.ID != to })
+	}
+	if prev, ok := c.lastFailover.neverPromoted(c, t, term); ok {
+		cand, err := chooseAroundUnpromoted(t, prev, only)
+		if err != nil {
+			return "", failoverRecord{}, fmt.Errorf("%w (%s never promoted; a replacement must follow %s at LSN %d or beyond)",
+				err, t.Primary, prev.from, prev.floor)
+		}
+		c.log.Warn("failover: the candidate of the last failover never promoted; replacing it with a replica of the primary before it",
+			"unpromoted", t.Primary, "previous_primary", prev.from, "epoch", t.Epoch, "floor", prev.floor, "candidate", cand)
+		// The history is still prev.from's, and so is the bound.
+		return cand, failoverRecord{from: prev.from, floor: prev.floor}, nil
+	}
+	// Every acknowledged write must be on a replica this leader sees (the
+	// primary's report bounds only what it acknowledged before its last
+	// renewal); checked over all replicas, also for a forced failover.
+	rep, reported := c.leases.ackedBy(t.Primary, t.Epoch)
+	if !reported {
+		rep.replicas = -1
+	}
+	if err := CheckAckers(t, statuses, rep.replicas); err != nil {
+		return "", failoverRecord{}, err
+	}
+	// Only a replica at or beyond every write the primary acknowledged: the
+	// best replica is, by CheckAckers; a forced failover's target must be
+	// too (at or beyond the best eligible offset, unless k = 0).
+	bound := ackedBound(t, statuses, rep)
+	cand, err := ChooseCandidateAtLeast(t, only, bound)
+	if err != nil {
+		return "", failoverRecord{}, err
+	}
+	return cand, failoverRecord{from: t.Primary, floor: bound}, nil
+}
+
+// ackedBound is an LSN at or beyond every write t's primary acknowledged,
+// once its lease ended and CheckAckers passed over statuses: with
+// --sync-replicas k > 0 (or k unknown) every such write is on an eligible
+// replica, so the highest eligible offset bounds them (and the reported
+// LSN, which the candidate is at or beyond). With k = 0 nothing was
+// promised: the reported LSN (0).
+func ackedBound(t coordapi.Topology, statuses []ReplicaStatus, rep ackedReport) uint64 {
+	if rep.replicas == 0 {
+		return rep.lsn
+	}
+	bound := rep.lsn
+	primary, _ := t.Member(t.Primary)
+	for _, st := range statuses {
+		if st.ID != t.Primary && ineligible(st, primary) == "" {
+			bound = max(bound, st.Offset)
+		}
+	}
+	return bound
+}
+
+// failoverRecord is a failover this member committed: epoch moved the
+// primary role to to, in Raft term term; at is a moment before the promote
+// was sent (leader's clock). from is the primary whose history the shard
+// holds (the lost primary; for the replacement of an unpromoted candidate,
+// the one before it) and floor an LSN of that history at or beyond every
+// write it acknowledged (ackedBound).
+type failoverRecord struct {
+	term, epoch uint64
+	from, to    string
+	at          time.Time
+	floor       uint64
+}
+
+// committedFailover holds this member's last committed failover.
+type committedFailover struct {
+	mu  sync.Mutex
+	rec failoverRecord
+}
+
+// record remembers r as the last committed failover.
+func (f *committedFailover) record(r failoverRecord) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rec = r
+}
+
+// neverPromoted returns the last committed failover when t's primary is
+// its candidate and never became primary: this member committed t's epoch
+// with it in term term (the wait's term, so this member has led without a
+// break since the commit and saw every lease of the epoch), and never
+// granted it a lease since. ok is false otherwise.
+//
+// Invariant: such a candidate never held a write lease in its epoch, so it
+// took no write and the shard's history is still the previous primary's
+// (whose lease the commit already waited out, so it acknowledges nothing
+// more). Every write it acknowledged is at or below the record's floor;
+// the replicas of that primary hold prefixes of its history, so one at or
+// beyond the floor holds them all. Called after awaitLeaseEnd revoked the
+// candidate's renewals, so the answer cannot change afterwards.
+func (f *committedFailover) neverPromoted(c *Service, t coordapi.Topology, term uint64) (failoverRecord, bool) {
+	f.mu.Lock()
+	rec := f.rec
+	f.mu.Unlock()
+	if rec.to == "" || rec.term != term || rec.epoch != t.Epoch || rec.to != t.Primary {
+		return failoverRecord{}, false
+	}
+	if c.leases.renewedSince(rec.to, rec.at) {
+		return failoverRecord{}, false
+	}
+	if _, ok := t.Member(rec.from); !ok {
+		return failoverRecord{}, false
+	}
+	return rec, true
+}
+
+// chooseAroundUnpromoted chooses a candidate among the replicas of
+// prev.from, the primary whose history the shard holds, at or beyond
+// prev.floor; t's unpromoted primary is left out.
+//
+// Invariant: the replacement is provably at least as far as every
+// acknowledged write, by the same rule as any failover: no candidate
+// behind the bound, and none that holds another history.
+func chooseAroundUnpromoted(t coordapi.Topology, prev failoverRecord, statuses []ReplicaStatus) (string, error) {
+	pt := t.Clone()
+	pt.Primary = prev.from
+	others := make([]ReplicaStatus, 0, len(statuses))
+	for _, st := range statuses {
+		if st.ID != t.Primary {
+			others = append(others, st)
+		}
+	}
+	return ChooseCandidateAtLeast(pt, others, prev.floor)
 }

@@ -337,6 +337,9 @@ func (c *Service) rollbackTakeover(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// The old primary's renewals were refused while the takeover ran:
+		// it is due to renew from now on, not declared down for the gap.
+		c.leases.dueFrom(time.Now())
 		from, ok := t.Member(tk.From)
 		if !ok {
 			return nil

@@ -98,7 +98,21 @@ func (c *Client) Topology(ctx context.Context, args ...string) (Topology, error)
 // Lease asks for the write lease of epoch for node id and returns its
 // length.
 func (c *Client) Lease(ctx context.Context, id string, epoch uint64) (time.Duration, error) {
-	v, err := c.DoIdempotent(ctx, CmdLease, id, strconv.FormatUint(epoch, 10))
+	return c.lease(ctx, id, strconv.FormatUint(epoch, 10))
+}
+
+// LeaseAcked is Lease reporting acked, the highest LSN the node's
+// --sync-replicas replicas acknowledged, and replicas, its --sync-replicas
+// (BATON.LEASE id epoch acked replicas): the coordinators promote no
+// replica behind acked, and none while replicas that may hold a later
+// acknowledged write are out of their sight.
+func (c *Client) LeaseAcked(ctx context.Context, id string, epoch, acked uint64, replicas int) (time.Duration, error) {
+	return c.lease(ctx, id, strconv.FormatUint(epoch, 10), strconv.FormatUint(acked, 10), strconv.Itoa(replicas))
+}
+
+// lease sends BATON.LEASE with args and returns the lease granted.
+func (c *Client) lease(ctx context.Context, id string, args ...string) (time.Duration, error) {
+	v, err := c.DoIdempotent(ctx, append([]string{CmdLease, id}, args...)...)
 	if err != nil {
 		return 0, err
 	}

@@ -18,8 +18,10 @@ const (
 	CmdRegister = "BATON.REGISTER"
 	// CmdDeregister node-id: remove a node that is not the primary.
 	CmdDeregister = "BATON.DEREGISTER"
-	// CmdLease node-id epoch: the primary renews its write lease; the
-	// reply is its length in ms, or -NOTPRIMARY (leader only).
+	// CmdLease node-id epoch [acked-lsn]: the primary renews its write
+	// lease, reporting the highest LSN its --sync-replicas replicas
+	// acknowledged; the reply is its length in ms, or -NOTPRIMARY (leader
+	// only).
 	CmdLease = "BATON.LEASE"
 	// CmdWatch: the connection becomes a push stream of
 	// ["topology", json] (any member).

@@ -28,7 +28,19 @@ func (s *Server) initCoord() {
 		NodeID:          s.cfg.NodeID,
 		Advertise:       s.cfg.AdvertiseAddr,
 		ReplicationAddr: s.cfg.ReplicationAddr,
+		AckedLSN:        s.ackedLSN,
+		SyncReplicas:    max(s.cfg.SyncReplicas, 0),
 	}, (*coordHooks)(s), s.leaseLog, s.log)
+}
+
+// ackedLSN is what a lease renewal reports as acknowledged: the highest LSN
+// --sync-replicas replicas acknowledged (0 without --sync-replicas, when
+// no write is promised durable).
+func (s *Server) ackedLSN() uint64 {
+	if s.cfg.SyncReplicas <= 0 || s.repl.acks == nil {
+		return 0
+	}
+	return s.repl.acks.Floor()
 }
 
 // startCoord starts the Coordinator once the node serves (so the

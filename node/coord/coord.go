@@ -43,6 +43,13 @@ type Config struct {
 	// ReplicationAddr, when set, is registered as the address replicas
 	// dial to replicate from this node.
 	ReplicationAddr string
+	// AckedLSN, when set, is the highest LSN the node's --sync-replicas
+	// replicas acknowledged (0 without --sync-replicas); every lease
+	// renewal reports it, and the coordinators promote no replica behind
+	// it.
+	AckedLSN func() uint64
+	// SyncReplicas is the node's --sync-replicas, reported with AckedLSN.
+	SyncReplicas int
 }
 
 // Coordinator runs a coordinated node's coordination: registration, the

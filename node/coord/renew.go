@@ -48,6 +48,11 @@ func (c *Coordinator) renewOnce(ctx context.Context, cc *coordapi.Client, epoch 
 	d, err := c.lease.renew(epoch, func() time.Time { t0 = time.Now(); return t0 }, func() (time.Duration, error) {
 		rctx, cancel := context.WithTimeout(ctx, interval)
 		defer cancel()
+		if c.cfg.AckedLSN != nil {
+			// Read after t0: the report covers every write acknowledged
+			// before the lease this renewal grants begins.
+			return cc.LeaseAcked(rctx, c.cfg.NodeID, epoch, c.cfg.AckedLSN(), c.cfg.SyncReplicas)
+		}
 		return cc.Lease(rctx, c.cfg.NodeID, epoch)
 	})
 	switch {
