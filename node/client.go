@@ -92,6 +92,10 @@ type client struct {
 	// (CLIENT LIST omem): large and lasting for a client that does not read.
 	omem atomic.Int64
 
+	// idleExempt is set once the connection carries a replication stream
+	// or a subscription: the idle timeout never closes it.
+	idleExempt atomic.Bool
+
 	// quit asks the serve loop to close after flushing the reply.
 	quit bool
 	// killed is set by CLIENT KILL and Close from other goroutines.

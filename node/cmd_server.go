@@ -103,6 +103,7 @@ var configOptions = []configOption{
 	{name: "proto-max-bulk-len", get: func(s *Server) string { return keyspace.Itoa(s.cfg.MaxBulkLen) }},
 	{name: "requirepass", get: func(s *Server) string { return s.cfg.RequirePass }, set: setRequirePass},
 	{name: "save", get: saveConfig},
+	{name: "timeout", get: func(s *Server) string { return keyspace.Itoa(s.idleTimeout.Load() / int64(time.Second)) }, set: setIdleTimeout},
 }
 
 // yesNo formats a boolean as Redis configs do.

@@ -53,6 +53,10 @@ type Config struct {
 	RequirePass string
 	// MaxClients bounds concurrent client connections.
 	MaxClients int
+	// IdleTimeout closes a client idle for longer (Redis' timeout; 0: never).
+	// Replicas' streams, subscribers and clients in a blocking command or
+	// writing replies are never idle.
+	IdleTimeout time.Duration
 	// MaxBulkLen bounds one bulk string in a request (proto-max-bulk-len).
 	MaxBulkLen int64
 	// MaxMultibulkLen bounds the number of arguments of one request.
@@ -151,6 +155,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxClients < 1 {
 		return errors.New("max clients must be at least 1")
+	}
+	if c.IdleTimeout < 0 {
+		return errors.New("idle timeout must not be negative")
 	}
 	if c.MaxBulkLen < 1 || c.MaxMultibulkLen < 1 || c.MaxQueryBuffer < 1 || c.MaxInlineLen < 1 {
 		return errors.New("request limits must be positive")

@@ -28,12 +28,14 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 	clear(cl.pipe)
 	if cl.psync != nil {
 		// BATON.PSYNC: the connection now carries a replication stream.
+		cl.idleExempt.Store(true)
 		s.startSender(cl, conn)
 		return
 	}
 	if cl.sub != nil {
 		// A client that has subscribed is served by its own loop from now
 		// on (node/pubsub.go), so no subscriber can stall a publisher.
+		cl.idleExempt.Store(true)
 		s.detachSubscriber(cl, conn)
 		return
 	}

@@ -94,6 +94,9 @@ type Server struct {
 	// life owns the server's goroutines, listener and Close order
 	// (internal/lifecycle; the hooks are registered at the end of New).
 	life *lifecycle.Lifecycle
+	// idleTimeout is CONFIG timeout as a time.Duration (0: never), read
+	// by idleLoop.
+	idleTimeout atomic.Int64
 }
 
 // stats are the counters INFO stats reports.
@@ -113,6 +116,8 @@ type stats struct {
 	// takeoverClosed counts connections force-closed at a takeover's
 	// checkpoint.
 	takeoverClosed atomic.Int64
+	// idleClosed counts clients closed for being idle past the timeout.
+	idleClosed atomic.Int64
 }
 
 // New recovers the node's state from cfg.DataDir (snapshot, then the journal
@@ -164,6 +169,8 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.life.Go(s.activeExpireLoop)
+	s.idleTimeout.Store(int64(cfg.IdleTimeout))
+	s.life.Go(s.idleLoop)
 	if s.snap != nil {
 		s.life.Go(s.snapshotLoop)
 	}

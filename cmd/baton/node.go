@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/batonkv/baton/internal/proc"
 	"github.com/batonkv/baton/node"
@@ -29,6 +30,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	snapMin := fs.Uint64("snapshot-min-writes", d.SnapshotMinWrites, "journal entries since the last snapshot that make one due")
 	pass := fs.String("requirepass", "", "password clients must AUTH with")
 	maxClients := fs.Int("maxclients", d.MaxClients, "maximum concurrent client connections")
+	idle := fs.Int64("timeout", 0, "close a client idle for this many seconds (0: never), as Redis' timeout")
 	maxBulk := fs.Int64("proto-max-bulk-len", d.MaxBulkLen, "maximum length of one bulk string in a request")
 	maxQuery := fs.Int64("client-query-buffer-limit", d.MaxQueryBuffer, "maximum size of one pending request")
 	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
@@ -67,7 +69,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	cfg := node.Config{
 		Addr: *addr, DataDir: *dir, Fsync: policy,
 		SnapshotInterval: *snapEvery, SnapshotMinWrites: *snapMin,
-		RequirePass: *pass, MaxClients: *maxClients,
+		RequirePass: *pass, MaxClients: *maxClients, IdleTimeout: time.Duration(*idle) * time.Second,
 		MaxBulkLen: *maxBulk, MaxQueryBuffer: *maxQuery,
 		BacklogBytes: *backlog, ReplicaOf: *replicaOf, PrimaryAuth: *primaryAuth,
 		SyncReplicas: *syncReplicas, SyncTimeout: *syncTimeout, Epoch: *epoch,
