@@ -9,10 +9,12 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/resp"
+	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/tidwall/redcon"
 )
 
@@ -21,8 +23,11 @@ const apiTimeout = 5 * time.Second
 
 // apiConn is one API client connection.
 type apiConn struct {
-	nc     net.Conn
-	authed bool
+	nc net.Conn
+	// authed: the client presented the cluster secret (or none is set).
+	// An atomic: the input guard reads it to apply the pre-authentication
+	// bounds.
+	authed atomic.Bool
 	// watch is set by BATON.WATCH: the connection becomes a push stream.
 	watch bool
 }
@@ -32,7 +37,13 @@ func (c *Service) accept(conn redcon.Conn) bool {
 	if !c.life.Track(conn.NetConn()) {
 		return false
 	}
-	conn.SetContext(&apiConn{nc: conn.NetConn(), authed: c.cfg.Secret == ""})
+	ac := &apiConn{nc: conn.NetConn()}
+	ac.authed.Store(c.cfg.Secret == "")
+	if rc, ok := conn.NetConn().(*resplimit.Conn); ok {
+		// Before its first read (redcon calls accept first).
+		rc.SetAuthed(ac.authed.Load)
+	}
+	conn.SetContext(ac)
 	return true
 }
 
@@ -91,7 +102,7 @@ func (c *Service) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 		conn.Close()
 		return
 	}
-	if !ac.authed {
+	if !ac.authed.Load() {
 		conn.WriteError(coordapi.ErrCodeNoAuth + " Authentication required.")
 		return
 	}
@@ -132,7 +143,7 @@ func (c *Service) cmdAuth(conn redcon.Conn, ac *apiConn, args [][]byte) {
 		conn.WriteError(coordapi.ErrCodeWrongPass + " invalid cluster secret")
 		return
 	}
-	ac.authed = true
+	ac.authed.Store(true)
 	conn.WriteString("OK")
 }
 

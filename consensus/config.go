@@ -27,7 +27,8 @@ type Config struct {
 	// operators, joining members) must AUTH with ("" disables).
 	Secret string
 	// NodeAuth is the password the coordinator AUTHs with on datastore
-	// nodes it probes (their --requirepass), if any.
+	// nodes (their --requirepass) when there is no Secret; with one, it
+	// authenticates as coordapi.InternalUser with the Secret.
 	NodeAuth string
 	// Lease is the write lease granted to the primary (DefaultConfig: 1 s).
 	Lease time.Duration

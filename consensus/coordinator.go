@@ -12,6 +12,7 @@ import (
 	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/lifecycle"
 	"github.com/batonkv/baton/internal/metricshttp"
+	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
 )
@@ -105,7 +106,9 @@ func (c *Service) Serve(ln net.Listener) error {
 		if c.cfg.Join != "" {
 			c.life.Go(c.joinLoop)
 		}
-		return c.rs.Serve(ln)
+		// The node's input limits, pre-authentication bounds included:
+		// the API is as exposed as a node's client port.
+		return c.rs.Serve(resplimit.Listener{Listener: ln, Limits: resplimit.Defaults()})
 	})
 }
 

@@ -54,7 +54,8 @@ func (p *prober) client(addr string) *nodeClient {
 		// One dial attempt (nodeClient), each step within the timeout: a
 		// dead node's probe must not hold up the detection of its death.
 		timeout := probeTimeout(p.c.cfg.ProbeInterval)
-		cl = &nodeClient{addr: addr, secret: p.c.cfg.NodeAuth, dialTimeout: timeout, ioTimeout: timeout}
+		user, pass := p.c.nodeCreds()
+		cl = &nodeClient{addr: addr, user: user, pass: pass, fallback: p.c.cfg.NodeAuth, dialTimeout: timeout, ioTimeout: timeout}
 		p.clients[addr] = cl
 	}
 	return cl

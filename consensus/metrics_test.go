@@ -17,8 +17,16 @@ func Test_Service_Metrics(t *testing.T) {
 	li := g.leader(t)
 	l := g.svcs[li]
 	reg := l.Registry()
-	if got := testutil.Value(t, reg, "baton_coordinator_raft_state", map[string]string{"state": "leader"}); got != 1 {
-		t.Errorf("leader's raft_state{leader} = %v, want 1", got)
+	// The state gauge follows Raft's leadership notifications, which may
+	// trail IsLeader by a moment on a loaded machine.
+	var state float64
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if state = testutil.Value(t, reg, "baton_coordinator_raft_state", map[string]string{"state": "leader"}); state == 1 {
+			break
+		}
+	}
+	if state != 1 {
+		t.Errorf("leader's raft_state{leader} = %v, want 1", state)
 	}
 	if got := testutil.Value(t, reg, "baton_coordinator_raft_term", nil); got < 1 {
 		t.Errorf("raft_term = %v, want at least 1", got)

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/resp"
 )
 
@@ -18,7 +19,11 @@ const maxIdleNodeConns = 2
 // and reads its reply, bounded by its context and by the client's timeouts.
 // It is safe for concurrent use.
 type nodeClient struct {
-	addr, secret string
+	addr       string
+	user, pass string // see Service.nodeCreds
+	// fallback is the default user's password, for a node that has no
+	// internal identity (no cluster secret: a node registered by hand).
+	fallback string
 	// dialTimeout bounds connecting and authenticating; ioTimeout, when
 	// positive, bounds the command's write and read (the context alone
 	// otherwise).
@@ -62,7 +67,19 @@ func (n *nodeClient) get(ctx context.Context) (*resp.Conn, error) {
 	n.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, n.dialTimeout)
 	defer cancel()
-	return resp.Dial(ctx, n.addr, n.secret)
+	n.mu.Lock()
+	user, pass := n.user, n.pass
+	n.mu.Unlock()
+	c, err := resp.DialAs(ctx, n.addr, user, pass)
+	if err != nil && user != "" && coordapi.HasCode(err, coordapi.ErrCodeWrongPass) {
+		// A node without a cluster secret knows no internal identity:
+		// it runs control commands for its default user.
+		n.mu.Lock()
+		n.user, n.pass = "", n.fallback
+		n.mu.Unlock()
+		return resp.DialAs(ctx, n.addr, "", n.fallback)
+	}
+	return c, err
 }
 
 // put keeps c for the next call, or closes it when enough are idle.
@@ -90,7 +107,20 @@ func (n *nodeClient) close() {
 // takeover's): one dial attempt within a second, then only the call's
 // context bounds it.
 func (c *Service) nodeClient(addr string) *nodeClient {
-	return &nodeClient{addr: addr, secret: c.cfg.NodeAuth, dialTimeout: time.Second}
+	user, pass := c.nodeCreds()
+	return &nodeClient{addr: addr, user: user, pass: pass, fallback: c.cfg.NodeAuth, dialTimeout: time.Second}
+}
+
+// nodeCreds is how a coordinator authenticates to a node: as the
+// appliance's internal identity (coordapi.InternalUser, the cluster
+// secret), which alone runs a node's control commands (BATON.EPOCH,
+// BATON.FREEZE, REPLICAOF...); with no cluster secret, as the default user
+// with NodeAuth (the nodes' --requirepass, if any).
+func (c *Service) nodeCreds() (user, pass string) {
+	if c.cfg.Secret != "" {
+		return coordapi.InternalUser, c.cfg.Secret
+	}
+	return "", c.cfg.NodeAuth
 }
 
 // nodeCall sends one command to a node on a one-off client.

@@ -142,7 +142,7 @@ func OpenRaft(cfg RaftConfig) (*Raft, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("consensus: raft dir: %w", err)
 	}
 	r := &Raft{

@@ -3,11 +3,17 @@ package integration
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/batonkv/baton/coordapi"
 )
 
 // Test_Up_WholeApplianceServesAndStops: `baton up` starts 3 coordinators,
@@ -33,5 +39,74 @@ func Test_Up_WholeApplianceServesAndStops(t *testing.T) {
 	if conn, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
 		conn.Close()
 		t.Fatalf("the proxy still accepts connections after baton up stopped")
+	}
+}
+
+// Test_Up_ClusterSecretIsPrivate: `baton up` generates its cluster secret
+// (no fixed default an attacker could know), keeps it in DIR/cluster-secret
+// with mode 0600, passes it to its processes through the environment (no
+// command line shows it), and an application client can run no control
+// command, through the proxy or on the primary itself.
+func Test_Up_ClusterSecretIsPrivate(t *testing.T) {
+	dir := t.TempDir()
+	p := startBaton(t, "up", []string{"--addr", "127.0.0.1:0", "--dir", dir, "--log-level", "warn"})
+	path := filepath.Join(dir, "cluster-secret")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v; want 0600", path, st.Mode().Perm())
+	}
+	raw, _ := os.ReadFile(path)
+	secret := strings.TrimSpace(string(raw))
+	if len(secret) < 32 {
+		t.Fatalf("cluster secret %q: want 128 random bits", secret)
+	}
+	// No process's command line carries it.
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, f := range cmdlines {
+		if b, err := os.ReadFile(f); err == nil && strings.Contains(string(b), secret) {
+			t.Errorf("%s shows the cluster secret: %q", f, strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	if strings.Contains(p.log.String(), secret) {
+		t.Errorf("baton up printed the cluster secret")
+	}
+
+	ctx := context.Background()
+	m := regexp.MustCompile(`coordinators (\S+);`).FindStringSubmatch(p.log.String())
+	if m == nil {
+		t.Fatalf("no coordinators line in:\n%s", p.log.String())
+	}
+	topo, err := coordapi.NewClient(strings.Split(m[1], ","), secret).Topology(ctx, coordapi.CmdTopology)
+	if err != nil {
+		t.Fatal(err)
+	}
+	primary, ok := topo.Member(topo.Primary)
+	if !ok {
+		t.Fatalf("no primary in %+v", topo)
+	}
+	for _, addr := range []string{p.addr, primary.Addr} {
+		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+		defer c.Close()
+		for _, args := range [][]any{{"baton.epoch", "1000000"}, {"baton.freeze", "18446744073709551615", "1", "0"}, {"shutdown", "nosave"}, {"replicaof", "127.0.0.1", "1"}} {
+			if err := c.Do(ctx, args...).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOPERM") {
+				t.Errorf("%v on %s: %v; want NOPERM", args, addr, err)
+			}
+		}
+		err := c.Do(ctx, "auth", coordapi.InternalUser, "baton-local").Err()
+		if err == nil || !strings.HasPrefix(err.Error(), "WRONGPASS") {
+			t.Errorf("AUTH %s with the former default secret on %s: %v; want WRONGPASS", coordapi.InternalUser, addr, err)
+		}
+	}
+	c := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	if err := c.Set(ctx, "after", "attack", 0).Err(); err != nil {
+		t.Fatalf("SET after the attempts: %v", err)
+	}
+	after, err := coordapi.NewClient(strings.Split(m[1], ","), secret).Topology(ctx, coordapi.CmdTopology)
+	if err != nil || after.Epoch != topo.Epoch || after.Primary != topo.Primary {
+		t.Fatalf("topology moved: %+v → %+v (%v)", topo, after, err)
 	}
 }

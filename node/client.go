@@ -19,9 +19,17 @@ type client struct {
 	laddr   string
 	created time.Time
 
+	// authed: the client authenticated (or needs not). An atomic: the
+	// connection's input guard reads it to apply the pre-authentication
+	// bounds, and CONFIG SET requirepass "" sets it from other clients.
+	authed atomic.Bool
+	// internal: authenticated as coordapi.InternalUser, the appliance's
+	// own identity, which alone runs control commands (command.Internal)
+	// on a node with a cluster secret.
+	internal atomic.Bool
+
 	// Fields below are guarded by the server lock.
 	name    string
-	authed  bool
 	lastCmd string
 	// lastAt is when the client's last pipeline started (Unix ns): CLIENT
 	// LIST reads it from other connections, so it is an atomic.
@@ -94,3 +102,12 @@ type client struct {
 
 // subscribed reports whether the client is in RESP2 subscribed mode.
 func (cl *client) subscribed() bool { return cl.sub != nil && cl.sub.count() > 0 }
+
+// authedClient is a client that needs no authentication: replication's
+// applier, replay, tests.
+func authedClient() *client {
+	cl := &client{}
+	cl.authed.Store(true)
+	cl.internal.Store(true)
+	return cl
+}

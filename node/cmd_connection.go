@@ -3,6 +3,7 @@ package node
 import (
 	"crypto/subtle"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/keyspace"
 )
@@ -57,40 +58,46 @@ func (s *Server) cmdQuit(c *keyspace.Ctx) {
 
 // checkCredentials reports whether user/pass authenticate as the default
 // user (the only user Baton has) under the current requirepass.
-func (s *Server) checkCredentials(user, pass []byte) bool {
+func (s *Server) checkCredentials(user, pass []byte) (ok, internal bool) {
+	if secret := s.cfg.ClusterSecret; secret != "" && string(user) == coordapi.InternalUser {
+		// The appliance's own processes: the only identity that runs
+		// control commands (command.Internal) on a node with a secret.
+		ok := subtle.ConstantTimeCompare(pass, []byte(secret)) == 1
+		return ok, ok
+	}
 	if !keyspace.EqFold(user, "default") {
-		return false
+		return false, false
 	}
 	want := s.cfg.RequirePass
 	if want == "" {
-		return true // the default user is "nopass": any password works
+		return true, false // the default user is "nopass": any password works
 	}
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1, false
 }
 
 // cmdAuth: AUTH [username] password authenticates the connection.
 func (s *Server) cmdAuth(c *keyspace.Ctx) {
 	cl := clientOf(c)
+	var ok, internal bool
 	switch len(c.Args) {
 	case 2:
 		if s.cfg.RequirePass == "" {
 			c.Err(errAuthNoPass)
 			return
 		}
-		if !s.checkCredentials([]byte("default"), c.Args[1]) {
-			c.Err(errWrongPass)
-			return
-		}
+		ok, internal = s.checkCredentials([]byte("default"), c.Args[1])
 	case 3:
-		if !s.checkCredentials(c.Args[1], c.Args[2]) {
-			c.Err(errWrongPass)
-			return
-		}
+		ok, internal = s.checkCredentials(c.Args[1], c.Args[2])
 	default:
 		c.Err(keyspace.ErrSyntax)
 		return
 	}
-	cl.authed = true
+	if !ok {
+		c.Err(errWrongPass)
+		return
+	}
+	cl.internal.Store(internal)
+	cl.authed.Store(true)
 	c.OK()
 }
 
@@ -142,13 +149,15 @@ func (s *Server) cmdHello(c *keyspace.Ctx) {
 		}
 	}
 	if user != nil {
-		if !s.checkCredentials(user, pass) {
+		ok, internal := s.checkCredentials(user, pass)
+		if !ok {
 			c.Err(errWrongPass)
 			return
 		}
-		cl.authed = true
+		cl.internal.Store(internal)
+		cl.authed.Store(true)
 	}
-	if !cl.authed {
+	if !cl.authed.Load() {
 		c.Err(errHelloNoAuth)
 		return
 	}
@@ -195,6 +204,7 @@ func (s *Server) cmdReset(c *keyspace.Ctx) {
 		s.unsubscribeAll(cl)
 	}
 	cl.name = ""
-	cl.authed = s.cfg.RequirePass == ""
+	cl.authed.Store(s.cfg.RequirePass == "")
+	cl.internal.Store(false)
 	c.W.WriteString("RESET")
 }

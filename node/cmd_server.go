@@ -153,7 +153,7 @@ func setRequirePass(s *Server, v string) (func(), string) {
 		s.cfg.RequirePass = v
 		if v == "" {
 			for _, cl := range s.clients {
-				cl.authed = true
+				cl.authed.Store(true)
 			}
 		}
 	}, ""

@@ -37,7 +37,7 @@ func Test_Snapshot_ConsistentWhileWritesInterleave(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			s := newFuzzServer(t)
-			cl := &client{authed: true}
+			cl := authedClient()
 			rng := rand.New(rand.NewPCG(seed, 0))
 			s.mu.Lock()
 			defer s.mu.Unlock()

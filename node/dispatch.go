@@ -169,7 +169,7 @@ func (s *Server) call(cl *client, w keyspace.Replier, args [][]byte, execing boo
 		w.WriteError(unknownCommand(args))
 		return nil
 	}
-	if !cl.authed && cmd.Flags&command.FlagNoAuth == 0 {
+	if !cl.authed.Load() && cmd.Flags&command.FlagNoAuth == 0 {
 		cl.flagMultiError()
 		s.rejectCommand(cl, w, cmd, errNoAuth)
 		return nil
@@ -178,6 +178,17 @@ func (s *Server) call(cl *client, w keyspace.Replier, args [][]byte, execing boo
 		cl.flagMultiError()
 		s.rejectCommand(cl, w, cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return nil
+	}
+	// Control commands are the appliance's (its processes authenticate as
+	// coordapi.InternalUser with the cluster secret): an application
+	// client, whatever its password, may not fence, freeze, repoint, stop
+	// or reconfigure the node.
+	if s.cfg.ClusterSecret != "" && !cl.internal.Load() {
+		if name, ok := cmd.Internal(args); ok {
+			cl.flagMultiError()
+			s.rejectCommand(cl, w, cmd, command.NoPerm(name))
+			return nil
+		}
 	}
 	// Invariant (issue 16, finding 6): once a command of a pipeline was
 	// refused as not executed (-TRYAGAIN, -TAKENOVER), no later data
@@ -284,7 +295,7 @@ func (s *Server) applyEntry(args [][]byte) error {
 	if cmd == nil || !cmd.ArityOK(len(args)) {
 		return errUnknownEntry(args)
 	}
-	c := keyspace.Ctx{Host: s.host(), DB: s.db, Client: &client{authed: true}, W: keyspace.Discard{}, Args: args, Cmd: cmd, Now: time.Now().UnixMilli(), Replay: true}
+	c := keyspace.Ctx{Host: s.host(), DB: s.db, Client: authedClient(), W: keyspace.Discard{}, Args: args, Cmd: cmd, Now: time.Now().UnixMilli(), Replay: true}
 	s.handlers[cmd.Index()](&c)
 	return nil
 }

@@ -75,7 +75,7 @@ func FuzzCommands(f *testing.F) {
 		}
 		live := newFuzzServer(t)
 		log := tapJournal(live)
-		cl := &client{authed: true}
+		cl := authedClient()
 		for _, args := range cmds {
 			reply := runCommand(live, cl, args)
 			if reply == nil {

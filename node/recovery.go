@@ -40,7 +40,7 @@ func (s *Server) recover() (*journal.Journal, error) {
 	if s.cfg.DataDir == "" {
 		return journal.Open(opts)
 	}
-	if err := os.MkdirAll(s.cfg.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	removeSnapshotTemps(s.cfg.DataDir)

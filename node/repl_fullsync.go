@@ -30,7 +30,7 @@ func (s *Server) fullSync(ctx context.Context, body io.Reader, replid string, ls
 	if dir := s.cfg.DataDir; dir != "" {
 		tmp = filepath.Join(dir, fmt.Sprintf("%sfullsync-%d%s%s", snapPrefix, lsn, snapSuffix, snapTmpSuffix))
 		var err error
-		if f, err = os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644); err != nil {
+		if f, err = os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600); err != nil {
 			return fmt.Errorf("create %s: %w", tmp, err)
 		}
 		defer func() {

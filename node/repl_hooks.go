@@ -7,6 +7,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/batonkv/baton/coordapi"
 	"github.com/batonkv/baton/node/journal"
 	"github.com/batonkv/baton/node/repl"
 )
@@ -40,7 +41,13 @@ func (h *replHooks) Local() repl.Local {
 	if a, ok := (*Server)(h).Addr().(*net.TCPAddr); ok {
 		port = a.Port
 	}
-	return repl.Local{RunID: (*Server)(h).runID(), Port: port, Auth: h.cfg.PrimaryAuth}
+	local := repl.Local{RunID: (*Server)(h).runID(), Port: port, Auth: h.cfg.PrimaryAuth}
+	if h.cfg.ClusterSecret != "" {
+		// The replication commands are control commands: only the
+		// appliance's internal identity runs them on its primary.
+		local.User, local.Auth = coordapi.InternalUser, h.cfg.ClusterSecret
+	}
+	return local
 }
 
 func (h *replHooks) LinkTimeout() time.Duration { return linkTimeout }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -149,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.jr = jr
-	s.replApplier = &client{authed: true}
+	s.replApplier = authedClient()
 	if err := s.initRepl(); err != nil {
 		s.life.Close()
 		jr.Close()
@@ -186,10 +187,12 @@ func New(cfg Config) (*Server, error) {
 // ErrClosed when Close came first.
 func (s *Server) Serve(ln net.Listener) error {
 	lim := resplimit.Limits{
-		MaxBulk:      s.cfg.MaxBulkLen,
-		MaxMultibulk: s.cfg.MaxMultibulkLen,
-		MaxQuery:     s.cfg.MaxQueryBuffer,
-		MaxInline:    s.cfg.MaxInlineLen,
+		MaxBulk:          s.cfg.MaxBulkLen,
+		MaxMultibulk:     s.cfg.MaxMultibulkLen,
+		MaxQuery:         s.cfg.MaxQueryBuffer,
+		MaxInline:        s.cfg.MaxInlineLen,
+		PreAuthMultibulk: resplimit.PreAuthMultibulk,
+		PreAuthBulk:      resplimit.PreAuthBulk,
 	}
 	return s.life.Serve(ln, s.rs, func(ln net.Listener) error {
 		s.replOnce.Do(s.startReplication)
@@ -301,12 +304,15 @@ func (s *Server) accept(conn redcon.Conn) bool {
 		conn:    conn,
 		addr:    conn.RemoteAddr(),
 		created: time.Now(),
-		authed:  s.cfg.RequirePass == "",
 	}
+	cl.authed.Store(s.cfg.RequirePass == "")
 	cl.lastAt.Store(cl.created.UnixNano())
 	if cc, ok := conn.NetConn().(*clientConn); ok {
 		cl.netConn = cc
 		cl.laddr = cc.LocalAddr().String()
+		// Before its first read (redcon calls accept first): until the
+		// client authenticates, Redis' pre-authentication bounds apply.
+		cc.guard.SetAuthed(cl.authed.Load)
 	}
 	conn.SetContext(cl)
 	s.clients[cl.id] = cl
@@ -317,6 +323,10 @@ func (s *Server) accept(conn redcon.Conn) bool {
 // closedConn forgets a connection. A detached connection is forgotten by
 // its own loop instead.
 func (s *Server) closedConn(conn redcon.Conn, err error) {
+	if errors.Is(err, resplimit.ErrHTTP) {
+		s.log.Warn("possible security attack: an HTTP request (POST or Host:) on the client port, as a web page may send to attack a datastore; connection closed",
+			"client", conn.RemoteAddr())
+	}
 	cl, ok := conn.Context().(*client)
 	if !ok || (err != nil && err.Error() == "detached") {
 		return

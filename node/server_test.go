@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/batonkv/baton/internal/testutil"
 )
 
 func Test_Server_PingSetGet(t *testing.T) {
@@ -37,24 +39,8 @@ func Test_Server_UnknownCommandAndArity(t *testing.T) {
 // server answers before closing or going quiet.
 func rawExchange(t *testing.T, addr string, req string) string {
 	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := conn.Write([]byte(req)); err != nil {
-		t.Fatal(err)
-	}
-	var sb strings.Builder
-	rd := bufio.NewReader(conn)
-	for {
-		line, err := rd.ReadString('\n')
-		sb.WriteString(line)
-		if err != nil {
-			return sb.String()
-		}
-	}
+	reply, _ := testutil.RawExchange(t, addr, req)
+	return reply
 }
 
 func Test_Server_Limits(t *testing.T) {

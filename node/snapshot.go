@@ -307,7 +307,7 @@ func (s *Server) pruneSnapshots() error {
 // writeFileDurable writes data to path atomically and durably.
 func writeFileDurable(path string, data []byte) error {
 	tmp := path + snapTmpSuffix
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}

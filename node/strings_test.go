@@ -423,7 +423,7 @@ func strJournalRun(t *testing.T, cmds [][]string) (*Server, *journalLog) {
 	}
 	t.Cleanup(func() { s.Close() })
 	log := tapJournal(s)
-	cl := &client{authed: true}
+	cl := authedClient()
 	for _, args := range cmds {
 		b := make([][]byte, len(args))
 		for i, a := range args {

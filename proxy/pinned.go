@@ -285,6 +285,12 @@ func (s *pinnedSession) accept(args [][]byte) {
 		s.answer(e, reply)
 		return
 	}
+	if refusal, ok := internalRefusal(e.def, args); ok {
+		// Answered here, never sent: inside MULTI the transaction goes
+		// on without it (Redis would abort it at EXEC).
+		s.answer(e, []byte("-"+refusal+"\r\n"))
+		return
+	}
 	s.route(e, s.view)
 	s.view = e.post
 }

@@ -78,7 +78,9 @@ type Proxy struct {
 
 // client is the proxy's per-connection state.
 type client struct {
-	authed bool
+	// authed: the client authenticated (or needs not). An atomic: the
+	// input guard reads it to apply the pre-authentication bounds.
+	authed atomic.Bool
 	// detached is set when the connection was handed to a pinned session,
 	// which then owns its accounting.
 	detached bool
@@ -173,7 +175,13 @@ func (p *Proxy) accept(conn redcon.Conn) bool {
 	}
 	p.met.connections.Inc()
 	p.clients++
-	conn.SetContext(&client{authed: p.cfg.RequirePass == ""})
+	c := &client{}
+	c.authed.Store(p.cfg.RequirePass == "")
+	if rc, ok := conn.NetConn().(*resplimit.Conn); ok {
+		// Before its first read (redcon calls accept first).
+		rc.SetAuthed(c.authed.Load)
+	}
+	conn.SetContext(c)
 	return true
 }
 
@@ -229,7 +237,7 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 		}
 		var nb [maxCommandName]byte
 		name := string(lowerName(nb[:0], cmd.Args[0])) // stays on the stack
-		if isLocal(name, cmd.Args) || !c.authed {
+		if isLocal(name, cmd.Args) || !c.authed.Load() {
 			// The proxy's own replies must stay in order with forwarded
 			// ones: send what is queued first.
 			p.flush(conn, fw)
@@ -240,11 +248,17 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 			continue
 		}
 		def := command.ByName()[name]
-		if def != nil && !arityOK(def.Arity, len(cmd.Args)) {
+		if def != nil && !def.ArityOK(len(cmd.Args)) {
 			// Order matters: earlier commands' replies go first.
 			p.flush(conn, fw)
 			p.met.count(def.Index(), resultErr, 1)
 			conn.WriteError("ERR wrong number of arguments for '" + def.Name + "' command")
+			continue
+		}
+		if refusal, ok := internalRefusal(def, cmd.Args); ok {
+			p.flush(conn, fw)
+			p.met.count(def.Index(), resultErr, 1)
+			conn.WriteError(refusal)
 			continue
 		}
 		if needsPin(name, def, cmd.Args) {
@@ -272,14 +286,6 @@ func lowerName(buf, name []byte) []byte {
 	return buf
 }
 
-// arityOK reports whether n arguments (including the name) fit arity.
-func arityOK(arity, n int) bool {
-	if arity >= 0 {
-		return n == arity
-	}
-	return n >= -arity
-}
-
 // needsPin reports whether a command makes the client stateful on its
 // backend connection: transactions, subscriptions, blocking commands and
 // connection state (CLIENT SETNAME, SELECT...) all need a connection of
@@ -305,13 +311,28 @@ func isLocal(name string, args [][]byte) bool {
 	return false
 }
 
+// internalRefusal is the NOPERM error for a control command (replication,
+// epochs, freezes, FAILOVER, SHUTDOWN, CONFIG SET, CLIENT KILL...: see
+// command.Internal), which the proxy never forwards: its clients are
+// applications; operators use baton ctl.
+func internalRefusal(def *command.Command, args [][]byte) (string, bool) {
+	if def == nil {
+		return "", false
+	}
+	name, ok := def.Internal(args)
+	if !ok {
+		return "", false
+	}
+	return command.NoPerm(name), true
+}
+
 // local answers commands that concern the client's connection to the proxy
 // itself (AUTH, HELLO, QUIT, CLIENT SETINFO) and refuses everything else
 // before AUTH. handled reports whether the command was consumed; quit that
 // the client asked to close.
 func (p *Proxy) local(conn redcon.Conn, c *client, name string, args [][]byte) (handled, quit bool) {
 	if !isLocal(name, args) {
-		if !c.authed {
+		if !c.authed.Load() {
 			p.met.count(p.met.row(command.ByName()[name]), resultNoAuth, 1)
 			conn.WriteError("NOAUTH Authentication required.")
 			return true, false
@@ -378,7 +399,7 @@ func (p *Proxy) auth(conn redcon.Conn, c *client, args [][]byte) {
 		conn.WriteError("ERR syntax error")
 		return
 	}
-	c.authed = true
+	c.authed.Store(true)
 	conn.WriteString("OK")
 }
 
@@ -456,9 +477,9 @@ func (p *Proxy) hello(conn redcon.Conn, c *client, args [][]byte) {
 			conn.WriteError(errWrongPass)
 			return
 		}
-		c.authed = true
+		c.authed.Store(true)
 	}
-	if !c.authed {
+	if !c.authed.Load() {
 		conn.WriteError(errHelloNoAuth)
 		return
 	}

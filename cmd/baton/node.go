@@ -77,7 +77,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		HTTPAddr: *httpAddr, Logger: logger,
 	}
 	if *dir != "" {
-		if err := os.MkdirAll(*dir, 0o755); err != nil {
+		if err := os.MkdirAll(*dir, 0o700); err != nil {
 			fmt.Fprintln(stderr, "baton node:", err)
 			return 1
 		}

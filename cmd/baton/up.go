@@ -31,7 +31,7 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("up", stderr)
 	addr := fs.String("addr", "127.0.0.1:6379", "the proxy's address; if the port is taken, the next free one is used (printed)")
 	dir := fs.String("dir", "", "data and logs directory (empty: a temporary one, removed on exit)")
-	secret := fs.String("cluster-secret", "baton-local", "cluster secret shared by the appliance's processes")
+	secret := fs.String("cluster-secret", "", "cluster secret shared by the appliance's processes (empty: the one in DIR/cluster-secret, generated there on the first start)")
 	logLevel := fs.String("log-level", "info", "log level of `baton up` itself: debug, info, warn, error")
 	logger, code, ok := parseAndLog(fs, "up", args, logLevel, stderr)
 	if !ok {
@@ -45,6 +45,14 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 		}
 		defer os.RemoveAll(d)
 		*dir = d
+	}
+	secretFile := filepath.Join(*dir, clusterSecretFile)
+	if *secret == "" {
+		var err error
+		if *secret, err = loadOrCreateSecret(secretFile); err != nil {
+			logger.Error("baton up: cluster secret", "err", err)
+			return 1
+		}
 	}
 	bin, err := os.Executable()
 	if err != nil {
@@ -68,8 +76,8 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, proc.Listening("up")+proxyAddr)
 	fmt.Fprintf(stdout, "baton up: the proxy above fronts 3 coordinators and 3 nodes; data and logs in %s\n", *dir)
 	fmt.Fprintf(stdout, "baton up: %s\n", status)
-	fmt.Fprintf(stdout, "baton up: coordinators %s; move the primary with: baton ctl takeover --coordinators %s --cluster-secret %s --proxy %s\n",
-		a.coords, a.coords, a.secret, proxyAddr)
+	fmt.Fprintf(stdout, "baton up: coordinators %s; move the primary with: baton ctl takeover --coordinators %s --cluster-secret \"$(cat %s)\" --proxy %s\n",
+		a.coords, a.coords, secretFile, proxyAddr)
 	<-ctx.Done()
 	logger.Info("stopping the appliance")
 	return 0
@@ -102,7 +110,7 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 	for i := range 3 {
 		id := fmt.Sprintf("c%d", i+1)
 		if _, err := a.spawn(ctx, id, "coordinator", "--id", id, "--raft-addr", raftAddrs[i], "--addr", apiAddrs[i],
-			"--dir", filepath.Join(a.dir, id), "--peers", strings.Join(peers, ","), "--cluster-secret", a.secret); err != nil {
+			"--dir", filepath.Join(a.dir, id), "--peers", strings.Join(peers, ",")); err != nil {
 			return "", err
 		}
 	}
@@ -111,12 +119,11 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 	for i := range 3 {
 		id := fmt.Sprintf("n%d", i+1)
 		if _, err := a.spawn(ctx, id, "node", "--addr", "127.0.0.1:0", "--dir", filepath.Join(a.dir, id),
-			"--coordinators", coords, "--node-id", id, "--cluster-secret", a.secret, "--sync-replicas", "1"); err != nil {
+			"--coordinators", coords, "--node-id", id, "--sync-replicas", "1"); err != nil {
 			return "", err
 		}
 	}
-	return a.spawn(ctx, "proxy", "proxy", "--addr", proxyAddr, "--next-free-port", "--coordinators", coords,
-		"--cluster-secret", a.secret)
+	return a.spawn(ctx, "proxy", "proxy", "--addr", proxyAddr, "--next-free-port", "--coordinators", coords)
 }
 
 // spawn starts `baton sub args…`, logs to dir/logs/name.log, and returns the
@@ -124,6 +131,8 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 func (a *appliance) spawn(ctx context.Context, name, sub string, args ...string) (string, error) {
 	p, err := proc.Start(ctx, proc.Config{
 		Name: name, Bin: a.bin, Args: append([]string{sub}, args...),
+		// The secret rides the environment, never a command line (ps).
+		Env:     []string{"BATON_CLUSTER_SECRET=" + a.secret},
 		LogPath: filepath.Join(a.dir, "logs", name+".log"), AddrPrefix: proc.Listening(sub),
 		StartTimeout: upStartLimit,
 		// Children die with `baton up`, even if it is killed outright.

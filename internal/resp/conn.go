@@ -25,6 +25,12 @@ func NewConn(nc net.Conn) *Conn {
 // cancellation apply to the socket). A refused AUTH is an error wrapping the
 // server's *Error (NOAUTH, WRONGPASS, …).
 func Dial(ctx context.Context, addr, secret string) (*Conn, error) {
+	return DialAs(ctx, addr, "", secret)
+}
+
+// DialAs is Dial authenticating as user (AUTH user secret) when user is
+// not empty: the appliance's internal identity on a node.
+func DialAs(ctx context.Context, addr, user, secret string) (*Conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -34,7 +40,11 @@ func Dial(ctx context.Context, addr, secret string) (*Conn, error) {
 	if secret == "" {
 		return c, nil
 	}
-	v, err := c.Do(ctx, "AUTH", secret)
+	args := []string{"AUTH", secret}
+	if user != "" {
+		args = []string{"AUTH", user, secret}
+	}
+	v, err := c.Do(ctx, args...)
 	if err == nil {
 		err = v.Err()
 	}

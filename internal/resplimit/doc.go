@@ -9,4 +9,10 @@
 // breaks a limit gets "-ERR Protocol error: …" after the replies to the
 // valid requests before the offending one, and its connection is closed;
 // other clients are not affected.
+//
+// As in Redis, a client that must still authenticate is held to much
+// smaller bounds (10 arguments, 16 KB bulks: CVE-2021-32675) until it does,
+// lengths that do not parse (an int64 overflow included) are protocol
+// errors, and an HTTP request (POST, Host:), as a web page can send to a
+// RESP port, closes the connection unanswered with nothing it carried run.
 package resplimit

@@ -1,8 +1,11 @@
 package testutil
 
 import (
+	"errors"
+	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/batonkv/baton/internal/proc"
 )
@@ -52,4 +55,24 @@ func ServeOn(tb testing.TB, srv Server, ln net.Listener, checkClose bool) string
 		<-served
 	})
 	return ln.Addr().String()
+}
+
+// RawExchange sends req on a new connection to addr and returns all it
+// reads until the server closes the connection (closed true) or goes quiet
+// for 5 s (closed false). A failed write is not an error: a server may
+// close before it read everything (a request over the limits), and the
+// reply is what counts.
+func RawExchange(t testing.TB, addr, req string) (reply string, closed bool) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	nc.Write([]byte(req))
+	got, err := io.ReadAll(nc)
+	var ne net.Error
+	timedOut := errors.As(err, &ne) && ne.Timeout()
+	return string(got), !timedOut
 }

@@ -32,6 +32,10 @@ const (
 	// FlagNoJournal marks write commands that are never journaled as-is
 	// (they journal their effects explicitly).
 	FlagNoJournal
+	// FlagInternal marks the appliance's control commands (replication,
+	// epochs, takeovers, shutdown): run only for its own processes and
+	// operators, never for an application client (see Internal).
+	FlagInternal
 )
 
 // Command is one entry of the command table: its Redis metadata. Its
@@ -49,6 +53,9 @@ type Command struct {
 	// key specs: LastKey -1 means the last argument, -2 the one before it.
 	// FirstKey 0 means the command takes no keys.
 	FirstKey, LastKey, Step int
+	// internalSubs are the subcommands that belong to the control plane
+	// (CONFIG SET, CLIENT KILL...): see Internal.
+	internalSubs []subcommand
 	// nameBytes is Name as journaled.
 	nameBytes []byte
 	// idx is the command's position in table (see Index).
@@ -147,9 +154,13 @@ func (cmd *Command) EachKey(args [][]byte, fn func(i int)) {
 }
 
 // ArityOK reports whether n arguments (including the name) fit the arity.
-func (cmd *Command) ArityOK(n int) bool {
-	if cmd.Arity >= 0 {
-		return n == cmd.Arity
+func (cmd *Command) ArityOK(n int) bool { return ArityOK(cmd.Arity, n) }
+
+// ArityOK reports whether n arguments (the name included) satisfy Redis'
+// arity: exactly arity when it is positive, at least -arity otherwise.
+func ArityOK(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
 	}
-	return n >= -cmd.Arity
+	return n >= -arity
 }

@@ -11,5 +11,5 @@ func init() {
 		&Command{Name: "select", Arity: 2, Flags: FlagFast | FlagConnState},
 		&Command{Name: "reset", Arity: 1, Flags: FlagNoAuth | FlagFast | FlagSubscribed | FlagNoMulti | FlagConnState},
 	)
-	register(&Command{Name: "client", Arity: -2, Flags: FlagConnState})
+	register(&Command{Name: "client", Arity: -2, Flags: FlagConnState, internalSubs: []subcommand{{"kill", -3}, {"pause", -3}, {"unpause", 2}}})
 }

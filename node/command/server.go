@@ -5,8 +5,8 @@ func init() {
 	register(
 		&Command{Name: "role", Arity: 1, Flags: FlagFast | FlagAdmin},
 		&Command{Name: "time", Arity: 1, Flags: FlagFast},
-		&Command{Name: "config", Arity: -2, Flags: FlagAdmin},
-		&Command{Name: "shutdown", Arity: -1, Flags: FlagAdmin},
+		&Command{Name: "config", Arity: -2, Flags: FlagAdmin, internalSubs: []subcommand{{"set", -4}, {"resetstat", 2}, {"rewrite", 2}}},
+		&Command{Name: "shutdown", Arity: -1, Flags: FlagAdmin | FlagInternal},
 	)
 	register(&Command{Name: "command", Arity: -1, Flags: 0})
 	register(&Command{Name: "info", Arity: -1})

@@ -55,7 +55,7 @@ func (l *LeaseLog) End(epoch uint64, at time.Time) {
 
 // append appends one line to the file.
 func (l *LeaseLog) append(line string) {
-	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		l.log.Warn("lease log", "err", err)
 		return

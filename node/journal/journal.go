@@ -460,7 +460,7 @@ func syncDir(dir string) error {
 func createSegment(dir, replid string, first uint64) (*os.File, string, error) {
 	path := filepath.Join(dir, segmentName(first))
 	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, "", err
 	}

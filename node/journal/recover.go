@@ -176,7 +176,7 @@ func prevHistory(chain []histSeg) (string, uint64) {
 // After+1 (After > 0): a promotion may have happened right at the snapshot.
 func (j *Journal) recover() error {
 	dir := j.opts.Dir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("journal: create %s: %w", dir, err)
 	}
 	segs, err := listSegments(dir)

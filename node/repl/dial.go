@@ -44,7 +44,7 @@ func Dial(ctx context.Context, h Host, target string) (*Handshake, error) {
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
 	local := h.Local()
-	rc, err := resp.Dial(ctx, target, local.Auth)
+	rc, err := resp.DialAs(ctx, target, local.User, local.Auth)
 	if err != nil {
 		return nil, err
 	}

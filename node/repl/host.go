@@ -71,7 +71,10 @@ type Host interface {
 type Local struct {
 	RunID string
 	Port  int
-	Auth  string
+	// User and Auth are the credentials for the primary: the appliance's
+	// internal identity (coordapi.InternalUser and the cluster secret) on a
+	// node with a cluster secret, else the default user and masterauth.
+	User, Auth string
 }
 
 // Event names a counter the host keeps for replication.
