@@ -120,7 +120,7 @@ func (l *WriteLog) flushLocked() {
 		return
 	}
 	l.flushedLast, l.flushedAt = l.last, time.Now()
-	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		l.log.Warn("write log", "err", err)
 		return

@@ -12,7 +12,8 @@ import (
 
 // TestWriteLog: one window per epoch, rewritten with a later last as
 // writes go on; the tail of a burst reaches the file by the timer without
-// a later write; Close flushes; a nil log and an empty path log nothing.
+// a later write; Close flushes; the file is 0600; a nil log and an empty
+// path log nothing.
 func TestWriteLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "n1.writes")
 	l := NewWriteLog(path, "n1", slog.Default())
@@ -48,6 +49,9 @@ func TestWriteLog(t *testing.T) {
 	}
 	if !epochs["4"] || !epochs["5"] || epochs["6"] {
 		t.Errorf("epochs logged %v, want 4 and 5 only: %q", epochs, lines)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("write log mode %v (%v), want 0600 like every file a node writes", info.Mode().Perm(), err)
 	}
 	if NewWriteLog("", "n1", nil) != nil {
 		t.Error("an empty path gives a log")
