@@ -17,8 +17,9 @@ const composeCall = 30 * time.Second
 // Name implements Target.
 func (c *Compose) Name() string { return "compose" }
 
-// ClientAddr implements Target: proxy1 through its client link.
-func (c *Compose) ClientAddr() string { return c.clientAddr }
+// ClientAddrs implements Target: proxy1 through its client link (the
+// appliance has no client link to proxy2).
+func (c *Compose) ClientAddrs() []string { return []string{c.clientAddr} }
 
 // Links implements Target.
 func (c *Compose) Links() []*Link { return c.links }
@@ -112,6 +113,17 @@ func (c *Compose) LeaseWindows() ([]check.LeaseWindow, error) {
 	return readLeaseLogs(paths)
 }
 
+// WriteWindows implements Target: the nodes' executed-writes logs in the
+// shared leases volume (every run's windows since the volume was made,
+// like the lease logs).
+func (c *Compose) WriteWindows() ([]check.WriteWindow, error) {
+	var paths []string
+	for _, id := range c.Members(KindNode) {
+		paths = append(paths, filepath.Join(c.leases, id+".writes"))
+	}
+	return readWriteLogs(paths)
+}
+
 // Close implements Target: the appliance is left whole and running
 // (members started and thawed, links healed), each member's log since
 // the run began is saved in the run's logs/, and the clients close.
@@ -149,8 +161,10 @@ func (c *Compose) saveLeaseLogs() {
 		return
 	}
 	for _, id := range c.Members(KindNode) {
-		if b, err := os.ReadFile(filepath.Join(c.leases, id+".leases")); err == nil {
-			os.WriteFile(filepath.Join(dir, id+".leases"), b, 0o644)
+		for _, ext := range []string{".leases", ".writes"} {
+			if b, err := os.ReadFile(filepath.Join(c.leases, id+ext)); err == nil {
+				os.WriteFile(filepath.Join(dir, id+ext), b, 0o644)
+			}
 		}
 	}
 }

@@ -16,17 +16,21 @@ import (
 // localSecret is the cluster secret of a local target.
 const localSecret = "baton-chaos"
 
-// Local is the local target: 3 coordinators, 3 nodes and 1 proxy of a
-// baton binary on loopback, with an embedded toxiproxy on every link:
-// client→proxy, proxy→node (the nodes advertise their link), node→node
-// replication (--replication-addr), node→coordinator (the nodes'
-// --coordinators) and coordinator→coordinator (Raft, --raft-dial).
+// Local is the local target: 3 coordinators, 3 nodes and 1 proxy (2 with
+// TargetConfig.Proxies) of a baton binary on loopback, with an embedded
+// toxiproxy on every link: client→proxy, proxy→node and coordinator→node
+// (the nodes advertise a demux that sends each to its own link),
+// node→node replication (--replication-addr, a demux too: one link per
+// replica), node→coordinator (the nodes' --coordinators),
+// proxy→coordinator (the proxies' --coordinators) and
+// coordinator→coordinator (Raft, --raft-dial).
 type Local struct {
 	*cluster
-	cfg        TargetConfig
-	toxi       *toxi
-	procs      map[string]*process
-	clientLink *Link
+	cfg         TargetConfig
+	toxi        *toxi
+	procs       map[string]*process
+	clientLinks []*Link
+	demuxes     []*demux
 
 	closeOnce sync.Once
 	closeErr  error
@@ -68,13 +72,14 @@ func StartLocal(ctx context.Context, cfg TargetConfig) (*Local, error) {
 // process's flags. The addresses stay held until the links exist, so
 // toxiproxy cannot pick one of them.
 func (l *Local) plan() error {
-	ports, err := proc.Reserve(10)
+	proxies := max(l.cfg.Proxies, 1)
+	ports, err := proc.Reserve(9 + proxies)
 	if err != nil {
 		return err
 	}
 	defer ports.Release()
 	addrs := ports.Addrs()
-	raftAddrs, apis, nodeAddrs, proxyAddr := addrs[:3], addrs[3:6], addrs[6:9], addrs[9]
+	raftAddrs, apis, nodeAddrs, proxyAddrs := addrs[:3], addrs[3:6], addrs[6:9], addrs[9:]
 	var peers []string
 	for i := range 3 {
 		peers = append(peers, fmt.Sprintf("c%d=%s/%s", i+1, raftAddrs[i], apis[i]))
@@ -102,25 +107,86 @@ func (l *Local) plan() error {
 			return err
 		}
 	}
-	l.add("proxy", KindProxy, proxyAddr, "--addr", proxyAddr, "--coordinators", strings.Join(apis, ","),
-		"--cluster-secret", localSecret, "--log-level", "warn")
-	lk, err := l.toxi.add("client-proxy", LinkClient, "client", "proxy", proxyAddr)
-	if err != nil {
-		return err
+	for i, addr := range proxyAddrs {
+		if err := l.planProxy(proxyID(i), addr, apis); err != nil {
+			return err
+		}
 	}
-	l.clientLink = lk
-	l.setEntry(lk.Listen)
+	l.setEntry(l.clientLinks[0].Listen)
 	return nil
 }
 
-// planNode creates node i's links and records its flags.
+// proxyID names the local target's proxy i: "proxy", "proxy2"…
+func proxyID(i int) string {
+	if i == 0 {
+		return "proxy"
+	}
+	return fmt.Sprintf("proxy%d", i+1)
+}
+
+// planProxy creates a proxy's links (client→proxy, proxy→coordinators)
+// and records its flags.
+func (l *Local) planProxy(id, addr string, apis []string) error {
+	var coords []string
+	for j, api := range apis {
+		c := fmt.Sprintf("c%d", j+1)
+		lk, err := l.toxi.add(id+"-"+c, LinkProxyCoord, id, c, api)
+		if err != nil {
+			return err
+		}
+		coords = append(coords, lk.Listen)
+	}
+	l.add(id, KindProxy, addr, "--addr", addr, "--coordinators", strings.Join(coords, ","),
+		"--cluster-secret", localSecret, "--log-level", "warn")
+	lk, err := l.toxi.add("client-"+id, LinkClient, "client", id, addr)
+	if err != nil {
+		return err
+	}
+	l.clientLinks = append(l.clientLinks, lk)
+	return nil
+}
+
+// planNode creates node i's links and records its flags. Its advertised
+// address is a demux sending the coordinators' connections to link
+// "nX-probe" and the rest (the proxies') to "nX"; its replication address
+// a demux sending each other node's to "repl-nX-nY" (the rest to
+// "repl-nX").
 func (l *Local) planNode(i int, addr string, apis []string) error {
 	id := fmt.Sprintf("n%d", i+1)
+	pids := func() map[int]string { return pidsOf(l.procs) }
 	adv, err := l.toxi.add(id, LinkNode, "proxy", id, addr)
 	if err != nil {
 		return err
 	}
+	probe, err := l.toxi.add(id+"-probe", LinkNode, "coordinators", id, addr)
+	if err != nil {
+		return err
+	}
+	route := map[string]string{}
+	for j := range apis {
+		route[fmt.Sprintf("c%d", j+1)] = probe.Listen
+	}
+	advMux, err := l.demux(route, adv.Listen, pids)
+	if err != nil {
+		return err
+	}
 	repl, err := l.toxi.add("repl-"+id, LinkReplication, "replicas", id, addr)
+	if err != nil {
+		return err
+	}
+	route = map[string]string{}
+	for j := range 3 {
+		if j == i {
+			continue
+		}
+		from := fmt.Sprintf("n%d", j+1)
+		lk, err := l.toxi.add("repl-"+id+"-"+from, LinkReplication, from, id, addr)
+		if err != nil {
+			return err
+		}
+		route[from] = lk.Listen
+	}
+	replMux, err := l.demux(route, repl.Listen, pids)
 	if err != nil {
 		return err
 	}
@@ -135,10 +201,20 @@ func (l *Local) planNode(i int, addr string, apis []string) error {
 	}
 	l.add(id, KindNode, addr, "--addr", addr, "--dir", filepath.Join(l.cfg.Dir, "data", id),
 		"--node-id", id, "--coordinators", strings.Join(coords, ","), "--cluster-secret", localSecret,
-		"--advertise-addr", adv.Listen, "--replication-addr", repl.Listen,
+		"--advertise-addr", advMux.addr(), "--replication-addr", replMux.addr(),
 		"--sync-replicas", strconv.Itoa(l.cfg.SyncReplicas),
-		"--lease-log", l.leaseLog(id), "--log-level", "warn")
+		"--lease-log", l.leaseLog(id), "--write-log", l.writeLog(id), "--log-level", "warn")
 	return nil
+}
+
+// demux starts a demux (closed by Close).
+func (l *Local) demux(route map[string]string, def string, pids func() map[int]string) (*demux, error) {
+	d, err := startDemux(route, def, pids)
+	if err != nil {
+		return nil, err
+	}
+	l.demuxes = append(l.demuxes, d)
+	return d, nil
 }
 
 // add records a process and its direct client.
@@ -150,6 +226,11 @@ func (l *Local) add(id, kind, addr string, args ...string) {
 // leaseLog is node id's lease log.
 func (l *Local) leaseLog(id string) string {
 	return filepath.Join(l.cfg.Dir, "leases", id+".leases")
+}
+
+// writeLog is node id's executed-writes log (beside its lease log).
+func (l *Local) writeLog(id string) string {
+	return filepath.Join(l.cfg.Dir, "leases", id+".writes")
 }
 
 // boot starts the coordinators, then n1 alone until it is the primary of
@@ -170,7 +251,7 @@ func (l *Local) boot(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("n1 did not become the primary: %w", err)
 	}
-	for _, id := range []string{"n2", "n3", "proxy"} {
+	for _, id := range append([]string{"n2", "n3"}, l.Members(KindProxy)...) {
 		if err := l.procs[id].start(ctx); err != nil {
 			return err
 		}

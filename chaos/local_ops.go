@@ -17,8 +17,14 @@ import (
 // Name implements Target.
 func (l *Local) Name() string { return "local" }
 
-// ClientAddr implements Target: the client→proxy link.
-func (l *Local) ClientAddr() string { return l.clientLink.Listen }
+// ClientAddrs implements Target: the client→proxy links.
+func (l *Local) ClientAddrs() []string {
+	var out []string
+	for _, lk := range l.clientLinks {
+		out = append(out, lk.Listen)
+	}
+	return out
+}
 
 // Links implements Target.
 func (l *Local) Links() []*Link { return l.toxi.sorted() }
@@ -92,9 +98,38 @@ func (l *Local) LeaseWindows() ([]check.LeaseWindow, error) {
 	return readLeaseLogs(paths)
 }
 
+// WriteWindows implements Target.
+func (l *Local) WriteWindows() ([]check.WriteWindow, error) {
+	var paths []string
+	for _, id := range l.Members(KindNode) {
+		paths = append(paths, l.writeLog(id))
+	}
+	return readWriteLogs(paths)
+}
+
+// readWriteLogs parses the executed-writes logs at paths as one log; a
+// missing file is a node that never wrote as a primary.
+func readWriteLogs(paths []string) ([]check.WriteWindow, error) {
+	all, err := concatFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	return check.ParseWriteLog(bytes.NewReader(all))
+}
+
 // readLeaseLogs parses the lease logs at paths as one log; a missing
 // file is a node that never held a lease.
 func readLeaseLogs(paths []string) ([]check.LeaseWindow, error) {
+	all, err := concatFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	return check.ParseLeaseLog(bytes.NewReader(all))
+}
+
+// concatFiles returns the files at paths one after the other, each ending
+// in a newline; a missing file is empty.
+func concatFiles(paths []string) ([]byte, error) {
 	var all []byte
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
@@ -109,7 +144,7 @@ func readLeaseLogs(paths []string) ([]check.LeaseWindow, error) {
 			all = append(all, '\n')
 		}
 	}
-	return check.ParseLeaseLog(bytes.NewReader(all))
+	return all, nil
 }
 
 // Close implements Target: every process gets SIGTERM (SIGKILL after
@@ -134,6 +169,9 @@ func (l *Local) close() error {
 		i++
 	}
 	wg.Wait()
+	for _, d := range l.demuxes {
+		errs = append(errs, d.close())
+	}
 	if l.toxi != nil {
 		l.toxi.close()
 	}

@@ -19,6 +19,11 @@ const (
 	GroupReplicaCoord = "replica-coord" // one replica → every coordinator
 	GroupRaftLeader   = "raft-leader"   // Raft to and from the leader
 	GroupPrimaryAll   = "primary-all"   // every link of the primary
+	// GroupReplicaCoordAll: one replica and the coordinators, both ways
+	// (its renewals and their probes).
+	GroupReplicaCoordAll = "replica-coord-all"
+	// GroupProxyCoord: one proxy → every coordinator (its topology).
+	GroupProxyCoord = "proxy-coord"
 )
 
 // links chooses one of groups and resolves it to links. Like pick it
@@ -28,16 +33,20 @@ func (e *Env) links(ctx context.Context, groups ...string) (string, []*Link, err
 	n := e.Rand.IntN(1 << 20)
 	var member string
 	switch g {
-	case GroupPrimaryNode, GroupReplication, GroupPrimaryCoord, GroupReplicaCoord, GroupPrimaryAll:
+	case GroupPrimaryNode, GroupReplication, GroupPrimaryCoord, GroupReplicaCoord, GroupReplicaCoordAll, GroupPrimaryAll:
 		t, err := e.Target.Topology(ctx)
 		if err != nil {
 			return g, nil, err
 		}
 		member = t.Primary
-		if g == GroupReplicaCoord {
+		if g == GroupReplicaCoord || g == GroupReplicaCoordAll {
 			if r := t.ReplicaIDs(); len(r) > 0 {
 				member = r[n%len(r)]
 			}
+		}
+	case GroupProxyCoord:
+		if p := e.Target.Members(KindProxy); len(p) > 0 {
+			member = p[n%len(p)]
 		}
 	case GroupRaftLeader:
 		leader, err := e.Target.RaftLeader(ctx)
@@ -69,6 +78,10 @@ func inGroup(l *Link, g, member string) bool {
 		return l.Kind == LinkReplication && l.To == member
 	case GroupPrimaryCoord, GroupReplicaCoord:
 		return l.Kind == LinkNodeCoord && l.From == member
+	case GroupReplicaCoordAll:
+		return (l.Kind == LinkNodeCoord && l.From == member) || (l.Kind == LinkNode && l.From == "coordinators" && l.To == member)
+	case GroupProxyCoord:
+		return l.Kind == LinkProxyCoord && l.From == member
 	case GroupRaftLeader:
 		return l.Kind == LinkRaft && (l.From == member || l.To == member)
 	case GroupPrimaryAll:

@@ -61,7 +61,8 @@ func (r *runner) runOne(ctx context.Context, sc Scenario, seed uint64) RunReport
 	defer func() { rep.Seconds = time.Since(began).Seconds() }()
 	dir := filepath.Join(r.o.Out, rep.Dir)
 	r.logf(name, "starting the %s target in %s", r.o.Target, dir)
-	t, err := StartTarget(ctx, TargetConfig{Kind: r.o.Target, Bin: r.o.Bin, Dir: dir, SyncReplicas: r.o.SyncReplicas, Env: r.o.Env})
+	t, err := StartTarget(ctx, TargetConfig{Kind: r.o.Target, Bin: r.o.Bin, Dir: dir, SyncReplicas: r.o.SyncReplicas,
+		Env: r.o.Env, Proxies: sc.Proxies})
 	if err != nil {
 		rep.Error = "start target: " + err.Error()
 		r.logf(name, "FAILED: %s", rep.Error)
@@ -76,7 +77,16 @@ func (r *runner) runOne(ctx context.Context, sc Scenario, seed uint64) RunReport
 		return rep
 	}
 	h := newHistory()
-	ld := startLoad(t.ClientAddr(), r.o.Workloads, h, seed)
+	w := r.o.Workloads
+	if sc.Workloads != nil {
+		w = sc.Workloads(w)
+	}
+	if sc.Proxies > 1 && len(t.ClientAddrs()) < sc.Proxies {
+		rep.Skipped, rep.Passed = fmt.Sprintf("scenario %s needs clients on %d proxies; target %s offers %d", sc.Name, sc.Proxies, t.Name(), len(t.ClientAddrs())), true
+		r.logf(name, "skipped: %s", rep.Skipped)
+		return rep
+	}
+	ld := startLoad(t.ClientAddrs(), w, h, seed)
 	hl := &healthLog{}
 	rep.Faults = r.cycles(ctx, name, t, nem, sc, rng, h, hl)
 	ld.stop()
@@ -90,7 +100,9 @@ func (r *runner) runOne(ctx context.Context, sc Scenario, seed uint64) RunReport
 	states := readNodeStates(ctx, t, convergeWait)
 	t.Close() // the lease logs are complete once every node has stopped
 	windows, leaseErr := t.LeaseWindows()
+	writes, writesErr := t.WriteWindows()
 	results := checkAll(ops, final, finalErr, windows, leaseErr, end, r.o.LinearizableTimeout)
+	results = append(results, checkWrites(writes, writesErr))
 	results = append(results, check.Digests(states), hl.result())
 	rep.fill(ops, results)
 	if err := rep.writeArtifacts(dir, ops, results); err != nil {
@@ -151,6 +163,15 @@ func (r *runner) final(ctx context.Context, t Target, ops []check.Op, hl *health
 	hl.check(ctx, t, "at the end")
 	f, _, err := readFinal(ctx, t, ops)
 	return f, err
+}
+
+// checkWrites runs the split-brain checker on the executed writes: the
+// processes of both targets share one host's clock, so no tolerance.
+func checkWrites(writes []check.WriteWindow, err error) check.Result {
+	if err != nil {
+		return check.Result{Name: "split-brain-writes", Summary: "executed-writes logs unreadable: " + err.Error()}
+	}
+	return check.WriteOverlap(writes, 0)
 }
 
 // checkAll runs every checker over the run's history, final state and

@@ -16,6 +16,10 @@ type Scenario struct {
 	// Hold is how long a fault stays before Heal (the PRNG draws 50–150%
 	// of it each cycle).
 	Hold time.Duration
+	// Proxies is how many proxies the workloads spread over (0: one).
+	Proxies int
+	// Workloads, when set, adjusts the run's workloads for the scenario.
+	Workloads func(Workloads) Workloads
 }
 
 // Directions a one-way fault may take; "both" is a full fault.
@@ -31,7 +35,13 @@ func Scenarios() []Scenario {
 	toxic := func(name, typ string, attrs func(r *rand.Rand) map[string]any) func(*Env) Nemesis {
 		return func(e *Env) Nemesis { return LinkToxic(e, name, typ, toxicGroups, anyStream, attrs) }
 	}
-	return []Scenario{
+	type basic struct {
+		name, doc string
+		nemesis   func(*Env) Nemesis
+		hold      time.Duration
+	}
+	var out []Scenario
+	for _, b := range []basic{
 		{"latency", "latency with jitter on a group of links", toxic("latency", "latency", func(r *rand.Rand) map[string]any {
 			return map[string]any{"latency": between(r, 20, 300), "jitter": between(r, 0, 100)}
 		}), 2 * time.Second},
@@ -80,7 +90,10 @@ func Scenarios() []Scenario {
 			}, 3 * time.Second},
 		{"rolling-restart", "SIGTERM and restart of every process in turn, healthy in between",
 			func(e *Env) Nemesis { return RollingRestart(e) }, 0},
+	} {
+		out = append(out, Scenario{Name: b.name, Doc: b.doc, Nemesis: b.nemesis, Hold: b.hold})
 	}
+	return append(out, moreScenarios()...)
 }
 
 // ScenarioNames lists the scenarios' names in order.

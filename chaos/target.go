@@ -33,8 +33,9 @@ const (
 type Target interface {
 	// Name is the target's kind ("local").
 	Name() string
-	// ClientAddr is where workloads connect (the client→proxy link).
-	ClientAddr() string
+	// ClientAddrs are where workloads connect (the client→proxy links,
+	// one per proxy the workloads use; the first is the health check's).
+	ClientAddrs() []string
 	// Members returns the ids of the members of one kind, sorted.
 	Members(kind string) []string
 	// DirectAddr is a member's own RESP address, bypassing every link.
@@ -62,12 +63,14 @@ type Target interface {
 
 	// Health returns nil when every member answers, the coordinators
 	// agree on one primary that says so, every other node is a connected
-	// replica of it, and a write through ClientAddr succeeds.
+	// replica of it, and a write through the first of ClientAddrs succeeds.
 	Health(ctx context.Context) error
 	// HealAll removes every toxic and brings every link up.
 	HealAll() error
 	// LeaseWindows reads the nodes' lease logs.
 	LeaseWindows() ([]check.LeaseWindow, error)
+	// WriteWindows reads the nodes' executed-writes logs (--write-log).
+	WriteWindows() ([]check.WriteWindow, error)
 	// Close stops every process and link; nothing is left running.
 	Close() error
 }
@@ -84,6 +87,9 @@ type TargetConfig struct {
 	SyncReplicas int
 	// Env is added to every process's environment (test-only switches).
 	Env []string
+	// Proxies is how many proxies the local target runs (default 1); the
+	// compose appliance has 2, the workloads use the first only.
+	Proxies int
 }
 
 // StartTarget starts (local) or connects to (compose) a target.

@@ -29,8 +29,7 @@ const (
 	// LinkRaft carries one coordinator's Raft RPCs to another.
 	LinkRaft = "raft"
 	// LinkProxyCoord carries one baton proxy's topology stream from one
-	// coordinator (the compose appliance; the local target's proxy dials
-	// the coordinators directly).
+	// coordinator.
 	LinkProxyCoord = "proxy-coord"
 )
 
@@ -40,8 +39,12 @@ type Link struct {
 	// Name is the toxiproxy proxy's name, e.g. "n1-c2" or "repl-n3".
 	Name string
 	Kind string
-	// From and To are member ids ("client" for the workloads); for
-	// LinkNode From is "proxy" (the coordinators' probes share it).
+	// From and To are member ids ("client" for the workloads). For
+	// LinkNode From is "proxy" (the proxies; on the compose target the
+	// coordinators' probes share it) or, on the local target,
+	// "coordinators" (their probes and takeover calls, link "nX-probe");
+	// for LinkReplication From is a replica's id, or "replicas" when the
+	// link is shared.
 	From, To string
 	// Listen is the address From dials; Upstream the real address.
 	Listen, Upstream string

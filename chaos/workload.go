@@ -25,6 +25,11 @@ type Workloads struct {
 	Lists, Sets int
 	// Counters: INCR of "ctr:N", checked for lost or doubled increments.
 	Counters int
+	// TTLs: pipelines of SET … PX and PEXPIRE with TTLs of 10–200 ms on
+	// "ttl:N", so the primary keeps expiring keys and journaling the
+	// deletions; nothing is checked of them but the nodes' final DIGESTs
+	// (and everything else, under that load).
+	TTLs int
 	// Keys is how many keys each kind spreads over.
 	Keys int
 	// Pace is each worker's pause between operations (it bounds the
@@ -44,15 +49,17 @@ type load struct {
 	wg   sync.WaitGroup
 }
 
-// startLoad starts the workers on addr; their choices come from seed.
-func startLoad(addr string, w Workloads, h *history, seed uint64) *load {
+// startLoad starts the workers, spread over addrs in turn; their choices
+// come from seed.
+func startLoad(addrs []string, w Workloads, h *history, seed uint64) *load {
 	l := &load{h: h}
 	n := 0
 	for _, k := range []struct {
 		kind    string
 		workers int
-	}{{"register", w.Registers}, {"list", w.Lists}, {"set", w.Sets}, {"counter", w.Counters}} {
+	}{{"register", w.Registers}, {"list", w.Lists}, {"set", w.Sets}, {"counter", w.Counters}, {"ttl", w.TTLs}} {
 		for range k.workers {
+			addr := addrs[n%len(addrs)]
 			wk := &worker{id: n, kind: k.kind, h: h, keys: max(w.Keys, 1), pace: w.Pace,
 				rng: rand.New(rand.NewPCG(seed, uint64(n))), last: map[string]string{},
 				cl: redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1, Protocol: 2,
@@ -112,6 +119,8 @@ func (w *worker) run(halt *atomic.Bool) {
 			w.do(check.Op{Kind: "add", Key: key, Value: v}, func(ctx context.Context, op *check.Op) error {
 				return w.cl.SAdd(ctx, key, v).Err()
 			})
+		case "ttl":
+			w.ttl()
 		case "counter":
 			key := w.key("ctr")
 			w.do(check.Op{Kind: "incr", Key: key}, func(ctx context.Context, op *check.Op) error {
@@ -122,6 +131,25 @@ func (w *worker) run(halt *atomic.Bool) {
 		}
 		time.Sleep(w.pace + w.backoff)
 	}
+}
+
+// ttl pipelines SET key v PX t, PEXPIRE of another key and a SET with no
+// TTL that the PEXPIRE may hit later: keys expire all the time, and every
+// expiry is a journaled deletion. Recorded as one "ttl" operation, which
+// no checker reads: the load is the point.
+func (w *worker) ttl() {
+	k1, k2, v := w.key("ttl"), w.key("ttl"), w.unique()
+	px := time.Duration(between(w.rng, 10, 200)) * time.Millisecond
+	w.do(check.Op{Kind: "ttl", Key: k1, Value: v}, func(ctx context.Context, op *check.Op) error {
+		_, err := w.cl.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, k1, v, px)
+			p.PExpire(ctx, k2, px)
+			p.Set(ctx, w.key("ttl"), v, 0)
+			p.PExpire(ctx, k1, 2*px)
+			return nil
+		})
+		return err
+	})
 }
 
 // key picks one of the worker's keys of a prefix.

@@ -16,13 +16,20 @@ import (
 // inject/heal cycle (a run always injects at least one fault).
 const chaosShort = 2 * time.Second
 
-// runChaos runs one scenario, seed 1, on a fresh local target and returns
-// its run report; progress lines go to the test log.
+// runChaos runs one scenario, seed 1, on a fresh local target with
+// --sync-replicas 1 and returns its run report; progress lines go to the
+// test log.
 func runChaos(t *testing.T, scenario string, env ...string) chaos.RunReport {
+	t.Helper()
+	return runChaosSync(t, scenario, 1, env...)
+}
+
+// runChaosSync is runChaos with the nodes' --sync-replicas.
+func runChaosSync(t *testing.T, scenario string, syncReplicas int, env ...string) chaos.RunReport {
 	t.Helper()
 	rep, err := chaos.Run(context.Background(), chaos.Options{
 		Bin: batonBinary(t), Out: t.TempDir(), Scenarios: []string{scenario}, Seed: 1,
-		Duration: chaosShort, SyncReplicas: 1, Env: env, LinearizableTimeout: 30 * time.Second,
+		Duration: chaosShort, SyncReplicas: syncReplicas, Env: env, LinearizableTimeout: 30 * time.Second,
 		Progress: writerFunc(func(b []byte) (int, error) {
 			t.Log(strings.TrimSpace(string(b)))
 			return len(b), nil
@@ -65,7 +72,8 @@ func logFailures(t *testing.T, run chaos.RunReport) {
 // registers, no lost acknowledged write, exact counters, no two nodes
 // holding a write lease at once, writes available, every node's DIGEST
 // equal once healed, and the appliance healthy before and after every
-// fault.
+// fault. Besides the lease windows, split-brain-writes checks the writes
+// the nodes actually executed (their --write-log).
 func Test_Chaos_Scenarios(t *testing.T) {
 	for _, name := range chaos.ScenarioNames() {
 		t.Run(name, func(t *testing.T) {
@@ -110,6 +118,36 @@ func Test_Chaos_CheckersCatchUnsafeAck(t *testing.T) {
 	}
 	if run.LostWrites == 0 {
 		t.Errorf("the summary shows %d lost writes", run.LostWrites)
+	}
+}
+
+// Test_Chaos_CheckersCatchSplitBrain proves the executed-writes checker
+// can fail: with the test-only switch BATON_TEST_UNSAFE_IGNORE_LEASE=1 the
+// nodes execute commands without a write lease, so in scenario two-proxies
+// the old primary, cut off from the coordinators, keeps executing the cut
+// proxy's writes while the coordinators' new primary executes the other
+// proxy's: two nodes writing at once, which split-brain-writes must
+// report (the lease checker cannot: no lease overlaps, the old primary
+// simply ignores that it has none). Without --sync-replicas, so the old
+// primary's clients are not held up waiting for acks of replicas that
+// left it: it writes on for the rest of the fault.
+func Test_Chaos_CheckersCatchSplitBrain(t *testing.T) {
+	run := runChaosSync(t, "two-proxies", 0, "BATON_TEST_UNSAFE_IGNORE_LEASE=1")
+	if run.Passed {
+		t.Fatal("the suite passed a build whose primaries write without a lease")
+	}
+	found := false
+	for _, r := range run.Results {
+		if r.Name == "split-brain-writes" {
+			found = true
+			if r.OK || r.Metrics["overlaps"] == 0 {
+				t.Fatalf("split-brain-writes: %s, want overlapping writes of two nodes", r.Summary)
+			}
+			t.Logf("caught: %s; %q", r.Summary, r.Details)
+		}
+	}
+	if !found {
+		t.Fatal("no split-brain-writes result")
 	}
 }
 

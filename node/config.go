@@ -105,6 +105,10 @@ type Config struct {
 	// LeaseLog, when set, is a file every granted write lease window is
 	// appended to (chaos and failover tests audit it for overlaps).
 	LeaseLog string
+	// WriteLog, when set, is a file the windows in which this node
+	// executed writes as a primary are appended to (coord.WriteLog; chaos
+	// audits them for overlaps between nodes).
+	WriteLog string
 	// HTTPAddr, when set, serves Prometheus metrics on /metrics and the
 	// node's health on /healthz (empty: off).
 	HTTPAddr string

@@ -75,10 +75,11 @@ type Server struct {
 	replOnce    sync.Once
 	// coord runs the node's coordination (node/coord), nil on a
 	// standalone node; coordOnce starts it. leaseLog is the lease-log
-	// audit file (nil: none).
+	// audit file, writeLog the executed-writes audit file (nil: none).
 	coord     *coord.Coordinator
 	coordOnce sync.Once
 	leaseLog  *coord.LeaseLog
+	writeLog  *coord.WriteLog
 
 	// admin holds CLIENT PAUSE, SHUTDOWN and run-time CONFIG state
 	// (cmd_server.go, pause.go).
@@ -179,6 +180,7 @@ func New(cfg Config) (*Server, error) {
 	// once every goroutine ended, close the metrics server, then flush and
 	// close the journal.
 	s.life.OnClose(s.closeJournal)
+	s.life.OnClose(s.closeWriteLog)
 	if s.web != nil {
 		s.life.OnClose(s.web.Close)
 	}
@@ -280,6 +282,12 @@ func (s *Server) journalExpiry(key string) {
 // appendJournal appends an entry; the caller holds s.mu.
 func (s *Server) appendJournal(args [][]byte) uint64 {
 	s.lastLSN = s.jr.Append(args)
+	if s.writeLog != nil && !s.isReplica() {
+		// Every write a primary executes passes here (commands,
+		// transaction markers, expiry deletions): the audit of
+		// executed writes (coord.WriteLog).
+		s.writeLog.Wrote(s.repl.epoch.Load())
+	}
 	if s.journalTap != nil {
 		s.journalTap(args)
 	}
@@ -346,3 +354,9 @@ func (s *Server) forgetClient(cl *client) {
 
 // isClosing reports whether Close has started.
 func (s *Server) isClosing() bool { return s.life.Closing() }
+
+// closeWriteLog flushes the executed-writes log's open window at Close.
+func (s *Server) closeWriteLog() error {
+	s.writeLog.Close()
+	return nil
+}

@@ -46,6 +46,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	replAddr := fs.String("replication-addr", "", "address replicas dial to replicate from this node, registered with the coordinators (default: the advertise address)")
 	advertiseAddr := fs.String("advertise-addr", "", "address other nodes reach this node at, registered with the coordinators (default: the listening address)")
 	leaseLog := fs.String("lease-log", "", "append every granted write lease window to this file (for audits of the one-writer invariant)")
+	writeLog := fs.String("write-log", "", "append the windows in which this node executed writes as a primary to this file (for audits of the one-writer invariant)")
 	httpAddr := fs.String("http-addr", "", "address for Prometheus /metrics and /healthz (empty: off)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpu-profile", "", "write a Go CPU profile of the whole run to this file (for benchmarks)")
@@ -73,7 +74,7 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		MaxBulkLen: *maxBulk, MaxQueryBuffer: *maxQuery,
 		BacklogBytes: *backlog, ReplicaOf: *replicaOf, PrimaryAuth: *primaryAuth,
 		SyncReplicas: *syncReplicas, SyncTimeout: *syncTimeout, Epoch: *epoch,
-		Coordinators: splitList(*coordinators), NodeID: *nodeID, LeaseLog: *leaseLog,
+		Coordinators: splitList(*coordinators), NodeID: *nodeID, LeaseLog: *leaseLog, WriteLog: *writeLog,
 		ClusterSecret: *clusterSecret, AdvertiseAddr: *advertiseAddr, ReplicationAddr: *replAddr,
 		HTTPAddr: *httpAddr, Logger: logger,
 	}
