@@ -94,8 +94,16 @@ func Test_Failover_NotToAReplicaBehindTheAckedLSN(t *testing.T) {
 		}
 		return parseTopology(t, s)
 	}
+	// The report lives in the leader's memory: a leader elected meanwhile
+	// (a loaded machine) would not know it and, seeing every replica,
+	// rightly trusts the best one (a real replica's offset is never below
+	// what it acknowledged; this fake's is). So the report is repeated to
+	// whoever leads, as a primary's renewals would.
+	cc := coordapi.NewClient(g.addrs, testSecret)
+	defer cc.Close()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
+		cc.Do(ctx, "baton.lease", "n1", "1", "100", "1")
 		if tp := epochNow(); tp.Epoch != 1 {
 			t.Fatalf("promoted %s (epoch %d) at offset 50, behind the acknowledged LSN 100", tp.Primary, tp.Epoch)
 		}

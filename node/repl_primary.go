@@ -114,9 +114,23 @@ func (s *Server) waitAcks(cl *client, lsn, gen uint64, n int, deadline time.Time
 		gone = g
 		defer stop()
 	}
-	got, left := s.repl.acks.Wait(s.life.Context(), lsn, gen, n, deadline, gone)
-	if left {
-		cl.killed.Store(true)
+	for {
+		// On a coordinated node acknowledgements count only until its
+		// lease ends (coord.Coordinator.AckDeadline): no use waiting past
+		// that, unless a renewal moved it meanwhile.
+		until := deadline
+		if s.coord != nil {
+			if end := s.coord.AckDeadline(); end.Before(until) {
+				until = end
+			}
+		}
+		got, left := s.repl.acks.Wait(s.life.Context(), lsn, gen, n, until, gone)
+		if left {
+			cl.killed.Store(true)
+			return got
+		}
+		if got >= n || until.Equal(deadline) || s.coord == nil || !s.coord.AckDeadline().After(until) {
+			return got
+		}
 	}
-	return got
 }

@@ -17,11 +17,28 @@ func (c *Coordinator) FenceWrite() string {
 	// pipeline must not run writes, nor serve reads, past the lease's end.
 	now := time.Now()
 	epoch := c.node.Epoch()
-	if c.lease.Valid(epoch, now) {
+	// Valid for AckGuard more: a write runs only if its replicas' acks
+	// have time to arrive before the lease ends, after which they no
+	// longer count (AcksCount) and it would answer NOREPL. Refused here,
+	// it is a TRYAGAIN the proxy retries on whoever holds the lease.
+	if c.lease.Valid(epoch, now.Add(AckGuard)) {
 		return ""
 	}
 	return coordapi.ErrCodeTryAgain + " no write lease (epoch " + strconv.FormatUint(epoch, 10) +
 		"): the primary role is being confirmed or moved; retry"
+}
+
+// AckGuard is how long before its lease ends a primary stops running data
+// commands (FenceWrite): room for the acknowledgements of the last writes
+// it ran, which count only until then.
+const AckGuard = 50 * time.Millisecond
+
+// AckDeadline is the last moment a replica's acknowledgement can count
+// (AcksCount): the end of the newest lease granted for the node's epoch, or
+// the zero time. A write waiting for acknowledgements stops waiting then,
+// unless the lease was renewed meanwhile.
+func (c *Coordinator) AckDeadline() time.Time {
+	return c.lease.GrantedUntil(c.node.Epoch())
 }
 
 // AcksCount reports whether a replica's acknowledgement arriving at now
@@ -30,31 +47,24 @@ func (c *Coordinator) FenceWrite() string {
 //
 // Invariant (issue 16, finding 3): an acknowledgement counts only if,
 // when it arrives, no node other than this one can have been made primary
-// without the write. Two cases are safe:
-//   - The node holds a valid lease of its current epoch (what FenceWrite
-//     requires): the coordinators promote nobody else before that lease
-//     ends in their view, which is after it ends in ours.
-//   - The node is frozen by a takeover and the lease last granted for its
-//     current epoch has not ended, although the takeover revoked it (the
-//     coordinators refuse its renewals from the takeover's intent on).
-//     Frozen, the node writes nothing past the freeze LSN, so every LSN a
-//     replica acknowledges is at most that; a failover still waits for
-//     that lease's end; and the takeover commits the target only once it
-//     holds the freeze LSN. So whoever may lead holds the write. These
-//     acks are what lets the writes in flight at the freeze settle during
-//     its checkpoint, after the renewals stopped: otherwise a takeover
-//     under replication latency would answer them NOREPL.
+// without the write: while the newest lease granted to this node for its
+// current epoch has not ended, revoked or not. Until then
+//   - no failover promotes another node: the coordinators wait for that
+//     lease to end in their view, which is later than in ours (the node
+//     times it from before its renewal was sent);
+//   - a takeover may commit another node only after freezing this one and
+//     seeing the target hold the freeze LSN; frozen, this node writes
+//     nothing past it, so every LSN a replica acknowledges is in the
+//     target's history.
 //
-// Anything else — a lease that lapsed, a node deposed by a failover, a
-// node that learned a newer epoch — does not count: the coordinators may
-// already have made another node primary whose history lacks the write,
-// and a replica that has not heard of it yet would still acknowledge it.
+// After it — a lease that lapsed, a node deposed by a failover, a node
+// that learned a newer epoch (its epoch moved: no grant of it) — none
+// counts: another node may lead without the write, and a replica that has
+// not heard of it yet would still acknowledge it. Writes still waiting
+// stop at that moment (AckDeadline) and answer NOREPL; FenceWrite's
+// AckGuard leaves the last writes run room for their acks.
 func (c *Coordinator) AcksCount(now time.Time) bool {
-	epoch := c.node.Epoch()
-	if c.lease.Valid(epoch, now) {
-		return true
-	}
-	return c.node.FrozenBy() != 0 && c.lease.Granted(epoch, now)
+	return c.lease.Granted(c.node.Epoch(), now)
 }
 
 // Thawed logs, as the node leaves a takeover's freeze at now, what is left

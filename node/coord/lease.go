@@ -163,6 +163,17 @@ func (h *Lease) Granted(epoch uint64, now time.Time) bool {
 	return g != nil && g.epoch == epoch && now.Before(g.until)
 }
 
+// GrantedUntil is when the newest lease granted to this node ends if it
+// was of epoch (the zero time otherwise), revoked or not: the last moment
+// a replica's acknowledgement can count (Coordinator.AcksCount).
+func (h *Lease) GrantedUntil(epoch uint64) time.Time {
+	g := h.last.Load()
+	if g == nil || g.epoch != epoch {
+		return time.Time{}
+	}
+	return g.until
+}
+
 // Left is what remains of the lease at now (0 when none or expired) and
 // its epoch (0 when none).
 func (h *Lease) Left(now time.Time) (time.Duration, uint64) {
