@@ -104,7 +104,10 @@ func (s *Server) roleName() string {
 // replicaOffset is the offset a replica advertises: its LSN once it
 // completed a sync with its current primary, 0 before (repl.Status.Offset).
 // The caller holds s.mu.
-func (s *Server) replicaOffset() uint64 { return s.repl.status.Offset(s.lastLSN) }
+func (s *Server) replicaOffset() uint64 {
+	// What the journal file holds (applyRecords), not what memory does.
+	return s.repl.status.Offset(min(s.lastLSN, s.repl.status.Applied.Load()))
+}
 
 // Epoch is the newest primary epoch this node has seen.
 func (s *Server) Epoch() uint64 { return s.repl.epoch.Load() }

@@ -33,8 +33,29 @@ func (s *Server) continueSync(replid string, lsn uint64) error {
 // next LSN; it is journaled byte for byte as the primary's (tx holds a
 // transaction's records until its exec: see repl.Txn).
 func (s *Server) applyRecords(tx *repl.Txn, records []byte) error {
+	lsn, err := s.applyRecordsLocked(tx, records)
+	if err != nil || lsn == 0 {
+		return err
+	}
+	// Invariant (issue 16): what a replica acknowledges (REPLCONF ACK) and
+	// advertises (ROLE's offset, which failovers and takeovers choose and
+	// wait by) is in its journal file, not only in memory: a kill -9 right
+	// after — of a takeover's target just committed, say — must not bring
+	// it back below an LSN the coordinators counted on. Written to the OS
+	// (fsynced under --fsync always), once per batch, without the lock.
+	if err := s.jr.WaitDurable(lsn); err != nil {
+		return fmt.Errorf("replica journal: %w", err)
+	}
+	s.repl.status.Applied.Store(lsn)
+	return nil
+}
+
+// applyRecordsLocked journals and applies records under the keyspace lock
+// and returns the last LSN of a complete batch (0: none completed).
+func (s *Server) applyRecordsLocked(tx *repl.Txn, records []byte) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var done uint64
 	_, err := journal.EachRecord(records, func(e journal.Entry, raw []byte) error {
 		ready, apply, err := tx.Add(e, raw, s.lastLSN)
 		if err != nil || len(ready) == 0 {
@@ -50,10 +71,10 @@ func (s *Server) applyRecords(tx *repl.Txn, records []byte) error {
 				return err
 			}
 		}
-		s.repl.status.Applied.Store(s.lastLSN)
+		done = s.lastLSN
 		return nil
 	})
-	return err
+	return done, err
 }
 
 // appendReplicated journals a record of the primary's stream as is; the
