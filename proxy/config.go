@@ -23,6 +23,10 @@ type Config struct {
 	BackendAuth string
 	// RequirePass is the password clients must AUTH to the proxy with.
 	RequirePass string
+	// TLSCertFile and TLSKeyFile, when set, make the client port speak TLS
+	// only (a plaintext client fails its handshake); the files are read
+	// again when they change (internal/tlsfiles), no restart needed.
+	TLSCertFile, TLSKeyFile string
 	// HoldTimeout bounds how long a command is held while no primary takes
 	// it (none known, or it answered -TAKENOVER/-READONLY/-TRYAGAIN).
 	HoldTimeout time.Duration
@@ -101,6 +105,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Replicas) > 0 && len(c.Coordinators) > 0 {
 		return errors.New("proxy: static replicas go with a static backend; with coordinators the replicas come from the topology")
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("proxy: a TLS certificate file needs its key file, and the other way round")
 	}
 	if len(c.Coordinators) == 0 && c.Backend == "" {
 		return errors.New("proxy: need coordinators or a static backend")

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"github.com/batonkv/baton/internal/metricshttp"
 	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/internal/resplimit"
+	"github.com/batonkv/baton/internal/tlsfiles"
 	"github.com/batonkv/baton/node/command"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/redcon"
@@ -74,6 +76,8 @@ type Proxy struct {
 	met *metrics
 	reg *prometheus.Registry
 	web *metricshttp.Server
+	// tls, when set, is the client port's TLS (Config.TLSCertFile).
+	tls *tls.Config
 }
 
 // client is the proxy's per-connection state.
@@ -102,6 +106,13 @@ func New(cfg Config) (*Proxy, error) {
 		pools:   map[string]*pool{},
 		pinned:  map[*pinnedSession]struct{}{},
 		met:     newMetrics(),
+	}
+	if cfg.TLSCertFile != "" {
+		tc, err := tlsfiles.ServerConfig(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("proxy: %w", err)
+		}
+		p.tls = tc
 	}
 	p.reg = p.newRegistry()
 	p.primaryAddr, p.lastPrimary = cfg.Backend, cfg.Backend
@@ -133,8 +144,11 @@ func New(cfg Config) (*Proxy, error) {
 func (p *Proxy) Serve(ln net.Listener) error {
 	err := p.life.Serve(ln, p.srv, func(ln net.Listener) error {
 		p.log.Info("serving", "addr", ln.Addr().String())
-		// Client input limits apply to the raw stream, before redcon
-		// buffers it.
+		if p.tls != nil {
+			ln = tls.NewListener(ln, p.tls)
+		}
+		// Client input limits apply to the raw stream (decrypted), before
+		// redcon buffers it.
 		return p.srv.Serve(resplimit.Listener{Listener: ln, Limits: clientLimits()})
 	})
 	if err != nil {

@@ -19,6 +19,8 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	backend := fs.String("backend", "", "static primary address (host:port) when there are no coordinators")
 	backendAuth := fs.String("backend-auth", "", "password to AUTH with on the nodes")
 	pass := fs.String("requirepass", "", "password clients must AUTH with at the proxy")
+	tlsCert := fs.String("tls-cert-file", "", "PEM certificate: clients must speak TLS (reloaded when the file changes)")
+	tlsKey := fs.String("tls-key-file", "", "PEM private key of --tls-cert-file")
 	hold := fs.Duration("hold-timeout", d.HoldTimeout, "how long a command is held while no primary takes it")
 	maxClients := fs.Int("maxclients", d.MaxClients, "maximum concurrent client connections")
 	poolSize := fs.Int("pool-size", d.PoolSize, "shared pipelined connections per primary")
@@ -35,7 +37,7 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	}
 	p, err := proxy.New(proxy.Config{
 		Addr: *addr, Coordinators: splitList(*coordinators), ClusterSecret: *secret,
-		Backend: *backend, BackendAuth: *backendAuth, RequirePass: *pass,
+		Backend: *backend, BackendAuth: *backendAuth, RequirePass: *pass, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey,
 		HoldTimeout: *hold, MaxClients: *maxClients, PoolSize: *poolSize, MaxHeld: *maxHeld,
 		ReadFrom: *readFrom, MaxReplicaLag: *maxLag, Replicas: splitList(*replicas), HTTPAddr: *httpAddr,
 		Logger: logger,

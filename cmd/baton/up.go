@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/batonkv/baton/internal/proc"
+	"github.com/batonkv/baton/internal/tlsfiles"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -32,6 +34,7 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:6379", "the proxy's address; if the port is taken, the next free one is used (printed)")
 	dir := fs.String("dir", "", "data and logs directory (empty: a temporary one, removed on exit)")
 	secret := fs.String("cluster-secret", "", "cluster secret shared by the appliance's processes (empty: the one in DIR/cluster-secret, generated there on the first start)")
+	useTLS := fs.Bool("tls", false, "the proxy's client port speaks TLS only, with a private CA and certificate made in DIR/tls (kept across restarts)")
 	logLevel := fs.String("log-level", "info", "log level of `baton up` itself: debug, info, warn, error")
 	logger, code, ok := parseAndLog(fs, "up", args, logLevel, stderr)
 	if !ok {
@@ -62,6 +65,13 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	a := &appliance{bin: bin, dir: *dir, secret: *secret, log: logger}
+	if *useTLS {
+		a.tlsDir = filepath.Join(*dir, "tls")
+		if err := tlsfiles.EnsureLocal(a.tlsDir); err != nil {
+			logger.Error("baton up: TLS certificates", "err", err)
+			return 1
+		}
+	}
 	defer a.stopAll()
 	proxyAddr, err := a.start(ctx, *addr)
 	if err != nil {
@@ -78,6 +88,11 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "baton up: %s\n", status)
 	fmt.Fprintf(stdout, "baton up: coordinators %s; move the primary with: baton ctl takeover --coordinators %s --cluster-secret \"$(cat %s)\" --proxy %s\n",
 		a.coords, a.coords, secretFile, proxyAddr)
+	if a.tlsDir != "" {
+		host, port, _ := net.SplitHostPort(proxyAddr)
+		fmt.Fprintf(stdout, "baton up: TLS only; connect with: redis-cli --tls --cacert %s -h %s -p %s\n",
+			filepath.Join(a.tlsDir, tlsfiles.CAFile), host, port)
+	}
 	<-ctx.Done()
 	logger.Info("stopping the appliance")
 	return 0
@@ -86,6 +101,8 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 // appliance is the set of processes `baton up` runs.
 type appliance struct {
 	bin, dir, secret string
+	// tlsDir, when set, holds the proxy's TLS CA and certificate.
+	tlsDir string
 	// coords are the coordinators' API addresses, comma-separated.
 	coords string
 	log    *slog.Logger
@@ -123,7 +140,11 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 			return "", err
 		}
 	}
-	return a.spawn(ctx, "proxy", "proxy", "--addr", proxyAddr, "--next-free-port", "--coordinators", coords)
+	args := []string{"--addr", proxyAddr, "--next-free-port", "--coordinators", coords}
+	if a.tlsDir != "" {
+		args = append(args, "--tls-cert-file", filepath.Join(a.tlsDir, tlsfiles.CertFile), "--tls-key-file", filepath.Join(a.tlsDir, tlsfiles.KeyFile))
+	}
+	return a.spawn(ctx, "proxy", "proxy", args...)
 }
 
 // spawn starts `baton sub args…`, logs to dir/logs/name.log, and returns the
@@ -148,7 +169,15 @@ func (a *appliance) spawn(ctx context.Context, name, sub string, args ...string)
 // waitWritable waits until a write through the proxy succeeds and returns
 // a one-line status.
 func (a *appliance) waitWritable(ctx context.Context, proxyAddr string) (string, error) {
-	c := redis.NewClient(&redis.Options{Addr: proxyAddr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
+	opts := &redis.Options{Addr: proxyAddr, MaxRetries: -1, Protocol: 2, DisableIdentity: true}
+	if a.tlsDir != "" {
+		tc, err := tlsfiles.ClientConfig(filepath.Join(a.tlsDir, tlsfiles.CAFile))
+		if err != nil {
+			return "", err
+		}
+		opts.TLSConfig = tc
+	}
+	c := redis.NewClient(opts)
 	defer c.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
