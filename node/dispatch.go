@@ -47,7 +47,7 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 	// The replies are written here, not after the handler returns, so
 	// that busy covers them: a client that never reads stays busy.
 	if w := redcon.BaseWriter(conn); w != nil {
-		cl.omem.Store(int64(len(w.Buffer())))
+		cl.omem.Store(int64(writerLen(w)))
 		w.Flush()
 		cl.omem.Store(0)
 	}
