@@ -101,6 +101,9 @@ func (s *Server) runPipeline(cl *client, w keyspace.Replier, cmds []redcon.Comma
 		if s.cfg.SyncReplicas > 0 {
 			start = out.len()
 		}
+		if out.w != nil {
+			writerReserve(out.w)
+		}
 		blocked := s.call(cl, w, cmd.Args, false)
 		if blocked == nil && start >= 0 {
 			if s.lastLSN > before {

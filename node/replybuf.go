@@ -31,3 +31,19 @@ func init() {
 func writerLen(w *redcon.Writer) int {
 	return len((*writerLayout)(unsafe.Pointer(w)).b)
 }
+
+// growFrom is the reply buffer size from which writerReserve doubles it.
+const growFrom = 256 << 10
+
+// writerReserve doubles w's buffer when it is large and nearly full,
+// before the next command of a pipeline adds its reply: append grows a
+// large slice by 1.25× only, which copied a pipeline of big replies about
+// five times over.
+func writerReserve(w *redcon.Writer) {
+	l := (*writerLayout)(unsafe.Pointer(w))
+	if len(l.b) >= growFrom && cap(l.b)-len(l.b) < len(l.b)/4 {
+		nb := make([]byte, len(l.b), 2*cap(l.b))
+		copy(nb, l.b)
+		l.b = nb
+	}
+}

@@ -308,6 +308,10 @@ func (s *pinnedSession) deliver() bool {
 	if len(s.out) == 0 {
 		return !quit
 	}
+	if s.c.out != nil {
+		// A subscriber's pending output is bounded by the pubsub class.
+		s.c.out.pubsub.Store(s.state.subscribed())
+	}
 	s.dc.WriteRaw(s.out)
 	s.out = s.out[:0]
 	return s.dc.Flush() == nil && !quit
