@@ -75,6 +75,9 @@ type forwarder struct {
 	// output limit; 0: none); over is set when a batch went past it.
 	max  int64
 	over bool
+	// deadline ends the holds of the pipeline being flushed (zero: each
+	// forward has its own HoldTimeout).
+	deadline time.Time
 	// avgReply is the client's average reply size (0: none seen yet),
 	// which sizes its batches (chunk).
 	avgReply int
@@ -132,6 +135,9 @@ func (p *Proxy) flush(conn redcon.Conn, c *client) {
 	}()
 	hard := c.out.hardLimit()
 	var total int64
+	// One hold timeout for the whole pipeline, whatever its batches.
+	fw.deadline = time.Now().Add(p.cfg.HoldTimeout)
+	defer func() { fw.deadline = time.Time{} }()
 	for done := 0; done < len(all); {
 		k := fw.chunk(len(all) - done)
 		fw.reqs = all[done : done+k]
@@ -176,7 +182,10 @@ func (p *Proxy) forward(fw *forwarder) []byte {
 	for i := range fw.reqs {
 		fw.todo = append(fw.todo, i)
 	}
-	deadline := time.Now().Add(p.cfg.HoldTimeout)
+	deadline := fw.deadline
+	if deadline.IsZero() {
+		deadline = time.Now().Add(p.cfg.HoldTimeout)
+	}
 	// fw.out is allocated once a pipeline needs more than one attempt;
 	// until then every reply is still in fw.b.
 	fw.out = nil
