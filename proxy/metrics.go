@@ -111,6 +111,9 @@ func newMetrics() *metrics {
 		}, []string{"class"}),
 	}
 	m.latencyShared, m.latencyPinned = m.latency.WithLabelValues("shared"), m.latency.WithLabelValues("pinned")
+	for _, class := range []string{classNormal, classPubSub} {
+		m.outputLimitClosed.WithLabelValues(class) // exported at 0 from the start
+	}
 	m.holdTimeouts, m.tooManyHeld = m.holdFailures.WithLabelValues("timeout"), m.holdFailures.WithLabelValues("too_many_held")
 	m.replicaServed, m.replicaFell = m.replicaReads.WithLabelValues("served"), m.replicaReads.WithLabelValues("fallback")
 	for _, k := range []string{backendDial, backendSend, backendLost, backendProtocol, backendReplicaRd} {
