@@ -98,7 +98,7 @@ const chunkReplyBytes = 1 << 20
 
 // firstChunk is how many commands go in a client's first batch, before
 // its reply sizes are known.
-const firstChunk = 16
+const firstChunk = 4
 
 // chunk is how many of the next n commands go in one batch, by the
 // client's average reply size so far.
