@@ -96,8 +96,8 @@ func (c Config) withDefaults() Config {
 	c.MaxReplicaLag = cmp.Or(c.MaxReplicaLag, d.MaxReplicaLag)
 	c.replicaPoll = cmp.Or(c.replicaPoll, d.replicaPoll)
 	c.Logger = cmp.Or(c.Logger, slog.Default())
-	c.OutputLimit = c.OutputLimit.withDefaults(d.OutputLimit)
-	c.PubSubOutputLimit = c.PubSubOutputLimit.withDefaults(d.PubSubOutputLimit)
+	c.OutputLimit = limitWithDefaults(c.OutputLimit, d.OutputLimit)
+	c.PubSubOutputLimit = limitWithDefaults(c.PubSubOutputLimit, d.PubSubOutputLimit)
 	return c
 }
 

@@ -5,90 +5,54 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/batonkv/baton/internal/outbuf"
 )
 
-// OutputLimit is one class of Redis' client-output-buffer-limit: a client
-// with more than Hard bytes of replies pending is closed at once, and one
-// with more than Soft bytes pending for SoftFor without a break is closed
-// then. Zero disables a bound.
-type OutputLimit struct {
-	Hard, Soft int64
-	SoftFor    time.Duration
-}
-
-// String formats l as Redis does in CONFIG GET ("hard soft seconds").
-func (l OutputLimit) String() string {
-	return fmt.Sprintf("%d %d %d", l.Hard, l.Soft, int64(l.SoftFor/time.Second))
-}
+// OutputLimit is one class of Redis' client-output-buffer-limit (see
+// outbuf.Limit). In a Config, a zero field takes the default and a
+// negative one means no bound.
+type OutputLimit = outbuf.Limit
 
 // Output limit classes (the class label of the closed-clients metric).
 const (
-	classNormal = "normal"
-	classPubSub = "pubsub"
+	classNormal = outbuf.Normal
+	classPubSub = outbuf.PubSub
 )
 
 // ParseOutputLimits parses Redis' client-output-buffer-limit syntax,
 // "<class> <hard> <soft> <seconds>" repeated, classes normal and pubsub
-// (replica is accepted and ignored: the proxy serves no replicas), sizes
-// in bytes or with a k/kb/m/mb/g/gb suffix. Classes not named keep their
-// value in normal and pubsub.
+// (replica is accepted and ignored: the proxy serves no replicas). Classes
+// not named keep their value in normal and pubsub; Redis' 0 ("no bound")
+// becomes -1, as a Config wants it.
 func ParseOutputLimits(s string, normal, pubsub OutputLimit) (OutputLimit, OutputLimit, error) {
-	f := strings.Fields(s)
-	if len(f)%4 != 0 {
-		return normal, pubsub, errors.New("client-output-buffer-limit: want <class> <hard limit> <soft limit> <soft seconds> repeated")
+	ls, err := outbuf.Parse(s, outbuf.Limits{})
+	if err != nil {
+		return normal, pubsub, fmt.Errorf("client-output-buffer-limit %q: %w", s, err)
 	}
-	for i := 0; i < len(f); i += 4 {
-		hard, err1 := ParseMemory(f[i+1])
-		soft, err2 := ParseMemory(f[i+2])
-		secs, err3 := strconv.ParseInt(f[i+3], 10, 64)
-		if err := errors.Join(err1, err2, err3); err != nil || secs < 0 {
-			return normal, pubsub, fmt.Errorf("client-output-buffer-limit %q: invalid limits", strings.Join(f[i:i+4], " "))
+	none := func(v int64) int64 {
+		if v == 0 {
+			return -1
 		}
-		// 0 is "no bound" in Redis' syntax, -1 in a Config.
-		none := func(v int64) int64 {
-			if v == 0 {
-				return -1
-			}
-			return v
-		}
-		l := OutputLimit{Hard: none(hard), Soft: none(soft), SoftFor: time.Duration(none(secs)) * time.Second}
-		switch strings.ToLower(f[i]) {
+		return v
+	}
+	conv := func(l OutputLimit) OutputLimit {
+		return OutputLimit{Hard: none(l.Hard), Soft: none(l.Soft), SoftFor: time.Duration(none(int64(l.SoftFor/time.Second))) * time.Second}
+	}
+	f := strings.Fields(strings.ToLower(s))
+	for i := 0; i+3 < len(f); i += 4 {
+		switch f[i] {
 		case "normal":
-			normal = l
+			normal = conv(ls.Normal)
 		case "pubsub":
-			pubsub = l
-		case "replica", "slave":
-		default:
-			return normal, pubsub, fmt.Errorf("client-output-buffer-limit: unknown class %q (normal, pubsub, replica)", f[i])
+			pubsub = conv(ls.PubSub)
 		}
 	}
 	return normal, pubsub, nil
-}
-
-// ParseMemory parses a Redis memory size: bytes, or a number with a k, kb,
-// m, mb, g or gb suffix (k = 1000, kb = 1024, as Redis reads them).
-func ParseMemory(s string) (int64, error) {
-	ls := strings.ToLower(s)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1e9}, {"m", 1e6}, {"k", 1e3}, {"b", 1}} {
-		if strings.HasSuffix(ls, u.suffix) {
-			ls, mult = strings.TrimSuffix(ls, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(ls, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid memory size %q", s)
-	}
-	return n * mult, nil
 }
 
 // errOutputLimit fails the writes of a client closed at its output limit.
@@ -276,9 +240,9 @@ func (l outListener) Accept() (net.Conn, error) {
 	return l.lim.wrap(c), nil
 }
 
-// withDefaults fills l's zero fields from d; negative ones become 0 (no
-// bound).
-func (l OutputLimit) withDefaults(d OutputLimit) OutputLimit {
+// limitWithDefaults fills l's zero fields from d; negative ones become 0
+// (no bound).
+func limitWithDefaults(l, d OutputLimit) OutputLimit {
 	pick := func(v, d int64) int64 {
 		switch {
 		case v < 0:

@@ -122,7 +122,7 @@ func Test_Proxy_ParseOutputLimits(t *testing.T) {
 	if pubsub != (OutputLimit{Hard: 64 << 20, Soft: 16 << 20, SoftFor: 30 * time.Second}) {
 		t.Fatalf("pubsub = %+v", pubsub)
 	}
-	if n := normal.withDefaults(d.OutputLimit); n != (OutputLimit{}) {
+	if n := limitWithDefaults(normal, d.OutputLimit); n != (OutputLimit{}) {
 		t.Fatalf("normal 0 0 0 with defaults = %+v, want no bound", n)
 	}
 	for _, bad := range []string{"normal 1 2", "bogus 1 2 3", "normal x 2 3", "normal 1 2 -3"} {
