@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonkv/baton/internal/lifecycle"
 	"github.com/batonkv/baton/internal/metricshttp"
+	"github.com/batonkv/baton/internal/outbuf"
 	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node/coord"
 	"github.com/batonkv/baton/node/journal"
@@ -43,6 +44,8 @@ type Server struct {
 	cows []*cowSnapshot
 	// ps holds the pub/sub and WATCH registries (pubsub.go, watch.go).
 	ps *pubsubState
+	// outLimits are the client-output-buffer-limit (outlimit.go).
+	outLimits atomic.Pointer[outbuf.Limits]
 	// journalTap, when set (tests only), sees every appended entry.
 	journalTap func(args [][]byte)
 	// readyKeys are touched keys with blocked clients, and serving is set
@@ -132,6 +135,11 @@ func New(cfg Config) (*Server, error) {
 		life:    lifecycle.New(),
 		met:     newMetrics(),
 	}
+	ls := outbuf.Defaults()
+	if cfg.OutputLimits != nil {
+		ls = *cfg.OutputLimits
+	}
+	s.setOutputLimits(ls)
 	s.initCoord()
 	handlers, err := bindHandlers(keyspace.Handlers(), s.serverHandlers())
 	if err != nil {
@@ -163,6 +171,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.life.Go(s.activeExpireLoop)
+	s.life.Go(func(ctx context.Context) { s.outputWatch(ctx.Done()) })
 	if s.snap != nil {
 		s.life.Go(s.snapshotLoop)
 	}

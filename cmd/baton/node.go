@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/batonkv/baton/internal/outbuf"
 	"github.com/batonkv/baton/internal/proc"
 	"github.com/batonkv/baton/node"
 )
@@ -31,6 +32,8 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	maxClients := fs.Int("maxclients", d.MaxClients, "maximum concurrent client connections")
 	maxBulk := fs.Int64("proto-max-bulk-len", d.MaxBulkLen, "maximum length of one bulk string in a request")
 	maxQuery := fs.Int64("client-query-buffer-limit", d.MaxQueryBuffer, "maximum size of one pending request")
+	outLimit := fs.String("client-output-buffer-limit", outbuf.Defaults().String(),
+		"Redis' client-output-buffer-limit: <class> <hard> <soft> <seconds>, classes normal, replica (slave) and pubsub; a client with more replies pending than hard, or than soft for seconds, is closed (sizes in bytes or with kb/mb/gb; 0: no bound; classes not named keep Redis' defaults)")
 	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
 	backlog := fs.Int("backlog-size", d.BacklogBytes, "replication backlog in bytes: a replica that fell behind by less continues with a partial sync")
 	replicaOf := fs.String("replicaof", "", "start as a replica of this primary (host:port)")
@@ -64,8 +67,14 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "baton node:", err)
 		return 2
 	}
+	outLimits, err := outbuf.Parse(*outLimit, outbuf.Defaults())
+	if err != nil {
+		fmt.Fprintln(stderr, "baton node: client-output-buffer-limit:", err)
+		return 2
+	}
 	cfg := node.Config{
-		Addr: *addr, DataDir: *dir, Fsync: policy,
+		OutputLimits: &outLimits,
+		Addr:         *addr, DataDir: *dir, Fsync: policy,
 		SnapshotInterval: *snapEvery, SnapshotMinWrites: *snapMin,
 		RequirePass: *pass, MaxClients: *maxClients,
 		MaxBulkLen: *maxBulk, MaxQueryBuffer: *maxQuery,
