@@ -157,3 +157,42 @@ func Test_Proxy_HungClientsDoNotSlowWriters(t *testing.T) {
 		t.Logf("node peak RSS %d MB", rss>>20)
 	}
 }
+
+// Test_Takeover_HungClientsThroughTheProxy: issue 17 with a takeover in
+// the middle: 10 hung clients through the proxy while 20 writers append
+// through it; the takeover commits, the writers see no error and lose
+// nothing, and the hung clients are closed at the proxy's output limit.
+func Test_Takeover_HungClientsThroughTheProxy(t *testing.T) {
+	c := startCluster(t, clusterOpts{syncReplicas: 1, extraArgs: func(id string) []string {
+		if strings.HasPrefix(id, "c") {
+			return []string{"--down-after", "5s"} // as in Test_Takeover_HungClientsAreForceClosed
+		}
+		return nil
+	}})
+	var apis []string
+	for _, m := range c.coords {
+		apis = append(apis, m.addr)
+	}
+	web := freeAddrs(t, 1)[0]
+	px := startBaton(t, "proxy", []string{"--addr", "127.0.0.1:0", "--coordinators", strings.Join(apis, ","),
+		"--cluster-secret", clusterSecret, "--log-level", "warn", "--http-addr", web,
+		"--client-output-buffer-limit", fmt.Sprintf("normal %d 4mb 2", hungHardLimit)})
+	l := startAppendLoad(t, px.addr, hungWriters)
+	l.waitProgress(300)
+	hangThrough(t, px.addr)
+	rep := c.takeover("TO", "n2", "TIMEOUT", 5000, "GRACE", 300)
+	if rep.Outcome != "committed" {
+		t.Fatalf("takeover with hung clients through the proxy: %+v", rep)
+	}
+	l.waitProgress(300)
+	if errs := l.errors(); len(errs) > 0 {
+		t.Fatalf("writers saw errors: %v", errs)
+	}
+	waitFor(t, "the hung clients to be closed at their output limit", func() (bool, string) {
+		ms := scrape(t, web)
+		v, _ := ms.Sample("baton_proxy_output_limit_closed_total", map[string]string{"class": "normal"})
+		return v == hungClients, fmt.Sprintf("output_limit_closed_total{class=normal} = %v", v)
+	})
+	t.Logf("takeover with %d hung clients through the proxy: %+v; longest single append %v", hungClients, rep, l.longest())
+	l.verify(c.node("n2").client)
+}
