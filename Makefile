@@ -7,7 +7,7 @@ DATA      ?= .data
 RUN_PORT  ?= 6379
 APT_PKGS  := redis-tools redis-server
 
-.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-proxy chaos dashboards-check deps vet fmt-check clean images up down logs chaos-compose chaos-smoke
+.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-clients bench-proxy chaos dashboards-check deps vet fmt-check clean images up down logs chaos-compose chaos-smoke
 
 all: build
 
@@ -87,6 +87,16 @@ bench-failover: build deps
 ## (default 50), HUNG (default 20), TAKEOVER_SYSTEMS
 bench-takeover: build deps
 	scripts/bench-takeover.sh $(BIN)
+
+## bench-clients: writer throughput and p99 with 0/10/50 hung clients (a
+## pipeline of 64 GETs of 1 MB, never read) through the proxy and straight
+## to the node, next to redis-server with the same hung clients and output
+## limit; then the node's CPU for a pipeline of 50 vs 200 GETs of 256 KB
+## (issue 17); env WRITERS (default 20), HUNG (default 0,10,50), WINDOW
+## (default 5s), LIMIT (default "normal 32mb 8mb 10")
+bench-clients: build deps
+	$(GO) run ./scripts/benchclients -baton $(BIN) -writers $${WRITERS:-20} -hung $${HUNG:-0,10,50} \
+		-window $${WINDOW:-5s} -limit "$${LIMIT:-normal 32mb 8mb 10}"
 
 ## bench-proxy: what baton proxy costs over a direct connection to one node,
 ## with twemproxy as the peer (installed when missing); env N (default
