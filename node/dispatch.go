@@ -115,8 +115,16 @@ func (s *Server) runPipeline(cl *client, w keyspace.Replier, cmds []redcon.Comma
 		}
 		blocked := s.call(cl, w, cmd.Args, false)
 		if out.w != nil {
-			// CLIENT LIST omem shows the replies built so far too.
-			cl.omem.Store(int64(writerLen(out.w)))
+			// CLIENT LIST omem shows the replies built so far too; past
+			// the hard output limit the client is closed at once, the
+			// rest of its pipeline not run (as Redis checks the limit on
+			// every reply it adds).
+			n := int64(writerLen(out.w))
+			cl.omem.Store(n)
+			if s.overOutputLimit(cl, n) {
+				out.w.SetBuffer(nil)
+				cl.omem.Store(0)
+			}
 		}
 		if blocked == nil && start >= 0 {
 			if s.lastLSN > before {

@@ -74,7 +74,14 @@ func (cl *client) pendingOutput() int64 {
 // is true. It also starts or ends the soft limit's clock.
 func (s *Server) overOutputLimit(cl *client, n int64) bool {
 	class := cl.outClass.Load()
-	l := limitOf(s.outputLimits(), class)
+	l := limitOf(*s.outLimits.Load(), class)
+	if (l.Hard <= 0 || n <= l.Hard) && (l.Soft <= 0 || n <= l.Soft) {
+		// The common case, without a clock reading: within the limits.
+		if cl.overSoft.Load() != 0 {
+			cl.overSoft.Store(0)
+		}
+		return false
+	}
 	now := time.Now()
 	var since time.Time
 	switch at := cl.overSoft.Load(); {
