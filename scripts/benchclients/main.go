@@ -68,7 +68,10 @@ func run(ctx context.Context, cfg config) error {
 	}
 	defer os.RemoveAll(dir)
 	node, err := proc.Start(ctx, proc.Config{Name: "node", Bin: cfg.baton, LogPath: filepath.Join(dir, "node.log"),
-		Args: []string{"node", "--addr", "127.0.0.1:0", "--log-level", "warn", "--client-output-buffer-limit", cfg.limit},
+		// No normal-class limit while the proxy is in front: the node's
+		// clients are then the proxy's shared connections. The direct
+		// rows set it (CONFIG SET) before they run.
+		Args:       []string{"node", "--addr", "127.0.0.1:0", "--log-level", "warn"},
 		AddrPrefix: proc.Listening("node")})
 	if err != nil {
 		return err
@@ -108,6 +111,14 @@ func run(ctx context.Context, cfg config) error {
 	}
 	var rows []row
 	for _, t := range targets {
+		if t.name == "baton direct" {
+			c := benchkit.NewClient(t.addr, "")
+			err := c.ConfigSet(ctx, "client-output-buffer-limit", cfg.limit).Err()
+			c.Close()
+			if err != nil {
+				return fmt.Errorf("CONFIG SET client-output-buffer-limit: %w", err)
+			}
+		}
 		for _, f := range strings.Split(cfg.hung, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil {
@@ -121,6 +132,9 @@ func run(ctx context.Context, cfg config) error {
 			for _, c := range conns {
 				c.Close()
 			}
+			// Let the server drop what it still had for them before the
+			// next row.
+			benchkit.Sleep(ctx, time.Second)
 			r.target, r.hung, r.peakRSSMB = t.name, n, peakRSS(t.pid)>>20
 			fmt.Fprintf(os.Stderr, "%s, %d hung: %d writes, %d errors\n", t.name, n, r.writes, r.errs)
 			rows = append(rows, r)
