@@ -14,6 +14,11 @@ import (
 // for reuse: one huge reply or pipeline must not pin its memory forever.
 const maxKeptBuffer = 1 << 20
 
+// maxKeptReply bounds the read buffer a backend connection keeps: larger,
+// as there are few of them, so that a stream of 1 MB replies does not
+// allocate one buffer per reply.
+const maxKeptReply = 8 << 20
+
 // batch is one client pipeline in flight on a backend connection: the
 // backend answers its commands in order, so the k-th reply read for a batch
 // belongs to its k-th command. A client reuses one batch for all its
@@ -227,7 +232,7 @@ func (bc *backendConn) failLocked(err error) {
 // connection fails; then it fails whatever is still queued.
 func (bc *backendConn) readLoop() {
 	for {
-		if cap(bc.reply) > maxKeptBuffer {
+		if cap(bc.reply) > maxKeptReply {
 			bc.reply = nil
 		}
 		reply, err := bc.c.ReadRaw(bc.reply[:0])

@@ -75,6 +75,10 @@ type forwarder struct {
 	// output limit; 0: none); over is set when a batch went past it.
 	max  int64
 	over bool
+	// gathered holds the replies of a pipeline sent in several batches,
+	// written to the client at once at the end (growing by doubling: the
+	// client's writer would grow by 1.25× per batch, copying more).
+	gathered []byte
 	// deadline ends the holds of the pipeline being flushed (zero: each
 	// forward has its own HoldTimeout).
 	deadline time.Time
@@ -97,14 +101,19 @@ func (fw *forwarder) add(cmd redcon.Command, readonly bool, row int) {
 const chunkReplyBytes = 1 << 20
 
 // firstChunk is how many commands go in a client's first batch, before
-// its reply sizes are known.
+// its reply sizes are known, when the pipeline starts with a read (reads
+// are what return large replies; a pipeline of writes goes whole, which
+// keeps MaxHeld's per-pipeline accounting).
 const firstChunk = 4
 
-// chunk is how many of the next n commands go in one batch, by the
-// client's average reply size so far.
+// chunk is how many of the next n commands (from fw.reqs[0]) go in one
+// batch, by the client's average reply size so far.
 func (fw *forwarder) chunk(n int) int {
 	if fw.avgReply == 0 {
-		return min(n, firstChunk)
+		if fw.reqs[0].readonly {
+			return min(n, firstChunk)
+		}
+		return n
 	}
 	return max(1, min(n, chunkReplyBytes/fw.avgReply))
 }
@@ -138,7 +147,17 @@ func (p *Proxy) flush(conn redcon.Conn, c *client) {
 	// One hold timeout for the whole pipeline, whatever its batches.
 	fw.deadline = time.Now().Add(p.cfg.HoldTimeout)
 	defer func() { fw.deadline = time.Time{} }()
+	defer func() {
+		if len(fw.gathered) > 0 {
+			conn.WriteRaw(fw.gathered)
+		}
+		if cap(fw.gathered) > maxKeptBuffer {
+			fw.gathered = nil
+		}
+		fw.gathered = fw.gathered[:0]
+	}()
 	for done := 0; done < len(all); {
+		fw.reqs = all[done:]
 		k := fw.chunk(len(all) - done)
 		fw.reqs = all[done : done+k]
 		done += k
@@ -151,9 +170,14 @@ func (p *Proxy) flush(conn redcon.Conn, c *client) {
 		total += int64(len(replies))
 		if fw.over || c.out.overBatch(total) {
 			c.out.overBatch(math.MaxInt64) // closed at its output limit
+			fw.gathered = fw.gathered[:0]
 			return
 		}
-		conn.WriteRaw(replies)
+		if k == len(all) {
+			conn.WriteRaw(replies) // one batch: no copy to gather
+		} else {
+			fw.gather(replies)
+		}
 		fw.learn(len(replies), k)
 		p.met.latencyShared.Observe(time.Since(start).Seconds())
 		p.met.countForwarded(fw)
@@ -403,4 +427,13 @@ func (p *Proxy) settle(fw *forwarder, out [][]byte) (lastErr []byte) {
 	}
 	fw.todo = again
 	return lastErr
+}
+
+// gather appends one batch's replies to fw.gathered, doubling its capacity
+// when it must grow.
+func (fw *forwarder) gather(replies []byte) {
+	if need := len(fw.gathered) + len(replies); need > cap(fw.gathered) {
+		fw.gathered = append(make([]byte, 0, max(need, 2*cap(fw.gathered))), fw.gathered...)
+	}
+	fw.gathered = append(fw.gathered, replies...)
 }
