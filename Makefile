@@ -118,7 +118,7 @@ dashboards-check: deps build
 ## CHAOS_SEEDS (default 5) consecutive seeds from CHAOS_SEED (default 1),
 ## CHAOS_DURATION (default 20s) of faults per run, --sync-replicas 1
 ## (CHAOS_SYNC_REPLICAS); report in $(DATA)/chaos/report.html, exit code 1
-## if any checker failed. 75 runs: about 30 minutes on 2 cores.
+## if any checker failed. 85 runs: about 35 minutes on 2 cores.
 CHAOS_SEEDS         ?= 5
 CHAOS_SEED          ?= 1
 CHAOS_DURATION      ?= 20s
