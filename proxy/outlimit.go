@@ -78,7 +78,10 @@ type outConn struct {
 	// pending is the size of the write in progress (0: none); since is
 	// when it began (Unix ns).
 	pending, since atomic.Int64
-	killed         atomic.Bool
+	// queued is what a pinned session's writer holds for the client, not
+	// yet handed to a write (clientWriter).
+	queued atomic.Int64
+	killed atomic.Bool
 }
 
 // limit is the client's current class and limit.
@@ -134,12 +137,17 @@ func (c *outConn) hardLimit() int64 {
 // check closes the client if its blocked write is over the soft limit
 // for longer than allowed.
 func (c *outConn) check(now time.Time) {
-	n := c.pending.Load()
+	n := c.pending.Load() + c.queued.Load()
 	if n == 0 || c.killed.Load() {
 		return
 	}
 	class, l := c.limit()
-	if l.Soft > 0 && n > l.Soft && now.Sub(time.Unix(0, c.since.Load())) >= l.SoftFor {
+	switch {
+	case l.Hard > 0 && n > l.Hard:
+		c.kill(class, n, "hard")
+	case l.Soft > 0 && n > l.Soft && c.pending.Load() > 0 && now.Sub(time.Unix(0, c.since.Load())) >= l.SoftFor:
+		// Blocked in one write for the soft limit's seconds with more
+		// than the soft limit pending.
 		c.kill(class, n, "soft")
 	}
 }
@@ -212,7 +220,7 @@ func (o *outputLimits) watch(done <-chan struct{}) {
 			blocked = blocked[:0]
 			o.mu.Lock()
 			for _, c := range o.conns {
-				if c.pending.Load() > 0 {
+				if c.pending.Load() > 0 || c.queued.Load() > 0 {
 					blocked = append(blocked, c)
 				}
 			}

@@ -131,3 +131,40 @@ func Test_Proxy_ParseOutputLimits(t *testing.T) {
 		}
 	}
 }
+
+// Test_Proxy_OutputLimit_HungSubscriberIsClosed: a subscriber through the
+// proxy that never reads is closed at the pubsub class' limit — its pinned
+// session keeps reading the node meanwhile — counted in the metrics, while
+// the publisher sees no error (issue 17).
+func Test_Proxy_OutputLimit_HungSubscriberIsClosed(t *testing.T) {
+	ctx := context.Background()
+	n := nodetest.StartAddr(t, node.Config{})
+	p, addr := mustNewProxy(t, Config{Backend: n,
+		PubSubOutputLimit: OutputLimit{Hard: 4 << 20, Soft: 1 << 20, SoftFor: time.Second}})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.(*net.TCPConn).SetReadBuffer(4096)
+	if _, err := nc.Write([]byte("*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	pub := newClient(t, addr, "")
+	for range 300 { // wait for the subscription
+		if v, _ := pub.PubSubNumSub(ctx, "ch").Result(); v["ch"] == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	msg := strings.Repeat("m", 64<<10)
+	for i := 0; i < 400 && p.out.lookup(nc.LocalAddr().String()) != nil; i++ {
+		if err := pub.Publish(ctx, "ch", msg).Err(); err != nil {
+			t.Fatalf("PUBLISH %d: %v", i, err)
+		}
+	}
+	waitClosed(t, p, nc)
+	if got := testutil.Value(t, p.reg, "baton_proxy_output_limit_closed_total", map[string]string{"class": "pubsub"}); got != 1 {
+		t.Fatalf("output_limit_closed_total{class=pubsub} = %v, want 1", got)
+	}
+}
