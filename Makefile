@@ -7,7 +7,7 @@ DATA      ?= .data
 RUN_PORT  ?= 6379
 APT_PKGS  := redis-tools redis-server
 
-.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-proxy chaos dashboards-check deps vet fmt-check clean images up down logs chaos-compose chaos-smoke
+.PHONY: all build run test test-go compat fuzz bench-node bench-repl bench-failover bench-takeover bench-clients bench-proxy chaos dashboards-check deps vet fmt-check clean images up down logs chaos-compose chaos-smoke
 
 all: build
 
@@ -88,6 +88,16 @@ bench-failover: build deps
 bench-takeover: build deps
 	scripts/bench-takeover.sh $(BIN)
 
+## bench-clients: writer throughput and p99 with 0/10/50 hung clients (a
+## pipeline of 64 GETs of 1 MB, never read) through the proxy and straight
+## to the node, next to redis-server with the same hung clients and output
+## limit; then the node's CPU for a pipeline of 50 vs 200 GETs of 256 KB
+## (issue 17); env WRITERS (default 20), HUNG (default 0,10,50), WINDOW
+## (default 5s), LIMIT (default "normal 32mb 8mb 10")
+bench-clients: build deps
+	$(GO) run ./scripts/benchclients -baton $(BIN) -writers $${WRITERS:-20} -hung $${HUNG:-0,10,50} \
+		-window $${WINDOW:-5s} -limit "$${LIMIT:-normal 32mb 8mb 10}"
+
 ## bench-proxy: what baton proxy costs over a direct connection to one node,
 ## with twemproxy as the peer (installed when missing); env N (default
 ## 500000), CLIENTS (default 50)
@@ -108,7 +118,7 @@ dashboards-check: deps build
 ## CHAOS_SEEDS (default 5) consecutive seeds from CHAOS_SEED (default 1),
 ## CHAOS_DURATION (default 20s) of faults per run, --sync-replicas 1
 ## (CHAOS_SYNC_REPLICAS); report in $(DATA)/chaos/report.html, exit code 1
-## if any checker failed. 75 runs: about 30 minutes on 2 cores.
+## if any checker failed. 85 runs: about 35 minutes on 2 cores.
 CHAOS_SEEDS         ?= 5
 CHAOS_SEED          ?= 1
 CHAOS_DURATION      ?= 20s

@@ -11,12 +11,16 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// hungNemesis opens connections straight to the primary that send a
-// pipeline of GETs of a large value and never read the replies: the node
-// blocks writing to them, as behind a hung application (Dragonfly #3322).
-// Heal closes whatever the node has not closed itself.
+// hungNemesis opens connections straight to the primary (or to a proxy)
+// that send a pipeline of GETs of a large value and never read the
+// replies: the node blocks writing to them, as behind a hung application
+// (Dragonfly #3322); through a proxy, the proxy must keep them from
+// stalling the clients that share its backend connections (issue 17).
+// Heal closes whatever the server has not closed itself.
 type hungNemesis struct {
-	env   *Env
+	env *Env
+	// via is the role the clients connect to: RolePrimary or RoleProxy.
+	via   string
 	conns []net.Conn
 }
 
@@ -25,10 +29,19 @@ type hungNemesis struct {
 const hungValue = 512 << 10
 
 // HungClients returns the hung-clients nemesis.
-func HungClients(env *Env) Nemesis { return &hungNemesis{env: env} }
+func HungClients(env *Env) Nemesis { return &hungNemesis{env: env, via: RolePrimary} }
+
+// HungClientsProxy returns the hung-clients nemesis whose clients connect
+// to a proxy (its own address, not through the client link).
+func HungClientsProxy(env *Env) Nemesis { return &hungNemesis{env: env, via: RoleProxy} }
 
 // Name implements Nemesis.
-func (n *hungNemesis) Name() string { return "hung-clients" }
+func (n *hungNemesis) Name() string {
+	if n.via == RoleProxy {
+		return "hung-clients-proxy"
+	}
+	return "hung-clients"
+}
 
 // Available implements Nemesis.
 func (n *hungNemesis) Available(t Target) error { return needs(t, n.Name(), CapDirect) }
@@ -36,7 +49,7 @@ func (n *hungNemesis) Available(t Target) error { return needs(t, n.Name(), CapD
 // Inject implements Nemesis.
 func (n *hungNemesis) Inject(ctx context.Context) (string, error) {
 	count := between(n.env.Rand, 5, 30)
-	id, _, err := n.env.pick(ctx, RolePrimary)
+	id, _, err := n.env.pick(ctx, n.via)
 	if err != nil {
 		return "", err
 	}
@@ -63,7 +76,7 @@ func (n *hungNemesis) Inject(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("hung client write: %w", err)
 		}
 	}
-	return fmt.Sprintf("%d hung clients on %s (primary)", count, id), nil
+	return fmt.Sprintf("%d hung clients on %s (%s)", count, id, n.via), nil
 }
 
 // Heal implements Nemesis.

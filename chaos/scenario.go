@@ -70,6 +70,8 @@ func Scenarios() []Scenario {
 			func(e *Env) Nemesis { return Pause(e, RolePrimary, RolePrimary, RoleReplica, RoleRaftLeader) }, 3 * time.Second},
 		{"hung-clients", "clients that pipeline and never read, straight to the primary, during a takeover",
 			func(e *Env) Nemesis { return Composite("hung-clients", 0, HungClients(e), Takeover(e)) }, time.Second},
+		{"hung-clients-proxy", "clients that pipeline and never read, through the proxy, during a takeover",
+			func(e *Env) Nemesis { return Composite("hung-clients-proxy", 0, HungClientsProxy(e), Takeover(e)) }, time.Second},
 		{"takeover", "coordinated takeover to a replica",
 			func(e *Env) Nemesis { return Takeover(e) }, time.Second},
 		{"takeover-repl-latency", "coordinated takeover while the replication stream is slow",

@@ -209,6 +209,7 @@ func hangClients(t *testing.T, addr string, n int) {
 	// measures the takeover, not the node's copying.
 	waitFor(t, "the hung clients to be served", func() (bool, string) {
 		list, err := setup.ClientList(context.Background()).Result()
-		return err == nil && redisinfo.CountPendingOutput(list, 1<<20) >= n, list
+		// omem counts replies from the first one built: wait for all 16.
+		return err == nil && redisinfo.CountPendingOutput(list, 16*(512<<10)) >= n, list
 	})
 }

@@ -91,6 +91,13 @@ type client struct {
 	// omem is the size of the replies being written to the connection
 	// (CLIENT LIST omem): large and lasting for a client that does not read.
 	omem atomic.Int64
+	// overSoft is when the client's pending output went above its soft
+	// output limit (Unix ns; 0: it is not above); see outputWatch.
+	overSoft atomic.Int64
+	// outClass is the client's output class (outNormal, outPubSub,
+	// outReplica); outq its subscriber queue once it subscribed.
+	outClass atomic.Int32
+	outq     atomic.Pointer[outQueue]
 
 	// idleExempt is set once the connection carries a replication stream
 	// or a subscription: the idle timeout never closes it.

@@ -233,8 +233,8 @@ func (s *Server) clientLine(cl, self *client, curCmd string) string {
 	for _, k := range []string{"qbuf", "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll"} {
 		num(k, 0)
 	}
-	num("omem", cl.omem.Load())
-	num("tot-mem", cl.omem.Load())
+	num("omem", cl.pendingOutput())
+	num("tot-mem", cl.pendingOutput())
 	field("events", "r")
 	field("cmd", cmd)
 	field("user", "default")

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/outbuf"
 	"github.com/batonkv/baton/internal/resp"
 	"github.com/batonkv/baton/node/command"
 	"github.com/batonkv/baton/node/keyspace"
@@ -95,6 +96,7 @@ var configOptions = []configOption{
 	{name: "appendfsync", get: func(s *Server) string { return string(s.cfg.Fsync) }},
 	{name: "appendonly", get: func(s *Server) string { return yesNo(s.cfg.DataDir != "") }},
 	{name: "bind", get: func(s *Server) string { h, _ := s.listenHostPort(); return h }},
+	{name: "client-output-buffer-limit", get: func(s *Server) string { return s.outputLimits().String() }, set: setOutputLimits},
 	{name: "client-query-buffer-limit", get: func(s *Server) string { return keyspace.Itoa(s.cfg.MaxQueryBuffer) }},
 	{name: "databases", get: func(*Server) string { return "1" }},
 	{name: "dir", get: func(s *Server) string { return s.cfg.DataDir }},
@@ -145,6 +147,16 @@ func setMaxClients(s *Server, v string) (func(), string) {
 		return nil, "argument must be between 1 and 4294967295 inclusive"
 	}
 	return func() { s.cfg.MaxClients = int(n) }, ""
+}
+
+// setOutputLimits validates a new client-output-buffer-limit (classes
+// not named keep their limits).
+func setOutputLimits(s *Server, v string) (func(), string) {
+	ls, err := outbuf.Parse(v, s.outputLimits())
+	if err != nil {
+		return nil, err.Error()
+	}
+	return func() { s.setOutputLimits(ls) }, ""
 }
 
 // setRequirePass validates a new requirepass. Connections already

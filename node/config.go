@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/batonkv/baton/internal/outbuf"
 	"github.com/batonkv/baton/internal/resplimit"
 )
 
@@ -78,6 +79,10 @@ type Config struct {
 	// SyncReplicas makes a write's reply wait until that many replicas
 	// acknowledged its LSN (0: replies do not wait for replicas).
 	SyncReplicas int
+	// OutputLimits are the client-output-buffer-limit of normal, replica
+	// and pub/sub clients (nil: Redis' defaults, outbuf.Defaults); CONFIG
+	// SET changes them at run time.
+	OutputLimits *outbuf.Limits
 	// SyncTimeout bounds that wait; past it the client gets a NOREPL
 	// error (the write stays applied and journaled).
 	SyncTimeout time.Duration

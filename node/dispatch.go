@@ -49,9 +49,18 @@ func (s *Server) serveRESP(conn redcon.Conn, cmd redcon.Command) {
 	// The replies are written here, not after the handler returns, so
 	// that busy covers them: a client that never reads stays busy.
 	if w := redcon.BaseWriter(conn); w != nil {
-		cl.omem.Store(int64(len(w.Buffer())))
+		n := int64(writerLen(w))
+		cl.omem.Store(n)
+		if s.overOutputLimit(cl, n) {
+			// Over the hard limit: closed, its replies never written.
+			w.SetBuffer(nil)
+			cl.omem.Store(0)
+			conn.Close()
+			return
+		}
 		w.Flush()
 		cl.omem.Store(0)
+		cl.overSoft.Store(0)
 	}
 	cl.served.Add(1)
 	if !cl.parked {
@@ -103,7 +112,22 @@ func (s *Server) runPipeline(cl *client, w keyspace.Replier, cmds []redcon.Comma
 		if s.cfg.SyncReplicas > 0 {
 			start = out.len()
 		}
+		if out.w != nil {
+			writerReserve(out.w)
+		}
 		blocked := s.call(cl, w, cmd.Args, false)
+		if out.w != nil {
+			// CLIENT LIST omem shows the replies built so far too; past
+			// the hard output limit the client is closed at once, the
+			// rest of its pipeline not run (as Redis checks the limit on
+			// every reply it adds).
+			n := int64(writerLen(out.w))
+			cl.omem.Store(n)
+			if s.overOutputLimit(cl, n) {
+				out.w.SetBuffer(nil)
+				cl.omem.Store(0)
+			}
+		}
 		if blocked == nil && start >= 0 {
 			if s.lastLSN > before {
 				s.noteSyncReply(cl, start, w, s.lastLSN)

@@ -47,6 +47,9 @@ type metrics struct {
 	freezes prometheus.Counter
 	// noRepl counts replies replaced by -NOREPL (--sync-replicas timeout).
 	noRepl prometheus.Counter
+	// outputLimitClosed counts clients closed at their
+	// client-output-buffer-limit, by class.
+	outputLimitClosed *prometheus.CounterVec
 }
 
 // newMetrics creates the node's own instruments (before recovery: the
@@ -70,6 +73,7 @@ func newMetrics() *metrics {
 		freezes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "baton_node_takeover_freezes_total", Help: "Coordinated takeovers that froze this node (TAKEN_OVER entered).",
 		}),
+		outputLimitClosed: newOutputLimitClosed(),
 		noRepl: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "baton_node_norepl_replies_total", Help: "Replies replaced by -NOREPL: fewer than --sync-replicas replicas acknowledged in time.",
 		}),
@@ -140,7 +144,7 @@ func (s *Server) newRegistry() *prometheus.Registry {
 	m := s.met
 	m.snapshot.WithLabelValues("save")
 	m.snapshot.WithLabelValues("background")
-	reg.MustRegister(m.pipeline, m.fsync, m.snapshot, m.freezes, m.noRepl, newCollector(s))
+	reg.MustRegister(m.pipeline, m.fsync, m.snapshot, m.freezes, m.noRepl, m.outputLimitClosed, newCollector(s))
 	return reg
 }
 

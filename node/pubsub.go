@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonkv/baton/internal/outbuf"
 	"github.com/batonkv/baton/node/keyspace"
 	"github.com/tidwall/redcon"
 )
@@ -151,9 +152,12 @@ func (s *Server) deliver(cl *client, m []byte) {
 	if cl.sub == nil || cl.sub.out.push(m) {
 		return
 	}
+	if !cl.killed.CompareAndSwap(false, true) {
+		return // closed already (and logged once)
+	}
+	s.met.outputLimitClosed.WithLabelValues(outbuf.PubSub).Inc()
 	s.log.Warn("pub/sub client over its output limit; disconnecting",
 		"id", cl.id, "addr", cl.addr, "limit", cl.sub.out.limit)
-	cl.killed.Store(true)
 	if cl.conn != nil {
 		cl.conn.NetConn().Close()
 	}
@@ -189,6 +193,13 @@ type outQueue struct {
 
 func newOutQueue(limit int64) *outQueue {
 	return &outQueue{limit: limit, wake: make(chan struct{}, 1)}
+}
+
+// pending is the bytes queued and being written (CLIENT LIST omem).
+func (q *outQueue) pending() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return int64(len(q.buf) + q.inflight)
 }
 
 // signal wakes the writer.
@@ -334,6 +345,8 @@ func (r queueReplier) WriteRaw(data []byte) {
 // on redcon's connection goroutine, after the pipeline that subscribed.
 func (s *Server) detachSubscriber(cl *client, conn redcon.Conn) {
 	q := cl.sub.out
+	cl.outq.Store(q)
+	cl.outClass.Store(outPubSub)
 	if bw := redcon.BaseWriter(conn); bw != nil {
 		// The pipeline's replies, which come before any message queued
 		// since.

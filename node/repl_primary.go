@@ -47,6 +47,7 @@ func (s *Server) cmdPsync(c *keyspace.Ctx) {
 // sender until the replica goes away or the server closes.
 func (s *Server) startSender(cl *client, conn redcon.Conn) {
 	sn := cl.psync
+	cl.outClass.Store(outReplica)
 	var pending []byte
 	if bw := redcon.BaseWriter(conn); bw != nil {
 		pending = append(pending, bw.Buffer()...)

@@ -38,7 +38,7 @@ func (r replyBuf) len() int {
 	if r.w == nil {
 		return -1
 	}
-	return len(r.w.Buffer())
+	return writerLen(r.w)
 }
 
 // replyLen is the length of the reply buffer behind w, or -1 when w is not

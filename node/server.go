@@ -12,6 +12,7 @@ import (
 
 	"github.com/batonkv/baton/internal/lifecycle"
 	"github.com/batonkv/baton/internal/metricshttp"
+	"github.com/batonkv/baton/internal/outbuf"
 	"github.com/batonkv/baton/internal/resplimit"
 	"github.com/batonkv/baton/node/coord"
 	"github.com/batonkv/baton/node/journal"
@@ -44,6 +45,8 @@ type Server struct {
 	cows []*cowSnapshot
 	// ps holds the pub/sub and WATCH registries (pubsub.go, watch.go).
 	ps *pubsubState
+	// outLimits are the client-output-buffer-limit (outlimit.go).
+	outLimits atomic.Pointer[outbuf.Limits]
 	// journalTap, when set (tests only), sees every appended entry.
 	journalTap func(args [][]byte)
 	// readyKeys are touched keys with blocked clients, and serving is set
@@ -139,6 +142,11 @@ func New(cfg Config) (*Server, error) {
 		life:    lifecycle.New(),
 		met:     newMetrics(),
 	}
+	ls := outbuf.Defaults()
+	if cfg.OutputLimits != nil {
+		ls = *cfg.OutputLimits
+	}
+	s.setOutputLimits(ls)
 	s.initCoord()
 	handlers, err := bindHandlers(keyspace.Handlers(), s.serverHandlers())
 	if err != nil {
@@ -172,6 +180,7 @@ func New(cfg Config) (*Server, error) {
 	s.life.Go(s.activeExpireLoop)
 	s.idleTimeout.Store(int64(cfg.IdleTimeout))
 	s.life.Go(s.idleLoop)
+	s.life.Go(func(ctx context.Context) { s.outputWatch(ctx.Done()) })
 	if s.snap != nil {
 		s.life.Go(s.snapshotLoop)
 	}

@@ -100,9 +100,10 @@ func Test_Takeover_CheckpointClosesHungConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	pollUntil(t, "the hung connection to be stuck", func() bool {
-		// Its replies are built and waiting to be written (omem ≥ 1 MB).
+		// Its replies are all built and waiting to be written (omem
+		// counts them from the first one built: wait for all 16).
 		list, _ := c.ClientList(ctx).Result()
-		return redisinfo.CountPendingOutput(list, 1<<20) == 1
+		return redisinfo.CountPendingOutput(list, 16*(512<<10)) == 1
 	})
 	v, err := c.Do(ctx, "BATON.FREEZE", 3, n.repl.epoch.Load(), 50).Slice()
 	if err != nil || v[1].(int64) != 1 {

@@ -14,6 +14,11 @@ import (
 // for reuse: one huge reply or pipeline must not pin its memory forever.
 const maxKeptBuffer = 1 << 20
 
+// maxKeptReply bounds the read buffer a backend connection keeps: larger,
+// as there are few of them, so that a stream of 1 MB replies does not
+// allocate one buffer per reply.
+const maxKeptReply = 8 << 20
+
 // batch is one client pipeline in flight on a backend connection: the
 // backend answers its commands in order, so the k-th reply read for a batch
 // belongs to its k-th command. A client reuses one batch for all its
@@ -29,6 +34,12 @@ type batch struct {
 	// before all replies arrived; replies then holds the ones that did.
 	// errNotSent means none of the batch's commands was written.
 	err error
+	// max bounds len(replies) (0: no bound); past it, over is set and the
+	// replies' bytes are dropped (the client is closed at its output
+	// limit), so a client that never reads cannot make the proxy hold
+	// more than its limit.
+	max  int64
+	over bool
 	// done receives exactly one value per send (buffered, 1): when the
 	// last reply arrived or the connection failed.
 	done chan struct{}
@@ -43,11 +54,22 @@ func (b *batch) reset(want int) {
 		b.replies = nil
 	}
 	b.want, b.replies, b.ends, b.errs, b.err = want, b.replies[:0], b.ends[:0], 0, nil
+	b.max, b.over = 0, false
 }
 
 // add appends one reply and reports whether it was the last one.
 func (b *batch) add(reply []byte) bool {
-	b.replies = append(b.replies, reply...)
+	if b.max > 0 && int64(len(b.replies)+len(reply)) > b.max {
+		b.over = true
+	}
+	if !b.over {
+		if need := len(b.replies) + len(reply); need > cap(b.replies) {
+			// Double: append grows large slices by only 1.25×, which
+			// copies a pipeline of big replies many times over.
+			b.replies = append(make([]byte, 0, max(need, 2*cap(b.replies))), b.replies...)
+		}
+		b.replies = append(b.replies, reply...)
+	}
 	b.ends = append(b.ends, len(b.replies))
 	if reply[0] == '-' {
 		b.errs++
@@ -210,7 +232,7 @@ func (bc *backendConn) failLocked(err error) {
 // connection fails; then it fails whatever is still queued.
 func (bc *backendConn) readLoop() {
 	for {
-		if cap(bc.reply) > maxKeptBuffer {
+		if cap(bc.reply) > maxKeptReply {
 			bc.reply = nil
 		}
 		reply, err := bc.c.ReadRaw(bc.reply[:0])

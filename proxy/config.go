@@ -49,6 +49,12 @@ type Config struct {
 	// Replicas are replica addresses for ReadFromReplicas with a static
 	// Backend; with Coordinators the replicas are the topology's members.
 	Replicas []string
+	// OutputLimit and PubSubOutputLimit are the client-output-buffer-limit
+	// of normal clients and of subscribers: the most reply bytes the proxy
+	// keeps pending for a client that does not read them before it closes
+	// the client (see OutputLimit). Zero fields take the defaults; a
+	// negative one means no bound.
+	OutputLimit, PubSubOutputLimit OutputLimit
 	// HTTPAddr, when set, serves Prometheus metrics on /metrics and the
 	// proxy's health on /healthz (empty: off).
 	HTTPAddr string
@@ -74,6 +80,11 @@ func DefaultConfig() Config {
 		ReadFrom:      ReadFromPrimary,
 		MaxReplicaLag: time.Second,
 		replicaPoll:   replicaPollInterval,
+		// Redis' pubsub default; for normal clients, whose Redis default
+		// is no bound, the bound of Redis' replicas: a hung client costs
+		// at most 256 MB, or 64 MB for longer than a minute.
+		OutputLimit:       OutputLimit{Hard: 256 << 20, Soft: 64 << 20, SoftFor: 60 * time.Second},
+		PubSubOutputLimit: OutputLimit{Hard: 32 << 20, Soft: 8 << 20, SoftFor: 60 * time.Second},
 	}
 }
 
@@ -89,6 +100,8 @@ func (c Config) withDefaults() Config {
 	c.MaxReplicaLag = cmp.Or(c.MaxReplicaLag, d.MaxReplicaLag)
 	c.replicaPoll = cmp.Or(c.replicaPoll, d.replicaPoll)
 	c.Logger = cmp.Or(c.Logger, slog.Default())
+	c.OutputLimit = limitWithDefaults(c.OutputLimit, d.OutputLimit)
+	c.PubSubOutputLimit = limitWithDefaults(c.PubSubOutputLimit, d.PubSubOutputLimit)
 	return c
 }
 

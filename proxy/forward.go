@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/batonkv/baton/coordapi"
@@ -70,6 +71,20 @@ type forwarder struct {
 	// out holds, per command, the replies of a pipeline that needed more
 	// than one attempt (nil while every reply is still in b).
 	out [][]byte
+	// max bounds the bytes of replies a batch keeps (the client's hard
+	// output limit; 0: none); over is set when a batch went past it.
+	max  int64
+	over bool
+	// gathered holds the replies of a pipeline sent in several batches,
+	// written to the client at once at the end (growing by doubling: the
+	// client's writer would grow by 1.25× per batch, copying more).
+	gathered []byte
+	// deadline ends the holds of the pipeline being flushed (zero: each
+	// forward has its own HoldTimeout).
+	deadline time.Time
+	// avgReply is the client's average reply size (0: none seen yet),
+	// which sizes its batches (chunk).
+	avgReply int
 }
 
 // add queues one command for the next forward.
@@ -77,18 +92,96 @@ func (fw *forwarder) add(cmd redcon.Command, readonly bool, row int) {
 	fw.reqs = append(fw.reqs, request{args: cmd.Args, raw: cmd.Raw, readonly: readonly, row: int32(row)})
 }
 
-// flush forwards the queued commands and writes their replies to conn.
-func (p *Proxy) flush(conn redcon.Conn, fw *forwarder) {
-	if len(fw.reqs) == 0 {
+// chunkReplyBytes is about how many reply bytes one batch of a client
+// asks for: a pipeline whose replies are larger goes out in several
+// batches, so the shared connections carry other clients' batches in
+// between (no head-of-line blocking behind a pipeline of big GETs), and a
+// client past its output limit is closed before the rest of its pipeline
+// is asked for.
+const chunkReplyBytes = 1 << 20
+
+// firstChunk is how many commands go in a client's first batch, before
+// its reply sizes are known, when the pipeline starts with a read (reads
+// are what return large replies; a pipeline of writes goes whole, which
+// keeps MaxHeld's per-pipeline accounting).
+const firstChunk = 4
+
+// chunk is how many of the next n commands (from fw.reqs[0]) go in one
+// batch, by the client's average reply size so far.
+func (fw *forwarder) chunk(n int) int {
+	if fw.avgReply == 0 {
+		if fw.reqs[0].readonly {
+			return min(n, firstChunk)
+		}
+		return n
+	}
+	return max(1, min(n, chunkReplyBytes/fw.avgReply))
+}
+
+// learn updates the average reply size with a batch of k commands whose
+// replies took n bytes (a moving average, so one big reply does not make
+// every later pipeline go command by command).
+func (fw *forwarder) learn(n, k int) {
+	avg := max(1, n/max(k, 1))
+	if fw.avgReply == 0 {
+		fw.avgReply = avg
 		return
 	}
-	start := time.Now()
-	conn.WriteRaw(p.forward(fw))
-	p.met.latencyShared.Observe(time.Since(start).Seconds())
-	p.met.countForwarded(fw)
-	// Drop the references to the commands' buffers and replies.
-	clear(fw.reqs)
-	fw.reqs, fw.out = fw.reqs[:0], nil
+	fw.avgReply = max(1, (3*fw.avgReply+avg)/4)
+}
+
+// flush forwards the queued commands and writes their replies to conn, in
+// batches of about chunkReplyBytes of replies. A client whose replies pass
+// its hard output limit is closed, its replies dropped, and the rest of
+// its pipeline never sent.
+func (p *Proxy) flush(conn redcon.Conn, c *client) {
+	fw := &c.fw
+	all := fw.reqs
+	defer func() {
+		// Drop the references to the commands' buffers and replies.
+		clear(all)
+		fw.reqs, fw.out, fw.over = all[:0], nil, false
+	}()
+	hard := c.out.hardLimit()
+	var total int64
+	// One hold timeout for the whole pipeline, whatever its batches.
+	fw.deadline = time.Now().Add(p.cfg.HoldTimeout)
+	defer func() { fw.deadline = time.Time{} }()
+	defer func() {
+		if len(fw.gathered) > 0 {
+			conn.WriteRaw(fw.gathered)
+		}
+		if cap(fw.gathered) > maxKeptBuffer {
+			fw.gathered = nil
+		}
+		fw.gathered = fw.gathered[:0]
+	}()
+	for done := 0; done < len(all); {
+		fw.reqs = all[done:]
+		k := fw.chunk(len(all) - done)
+		fw.reqs = all[done : done+k]
+		done += k
+		start := time.Now()
+		fw.max = 0
+		if hard > 0 {
+			fw.max = max(1, hard-total)
+		}
+		replies := p.forward(fw)
+		total += int64(len(replies))
+		if fw.over || c.out.overBatch(total) {
+			c.out.overBatch(math.MaxInt64) // closed at its output limit
+			fw.gathered = fw.gathered[:0]
+			return
+		}
+		if k == len(all) {
+			conn.WriteRaw(replies) // one batch: no copy to gather
+		} else {
+			fw.gather(replies)
+		}
+		fw.learn(len(replies), k)
+		p.met.latencyShared.Observe(time.Since(start).Seconds())
+		p.met.countForwarded(fw)
+	}
 }
 
 // forward sends fw.reqs to the primary as one pipelined batch and returns
@@ -113,7 +206,10 @@ func (p *Proxy) forward(fw *forwarder) []byte {
 	for i := range fw.reqs {
 		fw.todo = append(fw.todo, i)
 	}
-	deadline := time.Now().Add(p.cfg.HoldTimeout)
+	deadline := fw.deadline
+	if deadline.IsZero() {
+		deadline = time.Now().Add(p.cfg.HoldTimeout)
+	}
 	// fw.out is allocated once a pipeline needs more than one attempt;
 	// until then every reply is still in fw.b.
 	fw.out = nil
@@ -169,6 +265,12 @@ func (p *Proxy) tryOnce(addr string, fw *forwarder, out *[][]byte) (replies []by
 	sent, refusal := p.attempt(addr, fw)
 	if !sent {
 		return nil, false, refusal
+	}
+	if fw.b.over {
+		// Past the client's output limit: its replies were dropped, and
+		// the client is closed (flush); nothing is replayed.
+		fw.over = true
+		return nil, true, nil
 	}
 	if *out == nil && fw.b.err == nil && !fw.b.anyRetriable() {
 		return fw.b.replies, true, nil // the fast path: every reply final, in order
@@ -283,6 +385,7 @@ func (p *Proxy) attempt(addr string, fw *forwarder) (sent bool, refusal []byte) 
 		return false, []byte("-" + coordapi.ErrCodeTryAgain + " proxy: primary " + addr + " unreachable\r\n")
 	}
 	fw.b.reset(len(fw.todo))
+	fw.b.max = fw.max
 	if err := bc.send(&fw.b, fw.reqs, fw.todo); err != nil {
 		p.met.backendErrors.WithLabelValues(backendSend).Inc()
 		return false, []byte("-" + coordapi.ErrCodeTryAgain + " proxy: primary " + addr + " connection lost\r\n")
@@ -324,4 +427,13 @@ func (p *Proxy) settle(fw *forwarder, out [][]byte) (lastErr []byte) {
 	}
 	fw.todo = again
 	return lastErr
+}
+
+// gather appends one batch's replies to fw.gathered, doubling its capacity
+// when it must grow.
+func (fw *forwarder) gather(replies []byte) {
+	if need := len(fw.gathered) + len(replies); need > cap(fw.gathered) {
+		fw.gathered = append(make([]byte, 0, max(need, 2*cap(fw.gathered))), fw.gathered...)
+	}
+	fw.gathered = append(fw.gathered, replies...)
 }

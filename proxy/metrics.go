@@ -53,6 +53,9 @@ type metrics struct {
 	replicaReads                 *prometheus.CounterVec
 	replicaServed, replicaFell   prometheus.Counter
 	connections, rejected        prometheus.Counter
+	// outputLimitClosed counts clients closed at their output buffer
+	// limit, by class (normal, pubsub).
+	outputLimitClosed *prometheus.CounterVec
 }
 
 // Kinds of backend errors (the kind label of backend_errors_total).
@@ -103,8 +106,14 @@ func newMetrics() *metrics {
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "baton_proxy_rejected_connections_total", Help: "Client connections refused because maxclients was reached.",
 		}),
+		outputLimitClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "baton_proxy_output_limit_closed_total", Help: "Clients closed because their pending replies overcame the client-output-buffer-limit of their class (normal, pubsub).",
+		}, []string{"class"}),
 	}
 	m.latencyShared, m.latencyPinned = m.latency.WithLabelValues("shared"), m.latency.WithLabelValues("pinned")
+	for _, class := range []string{classNormal, classPubSub} {
+		m.outputLimitClosed.WithLabelValues(class) // exported at 0 from the start
+	}
 	m.holdTimeouts, m.tooManyHeld = m.holdFailures.WithLabelValues("timeout"), m.holdFailures.WithLabelValues("too_many_held")
 	m.replicaServed, m.replicaFell = m.replicaReads.WithLabelValues("served"), m.replicaReads.WithLabelValues("fallback")
 	for _, k := range []string{backendDial, backendSend, backendLost, backendProtocol, backendReplicaRd} {
@@ -251,7 +260,7 @@ func (p *Proxy) newRegistry() *prometheus.Registry {
 	reg := metricshttp.NewRegistry()
 	m := p.met
 	reg.MustRegister(m.latency, m.holdDuration, m.switchovers, m.replayed, m.ambiguous, m.holdFailures,
-		m.backendErrors, m.replicaReads, m.connections, m.rejected, collector{p: p})
+		m.backendErrors, m.replicaReads, m.connections, m.rejected, m.outputLimitClosed, collector{p: p})
 	return reg
 }
 

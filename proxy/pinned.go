@@ -73,6 +73,8 @@ type pinnedSession struct {
 	state connState
 	// out holds messages pushed to a subscriber, not yet written.
 	out []byte
+	// w writes to the client (pinned_writer.go).
+	w *clientWriter
 	// lastAddr is the address of the last backend connection (for logs).
 	lastAddr string
 }
@@ -143,7 +145,13 @@ func (p *Proxy) runPinned(s *pinnedSession, first [][][]byte) {
 	if err := s.dc.Flush(); err != nil {
 		return
 	}
-	s.wg.Add(1)
+	// From here on the session's writer alone writes to the client.
+	s.w = newClientWriter(s.dc.NetConn(), s.c.out, s.quit)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.w.run()
+	}()
 	go func() {
 		defer s.wg.Done()
 		s.readClient()
@@ -314,7 +322,14 @@ func (s *pinnedSession) deliver() bool {
 	if len(s.out) == 0 {
 		return !quit
 	}
-	s.dc.WriteRaw(s.out)
+	if s.c.out != nil {
+		// A subscriber's pending output is bounded by the pubsub class.
+		s.c.out.pubsub.Store(s.state.subscribed())
+	}
+	ok := s.w.push(s.out)
 	s.out = s.out[:0]
-	return s.dc.Flush() == nil && !quit
+	if ok && quit {
+		s.w.drain() // the reply to QUIT goes out before the close
+	}
+	return ok && !quit
 }

@@ -48,6 +48,9 @@ type Proxy struct {
 	// ReadFromReplicas).
 	replicas *replicaTracker
 
+	// out bounds the clients' pending replies (outlimit.go).
+	out *outputLimits
+
 	// held counts the commands held waiting for a primary (see MaxHeld).
 	held atomic.Int64
 
@@ -90,6 +93,9 @@ type client struct {
 	detached bool
 	// fw forwards the client's pipelines on the shared path.
 	fw forwarder
+	// out is the client's connection, which bounds its pending output
+	// (nil if unknown: then unbounded).
+	out *outConn
 }
 
 // New validates cfg (zero fields take DefaultConfig's values) and returns
@@ -114,6 +120,9 @@ func New(cfg Config) (*Proxy, error) {
 		}
 		p.tls = tc
 	}
+	p.out = &outputLimits{normal: cfg.OutputLimit, pubsub: cfg.PubSubOutputLimit, log: p.log,
+		closed: func(class string) { p.met.outputLimitClosed.WithLabelValues(class).Inc() },
+		conns:  map[string]*outConn{}}
 	p.reg = p.newRegistry()
 	p.primaryAddr, p.lastPrimary = cfg.Backend, cfg.Backend
 	p.srv = redcon.NewServerNetwork("tcp", cfg.Addr, p.handle, p.accept, p.closedConn)
@@ -136,6 +145,7 @@ func New(cfg Config) (*Proxy, error) {
 	p.life.OnStop(p.closeBackends)
 	p.startDiscovery()
 	p.startReplicaTracker()
+	p.life.Go(func(ctx context.Context) { p.out.watch(ctx.Done()) })
 	return p, nil
 }
 
@@ -148,8 +158,8 @@ func (p *Proxy) Serve(ln net.Listener) error {
 			ln = tls.NewListener(ln, p.tls)
 		}
 		// Client input limits apply to the raw stream (decrypted), before
-		// redcon buffers it.
-		return p.srv.Serve(resplimit.Listener{Listener: ln, Limits: clientLimits()})
+		// redcon buffers it; output is counted against the client's limit.
+		return p.srv.Serve(resplimit.Listener{Listener: outListener{ln, p.out}, Limits: clientLimits()})
 	})
 	if err != nil {
 		return fmt.Errorf("proxy: serve: %w", err)
@@ -189,7 +199,7 @@ func (p *Proxy) accept(conn redcon.Conn) bool {
 	}
 	p.met.connections.Inc()
 	p.clients++
-	c := &client{}
+	c := &client{out: p.out.lookup(conn.RemoteAddr())}
 	c.authed.Store(p.cfg.RequirePass == "")
 	if rc, ok := conn.NetConn().(*resplimit.Conn); ok {
 		// Before its first read (redcon calls accept first).
@@ -249,12 +259,15 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 		if i >= 0 {
 			cmd = rest[i]
 		}
+		if c.out != nil && c.out.killed.Load() {
+			return // closed at its output limit: nothing more runs
+		}
 		var nb [maxCommandName]byte
 		name := string(lowerName(nb[:0], cmd.Args[0])) // stays on the stack
 		if isLocal(name, cmd.Args) || !c.authed.Load() {
 			// The proxy's own replies must stay in order with forwarded
 			// ones: send what is queued first.
-			p.flush(conn, fw)
+			p.flush(conn, c)
 			if _, quit := p.local(conn, c, name, cmd.Args); quit {
 				conn.Close()
 				return
@@ -264,25 +277,25 @@ func (p *Proxy) handle(conn redcon.Conn, first redcon.Command) {
 		def := command.ByName()[name]
 		if def != nil && !def.ArityOK(len(cmd.Args)) {
 			// Order matters: earlier commands' replies go first.
-			p.flush(conn, fw)
+			p.flush(conn, c)
 			p.met.count(def.Index(), resultErr, 1)
 			conn.WriteError("ERR wrong number of arguments for '" + def.Name + "' command")
 			continue
 		}
 		if refusal, ok := internalRefusal(def, cmd.Args); ok {
-			p.flush(conn, fw)
+			p.flush(conn, c)
 			p.met.count(def.Index(), resultErr, 1)
 			conn.WriteError(refusal)
 			continue
 		}
 		if needsPin(name, def, cmd.Args) {
-			p.flush(conn, fw)
+			p.flush(conn, c)
 			p.pin(conn, c, append([]redcon.Command{cmd}, rest[i+1:]...))
 			return
 		}
 		fw.add(cmd, def != nil && def.Flags&command.FlagReadonly != 0, p.met.row(def))
 	}
-	p.flush(conn, fw)
+	p.flush(conn, c)
 }
 
 // lowerName appends name lower-cased (ASCII) to buf, or returns name as it

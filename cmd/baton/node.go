@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/batonkv/baton/internal/outbuf"
 	"github.com/batonkv/baton/internal/proc"
 	"github.com/batonkv/baton/node"
 )
@@ -33,6 +34,8 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 	idle := fs.Int64("timeout", 0, "close a client idle for this many seconds (0: never), as Redis' timeout")
 	maxBulk := fs.Int64("proto-max-bulk-len", d.MaxBulkLen, "maximum length of one bulk string in a request")
 	maxQuery := fs.Int64("client-query-buffer-limit", d.MaxQueryBuffer, "maximum size of one pending request")
+	outLimit := fs.String("client-output-buffer-limit", outbuf.Defaults().String(),
+		"Redis' client-output-buffer-limit: <class> <hard> <soft> <seconds>, classes normal, replica (slave) and pubsub; a client with more replies pending than hard, or than soft for seconds, is closed (sizes in bytes or with kb/mb/gb; 0: no bound; classes not named keep Redis' defaults)")
 	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
 	backlog := fs.Int("backlog-size", d.BacklogBytes, "replication backlog in bytes: a replica that fell behind by less continues with a partial sync")
 	replicaOf := fs.String("replicaof", "", "start as a replica of this primary (host:port)")
@@ -67,8 +70,14 @@ func runNode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "baton node:", err)
 		return 2
 	}
+	outLimits, err := outbuf.Parse(*outLimit, outbuf.Defaults())
+	if err != nil {
+		fmt.Fprintln(stderr, "baton node: client-output-buffer-limit:", err)
+		return 2
+	}
 	cfg := node.Config{
-		Addr: *addr, DataDir: *dir, Fsync: policy,
+		OutputLimits: &outLimits,
+		Addr:         *addr, DataDir: *dir, Fsync: policy,
 		SnapshotInterval: *snapEvery, SnapshotMinWrites: *snapMin,
 		RequirePass: *pass, MaxClients: *maxClients, IdleTimeout: time.Duration(*idle) * time.Second,
 		MaxBulkLen: *maxBulk, MaxQueryBuffer: *maxQuery,

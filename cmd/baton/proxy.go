@@ -29,13 +29,21 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 	maxLag := fs.Duration("max-replica-lag", d.MaxReplicaLag, "with --read-from replicas: a replica serves reads only while it holds every write the primary acknowledged up to this long ago (measured from the INFO replication of the primary and the replicas, read every 200 ms)")
 	replicas := fs.String("replicas", "", "with --backend and --read-from replicas: comma-separated replica addresses (with --coordinators the replicas are the topology's members)")
 	nextFree := fs.Bool("next-free-port", false, "if the --addr port is taken, listen on the next free one (printed)")
+	outLimit := fs.String("client-output-buffer-limit", "normal "+d.OutputLimit.String()+" pubsub "+d.PubSubOutputLimit.String(),
+		"Redis' client-output-buffer-limit: <class> <hard> <soft> <seconds>, classes normal and pubsub; a client with more replies pending than hard, or than soft for seconds, is closed (sizes in bytes or with kb/mb/gb; 0: no bound)")
 	httpAddr := fs.String("http-addr", "", "address for Prometheus /metrics and /healthz (empty: off)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logger, code, ok := parseAndLog(fs, "proxy", args, logLevel, stderr)
 	if !ok {
 		return code
 	}
+	normal, pubsub, err := proxy.ParseOutputLimits(*outLimit, d.OutputLimit, d.PubSubOutputLimit)
+	if err != nil {
+		fmt.Fprintln(stderr, "baton proxy:", err)
+		return 2
+	}
 	p, err := proxy.New(proxy.Config{
+		OutputLimit: normal, PubSubOutputLimit: pubsub,
 		Addr: *addr, Coordinators: splitList(*coordinators), ClusterSecret: *secret,
 		Backend: *backend, BackendAuth: *backendAuth, RequirePass: *pass, TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey,
 		HoldTimeout: *hold, MaxClients: *maxClients, PoolSize: *poolSize, MaxHeld: *maxHeld,
