@@ -76,10 +76,7 @@ func Test_Up_ClusterSecretIsPrivate(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	m := regexp.MustCompile(`coordinators (\S+);`).FindStringSubmatch(p.log.String())
-	if m == nil {
-		t.Fatalf("no coordinators line in:\n%s", p.log.String())
-	}
+	m := logLine(t, p, regexp.MustCompile(`coordinators (\S+);`))
 	topo, err := coordapi.NewClient(strings.Split(m[1], ","), secret).Topology(ctx, coordapi.CmdTopology)
 	if err != nil {
 		t.Fatal(err)
@@ -122,10 +119,7 @@ func Test_Up_TLS(t *testing.T) {
 	}
 	dir := t.TempDir()
 	p := startBaton(t, "up", []string{"--addr", "127.0.0.1:0", "--dir", dir, "--tls", "--log-level", "warn"})
-	m := regexp.MustCompile(`connect with: redis-cli (.*)`).FindStringSubmatch(p.log.String())
-	if m == nil {
-		t.Fatalf("no redis-cli line in:\n%s", p.log.String())
-	}
+	m := logLine(t, p, regexp.MustCompile(`connect with: redis-cli (.*)`))
 	args := strings.Fields(m[1])
 	for _, cmd := range [][]string{{"SET", "tls-key", "over-tls"}, {"GET", "tls-key"}} {
 		out, err := exec.Command(cli, append(append([]string{}, args...), cmd...)...).CombinedOutput()
@@ -140,4 +134,17 @@ func Test_Up_TLS(t *testing.T) {
 	if v, err := c.Get(context.Background(), "tls-key").Result(); err == nil {
 		t.Fatalf("a plaintext GET was answered %q", v)
 	}
+}
+
+// logLine waits for a line of p's output matching re (`baton up` prints its
+// status lines just after the address line startBaton waited for) and
+// returns the match.
+func logLine(t *testing.T, p *nodeProc, re *regexp.Regexp) []string {
+	t.Helper()
+	var m []string
+	waitFor(t, "the line "+re.String(), func() (bool, string) {
+		m = re.FindStringSubmatch(p.log.String())
+		return m != nil, p.log.String()
+	})
+	return m
 }
