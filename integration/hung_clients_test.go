@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonkv/baton/internal/testutil"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -75,19 +75,7 @@ func hangThrough(t *testing.T, addr string) {
 		if err := setup.Set(context.Background(), key, big, 0).Err(); err != nil {
 			t.Fatalf("SET %s: %v", key, err)
 		}
-		nc, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { nc.Close() })
-		nc.(*net.TCPConn).SetReadBuffer(4096)
-		var pipeline []byte
-		for range hungGets {
-			pipeline = fmt.Appendf(pipeline, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", len(key), key)
-		}
-		if _, err := nc.Write(pipeline); err != nil {
-			t.Fatalf("hung client write: %v", err)
-		}
+		testutil.HungClient(t, addr, key, hungGets)
 	}
 }
 

@@ -2,14 +2,13 @@ package node
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/batonkv/baton/internal/outbuf"
 	"github.com/batonkv/baton/internal/redisinfo"
+	"github.com/batonkv/baton/internal/testutil"
 )
 
 // Test_Config_ClientOutputBufferLimit: CONFIG GET and SET of
@@ -35,26 +34,6 @@ func Test_Config_ClientOutputBufferLimit(t *testing.T) {
 	})
 }
 
-// hangDirect opens a connection to addr that sends one pipeline of gets
-// GETs of key and never reads.
-func hangDirect(t *testing.T, addr, key string, gets int) net.Conn {
-	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	nc.(*net.TCPConn).SetReadBuffer(4096)
-	var pipeline []byte
-	for range gets {
-		pipeline = fmt.Appendf(pipeline, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", len(key), key)
-	}
-	if _, err := nc.Write(pipeline); err != nil {
-		t.Fatal(err)
-	}
-	return nc
-}
-
 // Test_OutputLimit_HungClientsAreClosed: clients that never read are
 // closed at the normal class' limit — one past the hard limit at once,
 // one above the soft limit after its second — counted in the metrics;
@@ -68,8 +47,8 @@ func Test_OutputLimit_HungClientsAreClosed(t *testing.T) {
 	if err := c.Set(ctx, "big", strings.Repeat("x", 256<<10), 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	hangDirect(t, n.addr, "big", 64) // 16 MB: over the hard limit
-	hangDirect(t, n.addr, "big", 24) // 6 MB: over the soft limit
+	testutil.HungClient(t, n.addr, "big", 64) // 16 MB: over the hard limit
+	testutil.HungClient(t, n.addr, "big", 24) // 6 MB: over the soft limit
 	var list string
 	for range 300 {
 		if got := mustSample(t, n.Registry(), "baton_node_output_limit_closed_total", map[string]string{"class": "normal"}); got == 2 {
@@ -95,7 +74,7 @@ func Test_OutputLimit_HungClientsAreClosed(t *testing.T) {
 	if err := c.ConfigSet(ctx, "client-output-buffer-limit", "normal 0 0 0").Err(); err != nil {
 		t.Fatal(err)
 	}
-	hangDirect(t, n.addr, "big", 24)
+	testutil.HungClient(t, n.addr, "big", 24)
 	for range 300 {
 		if list, _ = c.ClientList(ctx).Result(); redisinfo.CountPendingOutput(list, 1<<20) == 1 {
 			return

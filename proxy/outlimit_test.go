@@ -15,26 +15,6 @@ import (
 	"github.com/batonkv/baton/node/nodetest"
 )
 
-// hangOn opens a connection to addr that sends one pipeline of gets GETs
-// of key and never reads, as behind a hung application.
-func hangOn(t *testing.T, addr, key string, gets int) net.Conn {
-	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	nc.(*net.TCPConn).SetReadBuffer(4096)
-	var pipeline []byte
-	for range gets {
-		pipeline = fmt.Appendf(pipeline, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", len(key), key)
-	}
-	if _, err := nc.Write(pipeline); err != nil {
-		t.Fatal(err)
-	}
-	return nc
-}
-
 // waitClosed waits, within a bound, until the proxy has closed a hung
 // client's connection (its side: the client itself may take long to see
 // the end, while the kernel trickles what it had sent into the client's
@@ -72,7 +52,7 @@ func Test_Proxy_OutputLimit_HungClientsDoNotStallOthers(t *testing.T) {
 		if i%2 == 1 {
 			gets = 24 // 6 MB: over the soft limit only
 		}
-		hung = append(hung, hangOn(t, addr, "big", gets))
+		hung = append(hung, testutil.HungClient(t, addr, "big", gets))
 	}
 	const writers, writes = 20, 200
 	var wg sync.WaitGroup

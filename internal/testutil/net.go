@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -75,4 +76,26 @@ func RawExchange(t testing.TB, addr, req string) (reply string, closed bool) {
 	var ne net.Error
 	timedOut := errors.As(err, &ne) && ne.Timeout()
 	return string(got), !timedOut
+}
+
+// HungClient opens a connection to addr that sends one pipeline of gets
+// GETs of key and never reads a reply, as a hung application does (a
+// small receive buffer, so the replies back up at the server at once). It
+// is closed when the test ends.
+func HungClient(t testing.TB, addr, key string, gets int) net.Conn {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.(*net.TCPConn).SetReadBuffer(4096)
+	var pipeline []byte
+	for range gets {
+		pipeline = fmt.Appendf(pipeline, "*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n", len(key), key)
+	}
+	if _, err := nc.Write(pipeline); err != nil {
+		t.Fatalf("hung client's pipeline: %v", err)
+	}
+	return nc
 }
