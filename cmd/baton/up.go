@@ -115,11 +115,14 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 	if err := os.MkdirAll(filepath.Join(a.dir, "logs"), 0o755); err != nil {
 		return "", err
 	}
-	ports, err := proc.FreeAddrs(6)
+	addrs, fresh, err := loadOrPickAddrs(a.dir)
 	if err != nil {
 		return "", err
 	}
-	raftAddrs, apiAddrs := ports[:3], ports[3:]
+	if !fresh {
+		a.log.Info("resuming the appliance in its directory, at its addresses", "dir", a.dir)
+	}
+	raftAddrs, apiAddrs := addrs.Raft, addrs.API
 	var peers []string
 	for i := range 3 {
 		peers = append(peers, fmt.Sprintf("c%d=%s/%s", i+1, raftAddrs[i], apiAddrs[i]))
@@ -135,7 +138,7 @@ func (a *appliance) start(ctx context.Context, proxyAddr string) (string, error)
 	a.coords = coords
 	for i := range 3 {
 		id := fmt.Sprintf("n%d", i+1)
-		if _, err := a.spawn(ctx, id, "node", "--addr", "127.0.0.1:0", "--dir", filepath.Join(a.dir, id),
+		if _, err := a.spawn(ctx, id, "node", "--addr", addrs.Nodes[i], "--dir", filepath.Join(a.dir, id),
 			"--coordinators", coords, "--node-id", id, "--sync-replicas", "1"); err != nil {
 			return "", err
 		}
@@ -179,9 +182,15 @@ func (a *appliance) waitWritable(ctx context.Context, proxyAddr string) (string,
 	}
 	c := redis.NewClient(opts)
 	defer c.Close()
+	// The probe's key is deleted once written: the user's keyspace must
+	// not keep it (DBSIZE, KEYS *).
+	probe := fmt.Sprintf("baton:up:%d", time.Now().UnixNano())
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		err := c.Set(ctx, "baton:up", time.Now().Format(time.RFC3339), 0).Err()
+		err := c.Set(ctx, probe, "1", 0).Err()
+		if err == nil {
+			err = c.Del(ctx, probe).Err()
+		}
 		if err == nil {
 			break
 		}
