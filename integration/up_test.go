@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,11 +158,20 @@ func logLine(t *testing.T, p *nodeProc, re *regexp.Regexp) []string {
 func Test_Up_RestartKeepsData(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
+	var epochs []int
 	run := func(check func(c *redis.Client)) {
 		p := startBaton(t, "up", []string{"--addr", "127.0.0.1:0", "--dir", dir, "--log-level", "warn"})
 		c := redis.NewClient(&redis.Options{Addr: p.addr, MaxRetries: -1, Protocol: 2, DisableIdentity: true})
 		check(c)
 		c.Close()
+		// baton ctl finds the appliance from its directory alone.
+		out, err := exec.Command(batonBinary(t), "ctl", "status", "--dir", dir).CombinedOutput()
+		m := regexp.MustCompile(`shard: epoch (\d+), primary n\d`).FindSubmatch(out)
+		if err != nil || m == nil {
+			t.Fatalf("baton ctl status --dir: %v\n%s", err, out)
+		}
+		e, _ := strconv.Atoi(string(m[1]))
+		epochs = append(epochs, e)
 		if err := p.run.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
@@ -188,4 +198,7 @@ func Test_Up_RestartKeepsData(t *testing.T) {
 			t.Fatalf("DBSIZE after the restart = %d, %v; want 2", n, err)
 		}
 	})
+	if epochs[1] < epochs[0] {
+		t.Fatalf("the epoch went back from %d to %d across the restart: a new history, not the same appliance", epochs[0], epochs[1])
+	}
 }

@@ -18,16 +18,15 @@ import (
 // tables; with --watch it redraws them in place.
 func runCtlStatus(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ctl status", stderr)
-	coords := fs.String("coordinators", "127.0.0.1:7001", "comma-separated coordinator API addresses")
-	secret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
+	target := addCtlTarget(fs)
 	nodeAuth := fs.String("node-auth", "", "password to AUTH with on the nodes (their --requirepass)")
 	watch := fs.Duration("watch", 0, "redraw every interval (e.g. 1s) until interrupted; 0: print once")
 	if err := parseWithEnv(fs, args); err != nil {
 		return 2
 	}
-	c := &ctlConn{addrs: splitList(*coords), secret: *secret}
-	if len(c.addrs) == 0 {
-		fmt.Fprintln(stderr, "baton ctl status: --coordinators is required")
+	c, err := target.conn()
+	if err != nil {
+		fmt.Fprintln(stderr, "baton ctl status:", err)
 		return 2
 	}
 	for {

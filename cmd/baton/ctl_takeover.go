@@ -16,8 +16,7 @@ import (
 // exits 0 when the new epoch was committed, 1 on a rollback or an error.
 func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("ctl takeover", stderr)
-	coords := fs.String("coordinators", "127.0.0.1:7001", "comma-separated coordinator API addresses")
-	secret := fs.String("cluster-secret", "", "secret to AUTH with on the coordinators")
+	target := addCtlTarget(fs)
 	to := fs.String("to", "", "node id (or host:port) to hand the primary role to; default: the most caught-up replica")
 	timeout := fs.Duration("timeout", coordapi.DefaultTakeoverTimeout, "deadline for the takeover up to its commit; missed → rollback")
 	probe := fs.String("proxy", "", "a proxy address to measure the write pause through: a probe key (baton:takeover:probe) is written continuously during the takeover")
@@ -25,9 +24,9 @@ func runCtlTakeover(args []string, stdout, stderr io.Writer) int {
 	if err := parseWithEnv(fs, args); err != nil {
 		return 2
 	}
-	c := &ctlConn{addrs: splitList(*coords), secret: *secret}
-	if len(c.addrs) == 0 {
-		fmt.Fprintln(stderr, "baton ctl takeover: --coordinators is required")
+	c, err := target.conn()
+	if err != nil {
+		fmt.Fprintln(stderr, "baton ctl takeover:", err)
 		return 2
 	}
 	cmd := []string{coordapi.CmdTakeover, "TIMEOUT", strconv.FormatInt(timeout.Milliseconds(), 10)}

@@ -86,8 +86,8 @@ func runUp(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, proc.Listening("up")+proxyAddr)
 	fmt.Fprintf(stdout, "baton up: the proxy above fronts 3 coordinators and 3 nodes; data and logs in %s\n", *dir)
 	fmt.Fprintf(stdout, "baton up: %s\n", status)
-	fmt.Fprintf(stdout, "baton up: coordinators %s; move the primary with: baton ctl takeover --coordinators %s --cluster-secret \"$(cat %s)\" --proxy %s\n",
-		a.coords, a.coords, secretFile, proxyAddr)
+	fmt.Fprintf(stdout, "baton up: coordinators %s; see it with: baton ctl status --dir %s; move the primary with: baton ctl takeover --dir %s --proxy %s\n",
+		a.coords, *dir, *dir, proxyAddr)
 	if a.tlsDir != "" {
 		host, port, _ := net.SplitHostPort(proxyAddr)
 		fmt.Fprintf(stdout, "baton up: TLS only; connect with: redis-cli --tls --cacert %s -h %s -p %s\n",
