@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/batonkv/baton/coordapi"
+	"github.com/redis/go-redis/v9"
 )
 
 // Test_Up_WholeApplianceServesAndStops: `baton up` starts 3 coordinators,
