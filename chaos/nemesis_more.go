@@ -54,12 +54,7 @@ func (n *killRestartNemesis) Inject(ctx context.Context) (string, error) {
 
 // Heal implements Nemesis: nothing, unless the restart failed.
 func (n *killRestartNemesis) Heal(ctx context.Context) error {
-	if n.down == "" {
-		return nil
-	}
-	id := n.down
-	n.down = ""
-	return n.env.Target.Restart(ctx, id)
+	return restartDown(ctx, n.env.Target, &n.down)
 }
 
 // killTargetNemesis runs a coordinated takeover to a replica and kill -9s
@@ -154,12 +149,7 @@ func (n *killTargetNemesis) Inject(ctx context.Context) (string, error) {
 
 // Heal implements Nemesis.
 func (n *killTargetNemesis) Heal(ctx context.Context) error {
-	if n.killed == "" {
-		return nil
-	}
-	id := n.killed
-	n.killed = ""
-	return n.env.Target.Restart(ctx, id)
+	return restartDown(ctx, n.env.Target, &n.killed)
 }
 
 // asymmetricNemesis splits the appliance into {primary P, replica R,

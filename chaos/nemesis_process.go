@@ -40,12 +40,18 @@ func (n *killNemesis) Inject(ctx context.Context) (string, error) {
 
 // Heal implements Nemesis.
 func (n *killNemesis) Heal(ctx context.Context) error {
-	if n.killed == "" {
+	return restartDown(ctx, n.env.Target, &n.killed)
+}
+
+// restartDown restarts the member *id names, if any, and forgets it: the
+// Heal of every nemesis that leaves a process dead.
+func restartDown(ctx context.Context, t Target, id *string) error {
+	if *id == "" {
 		return nil
 	}
-	id := n.killed
-	n.killed = ""
-	return n.env.Target.Restart(ctx, id)
+	m := *id
+	*id = ""
+	return t.Restart(ctx, m)
 }
 
 // pauseNemesis freezes one member with SIGSTOP; Heal sends SIGCONT.
